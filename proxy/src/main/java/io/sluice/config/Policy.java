@@ -1,0 +1,29 @@
+package io.sluice.config;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * What Sluice applies to every request of one upstream (see the design's "Upstreams and policy").
+ * {@code headers} are added to each request; their values may come from the environment and are
+ * shown only as templates.
+ */
+public record Policy(
+        List<RateLimit> limits,
+        int maxConcurrency,
+        Duration maxWait,
+        Timeouts timeouts,
+        RetryPolicy retry,
+        CachePolicy cache,
+        Map<String, Interpolated> headers,
+        boolean allowPrivate) {
+    public Policy {
+        limits = List.copyOf(limits);
+        headers = Map.copyOf(headers);
+        if (maxConcurrency < 1) {
+            throw new IllegalArgumentException("max_concurrency must be at least 1: " + maxConcurrency);
+        }
+        Checks.notNegative("max_wait", maxWait);
+    }
+}

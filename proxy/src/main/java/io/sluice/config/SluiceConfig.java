@@ -1,0 +1,34 @@
+package io.sluice.config;
+
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Optional;
+
+/** The whole configuration, as read and validated by {@link ConfigLoader}. */
+public record SluiceConfig(
+        HostPort listen,
+        AdminConfig admin,
+        ServerConfig server,
+        CacheConfig cache,
+        Policy defaults,
+        Map<String, UpstreamConfig> upstreams,
+        Optional<RedisConfig> redis) {
+    public SluiceConfig {
+        upstreams = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(upstreams));
+    }
+
+    public SluiceConfig withListen(HostPort listen) {
+        return new SluiceConfig(listen, admin, server, cache, defaults, upstreams, redis);
+    }
+
+    public SluiceConfig withAdminListen(HostPort adminListen) {
+        return new SluiceConfig(
+                listen,
+                new AdminConfig(adminListen, admin.token(), admin.insecureOpen(), admin.stateFile()),
+                server,
+                cache,
+                defaults,
+                upstreams,
+                redis);
+    }
+}
