@@ -30,8 +30,8 @@ public record Interpolated(String template, String value) {
                 } else if (fallback != null) {
                     replacement = fallback;
                 } else {
-                    throw new IllegalArgumentException("environment variable " + name + " is not set (write ${"
-                            + name + ":-} to allow it to be empty)");
+                    throw new IllegalArgumentException("environment variable " + name + " is not set (write ${" + name
+                            + ":-} to allow it to be empty)");
                 }
             }
             matcher.appendReplacement(out, Matcher.quoteReplacement(replacement));

@@ -20,13 +20,15 @@ public record ServerConfig(
         int ioThreads,
         int workerThreads) {
     public ServerConfig {
-        if (maxBatchItems < 1) throw new IllegalArgumentException("max_batch_items must be at least 1: " + maxBatchItems);
+        if (maxBatchItems < 1)
+            throw new IllegalArgumentException("max_batch_items must be at least 1: " + maxBatchItems);
         if (maxBatchConcurrency < 1) {
             throw new IllegalArgumentException("max_batch_concurrency must be at least 1: " + maxBatchConcurrency);
         }
         Checks.positive("idle_timeout", idleTimeout);
         Checks.notNegative("shutdown_grace", shutdownGrace);
         if (ioThreads < 1) throw new IllegalArgumentException("io_threads must be at least 1: " + ioThreads);
-        if (workerThreads < 1) throw new IllegalArgumentException("worker_threads must be at least 1: " + workerThreads);
+        if (workerThreads < 1)
+            throw new IllegalArgumentException("worker_threads must be at least 1: " + workerThreads);
     }
 }

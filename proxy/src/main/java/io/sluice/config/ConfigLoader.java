@@ -1,0 +1,439 @@
+package io.sluice.config;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import java.io.IOException;
+import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.regex.Pattern;
+
+/**
+ * Reads configuration. The built-in defaults ({@link #BUILTIN}) are themselves a config document;
+ * the user's file is merged over them, and each upstream is merged over {@code defaults}, so every
+ * key is optional and an upstream states only what differs. Unknown keys are errors (a typo must
+ * not silently fall back to a default), and every error names the key path and the bad value.
+ */
+public final class ConfigLoader {
+
+    /** The built-in defaults, as documented in the README. */
+    public static final String BUILTIN = """
+            listen: 127.0.0.1:7600
+            admin:
+              listen: 127.0.0.1:7601
+              token: "${SLUICE_ADMIN_TOKEN:-}"
+              insecure_open: false
+            server:
+              max_batch_items: 100000
+              max_batch_bytes: 64MB
+              max_batch_concurrency: 1000
+              max_item_response_bytes: 8MB
+              max_request_body: 1GB
+              max_header_size: 64KB
+              idle_timeout: 2m
+              shutdown_grace: 30s
+              io_threads: 0
+              worker_threads: 0
+            cache:
+              max_size: 256MB
+              max_entry_size: 8MB
+            defaults:
+              limits: [{rate: 50/s, burst: 50}]
+              max_concurrency: 32
+              max_wait: 30s
+              timeouts: {connect: 5s, response: 30s, total: 60s}
+              retry: {max_attempts: 3, base_delay: 100ms, max_delay: 10s}
+              cache: {enabled: true, max_ttl: 1d}
+              headers: {}
+              allow_private: false
+            upstreams: {}
+            """;
+
+    private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory());
+    private static final Pattern UPSTREAM_NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9_.-]{0,62}");
+    private static final Set<String> TOP_KEYS =
+            Set.of("listen", "admin", "server", "cache", "defaults", "upstreams", "redis");
+    private static final Set<String> POLICY_KEYS =
+            Set.of("limits", "max_concurrency", "max_wait", "timeouts", "retry", "cache", "headers", "allow_private");
+
+    private final Map<String, String> env;
+
+    public ConfigLoader(Map<String, String> env) {
+        this.env = Map.copyOf(env);
+    }
+
+    /** The built-in defaults alone: what {@code java -jar sluice.jar} runs with. */
+    public SluiceConfig defaults() {
+        return fromYaml("{}");
+    }
+
+    public SluiceConfig load(Path file) {
+        String text;
+        try {
+            text = Files.readString(file);
+        } catch (NoSuchFileException e) {
+            throw new ConfigException("", "config file not found: " + file);
+        } catch (IOException e) {
+            throw new ConfigException("", "cannot read config file " + file + ": " + e.getMessage());
+        }
+        return fromYaml(text);
+    }
+
+    public SluiceConfig fromYaml(String yaml) {
+        JsonNode user;
+        try {
+            user = YAML.readTree(yaml);
+        } catch (JsonProcessingException e) {
+            var location = e.getLocation();
+            throw new ConfigException(
+                    "",
+                    "invalid YAML" + (location == null ? "" : " at line " + location.getLineNr()) + ": "
+                            + e.getOriginalMessage());
+        }
+        if (user == null || user.isMissingNode() || user.isNull()) user = JsonNodeFactory.instance.objectNode();
+        if (!user.isObject()) throw new ConfigException("", "the config must be a mapping of keys, not " + kind(user));
+        checkKeys("", user, TOP_KEYS);
+        JsonNode root = merge(builtin(), user);
+        return read(root);
+    }
+
+    /**
+     * Reads one upstream from a JSON/YAML tree in the config's own shape, merged over
+     * {@code defaults}; the admin API uses this so that its validation is the config's.
+     */
+    public UpstreamConfig upstream(String name, JsonNode node, JsonNode defaultsNode) {
+        String path = "upstreams." + name;
+        if (!UPSTREAM_NAME.matcher(name).matches() || name.equals("v1") || name.equals("api")) {
+            throw new ConfigException(
+                    path,
+                    "invalid upstream name \"" + name + "\" (letters, digits, '.', '_', '-'; not \"v1\" or \"api\")");
+        }
+        if (!node.isObject()) throw new ConfigException(path, "expected a mapping, got " + kind(node));
+        Set<String> keys = new java.util.HashSet<>(POLICY_KEYS);
+        keys.addAll(Set.of("base_url", "match"));
+        checkKeys(path, node, keys);
+        Optional<URI> baseUrl = Optional.ofNullable(node.get("base_url"))
+                .map(n -> baseUrl(path + ".base_url", text(path + ".base_url", n)));
+        List<String> match = new ArrayList<>();
+        JsonNode matchNode = node.get("match");
+        if (matchNode != null) {
+            if (matchNode.isTextual())
+                matchNode = JsonNodeFactory.instance.arrayNode().add(matchNode);
+            if (!matchNode.isArray())
+                throw new ConfigException(path + ".match", "expected a list, got " + kind(matchNode));
+            for (int i = 0; i < matchNode.size(); i++) {
+                String where = path + ".match[" + i + "]";
+                match.add(OriginPattern.validate(where, text(where, matchNode.get(i))));
+            }
+        }
+        if (baseUrl.isEmpty() && match.isEmpty()) {
+            throw new ConfigException(path, "an upstream needs base_url or match (the origins it governs)");
+        }
+        ObjectNode policyNode = ((ObjectNode) node.deepCopy());
+        policyNode.remove(List.of("base_url", "match"));
+        Policy policy = policy(path, merge(defaultsNode, policyNode));
+        return new UpstreamConfig(name, baseUrl, match, policy);
+    }
+
+    /** The built-in {@code defaults} policy tree, for callers of {@link #upstream}. */
+    public static JsonNode builtinDefaultsNode() {
+        return builtin().get("defaults");
+    }
+
+    private SluiceConfig read(JsonNode root) {
+        HostPort listen = hostPort("listen", root.get("listen"));
+        JsonNode adminNode = object("admin", root.get("admin"));
+        checkKeys("admin", adminNode, Set.of("listen", "token", "insecure_open", "state_file"));
+        AdminConfig admin = new AdminConfig(
+                hostPort("admin.listen", adminNode.get("listen")),
+                interpolated("admin.token", adminNode.get("token")),
+                bool("admin.insecure_open", adminNode.get("insecure_open")),
+                Optional.ofNullable(adminNode.get("state_file")).map(n -> Path.of(string("admin.state_file", n))));
+
+        JsonNode s = object("server", root.get("server"));
+        checkKeys(
+                "server",
+                s,
+                Set.of(
+                        "max_batch_items",
+                        "max_batch_bytes",
+                        "max_batch_concurrency",
+                        "max_item_response_bytes",
+                        "max_request_body",
+                        "max_header_size",
+                        "idle_timeout",
+                        "shutdown_grace",
+                        "io_threads",
+                        "worker_threads"));
+        int cores = Runtime.getRuntime().availableProcessors();
+        int io = integer("server.io_threads", s.get("io_threads"));
+        int workers = integer("server.worker_threads", s.get("worker_threads"));
+        ServerConfig server = construct(
+                "server",
+                () -> new ServerConfig(
+                        integer("server.max_batch_items", s.get("max_batch_items")),
+                        size("server.max_batch_bytes", s.get("max_batch_bytes")),
+                        integer("server.max_batch_concurrency", s.get("max_batch_concurrency")),
+                        size("server.max_item_response_bytes", s.get("max_item_response_bytes")),
+                        size("server.max_request_body", s.get("max_request_body")),
+                        size("server.max_header_size", s.get("max_header_size")),
+                        duration("server.idle_timeout", s.get("idle_timeout")),
+                        duration("server.shutdown_grace", s.get("shutdown_grace")),
+                        io > 0 ? io : Math.max(2, cores),
+                        workers > 0 ? workers : Math.max(4, cores * 2)));
+
+        JsonNode c = object("cache", root.get("cache"));
+        checkKeys("cache", c, Set.of("max_size", "max_entry_size"));
+        CacheConfig cache = new CacheConfig(
+                size("cache.max_size", c.get("max_size")), size("cache.max_entry_size", c.get("max_entry_size")));
+
+        JsonNode defaultsNode = object("defaults", root.get("defaults"));
+        checkKeys("defaults", defaultsNode, POLICY_KEYS);
+        Policy defaults = policy("defaults", defaultsNode);
+
+        JsonNode upstreamsNode = root.get("upstreams");
+        Map<String, UpstreamConfig> upstreams = new LinkedHashMap<>();
+        if (upstreamsNode != null && !upstreamsNode.isNull()) {
+            object("upstreams", upstreamsNode);
+            for (Iterator<Map.Entry<String, JsonNode>> it = upstreamsNode.fields(); it.hasNext(); ) {
+                var entry = it.next();
+                upstreams.put(entry.getKey(), upstream(entry.getKey(), entry.getValue(), defaultsNode));
+            }
+        }
+
+        Optional<RedisConfig> redis = Optional.empty();
+        JsonNode redisNode = root.get("redis");
+        if (redisNode != null && !redisNode.isNull()) {
+            object("redis", redisNode);
+            checkKeys("redis", redisNode, Set.of("uri"));
+            Interpolated uri = interpolated("redis.uri", required("redis.uri", redisNode.get("uri")));
+            redis = Optional.of(new RedisConfig(uri));
+        }
+        return new SluiceConfig(listen, admin, server, cache, defaults, upstreams, redis);
+    }
+
+    private Policy policy(String path, JsonNode node) {
+        checkKeys(path, node, POLICY_KEYS);
+        JsonNode limitsNode = node.get("limits");
+        List<RateLimit> limits = new ArrayList<>();
+        if (limitsNode != null && !limitsNode.isNull()) {
+            if (!limitsNode.isArray())
+                throw new ConfigException(path + ".limits", "expected a list, got " + kind(limitsNode));
+            for (int i = 0; i < limitsNode.size(); i++) {
+                String where = path + ".limits[" + i + "]";
+                JsonNode limit = object(where, limitsNode.get(i));
+                checkKeys(where, limit, Set.of("rate", "burst"));
+                String rate = string(where + ".rate", required(where + ".rate", limit.get("rate")));
+                Long burst = limit.has("burst") ? (long) integer(where + ".burst", limit.get("burst")) : null;
+                limits.add(construct(where, () -> RateLimit.parse(rate, burst)));
+            }
+        }
+        JsonNode t = object(path + ".timeouts", node.get("timeouts"));
+        checkKeys(path + ".timeouts", t, Set.of("connect", "response", "total"));
+        Timeouts timeouts = construct(
+                path + ".timeouts",
+                () -> new Timeouts(
+                        duration(path + ".timeouts.connect", t.get("connect")),
+                        duration(path + ".timeouts.response", t.get("response")),
+                        duration(path + ".timeouts.total", t.get("total"))));
+        JsonNode r = object(path + ".retry", node.get("retry"));
+        checkKeys(path + ".retry", r, Set.of("max_attempts", "base_delay", "max_delay"));
+        RetryPolicy retry = construct(
+                path + ".retry",
+                () -> new RetryPolicy(
+                        integer(path + ".retry.max_attempts", r.get("max_attempts")),
+                        duration(path + ".retry.base_delay", r.get("base_delay")),
+                        duration(path + ".retry.max_delay", r.get("max_delay"))));
+        JsonNode cacheNode = object(path + ".cache", node.get("cache"));
+        checkKeys(path + ".cache", cacheNode, Set.of("enabled", "max_ttl", "default_ttl"));
+        CachePolicy cache = construct(
+                path + ".cache",
+                () -> new CachePolicy(
+                        bool(path + ".cache.enabled", cacheNode.get("enabled")),
+                        duration(path + ".cache.max_ttl", cacheNode.get("max_ttl")),
+                        Optional.ofNullable(cacheNode.get("default_ttl"))
+                                .filter(n -> !n.isNull())
+                                .map(n -> duration(path + ".cache.default_ttl", n))));
+        Map<String, Interpolated> headers = new LinkedHashMap<>();
+        JsonNode headersNode = node.get("headers");
+        if (headersNode != null && !headersNode.isNull()) {
+            object(path + ".headers", headersNode);
+            for (Iterator<Map.Entry<String, JsonNode>> it = headersNode.fields(); it.hasNext(); ) {
+                var entry = it.next();
+                String where = path + ".headers." + entry.getKey();
+                if (!entry.getKey().matches("[!#$%&'*+.^_`|~0-9A-Za-z-]+")) {
+                    throw new ConfigException(where, "invalid header name \"" + entry.getKey() + "\"");
+                }
+                headers.put(entry.getKey(), interpolated(where, entry.getValue()));
+            }
+        }
+        return construct(
+                path,
+                () -> new Policy(
+                        limits,
+                        integer(path + ".max_concurrency", node.get("max_concurrency")),
+                        duration(path + ".max_wait", node.get("max_wait")),
+                        timeouts,
+                        retry,
+                        cache,
+                        headers,
+                        bool(path + ".allow_private", node.get("allow_private"))));
+    }
+
+    // ---- typed readers: each names the path and the bad value ----
+
+    private static JsonNode builtin() {
+        try {
+            return YAML.readTree(BUILTIN);
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException("built-in config does not parse", e);
+        }
+    }
+
+    /** Deep merge: mappings merge key by key, anything else in {@code over} replaces. */
+    static JsonNode merge(JsonNode base, JsonNode over) {
+        if (over == null || over.isMissingNode()) return base;
+        if (base == null || !base.isObject() || !over.isObject()) return over.deepCopy();
+        ObjectNode result = base.deepCopy();
+        over.fields().forEachRemaining(e -> result.set(e.getKey(), merge(result.get(e.getKey()), e.getValue())));
+        return result;
+    }
+
+    private static void checkKeys(String path, JsonNode node, Set<String> allowed) {
+        node.fieldNames().forEachRemaining(key -> {
+            if (!allowed.contains(key)) {
+                throw new ConfigException(
+                        path.isEmpty() ? key : path + "." + key,
+                        "unknown key (expected one of " + new java.util.TreeSet<>(allowed) + ")");
+            }
+        });
+    }
+
+    private static <T> T construct(String path, java.util.function.Supplier<T> constructor) {
+        try {
+            return constructor.get();
+        } catch (IllegalArgumentException | ArithmeticException e) {
+            if (e instanceof ConfigException) throw e;
+            throw new ConfigException(path, e.getMessage());
+        }
+    }
+
+    private static JsonNode required(String path, JsonNode node) {
+        if (node == null || node.isNull()) throw new ConfigException(path, "required");
+        return node;
+    }
+
+    private static JsonNode object(String path, JsonNode node) {
+        if (node == null || node.isNull()) return JsonNodeFactory.instance.objectNode();
+        if (!node.isObject()) throw new ConfigException(path, "expected a mapping, got " + kind(node) + " " + node);
+        return node;
+    }
+
+    private static String text(String path, JsonNode node) {
+        if (node == null || !node.isValueNode() || node.isNull()) {
+            throw new ConfigException(path, "expected a string, got " + kind(node));
+        }
+        return node.asText();
+    }
+
+    private String string(String path, JsonNode node) {
+        return interpolated(path, node).value();
+    }
+
+    private Interpolated interpolated(String path, JsonNode node) {
+        String raw = text(path, node);
+        try {
+            return Interpolated.of(raw, env);
+        } catch (IllegalArgumentException e) {
+            throw new ConfigException(path, e.getMessage());
+        }
+    }
+
+    private int integer(String path, JsonNode node) {
+        if (node != null && node.isIntegralNumber() && node.canConvertToInt()) return node.intValue();
+        String value = string(path, required(path, node));
+        try {
+            return Integer.parseInt(value.trim());
+        } catch (NumberFormatException e) {
+            throw new ConfigException(path, "expected a whole number, got \"" + value + "\"");
+        }
+    }
+
+    private boolean bool(String path, JsonNode node) {
+        if (node != null && node.isBoolean()) return node.booleanValue();
+        String value = string(path, required(path, node)).trim();
+        return switch (value) {
+            case "true", "yes", "on" -> true;
+            case "false", "no", "off" -> false;
+            default -> throw new ConfigException(path, "expected true or false, got \"" + value + "\"");
+        };
+    }
+
+    private Duration duration(String path, JsonNode node) {
+        String value = string(path, required(path, node));
+        try {
+            return Durations.parse(value);
+        } catch (IllegalArgumentException e) {
+            throw new ConfigException(path, e.getMessage());
+        }
+    }
+
+    private DataSize size(String path, JsonNode node) {
+        String value = string(path, required(path, node));
+        try {
+            return DataSize.parse(value);
+        } catch (IllegalArgumentException | ArithmeticException e) {
+            throw new ConfigException(path, e.getMessage());
+        }
+    }
+
+    private HostPort hostPort(String path, JsonNode node) {
+        String value = string(path, required(path, node));
+        try {
+            return HostPort.parse(value);
+        } catch (IllegalArgumentException e) {
+            throw new ConfigException(path, e.getMessage());
+        }
+    }
+
+    private static URI baseUrl(String path, String value) {
+        URI uri;
+        try {
+            uri = new URI(value);
+        } catch (java.net.URISyntaxException e) {
+            throw new ConfigException(path, "invalid URL \"" + value + "\": " + e.getReason());
+        }
+        if (!"http".equalsIgnoreCase(uri.getScheme()) && !"https".equalsIgnoreCase(uri.getScheme())) {
+            throw new ConfigException(path, "unsupported scheme in \"" + value + "\" (http or https)");
+        }
+        if (uri.getHost() == null) throw new ConfigException(path, "missing host in \"" + value + "\"");
+        if (uri.getRawQuery() != null || uri.getRawFragment() != null) {
+            throw new ConfigException(path, "a base URL cannot have a query or fragment: \"" + value + "\"");
+        }
+        String p = uri.getRawPath() == null ? "" : uri.getRawPath();
+        if (p.endsWith("/")) p = p.substring(0, p.length() - 1);
+        return URI.create(uri.getScheme().toLowerCase(java.util.Locale.ROOT) + "://" + uri.getRawAuthority() + p);
+    }
+
+    private static String kind(JsonNode node) {
+        if (node == null || node.isNull() || node.isMissingNode()) return "nothing";
+        if (node.isObject()) return "a mapping";
+        if (node.isArray()) return "a list";
+        if (node.isNumber()) return "a number";
+        if (node.isBoolean()) return "a boolean";
+        return "a string";
+    }
+}

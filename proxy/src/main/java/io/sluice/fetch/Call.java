@@ -1,0 +1,117 @@
+package io.sluice.fetch;
+
+import io.sluice.time.TimeSource;
+import io.sluice.upstream.Upstream;
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.function.Consumer;
+
+/**
+ * One request's journey through the pipeline: what was asked, which upstream governs it (set by
+ * {@link ResolveUpstream}), its deadline, its {@link Trace}, and how to stop it. Stages register
+ * {@link #onCancel} hooks for whatever they hold (a queue position, an HTTP exchange, a body), so
+ * a deadline or a departed client stops all of it at once.
+ */
+public final class Call {
+    private final Pipeline pipeline;
+    private final FetchRequest request;
+    private final long startNanos;
+    private final Trace trace = new Trace();
+    private final ConcurrentLinkedQueue<Consumer<FetchException>> cancelHooks = new ConcurrentLinkedQueue<>();
+    private volatile FetchException cancelledWith;
+    private volatile Upstream upstream;
+    private volatile long deadlineNanos = Long.MAX_VALUE;
+    private volatile TimeSource.Timer deadlineTimer;
+
+    Call(Pipeline pipeline, FetchRequest request, long startNanos) {
+        this.pipeline = pipeline;
+        this.request = request;
+        this.startNanos = startNanos;
+    }
+
+    /** Runs the pipeline; the future always completes normally, with a response or a failure. */
+    public CompletableFuture<FetchOutcome> execute() {
+        return pipeline.execute(this);
+    }
+
+    public FetchRequest request() {
+        return request;
+    }
+
+    public Trace trace() {
+        return trace;
+    }
+
+    public long startNanos() {
+        return startNanos;
+    }
+
+    /** The governing upstream; set once {@link ResolveUpstream} has run. */
+    public Upstream upstream() {
+        return upstream;
+    }
+
+    void upstream(Upstream upstream) {
+        this.upstream = upstream;
+        trace.upstream(upstream.name());
+    }
+
+    /** Monotonic instant ({@link io.sluice.time.TimeSource#nanoTime}) by which the call must end. */
+    public long deadlineNanos() {
+        return deadlineNanos;
+    }
+
+    /**
+     * Sets the deadline {@code total} after the call started, once (a redirect hop keeps the first
+     * hop's deadline); when it passes, the call is cancelled with a timeout.
+     */
+    synchronized void armDeadline(Duration total, TimeSource time) {
+        if (deadlineTimer != null) return;
+        deadlineNanos = startNanos + total.toNanos();
+        long remaining = deadlineNanos - time.nanoTime();
+        FetchException timeout =
+                new FetchException(ErrorType.TIMEOUT, "no complete response within " + total.toMillis() + " ms");
+        deadlineTimer = time.schedule(Duration.ofNanos(Math.max(0, remaining)), () -> cancel(timeout));
+    }
+
+    /** Disarms the deadline: the call has ended (its body included). */
+    synchronized void disarmDeadline() {
+        if (deadlineTimer != null) deadlineTimer.cancel();
+    }
+
+    /** Nanoseconds left before the deadline at {@code now}; {@link Long#MAX_VALUE} if none is set. */
+    public long remainingNanos(long now) {
+        long deadline = deadlineNanos;
+        return deadline == Long.MAX_VALUE ? Long.MAX_VALUE : deadline - now;
+    }
+
+    /**
+     * How long this call may wait for admission (a token, a cooldown's end, a slot): the request's
+     * own budget ({@code Sluice-Max-Wait}, {@code max_wait_ms}) or the upstream's {@code max_wait},
+     * and never past the deadline.
+     */
+    public long waitBudgetNanos(long now) {
+        long budget = request.maxWait().orElse(upstream.policy().maxWait()).toNanos();
+        return Math.max(0, Math.min(budget, remainingNanos(now)));
+    }
+
+    /** Stops the call: every registered hook runs once with {@code reason}. */
+    public void cancel(FetchException reason) {
+        if (cancelledWith != null) return;
+        cancelledWith = reason;
+        Consumer<FetchException> hook;
+        while ((hook = cancelHooks.poll()) != null) hook.accept(reason);
+    }
+
+    public boolean isCancelled() {
+        return cancelledWith != null;
+    }
+
+    /** Runs {@code hook} if the call is cancelled (at once if it already was). */
+    public void onCancel(Consumer<FetchException> hook) {
+        cancelHooks.add(hook);
+        FetchException reason = cancelledWith;
+        if (reason != null && cancelHooks.remove(hook)) hook.accept(reason);
+    }
+}

@@ -1,0 +1,68 @@
+package io.sluice.fetch;
+
+import java.net.URI;
+import java.net.http.HttpHeaders;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * One outbound request as the front doors describe it. {@code headers} are what the client sent;
+ * hop-by-hop headers are removed when it is sent.
+ *
+ * @param upstream the upstream named by the route form ({@code /github/...}); empty to resolve by origin
+ * @param timeout the client's own total deadline, capped by the upstream's {@code timeouts.total}
+ * @param maxWait the client's own admission budget, replacing the upstream's {@code max_wait}
+ */
+public record FetchRequest(
+        String method,
+        URI uri,
+        HttpHeaders headers,
+        RequestBody body,
+        Optional<String> upstream,
+        Optional<Duration> timeout,
+        Optional<Duration> maxWait,
+        CacheMode cache,
+        boolean followRedirects) {
+
+    private static final HttpHeaders NO_HEADERS = HttpHeaders.of(Map.of(), (a, b) -> true);
+
+    public static FetchRequest get(URI uri) {
+        return new FetchRequest(
+                "GET",
+                uri,
+                NO_HEADERS,
+                RequestBody.empty(),
+                Optional.empty(),
+                Optional.empty(),
+                Optional.empty(),
+                CacheMode.DEFAULT,
+                false);
+    }
+
+    public FetchRequest withUri(URI uri) {
+        return new FetchRequest(method, uri, headers, body, upstream, timeout, maxWait, cache, followRedirects);
+    }
+
+    public FetchRequest withMethodAndBody(String method, RequestBody body) {
+        return new FetchRequest(method, uri, headers, body, upstream, timeout, maxWait, cache, followRedirects);
+    }
+
+    public FetchRequest withHeaders(HttpHeaders headers) {
+        return new FetchRequest(method, uri, headers, body, upstream, timeout, maxWait, cache, followRedirects);
+    }
+
+    public FetchRequest withUpstream(Optional<String> upstream) {
+        return new FetchRequest(method, uri, headers, body, upstream, timeout, maxWait, cache, followRedirects);
+    }
+
+    /** Headers from a plain map (names case-insensitive). */
+    public static HttpHeaders headers(Map<String, List<String>> map) {
+        return HttpHeaders.of(map, (a, b) -> true);
+    }
+
+    public Optional<String> header(String name) {
+        return headers.firstValue(name);
+    }
+}

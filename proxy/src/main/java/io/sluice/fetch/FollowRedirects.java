@@ -1,0 +1,87 @@
+package io.sluice.fetch;
+
+import java.net.URI;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * Follows redirects for requests that ask to ({@code follow_redirects}). Each hop goes through
+ * the rest of the pipeline again, so the new origin is resolved to its own upstream, admitted by its
+ * own limits and checked by the address guard. 301/302/303 turn into a bodiless GET (as browsers
+ * and curl do; RFC 9110 §15.4); 307/308 keep method and body when the body can be replayed.
+ * Credentials ({@code Authorization}, {@code Cookie}) are not carried to another origin.
+ */
+public final class FollowRedirects implements Stage {
+    static final int MAX_HOPS = 10;
+
+    @Override
+    public CompletableFuture<FetchResponse> apply(Chain chain) {
+        FetchRequest request = chain.request();
+        if (!request.followRedirects()) return chain.proceed(request);
+        return hop(chain, request, 0);
+    }
+
+    private CompletableFuture<FetchResponse> hop(Chain chain, FetchRequest request, int hops) {
+        return chain.proceed(request).thenCompose(response -> {
+            Optional<FetchRequest> next = next(request, response);
+            if (next.isEmpty() || hops >= MAX_HOPS) return CompletableFuture.completedFuture(response);
+            response.body().discard();
+            return hop(chain, next.get(), hops + 1);
+        });
+    }
+
+    private static Optional<FetchRequest> next(FetchRequest request, FetchResponse response) {
+        int status = response.status();
+        if (status != 301 && status != 302 && status != 303 && status != 307 && status != 308) return Optional.empty();
+        Optional<String> location = response.headers().firstValue("location");
+        if (location.isEmpty()) return Optional.empty();
+        URI target;
+        try {
+            target = request.uri().resolve(location.get().trim());
+        } catch (IllegalArgumentException e) {
+            return Optional.empty();
+        }
+        FetchRequest next = request.withUri(target);
+        boolean keepsMethod = status == 307 || status == 308;
+        if (keepsMethod && !request.body().replayable()) return Optional.empty();
+        if (!keepsMethod && !request.method().equals("HEAD")) next = next.withMethodAndBody("GET", RequestBody.empty());
+        boolean sameOrigin = sameOrigin(request.uri(), target);
+        if (!sameOrigin) {
+            Map<String, List<String>> headers = HopByHop.endToEnd(request.headers());
+            headers.keySet().removeIf(n -> {
+                String lower = n.toLowerCase(Locale.ROOT);
+                return lower.equals("authorization") || lower.equals("cookie");
+            });
+            next = next.withHeaders(FetchRequest.headers(headers)).withUpstream(Optional.empty());
+        }
+        if (!keepsMethod) {
+            Map<String, List<String>> headers = HopByHop.endToEnd(next.headers());
+            headers.keySet().removeIf(n -> n.toLowerCase(Locale.ROOT).startsWith("content-"));
+            next = next.withHeaders(FetchRequest.headers(headers));
+        }
+        return Optional.of(next);
+    }
+
+    private static boolean sameOrigin(URI a, URI b) {
+        return Objects.equals(lower(a.getScheme()), lower(b.getScheme()))
+                && Objects.equals(lower(a.getHost()), lower(b.getHost()))
+                && port(a) == port(b);
+    }
+
+    private static String lower(String s) {
+        return s == null ? null : s.toLowerCase(Locale.ROOT);
+    }
+
+    private static int port(URI uri) {
+        return uri.getPort() >= 0 ? uri.getPort() : "https".equalsIgnoreCase(uri.getScheme()) ? 443 : 80;
+    }
+
+    @Override
+    public String toString() {
+        return "FollowRedirects";
+    }
+}

@@ -1,0 +1,88 @@
+package io.sluice.fetch;
+
+import io.sluice.time.TimeSource;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * Runs calls through an ordered list of {@link Stage}s. The list is built in one place (see
+ * {@code io.sluice.Sluice#assemblePipeline}); this class only walks it and turns whatever comes out
+ * into a {@link FetchOutcome}.
+ */
+public final class Pipeline {
+    private final List<Stage> stages;
+    private final TimeSource time;
+
+    public Pipeline(List<Stage> stages, TimeSource time) {
+        if (stages.isEmpty()) throw new IllegalArgumentException("a pipeline needs at least one stage");
+        this.stages = List.copyOf(stages);
+        this.time = time;
+    }
+
+    /** A call for {@code request}, not yet started. */
+    public Call newCall(FetchRequest request) {
+        return new Call(this, request, time.nanoTime());
+    }
+
+    TimeSource time() {
+        return time;
+    }
+
+    CompletableFuture<FetchOutcome> execute(Call call) {
+        CompletableFuture<FetchResponse> response;
+        try {
+            response = new RealChain(0, call, call.request()).proceed(call.request());
+        } catch (RuntimeException e) {
+            response = CompletableFuture.failedFuture(e);
+        }
+        return response.handle((r, error) -> {
+            if (error != null) {
+                call.disarmDeadline();
+                return Failures.toFailure(error, call.trace());
+            }
+            r.body().onFinish(call::disarmDeadline);
+            return r;
+        });
+    }
+
+    public List<Stage> stages() {
+        return stages;
+    }
+
+    private final class RealChain implements Stage.Chain {
+        private final int index;
+        private final Call call;
+        private final FetchRequest request;
+
+        RealChain(int index, Call call, FetchRequest request) {
+            this.index = index;
+            this.call = call;
+            this.request = request;
+        }
+
+        @Override
+        public Call call() {
+            return call;
+        }
+
+        @Override
+        public FetchRequest request() {
+            return request;
+        }
+
+        @Override
+        public CompletableFuture<FetchResponse> proceed(FetchRequest next) {
+            if (index >= stages.size()) {
+                throw new IllegalStateException("the last stage must answer, not proceed");
+            }
+            if (call.isCancelled()) {
+                return CompletableFuture.failedFuture(new FetchException(ErrorType.CANCELLED, "call cancelled"));
+            }
+            try {
+                return stages.get(index).apply(new RealChain(index + 1, call, next));
+            } catch (RuntimeException e) {
+                return CompletableFuture.failedFuture(e);
+            }
+        }
+    }
+}

@@ -1,0 +1,103 @@
+package io.sluice.fetch;
+
+import io.sluice.config.Interpolated;
+import io.sluice.config.Policy;
+import io.sluice.guard.AddressGuard;
+import io.sluice.time.TimeSource;
+import java.net.http.HttpClient;
+import java.net.http.HttpHeaders;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.ByteBuffer;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
+import java.util.concurrent.Flow;
+
+/**
+ * The last stage: checks and pins the destination address, then sends the request on the one
+ * shared {@link HttpClient}. The response comes back as soon as its headers do; the body streams
+ * through {@link ResponseBody}. Cleartext origins are spoken to in HTTP/1.1 (no {@code h2c} upgrade
+ * dance); TLS origins negotiate HTTP/2 by ALPN where offered.
+ */
+public final class Send implements Stage {
+    private final HttpClient client;
+    private final AddressGuard guard;
+    private final Executor executor;
+    private final TimeSource time;
+
+    public Send(HttpClient client, AddressGuard guard, Executor executor, TimeSource time) {
+        this.client = client;
+        this.guard = guard;
+        this.executor = executor;
+        this.time = time;
+    }
+
+    @Override
+    public CompletableFuture<FetchResponse> apply(Chain chain) {
+        Call call = chain.call();
+        FetchRequest request = chain.request();
+        Policy policy = call.upstream().policy();
+        call.trace().countAttempt();
+        return guard.admit(request.uri(), policy.allowPrivate())
+                .thenComposeAsync(
+                        pin -> {
+                            HttpRequest outbound;
+                            try {
+                                outbound = toHttpRequest(request, policy);
+                            } catch (IllegalArgumentException e) {
+                                pin.close();
+                                throw new FetchException(
+                                        ErrorType.INVALID_REQUEST, "cannot send request: " + e.getMessage());
+                            }
+                            long sentAt = time.nanoTime();
+                            CompletableFuture<HttpResponse<Flow.Publisher<List<ByteBuffer>>>> exchange =
+                                    client.sendAsync(outbound, HttpResponse.BodyHandlers.ofPublisher());
+                            call.onCancel(reason -> exchange.cancel(true));
+                            return exchange.handleAsync(
+                                    (response, error) -> {
+                                        pin.close();
+                                        call.trace().addUpstream(time.nanoTime() - sentAt);
+                                        if (error != null) throw Failures.classify(error);
+                                        return toFetchResponse(response, call);
+                                    },
+                                    executor);
+                        },
+                        executor);
+    }
+
+    private static HttpRequest toHttpRequest(FetchRequest request, Policy policy) {
+        Map<String, List<String>> headers = HopByHop.forwardable(request.headers());
+        for (Map.Entry<String, Interpolated> header : policy.headers().entrySet()) {
+            headers.put(header.getKey(), List.of(header.getValue().value()));
+        }
+        HttpRequest.Builder builder = HttpRequest.newBuilder(request.uri())
+                .method(request.method(), request.body().publisher())
+                .timeout(policy.timeouts().response())
+                .version(
+                        "https".equalsIgnoreCase(request.uri().getScheme())
+                                ? HttpClient.Version.HTTP_2
+                                : HttpClient.Version.HTTP_1_1);
+        headers.forEach((name, values) -> values.forEach(value -> builder.header(name, value)));
+        builder.header("Via", HopByHop.via(request.headers()));
+        return builder.build();
+    }
+
+    private static FetchResponse toFetchResponse(HttpResponse<Flow.Publisher<List<ByteBuffer>>> response, Call call) {
+        HttpHeaders headers = FetchRequest.headers(HopByHop.endToEnd(response.headers()));
+        long length = response.headers().firstValueAsLong("content-length").orElse(-1);
+        if ("HEAD".equalsIgnoreCase(response.request().method())
+                || response.statusCode() == 204
+                || response.statusCode() == 304) {
+            length = 0;
+        }
+        ResponseBody body = ResponseBody.streaming(response.body(), length);
+        return new FetchResponse(response.statusCode(), headers, body, call.trace());
+    }
+
+    @Override
+    public String toString() {
+        return "Send";
+    }
+}

@@ -1,0 +1,87 @@
+package io.sluice.fetch;
+
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * Where one call's time went, and what the pipeline decided: the upstream that governed it, the
+ * attempts made, the cache's verdict, and the nanoseconds spent queueing for a slot or token,
+ * paused by a cooldown, waiting on the upstream, and in the cache. It feeds
+ * {@code Server-Timing}, batch results, metrics and the recent-requests log.
+ */
+public final class Trace {
+    private volatile String upstream = "";
+    private volatile String cacheStatus = "bypass";
+    private final AtomicInteger attempts = new AtomicInteger();
+    private final AtomicLong queueNanos = new AtomicLong();
+    private final AtomicLong cooldownNanos = new AtomicLong();
+    private final AtomicLong upstreamNanos = new AtomicLong();
+    private final AtomicLong cacheNanos = new AtomicLong();
+
+    public String upstream() {
+        return upstream;
+    }
+
+    public void upstream(String name) {
+        this.upstream = name;
+    }
+
+    /** {@code hit}, {@code miss}, {@code revalidated}, {@code stale} or {@code bypass}. */
+    public String cacheStatus() {
+        return cacheStatus;
+    }
+
+    public void cacheStatus(String status) {
+        this.cacheStatus = status;
+    }
+
+    public int attempts() {
+        return attempts.get();
+    }
+
+    public int countAttempt() {
+        return attempts.incrementAndGet();
+    }
+
+    public long queueNanos() {
+        return queueNanos.get();
+    }
+
+    public void addQueue(long nanos) {
+        queueNanos.addAndGet(nanos);
+    }
+
+    public long cooldownNanos() {
+        return cooldownNanos.get();
+    }
+
+    public void addCooldown(long nanos) {
+        cooldownNanos.addAndGet(nanos);
+    }
+
+    public long upstreamNanos() {
+        return upstreamNanos.get();
+    }
+
+    public void addUpstream(long nanos) {
+        upstreamNanos.addAndGet(nanos);
+    }
+
+    public long cacheNanos() {
+        return cacheNanos.get();
+    }
+
+    public void addCache(long nanos) {
+        cacheNanos.addAndGet(nanos);
+    }
+
+    /** The {@code Server-Timing} value (W3C Server Timing), durations in milliseconds. */
+    public String serverTiming() {
+        return "queue;dur=" + ms(queueNanos()) + ", cooldown;dur=" + ms(cooldownNanos()) + ", upstream;dur="
+                + ms(upstreamNanos()) + ", cache;dur=" + ms(cacheNanos());
+    }
+
+    private static String ms(long nanos) {
+        return String.format(java.util.Locale.ROOT, "%.1f", nanos / 1e6);
+    }
+}

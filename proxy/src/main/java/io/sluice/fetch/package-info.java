@@ -1,0 +1,10 @@
+/**
+ * The one fetch pipeline. Both front doors (batch items and passthrough requests) build a
+ * {@link io.sluice.fetch.FetchRequest}, open a {@link io.sluice.fetch.Call} on the
+ * {@link io.sluice.fetch.Pipeline} and receive a {@link io.sluice.fetch.FetchOutcome}: a response
+ * whose body streams, or a typed failure. The pipeline is a list of {@link io.sluice.fetch.Stage}s
+ * assembled in {@link io.sluice.fetch.Pipeline#stages} and read top to bottom; each stage has one
+ * job (resolve the upstream, the deadline, admission, sending) and calls the next, OkHttp-style.
+ * Nothing here blocks: every wait is a {@link java.util.concurrent.CompletableFuture}.
+ */
+package io.sluice.fetch;

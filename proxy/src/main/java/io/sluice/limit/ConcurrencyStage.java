@@ -1,0 +1,68 @@
+package io.sluice.limit;
+
+import io.sluice.fetch.Call;
+import io.sluice.fetch.FetchResponse;
+import io.sluice.fetch.Stage;
+import io.sluice.time.TimeSource;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executor;
+
+/**
+ * Holds one of the upstream's {@code max_concurrency} slots from sending until the response body
+ * has been read, queueing (FIFO, within the call's wait budget) when all are taken.
+ */
+public final class ConcurrencyStage implements Stage {
+    private final ConcurrentHashMap<String, ConcurrencyLimiter> limiters = new ConcurrentHashMap<>();
+    private final TimeSource time;
+    private final Executor executor;
+
+    public ConcurrencyStage(TimeSource time, Executor executor) {
+        this.time = time;
+        this.executor = executor;
+    }
+
+    @Override
+    public CompletableFuture<FetchResponse> apply(Chain chain) {
+        Call call = chain.call();
+        ConcurrencyLimiter limiter =
+                limiter(call.upstream().name(), call.upstream().policy().maxConcurrency());
+        long start = time.nanoTime();
+        CompletableFuture<ConcurrencyLimiter.Permit> permit = limiter.acquire(call.waitBudgetNanos(start));
+        if (!permit.isDone()) call.onCancel(reason -> limiter.abandon(permit, reason));
+        return permit.thenCompose(p -> {
+            call.trace().addQueue(time.nanoTime() - start);
+            CompletableFuture<FetchResponse> response = chain.proceed(chain.request());
+            response.whenComplete((r, error) -> {
+                if (error != null) p.release();
+                else r.body().onFinish(p::release);
+            });
+            return response;
+        });
+    }
+
+    /** The limiter of {@code upstream}, following live changes of its cap. */
+    public ConcurrencyLimiter limiter(String upstream, int maxConcurrency) {
+        ConcurrencyLimiter limiter =
+                limiters.computeIfAbsent(upstream, name -> new ConcurrencyLimiter(maxConcurrency, time, executor));
+        limiter.setLimit(maxConcurrency);
+        return limiter;
+    }
+
+    /** Requests in flight to {@code upstream} (0 if it has seen none). */
+    public int inFlight(String upstream) {
+        ConcurrencyLimiter limiter = limiters.get(upstream);
+        return limiter == null ? 0 : limiter.inFlight();
+    }
+
+    /** Requests waiting for a slot of {@code upstream}. */
+    public int queued(String upstream) {
+        ConcurrencyLimiter limiter = limiters.get(upstream);
+        return limiter == null ? 0 : limiter.queued();
+    }
+
+    @Override
+    public String toString() {
+        return "ConcurrencyStage";
+    }
+}

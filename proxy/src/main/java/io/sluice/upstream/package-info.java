@@ -1,0 +1,8 @@
+/**
+ * Upstreams: named policies bound to origins. {@link io.sluice.upstream.Upstreams} resolves a
+ * request's URL to the most specific upstream (exact origin, then exact host, then the longest
+ * {@code *.domain} wildcard, else {@code default}) and holds the live set, which the admin API
+ * replaces atomically. An {@link io.sluice.upstream.Upstream} is an immutable snapshot; per-upstream
+ * runtime state (buckets, cooldowns, in-flight counts) lives in the stage that owns it, keyed by name.
+ */
+package io.sluice.upstream;
