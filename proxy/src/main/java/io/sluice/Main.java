@@ -1,5 +1,120 @@
 package io.sluice;
 
-public final class Main {
-    public static void main(String[] args) {}
+import io.sluice.config.ConfigException;
+import io.sluice.config.ConfigLoader;
+import io.sluice.config.HostPort;
+import io.sluice.config.SluiceConfig;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Path;
+import java.util.Properties;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** The command line: {@code java -jar sluice.jar [--config FILE] [--listen HOST:PORT] [--admin-listen HOST:PORT]}. */
+@Command(
+        name = "sluice",
+        mixinStandardHelpOptions = true,
+        versionProvider = Main.Version.class,
+        description = "Meters an application's outbound HTTP: batch fetch and passthrough with per-upstream "
+                + "rate limits, Retry-After cooldowns, retries, timeouts and a response cache.",
+        footer = "%nWith no --config, Sluice runs with its built-in defaults (see README).")
+public final class Main implements Callable<Integer> {
+    @Option(names = "--config", paramLabel = "FILE", description = "YAML config file (every key optional).")
+    Path config;
+
+    @Option(names = "--listen", paramLabel = "HOST:PORT", description = "Data port (default 127.0.0.1:7600).")
+    String listen;
+
+    @Option(names = "--admin-listen", paramLabel = "HOST:PORT", description = "Admin port (default 127.0.0.1:7601).")
+    String adminListen;
+
+    public static void main(String[] args) {
+        System.setProperty("java.util.logging.SimpleFormatter.format", "%1$tFT%1$tT.%1$tLZ %4$s %3$s: %5$s%6$s%n");
+        int code = new CommandLine(new Main()).execute(args);
+        if (code != 0) System.exit(code);
+    }
+
+    @Override
+    public Integer call() throws InterruptedException {
+        SluiceConfig cfg;
+        try {
+            cfg = load();
+        } catch (ConfigException e) {
+            System.err.println("sluice: config error: " + e.getMessage());
+            return 2;
+        }
+        Sluice sluice;
+        try {
+            sluice = Sluice.start(cfg);
+        } catch (RuntimeException e) {
+            System.err.println("sluice: cannot start: " + describe(e));
+            return 1;
+        }
+        var data = sluice.dataAddress();
+        var admin = sluice.adminAddress();
+        System.out.println("sluice " + Version.current() + " listening on http://" + hostPort(data) + " (admin http://"
+                + hostPort(admin) + ")");
+        System.out.flush();
+
+        CountDownLatch stopped = new CountDownLatch(1);
+        Runnable stop = () -> {
+            sluice.drainAndStop(cfg.server().shutdownGrace());
+            stopped.countDown();
+        };
+        // SIGTERM and SIGINT drain, then exit 0: the Kubernetes sidecar lifecycle treats any other
+        // code as a failure.
+        for (String signal : new String[] {"TERM", "INT"}) {
+            sun.misc.Signal.handle(new sun.misc.Signal(signal), s -> new Thread(stop, "sluice-shutdown").start());
+        }
+        stopped.await();
+        return 0;
+    }
+
+    private SluiceConfig load() {
+        ConfigLoader loader = new ConfigLoader(System.getenv());
+        SluiceConfig cfg = config == null ? loader.defaults() : loader.load(config);
+        if (listen != null) cfg = cfg.withListen(parse("--listen", listen));
+        if (adminListen != null) cfg = cfg.withAdminListen(parse("--admin-listen", adminListen));
+        return cfg;
+    }
+
+    private static HostPort parse(String option, String value) {
+        try {
+            return HostPort.parse(value);
+        } catch (IllegalArgumentException e) {
+            throw new ConfigException(option, e.getMessage());
+        }
+    }
+
+    private static String hostPort(java.net.InetSocketAddress address) {
+        String host = address.getAddress().getHostAddress();
+        return (host.contains(":") ? "[" + host + "]" : host) + ":" + address.getPort();
+    }
+
+    private static String describe(Throwable e) {
+        Throwable root = e;
+        while (root.getCause() != null) root = root.getCause();
+        return root.getMessage() == null ? root.toString() : root.getMessage();
+    }
+
+    static final class Version implements CommandLine.IVersionProvider {
+        @Override
+        public String[] getVersion() {
+            return new String[] {"sluice " + current(), "Java " + Runtime.version()};
+        }
+
+        static String current() {
+            try (InputStream in = Main.class.getResourceAsStream("/sluice-version.properties")) {
+                Properties p = new Properties();
+                if (in != null) p.load(in);
+                return p.getProperty("version", "dev");
+            } catch (IOException e) {
+                return "dev";
+            }
+        }
+    }
 }

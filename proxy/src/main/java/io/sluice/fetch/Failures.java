@@ -26,6 +26,7 @@ public final class Failures {
         Throwable t = unwrap(error);
         if (t instanceof FetchException fe) return fe;
         for (Throwable c = t; c != null; c = c.getCause()) {
+            if (c instanceof FetchException fe) return fe;
             if (c instanceof BlockedAddressException) return new FetchException(ErrorType.BLOCKED, c.getMessage());
             if (c instanceof UnknownHostException) {
                 return new FetchException(ErrorType.DNS, "cannot resolve host " + quoted(c.getMessage()));

@@ -1,0 +1,191 @@
+package io.sluice;
+
+import io.sluice.batch.BatchHandler;
+import io.sluice.config.SluiceConfig;
+import io.sluice.fetch.Deadline;
+import io.sluice.fetch.FollowRedirects;
+import io.sluice.fetch.Pipeline;
+import io.sluice.fetch.ResolveUpstream;
+import io.sluice.fetch.Send;
+import io.sluice.fetch.Stage;
+import io.sluice.guard.AddressGuard;
+import io.sluice.limit.ConcurrencyStage;
+import io.sluice.passthrough.PassthroughHandler;
+import io.sluice.server.AdminHandlers;
+import io.sluice.server.DataRouter;
+import io.sluice.time.TimeSource;
+import io.sluice.upstream.Upstreams;
+import io.undertow.Undertow;
+import io.undertow.UndertowOptions;
+import io.undertow.server.handlers.GracefulShutdownHandler;
+import java.net.InetSocketAddress;
+import java.net.http.HttpClient;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.xnio.Options;
+
+/** A running Sluice: data port, admin port, and everything between. */
+public final class Sluice implements AutoCloseable {
+    private static final System.Logger LOG = System.getLogger(Sluice.class.getName());
+
+    private final SluiceConfig config;
+    private final Upstreams upstreams;
+    private final ExecutorService workers;
+    private final ExecutorService lookups;
+    private final HttpClient client;
+    private final Pipeline pipeline;
+    private final GracefulShutdownHandler drain;
+    private final AtomicBoolean ready = new AtomicBoolean();
+    private final Undertow data;
+    private final Undertow admin;
+
+    private Sluice(SluiceConfig config, TimeSource time) {
+        this.config = config;
+        this.upstreams = new Upstreams(config.defaults(), config.upstreams().values());
+        // Every async stage and the HTTP client's callbacks run here, never on the common pool
+        // (which on a 2-core machine degrades to a new thread per task).
+        this.workers = pool("sluice-worker", config.server().workerThreads());
+        // DNS lookups block; they get their own threads so a slow resolver cannot stall responses.
+        this.lookups = pool("sluice-dns", Math.max(4, config.server().workerThreads()));
+        this.client = HttpClient.newBuilder()
+                .executor(workers)
+                .connectTimeout(config.defaults().timeouts().connect())
+                .followRedirects(HttpClient.Redirect.NEVER)
+                .proxy(HttpClient.Builder.NO_PROXY)
+                .version(HttpClient.Version.HTTP_2)
+                .build();
+        AddressGuard guard = new AddressGuard(lookups);
+        this.pipeline = new Pipeline(assemblePipeline(time, guard), time);
+
+        long maxRequestBody = config.server().maxRequestBody().bytes();
+        var passthrough = new PassthroughHandler(pipeline, upstreams, maxRequestBody);
+        var batch = new BatchHandler(pipeline, config.server(), time, workers);
+        this.drain = new GracefulShutdownHandler(new DataRouter(batch, passthrough));
+        this.data = Undertow.builder()
+                .addHttpListener(config.listen().port(), config.listen().host())
+                .setIoThreads(config.server().ioThreads())
+                .setWorkerThreads(2)
+                .setServerOption(
+                        UndertowOptions.MAX_ENTITY_SIZE,
+                        Math.max(maxRequestBody, config.server().maxBatchBytes().bytes()))
+                .setServerOption(
+                        UndertowOptions.MAX_HEADER_SIZE,
+                        config.server().maxHeaderSize().toIntExact())
+                .setServerOption(UndertowOptions.NO_REQUEST_TIMEOUT, (int)
+                        config.server().idleTimeout().toMillis())
+                .setServerOption(UndertowOptions.REQUEST_PARSE_TIMEOUT, (int)
+                        config.server().idleTimeout().toMillis())
+                .setServerOption(UndertowOptions.ENABLE_HTTP2, true)
+                .setSocketOption(Options.BACKLOG, 4096)
+                .setHandler(drain)
+                .build();
+        this.admin = Undertow.builder()
+                .addHttpListener(
+                        config.admin().listen().port(), config.admin().listen().host())
+                .setIoThreads(1)
+                .setWorkerThreads(2)
+                .setHandler(new AdminHandlers(ready).handler())
+                .build();
+    }
+
+    /**
+     * The pipeline, in the order a request meets it. Each stage has one job; a later capability is
+     * one more line here, never a branch inside a front door.
+     */
+    private List<Stage> assemblePipeline(TimeSource time, AddressGuard guard) {
+        return List.of(
+                new FollowRedirects(), // opt-in per request; each hop re-enters everything below
+                new ResolveUpstream(upstreams), // which policy governs this origin
+                new Deadline(time), // timeouts.total bounds all that follows, body included
+                new ConcurrencyStage(time, workers), // max_concurrency, FIFO within the wait budget
+                new Send(client, guard, workers, time)); // address guard + the shared HttpClient
+    }
+
+    /** Starts both listeners with {@code config} on real time. */
+    public static Sluice start(SluiceConfig config) {
+        return start(config, TimeSource.system());
+    }
+
+    public static Sluice start(SluiceConfig config, TimeSource time) {
+        Sluice sluice = new Sluice(config, time);
+        sluice.data.start();
+        try {
+            sluice.admin.start();
+        } catch (RuntimeException e) {
+            sluice.data.stop();
+            throw e;
+        }
+        sluice.ready.set(true);
+        return sluice;
+    }
+
+    public InetSocketAddress dataAddress() {
+        return (InetSocketAddress) data.getListenerInfo().get(0).getAddress();
+    }
+
+    public InetSocketAddress adminAddress() {
+        return (InetSocketAddress) admin.getListenerInfo().get(0).getAddress();
+    }
+
+    public Upstreams upstreams() {
+        return upstreams;
+    }
+
+    public Pipeline pipeline() {
+        return pipeline;
+    }
+
+    public SluiceConfig config() {
+        return config;
+    }
+
+    /**
+     * Graceful stop: readiness turns 503 at once, new data requests get 503, in-flight requests
+     * get up to {@code grace} to finish; then both listeners close. Returns whether all finished.
+     */
+    public boolean drainAndStop(Duration grace) {
+        ready.set(false);
+        drain.shutdown();
+        boolean drained;
+        try {
+            drained = drain.awaitShutdown(grace.toMillis());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            drained = false;
+        }
+        if (!drained)
+            LOG.log(System.Logger.Level.WARNING, "shutdown grace of {0} passed with requests in flight", grace);
+        stopNow();
+        return drained;
+    }
+
+    @Override
+    public void close() {
+        drainAndStop(Duration.ZERO);
+    }
+
+    private void stopNow() {
+        data.stop();
+        admin.stop();
+        client.shutdownNow();
+        workers.shutdownNow();
+        lookups.shutdownNow();
+    }
+
+    private static ExecutorService pool(String name, int threads) {
+        AtomicInteger count = new AtomicInteger();
+        var pool = new ThreadPoolExecutor(threads, threads, 60, TimeUnit.SECONDS, new LinkedBlockingQueue<>(), r -> {
+            Thread thread = new Thread(r, name + "-" + count.incrementAndGet());
+            thread.setDaemon(true);
+            return thread;
+        });
+        pool.allowCoreThreadTimeOut(true);
+        return pool;
+    }
+}

@@ -1,0 +1,225 @@
+package io.sluice.batch;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.sluice.config.ServerConfig;
+import io.sluice.fetch.Call;
+import io.sluice.fetch.ErrorType;
+import io.sluice.fetch.Failures;
+import io.sluice.fetch.FetchException;
+import io.sluice.fetch.FetchFailure;
+import io.sluice.fetch.FetchRequest;
+import io.sluice.fetch.FetchResponse;
+import io.sluice.fetch.Pipeline;
+import io.sluice.server.Json;
+import io.sluice.time.TimeSource;
+import io.undertow.server.HttpHandler;
+import io.undertow.server.HttpServerExchange;
+import io.undertow.server.RequestTooBigException;
+import io.undertow.util.Headers;
+import io.undertow.util.SameThreadExecutor;
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+/** {@code POST /v1/batch}: reads the document, runs its items through the pipeline, writes the results. */
+public final class BatchHandler implements HttpHandler {
+    private final Pipeline pipeline;
+    private final ServerConfig limits;
+    private final TimeSource time;
+    private final BatchParser parser;
+    private final ResultRenderer renderer;
+    private final Executor executor;
+
+    public BatchHandler(Pipeline pipeline, ServerConfig limits, TimeSource time, Executor executor) {
+        this.pipeline = pipeline;
+        this.executor = executor;
+        this.limits = limits;
+        this.time = time;
+        this.parser = new BatchParser(Json.MAPPER, limits.maxBatchItems());
+        this.renderer = new ResultRenderer(Json.MAPPER);
+    }
+
+    @Override
+    public void handleRequest(HttpServerExchange exchange) {
+        long maxBytes = limits.maxBatchBytes().bytes();
+        if (exchange.getRequestContentLength() > maxBytes) {
+            Json.send(
+                    exchange,
+                    400,
+                    Json.error(
+                            "invalid_request",
+                            "batch body of " + exchange.getRequestContentLength() + " bytes exceeds " + maxBytes
+                                    + " (server.max_batch_bytes)"));
+            return;
+        }
+        exchange.setMaxEntitySize(maxBytes);
+        exchange.getRequestReceiver()
+                .receiveFullBytes(
+                        (ex, bytes) -> start(ex, bytes),
+                        (ex, error) -> Json.send(
+                                ex,
+                                400,
+                                Json.error(
+                                        "invalid_request",
+                                        error instanceof RequestTooBigException
+                                                ? "batch body exceeds " + maxBytes + " bytes (server.max_batch_bytes)"
+                                                : "cannot read the batch body: " + error.getMessage())));
+    }
+
+    private void start(HttpServerExchange exchange, byte[] document) {
+        BatchParser.Batch batch;
+        try {
+            batch = parser.parse(document);
+        } catch (BatchParser.BadBatch e) {
+            Json.send(exchange, 400, Json.error("invalid_request", e.getMessage()));
+            return;
+        }
+        String accept = exchange.getRequestHeaders().getFirst(Headers.ACCEPT);
+        boolean ndjson = accept != null && accept.contains("application/x-ndjson");
+        ResultSink sink = ndjson
+                ? new NdjsonSink(exchange)
+                : new DocumentSink(exchange, batch.items().size());
+        int concurrency = Math.min(batch.concurrency(), limits.maxBatchConcurrency());
+        long deadline = batch.timeout().map(t -> time.nanoTime() + t.toNanos()).orElse(Long.MAX_VALUE);
+        Run run = new Run(batch.items(), sink, deadline);
+        exchange.getConnection().addCloseListener(c -> run.cancel());
+        exchange.dispatch(SameThreadExecutor.INSTANCE, () -> run.begin(concurrency));
+    }
+
+    /** One batch in progress: hands out items to at most {@code concurrency} workers. */
+    private final class Run {
+        private final List<BatchItem> items;
+        private final ResultSink sink;
+        private final long deadline;
+        private final AtomicBoolean cancelled = new AtomicBoolean();
+        private final java.util.concurrent.ConcurrentLinkedQueue<Call> active =
+                new java.util.concurrent.ConcurrentLinkedQueue<>();
+        private int next;
+        private int finished;
+
+        Run(List<BatchItem> items, ResultSink sink, long deadline) {
+            this.items = items;
+            this.sink = sink;
+            this.deadline = deadline;
+        }
+
+        void begin(int concurrency) {
+            if (items.isEmpty()) {
+                sink.close();
+                return;
+            }
+            sink.onWritable(this::pump);
+            for (int i = 0; i < concurrency; i++) {
+                if (!launchNext()) break;
+            }
+        }
+
+        /** Starts more items while the sink has room, keeping memory flat for slow readers. */
+        private void pump() {
+            while (sink.hasRoom() && launchNext()) {
+                // keep going
+            }
+        }
+
+        private boolean launchNext() {
+            BatchItem item;
+            synchronized (this) {
+                if (next >= items.size()) return false;
+                item = items.get(next);
+                items.set(next, null); // results and calls hold what is needed; free the request
+                next++;
+            }
+            // Async: an item that completes at once (an invalid one) must not recurse into the next.
+            runItem(item)
+                    .whenCompleteAsync(
+                            (result, error) -> {
+                                ObjectNode line = result != null
+                                        ? result
+                                        : renderer.error(item, Failures.classify(error), null, 0);
+                                boolean last;
+                                synchronized (this) {
+                                    finished++;
+                                    last = finished == items.size();
+                                }
+                                sink.accept(item.index(), line);
+                                if (last) {
+                                    sink.close();
+                                } else if (sink.hasRoom()) {
+                                    launchNext();
+                                }
+                            },
+                            executor);
+            return true;
+        }
+
+        private CompletableFuture<ObjectNode> runItem(BatchItem item) {
+            long start = time.nanoTime();
+            if (item.invalid().isPresent()) {
+                return CompletableFuture.completedFuture(renderer.error(
+                        item, ErrorType.INVALID_REQUEST, item.invalid().get(), Optional.empty(), null, 0));
+            }
+            if (cancelled.get()) {
+                return CompletableFuture.completedFuture(renderer.error(
+                        item, ErrorType.CANCELLED, "the client closed the connection", Optional.empty(), null, 0));
+            }
+            long left = deadline - start;
+            if (left <= 0) {
+                return CompletableFuture.completedFuture(renderer.error(
+                        item,
+                        ErrorType.TIMEOUT,
+                        "the batch's timeout_ms passed before this item started",
+                        Optional.empty(),
+                        null,
+                        0));
+            }
+            FetchRequest request = item.request().get();
+            if (deadline != Long.MAX_VALUE) {
+                Duration batchLeft = Duration.ofNanos(left);
+                Duration own = request.timeout().orElse(batchLeft);
+                request = new FetchRequest(
+                        request.method(),
+                        request.uri(),
+                        request.headers(),
+                        request.body(),
+                        request.upstream(),
+                        Optional.of(own.compareTo(batchLeft) < 0 ? own : batchLeft),
+                        request.maxWait(),
+                        request.cache(),
+                        request.followRedirects());
+            }
+            Call call = pipeline.newCall(request);
+            active.add(call);
+            return call.execute()
+                    .thenCompose(outcome -> switch (outcome) {
+                        case FetchFailure f ->
+                            CompletableFuture.completedFuture(renderer.error(
+                                    item, f.type(), f.message(), f.retryAfter(), f.trace(), time.nanoTime() - start));
+                        case FetchResponse r ->
+                            r.body()
+                                    .collect(limits.maxItemResponseBytes().bytes())
+                                    .handle((bytes, error) -> {
+                                        long elapsed = time.nanoTime() - start;
+                                        return error == null
+                                                ? renderer.response(
+                                                        item, r.status(), r.headers(), bytes, r.trace(), elapsed)
+                                                : renderer.error(item, Failures.classify(error), r.trace(), elapsed);
+                                    });
+                    })
+                    .whenComplete((r, e) -> active.remove(call));
+        }
+
+        void cancel() {
+            if (!cancelled.compareAndSet(false, true)) return;
+            FetchException reason = new FetchException(ErrorType.CANCELLED, "the client closed the connection");
+            active.forEach(call -> call.cancel(reason));
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "BatchHandler";
+    }
+}

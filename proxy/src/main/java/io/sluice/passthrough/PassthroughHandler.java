@@ -1,0 +1,213 @@
+package io.sluice.passthrough;
+
+import io.sluice.fetch.CacheMode;
+import io.sluice.fetch.Call;
+import io.sluice.fetch.ErrorType;
+import io.sluice.fetch.FetchException;
+import io.sluice.fetch.FetchFailure;
+import io.sluice.fetch.FetchOutcome;
+import io.sluice.fetch.FetchRequest;
+import io.sluice.fetch.FetchResponse;
+import io.sluice.fetch.HopByHop;
+import io.sluice.fetch.Pipeline;
+import io.sluice.fetch.RequestBody;
+import io.sluice.server.Json;
+import io.sluice.server.RequestBodyPublisher;
+import io.sluice.server.ResponseStreamer;
+import io.sluice.upstream.Upstream;
+import io.sluice.upstream.Upstreams;
+import io.undertow.server.HttpHandler;
+import io.undertow.server.HttpServerExchange;
+import io.undertow.util.HeaderMap;
+import io.undertow.util.HeaderValues;
+import io.undertow.util.HttpString;
+import io.undertow.util.SameThreadExecutor;
+import java.net.URI;
+import java.net.URISyntaxException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.TreeMap;
+
+/** Forwards one client request through the pipeline and streams the answer back. */
+public final class PassthroughHandler implements HttpHandler {
+    private static final HttpString CACHE_STATUS = new HttpString("Cache-Status");
+    private static final HttpString PROXY_STATUS = new HttpString("Proxy-Status");
+    private static final HttpString SERVER_TIMING = new HttpString("Server-Timing");
+    private static final HttpString VIA = new HttpString("Via");
+    private static final HttpString RETRY_AFTER = new HttpString("Retry-After");
+
+    private final Pipeline pipeline;
+    private final Upstreams upstreams;
+    private final long maxRequestBody;
+
+    public PassthroughHandler(Pipeline pipeline, Upstreams upstreams, long maxRequestBody) {
+        this.pipeline = pipeline;
+        this.upstreams = upstreams;
+        this.maxRequestBody = maxRequestBody;
+    }
+
+    @Override
+    public void handleRequest(HttpServerExchange exchange) {
+        FetchRequest request;
+        try {
+            request = toFetchRequest(exchange);
+        } catch (FetchException e) {
+            int status = e.type() == ErrorType.INVALID_REQUEST && e.getMessage().startsWith("unknown upstream")
+                    ? 404
+                    : e.type() == ErrorType.TOO_LARGE ? 413 : e.type().httpStatus();
+            exchange.getResponseHeaders().put(CACHE_STATUS, "sluice; fwd=bypass");
+            Json.send(exchange, status, Json.error(e.type().wireName(), e.getMessage()));
+            return;
+        }
+        Call call = pipeline.newCall(request);
+        exchange.getConnection()
+                .addCloseListener(connection ->
+                        call.cancel(new FetchException(ErrorType.CANCELLED, "client closed the connection")));
+        exchange.dispatch(
+                SameThreadExecutor.INSTANCE,
+                () -> call.execute()
+                        .thenAccept(outcome -> exchange.getIoThread().execute(() -> respond(exchange, outcome))));
+    }
+
+    private FetchRequest toFetchRequest(HttpServerExchange exchange) {
+        URI target;
+        Optional<String> upstream = Optional.empty();
+        String query = exchange.getQueryString();
+        String suffix = query == null || query.isEmpty() ? "" : "?" + query;
+        if (exchange.isHostIncludedInRequestURI()) {
+            target = parse(exchange.getRequestURI() + suffix);
+        } else {
+            String path = exchange.getRequestURI();
+            int slash = path.indexOf('/', 1);
+            String name = slash < 0 ? path.substring(1) : path.substring(1, slash);
+            String rest = slash < 0 ? "" : path.substring(slash);
+            Upstream named = upstreams
+                    .get(name)
+                    .filter(u -> u.baseUrl().isPresent())
+                    .orElseThrow(
+                            () -> new FetchException(
+                                    ErrorType.INVALID_REQUEST,
+                                    "unknown upstream \"" + name
+                                            + "\" (route form needs an upstream with base_url; or send an absolute-form request)"));
+            target = parse(named.baseUrl().get() + rest + suffix);
+            upstream = Optional.of(name);
+        }
+        HeaderMap in = exchange.getRequestHeaders();
+        Map<String, List<String>> headers = new TreeMap<>(String.CASE_INSENSITIVE_ORDER);
+        for (HeaderValues values : in) headers.put(values.getHeaderName().toString(), new ArrayList<>(values));
+
+        long length = exchange.getRequestContentLength();
+        if (length > maxRequestBody) {
+            throw new FetchException(
+                    ErrorType.TOO_LARGE,
+                    "request body of " + length + " bytes exceeds " + maxRequestBody + " (server.max_request_body)");
+        }
+        boolean chunked = in.contains(io.undertow.util.Headers.TRANSFER_ENCODING);
+        RequestBody body = length > 0 || chunked
+                ? RequestBody.streaming(new RequestBodyPublisher(exchange, maxRequestBody), length)
+                : RequestBody.empty();
+        return new FetchRequest(
+                exchange.getRequestMethod().toString(),
+                target,
+                FetchRequest.headers(headers),
+                body,
+                upstream,
+                Optional.empty(),
+                maxWait(in.getFirst("Sluice-Max-Wait")),
+                cacheMode(in.get(io.undertow.util.Headers.CACHE_CONTROL)),
+                false);
+    }
+
+    private static URI parse(String uri) {
+        try {
+            URI parsed = new URI(uri);
+            String scheme = parsed.getScheme() == null ? "" : parsed.getScheme().toLowerCase(Locale.ROOT);
+            if (!scheme.equals("http") && !scheme.equals("https")) {
+                throw new FetchException(ErrorType.BLOCKED, "unsupported scheme \"" + scheme + "\"");
+            }
+            if (parsed.getHost() == null) throw new FetchException(ErrorType.INVALID_REQUEST, "missing host in " + uri);
+            return parsed;
+        } catch (URISyntaxException e) {
+            throw new FetchException(ErrorType.INVALID_REQUEST, "invalid URL: " + e.getMessage());
+        }
+    }
+
+    private static Optional<Duration> maxWait(String header) {
+        if (header == null) return Optional.empty();
+        try {
+            long ms = Long.parseLong(header.trim());
+            if (ms < 0) throw new NumberFormatException();
+            return Optional.of(Duration.ofMillis(ms));
+        } catch (NumberFormatException e) {
+            throw new FetchException(
+                    ErrorType.INVALID_REQUEST,
+                    "Sluice-Max-Wait must be a whole number of milliseconds, got \"" + header + "\"");
+        }
+    }
+
+    /** RFC 9111 §5.2.1 request directives, strongest first. */
+    private static CacheMode cacheMode(HeaderValues cacheControl) {
+        if (cacheControl == null) return CacheMode.DEFAULT;
+        String all = String.join(",", cacheControl).toLowerCase(Locale.ROOT);
+        if (all.contains("only-if-cached")) return CacheMode.ONLY_IF_CACHED;
+        if (all.contains("no-store")) return CacheMode.BYPASS;
+        if (all.contains("no-cache")) return CacheMode.REVALIDATE;
+        return CacheMode.DEFAULT;
+    }
+
+    private static void respond(HttpServerExchange exchange, FetchOutcome outcome) {
+        HeaderMap out = exchange.getResponseHeaders();
+        out.put(SERVER_TIMING, outcome.trace().serverTiming());
+        switch (outcome) {
+            case FetchResponse response -> {
+                if (exchange.isResponseStarted()) {
+                    response.body().discard();
+                    return;
+                }
+                exchange.setStatusCode(response.status());
+                response.headers().map().forEach((name, values) -> out.putAll(new HttpString(name), values));
+                out.put(VIA, HopByHop.via(response.headers()));
+                if (!out.contains(CACHE_STATUS)) out.put(CACHE_STATUS, "sluice; fwd=" + fwd(response));
+                long length = response.body().contentLength();
+                if (length >= 0) {
+                    out.put(io.undertow.util.Headers.CONTENT_LENGTH, length);
+                }
+                if (exchange.getRequestMethod().equalToString("HEAD")) {
+                    response.body().discard();
+                    exchange.endExchange();
+                    return;
+                }
+                response.body().subscribe(new ResponseStreamer(exchange));
+            }
+            case FetchFailure failure -> {
+                out.put(
+                        CACHE_STATUS,
+                        "sluice; fwd=" + ("bypass".equals(failure.trace().cacheStatus()) ? "bypass" : "miss"));
+                out.put(PROXY_STATUS, ProxyStatus.of(failure));
+                failure.retryAfter()
+                        .ifPresent(after -> out.put(RETRY_AFTER, Long.toString((after.toMillis() + 999) / 1000)));
+                Json.send(
+                        exchange,
+                        failure.type().httpStatus(),
+                        Json.error(failure.type().wireName(), failure.message()));
+            }
+        }
+    }
+
+    private static String fwd(FetchResponse response) {
+        return switch (response.trace().cacheStatus()) {
+            case "bypass" -> "bypass";
+            case "stale" -> "stale";
+            default -> "miss";
+        };
+    }
+
+    @Override
+    public String toString() {
+        return "PassthroughHandler";
+    }
+}

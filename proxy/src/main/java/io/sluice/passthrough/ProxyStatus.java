@@ -1,0 +1,25 @@
+package io.sluice.passthrough;
+
+import io.sluice.fetch.FetchFailure;
+
+/** The RFC 9209 {@code Proxy-Status} value for a request Sluice itself failed. */
+final class ProxyStatus {
+    private ProxyStatus() {}
+
+    static String of(FetchFailure failure) {
+        String error = switch (failure.type()) {
+            case TIMEOUT -> failure.message().contains("connect") ? "connection_timeout" : "http_response_timeout";
+            case CONNECT -> "connection_refused";
+            case DNS -> "dns_error";
+            case TLS -> "tls_protocol_error";
+            case UPSTREAM_RESET -> "connection_terminated";
+            case BLOCKED -> "destination_ip_prohibited";
+            case RATE_LIMITED -> "http_request_denied";
+            case TOO_LARGE -> "http_response_body_size";
+            case INVALID_REQUEST -> "http_request_error";
+            case CANCELLED, INTERNAL -> "proxy_internal_error";
+        };
+        return "sluice; error=" + error + "; details=\""
+                + failure.message().replace("\\", "\\\\").replace("\"", "\\\"") + "\"";
+    }
+}

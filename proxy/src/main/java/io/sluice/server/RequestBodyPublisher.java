@@ -1,0 +1,95 @@
+package io.sluice.server;
+
+import io.sluice.fetch.ErrorType;
+import io.sluice.fetch.FetchException;
+import io.undertow.io.Receiver;
+import io.undertow.server.HttpServerExchange;
+import io.undertow.server.RequestTooBigException;
+import java.nio.ByteBuffer;
+import java.util.concurrent.Flow;
+
+/**
+ * A client's request body as a {@link Flow.Publisher}, read from Undertow only as fast as the
+ * upstream accepts it: the receiver is paused whenever demand runs out, so an upload of any size
+ * holds no more than one chunk in memory. Receiver calls are made on the exchange's IO thread.
+ */
+public final class RequestBodyPublisher implements Flow.Publisher<ByteBuffer> {
+    private final HttpServerExchange exchange;
+    private final long maxBytes;
+
+    public RequestBodyPublisher(HttpServerExchange exchange, long maxBytes) {
+        this.exchange = exchange;
+        this.maxBytes = maxBytes;
+    }
+
+    @Override
+    public void subscribe(Flow.Subscriber<? super ByteBuffer> subscriber) {
+        subscriber.onSubscribe(new Subscription(subscriber));
+    }
+
+    private final class Subscription implements Flow.Subscription {
+        private final Flow.Subscriber<? super ByteBuffer> subscriber;
+        private long demand;
+        private boolean started;
+        private boolean paused;
+        private boolean done;
+
+        Subscription(Flow.Subscriber<? super ByteBuffer> subscriber) {
+            this.subscriber = subscriber;
+        }
+
+        @Override
+        public void request(long n) {
+            if (n <= 0) return;
+            exchange.getIoThread().execute(() -> {
+                if (done) return;
+                demand = demand + n < 0 ? Long.MAX_VALUE : demand + n;
+                Receiver receiver = exchange.getRequestReceiver();
+                if (!started) {
+                    started = true;
+                    exchange.setMaxEntitySize(maxBytes);
+                    receiver.receivePartialBytes(this::onChunk, this::onError);
+                } else if (paused) {
+                    paused = false;
+                    receiver.resume();
+                }
+            });
+        }
+
+        @Override
+        public void cancel() {
+            exchange.getIoThread().execute(() -> {
+                if (done) return;
+                done = true;
+                if (started && !paused) {
+                    paused = true;
+                    exchange.getRequestReceiver().pause();
+                }
+            });
+        }
+
+        private void onChunk(HttpServerExchange ex, byte[] chunk, boolean last) {
+            if (done) return;
+            if (chunk.length > 0) {
+                demand--;
+                subscriber.onNext(ByteBuffer.wrap(chunk));
+            }
+            if (last) {
+                done = true;
+                subscriber.onComplete();
+            } else if (demand <= 0 && !paused) {
+                paused = true;
+                ex.getRequestReceiver().pause();
+            }
+        }
+
+        private void onError(HttpServerExchange ex, java.io.IOException e) {
+            if (done) return;
+            done = true;
+            subscriber.onError(
+                    e instanceof RequestTooBigException
+                            ? new FetchException(ErrorType.TOO_LARGE, "request body exceeds " + maxBytes + " bytes")
+                            : new FetchException(ErrorType.CANCELLED, "client request body failed: " + e.getMessage()));
+        }
+    }
+}
