@@ -5,6 +5,7 @@ import io.sluice.fetch.FetchException;
 import io.undertow.io.Receiver;
 import io.undertow.server.HttpServerExchange;
 import io.undertow.server.RequestTooBigException;
+import io.undertow.util.SameThreadExecutor;
 import java.nio.ByteBuffer;
 import java.util.concurrent.Flow;
 
@@ -17,9 +18,11 @@ public final class RequestBodyPublisher implements Flow.Publisher<ByteBuffer> {
     private final HttpServerExchange exchange;
     private final long maxBytes;
 
+    /** Must be created in the handler, before anything reads the request. */
     public RequestBodyPublisher(HttpServerExchange exchange, long maxBytes) {
         this.exchange = exchange;
         this.maxBytes = maxBytes;
+        exchange.setMaxEntitySize(maxBytes);
     }
 
     @Override
@@ -47,7 +50,6 @@ public final class RequestBodyPublisher implements Flow.Publisher<ByteBuffer> {
                 Receiver receiver = exchange.getRequestReceiver();
                 if (!started) {
                     started = true;
-                    exchange.setMaxEntitySize(maxBytes);
                     receiver.receivePartialBytes(this::onChunk, this::onError);
                 } else if (paused) {
                     paused = false;
@@ -76,16 +78,27 @@ public final class RequestBodyPublisher implements Flow.Publisher<ByteBuffer> {
             }
             if (last) {
                 done = true;
+                keepOpen(ex);
                 subscriber.onComplete();
             } else if (demand <= 0 && !paused) {
                 paused = true;
                 ex.getRequestReceiver().pause();
+                keepOpen(ex);
             }
+        }
+
+        /**
+         * Undertow runs receiver callbacks as a root handler and ends the exchange when one returns
+         * with reads stopped and the exchange not dispatched; the response is still to come.
+         */
+        private void keepOpen(HttpServerExchange ex) {
+            if (!ex.isDispatched()) ex.dispatch(SameThreadExecutor.INSTANCE, () -> {});
         }
 
         private void onError(HttpServerExchange ex, java.io.IOException e) {
             if (done) return;
             done = true;
+            keepOpen(ex);
             subscriber.onError(
                     e instanceof RequestTooBigException
                             ? new FetchException(ErrorType.TOO_LARGE, "request body exceeds " + maxBytes + " bytes")

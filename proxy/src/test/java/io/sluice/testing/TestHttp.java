@@ -37,6 +37,18 @@ public final class TestHttp {
         }
     }
 
+    /** Sends {@code request} and returns as soon as the headers are in, the body still streaming. */
+    public static HttpResponse<java.io.InputStream> sendStreaming(HttpRequest request) {
+        try {
+            return CLIENT.send(request, HttpResponse.BodyHandlers.ofInputStream());
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+
     /** POSTs a batch document and parses the JSON answer. */
     public static JsonNode batch(URI endpoint, String document) {
         HttpResponse<String> response = send(HttpRequest.newBuilder(endpoint)

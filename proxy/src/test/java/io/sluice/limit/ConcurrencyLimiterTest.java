@@ -1,0 +1,96 @@
+package io.sluice.limit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.sluice.fetch.ErrorType;
+import io.sluice.fetch.FetchException;
+import io.sluice.time.FakeTimeSource;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import org.junit.jupiter.api.Test;
+
+class ConcurrencyLimiterTest {
+    private final FakeTimeSource time = new FakeTimeSource();
+    private final ConcurrencyLimiter limiter = new ConcurrencyLimiter(2, time, Runnable::run);
+    private static final long FIVE_SECONDS = Duration.ofSeconds(5).toNanos();
+
+    @Test
+    void admitsUpToTheLimitAtOnce() {
+        assertThat(limiter.acquire(0)).isCompleted();
+        assertThat(limiter.acquire(0)).isCompleted();
+        assertThat(limiter.inFlight()).isEqualTo(2);
+    }
+
+    @Test
+    void refusesAtOnceWhenFullAndNoWaitIsAllowed() {
+        limiter.acquire(0);
+        limiter.acquire(0);
+        CompletableFuture<ConcurrencyLimiter.Permit> third = limiter.acquire(0);
+        assertThat(third).isCompletedExceptionally();
+        assertThat(third.exceptionNow()).isInstanceOf(FetchException.class);
+        assertThat(((FetchException) third.exceptionNow()).type()).isEqualTo(ErrorType.RATE_LIMITED);
+    }
+
+    @Test
+    void servesWaitersFirstComeFirstServed() {
+        var first = limiter.acquire(0).join();
+        limiter.acquire(0).join();
+        List<Integer> order = new ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+            int n = i;
+            limiter.acquire(FIVE_SECONDS).thenAccept(p -> order.add(n));
+        }
+        assertThat(limiter.queued()).isEqualTo(3);
+        first.release();
+        assertThat(order).containsExactly(0);
+        first.release(); // a second release of the same permit changes nothing
+        assertThat(order).containsExactly(0);
+        assertThat(limiter.inFlight()).isEqualTo(2);
+    }
+
+    @Test
+    void waiterFailsRateLimitedWhenItsBudgetRunsOut() {
+        limiter.acquire(0);
+        limiter.acquire(0);
+        var waiting = limiter.acquire(FIVE_SECONDS);
+        time.advance(Duration.ofMillis(4999));
+        assertThat(waiting).isNotDone();
+        time.advance(Duration.ofMillis(1));
+        assertThat(waiting).isCompletedExceptionally();
+        assertThat(waiting.exceptionNow()).hasMessageContaining("max_concurrency 2");
+        assertThat(limiter.queued()).isZero();
+    }
+
+    @Test
+    void raisingTheLimitLiveAdmitsWaiters() {
+        limiter.acquire(0);
+        limiter.acquire(0);
+        var waiting = limiter.acquire(FIVE_SECONDS);
+        limiter.setLimit(3);
+        assertThat(waiting).isCompleted();
+        assertThat(limiter.inFlight()).isEqualTo(3);
+    }
+
+    @Test
+    void cuttingTheLimitTakesEffectAsPermitsReturn() {
+        var a = limiter.acquire(0).join();
+        limiter.acquire(0).join();
+        limiter.setLimit(1);
+        var waiting = limiter.acquire(FIVE_SECONDS);
+        a.release();
+        assertThat(waiting).isNotDone();
+        assertThat(limiter.inFlight()).isEqualTo(1);
+    }
+
+    @Test
+    void abandonedWaiterLeavesTheQueue() {
+        limiter.acquire(0);
+        limiter.acquire(0);
+        var waiting = limiter.acquire(FIVE_SECONDS);
+        limiter.abandon(waiting, new FetchException(ErrorType.CANCELLED, "gone"));
+        assertThat(limiter.queued()).isZero();
+        assertThat(waiting).isCompletedExceptionally();
+    }
+}

@@ -1,0 +1,237 @@
+package io.sluice.passthrough;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.sluice.testing.SluiceServerExtension;
+import io.sluice.testing.TestHttp;
+import io.sluice.testing.Upstream;
+import io.sluice.time.TimeSource;
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.io.OutputStream;
+import java.net.Socket;
+import java.net.URI;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import mockwebserver3.MockResponse;
+import mockwebserver3.MockWebServer;
+import mockwebserver3.RecordedRequest;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+class PassthroughTest {
+    @RegisterExtension
+    final SluiceServerExtension sluice = new SluiceServerExtension();
+
+    private final MockWebServer upstream = Upstream.start();
+
+    @AfterEach
+    void stopUpstream() {
+        upstream.close();
+    }
+
+    private SluiceServerExtension.Running startWith(String extra) {
+        return sluice.start("""
+                upstreams:
+                  local:
+                    base_url: %s/base
+                    allow_private: true
+                %s
+                """.formatted(Upstream.origin(upstream), extra));
+    }
+
+    @Test
+    void routeFormForwardsPathAndQueryAndAnnotatesTheResponse() throws Exception {
+        var running = startWith("");
+        upstream.enqueue(Upstream.ok("application/json", "{\"id\":1}"));
+
+        HttpResponse<String> response = TestHttp.get(running.data("/local/users/1?fields=name%2Cid"));
+
+        assertThat(response.statusCode()).isEqualTo(200);
+        assertThat(response.body()).isEqualTo("{\"id\":1}");
+        assertThat(response.headers().firstValue("via")).hasValue("1.1 sluice");
+        assertThat(response.headers().firstValue("cache-status")).hasValue("sluice; fwd=bypass");
+        assertThat(response.headers().firstValue("server-timing"))
+                .hasValueSatisfying(
+                        t -> assertThat(t).contains("queue;dur=", "cooldown;dur=", "upstream;dur=", "cache;dur="));
+        RecordedRequest seen = upstream.takeRequest(5, TimeUnit.SECONDS);
+        assertThat(seen.getTarget()).isEqualTo("/base/users/1?fields=name%2Cid");
+        assertThat(seen.getHeaders().get("Via")).isEqualTo("1.1 sluice");
+    }
+
+    @Test
+    void upstreamErrorStatusIsPassedThroughAsAResult() {
+        var running = startWith("");
+        upstream.enqueue(new MockResponse.Builder().code(404).body("nope").build());
+
+        HttpResponse<String> response = TestHttp.get(running.data("/local/missing"));
+
+        assertThat(response.statusCode()).isEqualTo(404);
+        assertThat(response.body()).isEqualTo("nope");
+        assertThat(response.headers().firstValue("proxy-status")).isEmpty();
+    }
+
+    @Test
+    void stripsHopByHopHeadersBothWays() throws Exception {
+        var running = startWith("");
+        upstream.enqueue(new MockResponse.Builder()
+                .code(200)
+                .addHeader("Connection", "X-Upstream-Hop")
+                .addHeader("X-Upstream-Hop", "private")
+                .addHeader("X-End-To-End", "kept")
+                .body("ok")
+                .build());
+
+        // java.net.http will not send Connection or Keep-Alive, so speak HTTP/1.1 on a raw socket.
+        List<String> responseLines = new ArrayList<>();
+        try (Socket socket = new Socket("127.0.0.1", running.dataPort())) {
+            OutputStream out = socket.getOutputStream();
+            out.write(
+                    ("GET /local/hop HTTP/1.1\r\nHost: x\r\nConnection: close, X-Client-Hop\r\nX-Client-Hop: secret\r\n"
+                                    + "Keep-Alive: timeout=5\r\nTE: trailers\r\nProxy-Authorization: Basic eA==\r\n"
+                                    + "X-Kept: yes\r\n\r\n")
+                            .getBytes(StandardCharsets.US_ASCII));
+            out.flush();
+            var reader = new BufferedReader(new InputStreamReader(socket.getInputStream(), StandardCharsets.US_ASCII));
+            String line;
+            while ((line = reader.readLine()) != null && !line.isEmpty()) responseLines.add(line.toLowerCase());
+        }
+
+        RecordedRequest seen = upstream.takeRequest(5, TimeUnit.SECONDS);
+        assertThat(seen.getHeaders().get("X-Client-Hop")).isNull();
+        assertThat(seen.getHeaders().get("Keep-Alive")).isNull();
+        assertThat(seen.getHeaders().get("TE")).isNull();
+        assertThat(seen.getHeaders().get("Proxy-Authorization")).isNull();
+        assertThat(seen.getHeaders().get("X-Kept")).isEqualTo("yes");
+        assertThat(responseLines).anyMatch(l -> l.startsWith("x-end-to-end: kept"));
+        assertThat(responseLines).noneMatch(l -> l.startsWith("x-upstream-hop"));
+    }
+
+    @Test
+    void addsUpstreamHeadersWithValuesFromTheEnvironment() throws Exception {
+        var running = sluice.start(
+                """
+                upstreams:
+                  local:
+                    base_url: %s
+                    allow_private: true
+                    headers: {Authorization: "Bearer ${API_TOKEN}"}
+                """.formatted(Upstream.origin(upstream)), Map.of("API_TOKEN", "s3cret"), TimeSource.system());
+        upstream.enqueue(Upstream.ok("text/plain", "hi"));
+
+        TestHttp.send(HttpRequest.newBuilder(running.data("/local/x"))
+                .header("Authorization", "Bearer app")
+                .build());
+
+        assertThat(upstream.takeRequest(5, TimeUnit.SECONDS).getHeaders().get("Authorization"))
+                .isEqualTo("Bearer s3cret");
+    }
+
+    @Test
+    void forwardProxyFormWorksAsHttpProxy() throws Exception {
+        var running = startWith("");
+        upstream.enqueue(Upstream.ok("text/plain", "proxied"));
+
+        HttpResponse<String> response = TestHttp.viaProxy(running.dataPort())
+                .send(
+                        HttpRequest.newBuilder(URI.create(Upstream.origin(upstream) + "/direct?q=1"))
+                                .build(),
+                        HttpResponse.BodyHandlers.ofString());
+
+        assertThat(response.statusCode()).isEqualTo(200);
+        assertThat(response.body()).isEqualTo("proxied");
+        assertThat(upstream.takeRequest(5, TimeUnit.SECONDS).getTarget()).isEqualTo("/direct?q=1");
+    }
+
+    @Test
+    void streamsTheRequestBodyToTheUpstream() throws Exception {
+        var running = startWith("");
+        upstream.enqueue(Upstream.ok("text/plain", "stored"));
+        byte[] payload = new byte[3 * 1024 * 1024];
+        for (int i = 0; i < payload.length; i++) payload[i] = (byte) i;
+
+        HttpResponse<String> response = TestHttp.send(HttpRequest.newBuilder(running.data("/local/upload"))
+                .header("Content-Type", "application/octet-stream")
+                .POST(HttpRequest.BodyPublishers.ofByteArray(payload))
+                .build());
+
+        assertThat(response.statusCode()).isEqualTo(200);
+        RecordedRequest seen = upstream.takeRequest(5, TimeUnit.SECONDS);
+        assertThat(seen.getMethod()).isEqualTo("POST");
+        assertThat(seen.getBody().toByteArray()).isEqualTo(payload);
+    }
+
+    @Test
+    void refusedConnectionIsBadGatewayWithProxyStatus() {
+        var running = sluice.start("""
+                upstreams:
+                  dead: {base_url: "http://127.0.0.1:%d", allow_private: true, retry: {max_attempts: 1}}
+                """.formatted(Upstream.closedPort()));
+
+        HttpResponse<String> response = TestHttp.get(running.data("/dead/x"));
+
+        assertThat(response.statusCode()).isEqualTo(502);
+        assertThat(response.headers().firstValue("proxy-status"))
+                .hasValueSatisfying(v -> assertThat(v).startsWith("sluice; error=connection_refused"));
+        assertThat(response.body()).contains("\"type\":\"connect\"");
+    }
+
+    @Test
+    void slowUpstreamIsGatewayTimeout() {
+        var running = startWith("""
+                defaults:
+                  timeouts: {response: 200ms}
+                  retry: {max_attempts: 1}
+                """);
+        upstream.enqueue(new MockResponse.Builder()
+                .code(200)
+                .headersDelay(5, TimeUnit.SECONDS)
+                .body("late")
+                .build());
+
+        HttpResponse<String> response = TestHttp.get(running.data("/local/slow"));
+
+        assertThat(response.statusCode()).isEqualTo(504);
+        assertThat(response.headers().firstValue("proxy-status"))
+                .hasValueSatisfying(v -> assertThat(v).contains("error=http_response_timeout"));
+        assertThat(response.body()).contains("\"type\":\"timeout\"");
+    }
+
+    @Test
+    void refusesPrivateDestinationsUnlessTheUpstreamAllowsThem() {
+        var running = sluice.start("upstreams: {}");
+
+        HttpResponse<String> response =
+                TestHttp.send(HttpRequest.newBuilder(running.data("/")).build()); // the root is not a route
+        assertThat(response.statusCode()).isEqualTo(404);
+
+        HttpResponse<String> proxied;
+        try {
+            proxied = TestHttp.viaProxy(running.dataPort())
+                    .send(
+                            HttpRequest.newBuilder(URI.create(Upstream.origin(upstream) + "/"))
+                                    .build(),
+                            HttpResponse.BodyHandlers.ofString());
+        } catch (Exception e) {
+            throw new AssertionError(e);
+        }
+        assertThat(proxied.statusCode()).isEqualTo(403);
+        assertThat(proxied.headers().firstValue("proxy-status"))
+                .hasValueSatisfying(v -> assertThat(v).contains("error=destination_ip_prohibited"));
+        assertThat(upstream.getRequestCount()).isZero();
+    }
+
+    @Test
+    void unknownUpstreamIsNotFound() {
+        var running = startWith("");
+        HttpResponse<String> response = TestHttp.get(running.data("/nosuch/x"));
+        assertThat(response.statusCode()).isEqualTo(404);
+        assertThat(response.body()).contains("unknown upstream \\\"nosuch\\\"");
+    }
+}
