@@ -1,45 +1,223 @@
 package io.sluice.guard;
 
+import io.sluice.guard.AddressClassifier.Classification;
+import java.io.IOException;
+import java.net.Inet6Address;
 import java.net.InetAddress;
 import java.net.URI;
+import java.net.UnknownHostException;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
+import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
 
-// TEMPORARY stand-in until the guard branch lands; replaced wholesale.
+/**
+ * Checks and pins the addresses a request will connect to.
+ *
+ * <p>Call {@link #admit} for every attempt and every redirect hop, and hold the {@link Pin} until the
+ * attempt's response headers have arrived: the check is only as good as the guarantee that the shared
+ * {@code HttpClient} connects to what was checked. Two things give that guarantee. The pin makes the
+ * JDK resolver return the checked answer for the host (see {@link PinningResolverProvider}), so a name
+ * cannot rebind between check and connect. And admission finishes by asking the JVM for the host the
+ * way the {@code HttpClient} will, from the JVM's own address cache when it has an entry
+ * ({@code networkaddress.cache.ttl}, 30 s by default), and checks that answer too; a stale cache entry,
+ * or a process where the provider is not installed, can therefore make admission refuse but never let
+ * a forbidden address through.
+ *
+ * <p>With {@code allowPrivate} nothing is refused, but the answer is still pinned, so the request
+ * reaches the address that was looked up. While several requests hold the same host, the JDK has one
+ * answer for all of them, kept acceptable to each of them; {@link Pin#addresses()} says
+ * which addresses that is for the JVM.
+ */
 public final class AddressGuard {
-    private final Executor executor;
 
-    public AddressGuard(Executor lookupExecutor) {
-        this.executor = lookupExecutor;
+    /** A DNS lookup; blocking is fine, it runs on the guard's lookup executor. */
+    @FunctionalInterface
+    public interface Resolver {
+        /** All addresses for {@code host}, never empty; fails with UnknownHostException otherwise. */
+        List<InetAddress> lookup(String host) throws UnknownHostException;
+
+        /** The JDK's built-in resolver, bypassing pins and the JVM's address cache. */
+        static Resolver system() {
+            return SystemResolver.INSTANCE;
+        }
     }
 
-    public CompletableFuture<Pin> admit(URI uri, boolean allowPrivate) {
-        return CompletableFuture.supplyAsync(
-                () -> {
-                    try {
-                        String scheme = uri.getScheme();
-                        if (!"http".equals(scheme) && !"https".equals(scheme))
-                            throw new BlockedAddressException("unsupported scheme \"" + scheme + "\"");
-                        InetAddress[] all = InetAddress.getAllByName(uri.getHost());
-                        for (InetAddress a : all) {
-                            if (!allowPrivate
-                                    && (a.isLoopbackAddress() || a.isSiteLocalAddress() || a.isLinkLocalAddress())) {
-                                throw new BlockedAddressException(a.getHostAddress() + " is private");
-                            }
-                        }
-                        List<InetAddress> list = List.of(all);
-                        return new Pin() {
-                            public List<InetAddress> addresses() {
-                                return list;
-                            }
+    /** How the HttpClient will resolve the host: InetAddress, i.e. the JVM cache, else the pinned answer. */
+    private static final Resolver JVM_VIEW = host -> List.of(InetAddress.getAllByName(host));
 
-                            public void close() {}
-                        };
-                    } catch (Exception e) {
-                        throw new java.util.concurrent.CompletionException(e);
+    private static final String NOT_ALLOWED = "; the upstream does not allow private addresses";
+
+    private final Executor lookupExecutor;
+    private final Resolver resolver;
+    private final Resolver jvmView;
+
+    /** @param lookupExecutor where blocking DNS lookups run (never an IO thread). */
+    public AddressGuard(Executor lookupExecutor) {
+        this(lookupExecutor, Resolver.system());
+    }
+
+    /**
+     * A guard that looks names up with {@code resolver}, e.g. a fake in tests. The answer it gives is
+     * pinned like any other, so while the pin is open the JDK (and so the {@code HttpClient}) resolves
+     * the name to it too.
+     */
+    public AddressGuard(Executor lookupExecutor, Resolver resolver) {
+        this(lookupExecutor, resolver, JVM_VIEW);
+    }
+
+    /** Lets tests stand in for the JVM's view, to show that its answer is checked as well. */
+    AddressGuard(Executor lookupExecutor, Resolver resolver, Resolver jvmView) {
+        this.lookupExecutor = Objects.requireNonNull(lookupExecutor, "lookupExecutor");
+        this.resolver = Objects.requireNonNull(resolver, "resolver");
+        this.jvmView = Objects.requireNonNull(jvmView, "jvmView");
+    }
+
+    /**
+     * Resolves uri's host (or takes the IP literal), refuses if any resolved address is forbidden and
+     * allowPrivate is false, and pins the checked answer so that the JDK resolver returns exactly these
+     * addresses for that host while the Pin is open. Completes exceptionally with
+     * {@link BlockedAddressException} (unsupported scheme, missing host, ambiguous literal, or an address
+     * class refused; the message names host, address and class) or {@link UnknownHostException} (DNS
+     * failure, including names under {@code .invalid}, which are never looked up).
+     *
+     * <p>If the caller gives up on the returned future (cancels it or completes it on a timeout) before
+     * the lookup finishes, the pin taken for it is released at once.
+     */
+    public CompletableFuture<Pin> admit(URI uri, boolean allowPrivate) {
+        Objects.requireNonNull(uri, "uri");
+        String host;
+        try {
+            host = hostOf(uri);
+        } catch (BlockedAddressException e) {
+            return CompletableFuture.failedFuture(e);
+        }
+        CompletableFuture<Pin> result = new CompletableFuture<>();
+        try {
+            lookupExecutor.execute(() -> {
+                if (result.isDone()) {
+                    return;
+                }
+                try {
+                    Pin pin = admitNow(host, allowPrivate);
+                    if (!result.complete(pin)) {
+                        pin.close();
                     }
-                },
-                executor);
+                } catch (Throwable e) {
+                    // Whatever went wrong, the caller must not be left waiting on a future nobody completes.
+                    result.completeExceptionally(e);
+                }
+            });
+        } catch (RejectedExecutionException e) {
+            result.completeExceptionally(e);
+        }
+        return result;
+    }
+
+    /** Classification, usable on its own (tests, admin). */
+    public static AddressClass classify(InetAddress address) {
+        return AddressClassifier.classify(address).addressClass();
+    }
+
+    @Override
+    public String toString() {
+        return "AddressGuard[resolver=" + resolver + "]";
+    }
+
+    private static String hostOf(URI uri) throws BlockedAddressException {
+        String scheme = uri.getScheme();
+        if (scheme == null) {
+            throw new BlockedAddressException("missing scheme");
+        }
+        String lower = scheme.toLowerCase(Locale.ROOT);
+        if (!lower.equals("http") && !lower.equals("https")) {
+            throw new BlockedAddressException("unsupported scheme \"" + scheme + "\"");
+        }
+        // java.net.URI leaves the host null for an authority it cannot parse as one, e.g. "0x7f.1" or
+        // "exa_mple.com", and the HttpClient refuses such URIs too.
+        String host = uri.getHost();
+        if (host == null || host.isEmpty()) {
+            throw new BlockedAddressException("missing host");
+        }
+        return host;
+    }
+
+    private Pin admitNow(String host, boolean allowPrivate) throws IOException {
+        InetAddress literal = HostLiteral.parse(host);
+        List<InetAddress> answer = literal != null ? List.of(literal) : lookUp(host);
+        refuseForbidden(host, literal != null, answer, allowPrivate, " resolves to ");
+        PinTable.GLOBAL.hold(host, answer, allowPrivate);
+        try {
+            List<InetAddress> connectable = jvmView.lookup(host);
+            if (connectable.isEmpty()) {
+                throw new UnknownHostException(host);
+            }
+            refuseForbidden(host, literal != null, connectable, allowPrivate, " resolves, as the JVM sees it, to ");
+            return new HostPin(PinTable.GLOBAL, host, allowPrivate, connectable);
+        } catch (IOException | RuntimeException e) {
+            PinTable.GLOBAL.release(host, allowPrivate);
+            throw e;
+        }
+    }
+
+    private List<InetAddress> lookUp(String host) throws UnknownHostException {
+        String name = host.toLowerCase(Locale.ROOT);
+        name = name.endsWith(".") ? name.substring(0, name.length() - 1) : name;
+        if (name.equals("invalid") || name.endsWith(".invalid")) {
+            // RFC 6761 §6.4: resolution APIs should answer "invalid" names negatively without asking DNS.
+            throw new UnknownHostException(host + ": names under .invalid never resolve (RFC 6761)");
+        }
+        List<InetAddress> answer = resolver.lookup(host);
+        if (answer == null || answer.isEmpty()) {
+            throw new UnknownHostException(host);
+        }
+        List<InetAddress> named = new ArrayList<>(answer.size());
+        for (InetAddress address : answer) {
+            named.add(named(host, address));
+        }
+        return List.copyOf(named);
+    }
+
+    /**
+     * The address carrying the name it was looked up under, as the built-in resolver's answers do, so
+     * that nothing downstream of the pin reverse-resolves an address (a network call) to name it.
+     */
+    private static InetAddress named(String host, InetAddress address) throws UnknownHostException {
+        if (address instanceof Inet6Address v6 && v6.getScopeId() != 0) {
+            return Inet6Address.getByAddress(host, v6.getAddress(), v6.getScopeId());
+        }
+        return InetAddress.getByAddress(host, address.getAddress());
+    }
+
+    private static void refuseForbidden(
+            String host, boolean literal, List<InetAddress> addresses, boolean allowPrivate, String resolvesTo)
+            throws BlockedAddressException {
+        if (allowPrivate) {
+            return;
+        }
+        for (InetAddress address : addresses) {
+            Classification classification = AddressClassifier.classify(address);
+            if (classification.addressClass().allowedWithoutOptIn()) {
+                continue;
+            }
+            String text = AddressText.of(address);
+            String subject;
+            if (literal && unbracketed(host).equalsIgnoreCase(text)) {
+                subject = text + " is ";
+            } else if (literal) {
+                subject = "\"" + host + "\" is " + text + ", which is ";
+            } else {
+                subject = "\"" + host + "\"" + resolvesTo + text + ", which is ";
+            }
+            throw new BlockedAddressException(
+                    subject + classification.description() + NOT_ALLOWED, host, address, classification.addressClass());
+        }
+    }
+
+    private static String unbracketed(String host) {
+        return host.startsWith("[") && host.endsWith("]") ? host.substring(1, host.length() - 1) : host;
     }
 }
