@@ -322,6 +322,24 @@ class BatchTest {
         assertThat(errorType(responses.get(0))).isEqualTo("blocked");
     }
 
+    @Test
+    void batchTimeoutEndsItemsStillRunning() {
+        var running = start("");
+        route(path -> path.equals("/stall")
+                ? new MockResponse.Builder()
+                        .code(200)
+                        .headersDelay(10, TimeUnit.SECONDS)
+                        .build()
+                : Upstream.ok("text/plain", "quick"));
+
+        JsonNode responses =
+                TestHttp.batch(running.data("/v1/batch"), """
+                {"timeout_ms": 400, "requests": [{"url": "%1$s/quick"}, {"url": "%1$s/stall"}]}""".formatted(origin)).get("responses");
+
+        assertThat(responses.get(0).get("status").asInt()).isEqualTo(200);
+        assertThat(errorType(responses.get(1))).isEqualTo("timeout");
+    }
+
     private static String errorType(JsonNode result) {
         assertThat(result.has("error")).as("an error in %s", result).isTrue();
         return result.get("error").get("type").asText();

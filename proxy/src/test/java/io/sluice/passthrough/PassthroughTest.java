@@ -234,4 +234,33 @@ class PassthroughTest {
         assertThat(response.statusCode()).isEqualTo(404);
         assertThat(response.body()).contains("unknown upstream \\\"nosuch\\\"");
     }
+
+    @Test
+    void reusesUpstreamConnectionsAcrossRequests() throws Exception {
+        var running = startWith("");
+        for (int i = 0; i < 3; i++) upstream.enqueue(Upstream.ok("text/plain", "r" + i));
+
+        for (int i = 0; i < 3; i++)
+            assertThat(TestHttp.get(running.data("/local/r")).body()).isEqualTo("r" + i);
+
+        List<Integer> connections = new ArrayList<>();
+        for (int i = 0; i < 3; i++)
+            connections.add(upstream.takeRequest(5, TimeUnit.SECONDS).getConnectionIndex());
+        assertThat(connections).containsOnly(connections.get(0));
+    }
+
+    @Test
+    void requestBodyOverTheLimitIsRefusedBeforeReachingTheUpstream() {
+        var running = startWith("""
+                server: {max_request_body: 1KB}
+                """);
+
+        HttpResponse<String> response = TestHttp.send(HttpRequest.newBuilder(running.data("/local/upload"))
+                .POST(HttpRequest.BodyPublishers.ofByteArray(new byte[4096]))
+                .build());
+
+        assertThat(response.statusCode()).isEqualTo(413);
+        assertThat(response.body()).contains("\"type\":\"too_large\"", "server.max_request_body");
+        assertThat(upstream.getRequestCount()).isZero();
+    }
 }
