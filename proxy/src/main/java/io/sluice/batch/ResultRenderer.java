@@ -13,7 +13,6 @@ import java.nio.charset.Charset;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.util.Base64;
-import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
 
@@ -150,9 +149,5 @@ final class ResultRenderer {
         } catch (CharacterCodingException e) {
             return Optional.empty();
         }
-    }
-
-    static List<String> encodings() {
-        return List.of("json", "text", "base64");
     }
 }

@@ -26,7 +26,6 @@ public final class SluiceProcess implements AutoCloseable {
     private final Process process;
     private final int dataPort;
     private final int adminPort;
-    private final LinkedBlockingQueue<String> output = new LinkedBlockingQueue<>();
 
     private SluiceProcess(Process process, int dataPort, int adminPort) {
         this.process = process;
@@ -81,9 +80,7 @@ public final class SluiceProcess implements AutoCloseable {
             process.destroyForcibly();
             throw new IllegalStateException("Sluice did not start: " + lines, e);
         }
-        SluiceProcess sluice = new SluiceProcess(process, p[0], p[1]);
-        sluice.output.addAll(lines);
-        return sluice;
+        return new SluiceProcess(process, p[0], p[1]);
     }
 
     public int dataPort() {

@@ -27,20 +27,17 @@ public final class TestHttp {
     }
 
     public static HttpResponse<String> send(HttpRequest request) {
-        try {
-            return CLIENT.send(request, HttpResponse.BodyHandlers.ofString());
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException(e);
-        }
+        return send(request, HttpResponse.BodyHandlers.ofString());
     }
 
     /** Sends {@code request} and returns as soon as the headers are in, the body still streaming. */
     public static HttpResponse<java.io.InputStream> sendStreaming(HttpRequest request) {
+        return send(request, HttpResponse.BodyHandlers.ofInputStream());
+    }
+
+    private static <T> HttpResponse<T> send(HttpRequest request, HttpResponse.BodyHandler<T> handler) {
         try {
-            return CLIENT.send(request, HttpResponse.BodyHandlers.ofInputStream());
+            return CLIENT.send(request, handler);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         } catch (InterruptedException e) {
