@@ -27,6 +27,13 @@ final class Flights {
         return flights.size();
     }
 
+    /** Requests waiting on some flight right now. */
+    int waiting() {
+        int n = 0;
+        for (Flight f : flights.values()) n += f.followers();
+        return n;
+    }
+
     /** What a waiting request does once the leader knows. */
     sealed interface Resolution {
         /** The leader stored (or refreshed) a response, or failed for its own reasons: look again. */
@@ -48,7 +55,7 @@ final class Flights {
     final class Flight {
         private final Object key;
         private final CompletableFuture<Resolution> resolution = new CompletableFuture<>();
-        private volatile int followers;
+        private int followers;
 
         private Flight(Object key) {
             this.key = key;
@@ -68,7 +75,7 @@ final class Flights {
             followers++;
         }
 
-        int followers() {
+        synchronized int followers() {
             return followers;
         }
     }
