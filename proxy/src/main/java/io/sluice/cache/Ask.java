@@ -3,6 +3,7 @@ package io.sluice.cache;
 import io.sluice.fetch.CacheMode;
 import io.sluice.fetch.FetchRequest;
 import java.time.Duration;
+import java.util.Locale;
 
 /**
  * What the client asked of the cache: its {@code Cache-Control} request directives (RFC 9111
@@ -17,7 +18,7 @@ record Ask(boolean noStore, boolean noCache, boolean onlyIfCached, long maxAge, 
         Directives cc = Directives.parse(request.headers().allValues("cache-control"));
         boolean pragmaNoCache = cc.isEmpty()
                 && request.headers().allValues("pragma").stream()
-                        .anyMatch(v -> v.toLowerCase().contains("no-cache"));
+                        .anyMatch(v -> v.toLowerCase(Locale.ROOT).contains("no-cache"));
         CacheMode mode = request.cache();
         long maxStale = !cc.has("max-stale")
                 ? -1

@@ -175,9 +175,18 @@ final class CacheExchange {
         } catch (RuntimeException e) {
             sent = CompletableFuture.failedFuture(e);
         }
-        return sent.handle((response, error) -> error != null
-                        ? failed(entry, flight, error)
-                        : answered(entry, flight, response, requestNanos, fwd))
+        return sent.handle((response, error) -> {
+                    try {
+                        return error != null
+                                ? failed(entry, flight, error)
+                                : answered(entry, flight, response, requestNanos, fwd);
+                    } catch (RuntimeException bug) {
+                        // Whatever went wrong, the requests waiting on this one must not wait forever.
+                        resolve(flight, Resolution.LOOK_AGAIN);
+                        if (response != null) response.body().discard();
+                        throw bug;
+                    }
+                })
                 .thenCompose(Function.identity());
     }
 
@@ -294,8 +303,18 @@ final class CacheExchange {
                 sent = CompletableFuture.failedFuture(e);
             }
             sent.whenComplete((response, error) -> {
-                if (error != null) flight.resolve(Resolution.LOOK_AGAIN);
-                else backgroundAnswer(entry, flight, response, requestNanos);
+                if (error != null) {
+                    flight.resolve(Resolution.LOOK_AGAIN);
+                    return;
+                }
+                try {
+                    backgroundAnswer(entry, flight, response, requestNanos);
+                } catch (RuntimeException bug) {
+                    flight.resolve(Resolution.LOOK_AGAIN);
+                    response.body().discard();
+                    System.getLogger(CacheStage.class.getName())
+                            .log(System.Logger.Level.WARNING, "background revalidation failed", bug);
+                }
             });
         });
     }
