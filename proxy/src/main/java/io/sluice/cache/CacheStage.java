@@ -81,12 +81,9 @@ public final class CacheStage implements Stage {
                 || !("http".equalsIgnoreCase(uri.getScheme()) || "https".equalsIgnoreCase(uri.getScheme()))) {
             throw new IllegalArgumentException("URL prefix must be an absolute http(s) URL: \"" + urlPrefix + "\"");
         }
-        String normalised = Keys.url(uri);
-        // "https://h" normalises to "https://h/", which would also be right; but "https://h/a?" must
-        // not lose its "?", and an empty path must stay a prefix of every path.
-        String prefix = (uri.getRawPath() == null || uri.getRawPath().isEmpty()) && uri.getRawQuery() == null
-                ? normalised.substring(0, normalised.length() - 1)
-                : normalised;
+        // An origin alone ("https://h") normalises to "https://h/", which every URL of that origin
+        // starts with and no other origin's ("https://h.example/...") does.
+        String prefix = Keys.url(uri);
         return store.purge(key -> key.url().startsWith(prefix));
     }
 

@@ -490,6 +490,23 @@ class CacheStageTest {
         }
 
         @Test
+        void storesTheNewBodyABackgroundRevalidationBrings() {
+            CacheTestKit kit = new CacheTestKit();
+            kit.origin.respond(200, "old", "Cache-Control", "max-age=10, stale-while-revalidate=60", "ETag", "\"v1\"");
+            kit.get("/a");
+            kit.time.advance(Duration.ofSeconds(15));
+            kit.origin.respond(200, "new", "Cache-Control", "max-age=10", "ETag", "\"v2\"");
+
+            Result stale = kit.get("/a");
+            Result fresh = kit.get("/a");
+
+            assertThat(stale.body()).isEqualTo("old");
+            assertThat(fresh.body()).isEqualTo("new");
+            assertThat(fresh.trace()).isEqualTo("hit");
+            assertThat(kit.origin.requestCount()).isEqualTo(2);
+        }
+
+        @Test
         void revalidatesInTheForegroundOnceTheAllowanceHasPassed() {
             CacheTestKit kit = new CacheTestKit();
             kit.origin.respond(200, "old", "Cache-Control", "max-age=10, stale-while-revalidate=5", "ETag", "\"v1\"");
@@ -670,6 +687,81 @@ class CacheStageTest {
                     .extracting(r -> r.headers().firstValue("Cache-Status").orElseThrow())
                     .containsOnly("sluice; fwd=miss; collapsed=?0");
             assertThat(kit.origin.requestCount()).isEqualTo(3);
+        }
+
+        @Test
+        void followersOfAFailedRevalidationGetTheStaleEntryWhenAllowed() {
+            CacheTestKit kit = new CacheTestKit();
+            kit.origin.respond(200, "old", "Cache-Control", "max-age=10, stale-if-error=600", "ETag", "\"v1\"");
+            kit.get("/a");
+            kit.time.advance(Duration.ofSeconds(11));
+            FakeOrigin.Held held = kit.origin.hold();
+            List<CompletableFuture<FetchOutcome>> calls = IntStream.range(0, 3)
+                    .mapToObj(i -> kit.start(get(API + "/a")))
+                    .toList();
+
+            held.fail(new FetchException(ErrorType.UPSTREAM_RESET, "reset"));
+
+            assertThat(calls)
+                    .extracting(c -> Bodies.text((FetchResponse) c.join()))
+                    .containsOnly("old");
+            assertThat(calls.subList(1, 3))
+                    .extracting(c -> ((FetchResponse) c.join())
+                            .headers()
+                            .firstValue("Cache-Status")
+                            .orElseThrow())
+                    .containsOnly("sluice; fwd=stale; collapsed; ttl=-1; detail=stale-if-error");
+            assertThat(kit.origin.requestCount()).isEqualTo(2);
+        }
+
+        @Test
+        void followersLookAgainWhenTheLeadersClientCancelsItsBody() {
+            CacheTestKit kit = new CacheTestKit();
+            FakeOrigin.Held held = kit.origin.hold();
+            CompletableFuture<FetchOutcome> leader = kit.start(get(API + "/a"));
+            CompletableFuture<FetchOutcome> follower = kit.start(get(API + "/a"));
+            kit.origin.respond(200, "again", "Cache-Control", "max-age=60");
+
+            held.answer(200, "first", "Cache-Control", "max-age=60");
+            ((FetchResponse) leader.join()).body().discard();
+
+            assertThat(Bodies.text((FetchResponse) follower.join())).isEqualTo("again");
+            assertThat(kit.origin.requestCount()).isEqualTo(2);
+        }
+
+        @Test
+        void aFollowersOwnDeadlineEndsItsWait() {
+            CacheTestKit kit = new CacheTestKit();
+            var pipeline = new io.sluice.fetch.Pipeline(
+                    List.<io.sluice.fetch.Stage>of(
+                            kit.pipeline.stages().get(0),
+                            new io.sluice.fetch.Deadline(kit.time),
+                            kit.cache,
+                            kit.origin),
+                    kit.time);
+            FakeOrigin.Held held = kit.origin.hold();
+            CompletableFuture<FetchOutcome> leader =
+                    pipeline.newCall(get(API + "/a")).execute();
+            CompletableFuture<FetchOutcome> follower = pipeline.newCall(new io.sluice.fetch.FetchRequest(
+                            "GET",
+                            java.net.URI.create(API + "/a"),
+                            FakeOrigin.headers(-1),
+                            io.sluice.fetch.RequestBody.empty(),
+                            java.util.Optional.empty(),
+                            java.util.Optional.of(Duration.ofSeconds(2)),
+                            java.util.Optional.empty(),
+                            CacheMode.DEFAULT,
+                            false))
+                    .execute();
+
+            kit.time.advance(Duration.ofSeconds(3));
+
+            assertThat(follower.join())
+                    .isInstanceOfSatisfying(
+                            FetchFailure.class, f -> assertThat(f.type()).isEqualTo(ErrorType.TIMEOUT));
+            assertThat(leader).isNotDone();
+            held.answer(200, "late", "Cache-Control", "max-age=60");
+            assertThat(Bodies.text((FetchResponse) leader.join())).isEqualTo("late");
         }
 
         @Test
@@ -986,6 +1078,24 @@ class CacheStageTest {
 
             assertThat(cached(kit, API + "/users/1")).isEqualTo("gone");
             assertThat(cached(kit, API + "/posts/1")).isEqualTo("cached");
+        }
+
+        @Test
+        void purgesAWholeOriginByItsPrefix() {
+            CacheTestKit kit = filled();
+
+            assertThat(kit.cache.purgePrefix("https://api.test")).isEqualTo(3);
+
+            assertThat(cached(kit, "https://other.test/users/1")).isEqualTo("cached");
+        }
+
+        @Test
+        void refusesAPrefixThatIsNotAnAbsoluteUrl() {
+            CacheTestKit kit = filled();
+
+            org.assertj.core.api.Assertions.assertThatThrownBy(() -> kit.cache.purgePrefix("/users"))
+                    .isInstanceOf(IllegalArgumentException.class)
+                    .hasMessage("URL prefix must be an absolute http(s) URL: \"/users\"");
         }
 
         @Test
