@@ -75,7 +75,9 @@ final class CacheExchange {
         counters = store.counters(key.upstream());
         if (!SAFE_METHODS.contains(method)) return invalidating();
         ask = Ask.of(request);
-        if (!policy.enabled() || !method.equals("GET") || ask.noStore() || isConditional()) return bypass();
+        // A GET with a body has no defined meaning (RFC 9110 §9.3.1); it is not for the cache to guess.
+        boolean hasBody = request.body().length() != 0;
+        if (!policy.enabled() || !method.equals("GET") || ask.noStore() || isConditional() || hasBody) return bypass();
         credential = Keys.credential(request.headers());
         arrivalSequence = store.currentSequence();
         purgeEpoch = store.purgeEpoch();

@@ -201,6 +201,20 @@ class CacheStageTest {
         }
 
         @Test
+        void passesAGetWithABodyThrough() {
+            CacheTestKit kit = new CacheTestKit();
+            kit.origin.respond(200, "x", "Cache-Control", "max-age=60");
+            var withBody = get(API + "/search")
+                    .withMethodAndBody("GET", io.sluice.fetch.RequestBody.of("{\"q\":1}".getBytes()));
+
+            kit.exchange(withBody);
+            Result second = kit.exchange(withBody);
+
+            assertThat(second.trace()).isEqualTo("bypass");
+            assertThat(kit.origin.requestCount()).isEqualTo(2);
+        }
+
+        @Test
         void neverStoresAResponseThatSetsACookie() {
             CacheTestKit kit = new CacheTestKit();
             kit.origin.respond(200, "x", "Cache-Control", "max-age=60", "Set-Cookie", "session=1");
