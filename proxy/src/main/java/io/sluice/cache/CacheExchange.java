@@ -52,7 +52,8 @@ final class CacheExchange {
     private Ask ask;
     private Counters counters;
     private long arrivalSequence;
-    private long purgeEpoch;
+    /** {@link Store#stamp} when the request arrived. */
+    private long stamp;
     /** Once this request has waited on another's flight: the {@code fwd} reason it had ("miss", "stale"). */
     private String collapsedAs;
     /** The flight it waited on could not share its response. */
@@ -80,7 +81,7 @@ final class CacheExchange {
         if (!policy.enabled() || !method.equals("GET") || ask.noStore() || isConditional() || hasBody) return bypass();
         credential = Keys.credential(request.headers());
         arrivalSequence = store.currentSequence();
-        purgeEpoch = store.purgeEpoch();
+        stamp = store.stamp(key);
         return lookup(true);
     }
 
@@ -218,7 +219,7 @@ final class CacheExchange {
                 return forward(null, flight, fwd);
             }
             Optional<Entry> refreshed = entry.revalidated(response.headers(), exchange, store.nextSequence());
-            if (refreshed.isPresent()) store.put(key, refreshed.get(), request.headers(), purgeEpoch);
+            if (refreshed.isPresent()) store.put(key, refreshed.get(), request.headers(), stamp);
             else store.remove(key, credential, request.headers());
             resolve(flight, Resolution.LOOK_AGAIN);
             return done(revalidated(refreshed.orElse(entry), now, fwd));
@@ -245,7 +246,7 @@ final class CacheExchange {
                 response.body(),
                 accumulator,
                 body -> {
-                    store.put(key, fetched.withBody(body), request.headers(), purgeEpoch);
+                    store.put(key, fetched.withBody(body), request.headers(), stamp);
                     resolve(flight, Resolution.LOOK_AGAIN);
                 },
                 () -> resolve(flight, accumulator.overLimit() ? Resolution.GO_UPSTREAM : Resolution.LOOK_AGAIN));
@@ -329,7 +330,7 @@ final class CacheExchange {
             response.body().discard();
             entry.revalidated(response.headers(), exchange, store.nextSequence())
                     .ifPresentOrElse(
-                            e -> store.put(key, e, request.headers(), purgeEpoch),
+                            e -> store.put(key, e, request.headers(), stamp),
                             () -> store.remove(key, credential, request.headers()));
             flight.resolve(Resolution.LOOK_AGAIN);
             return;
@@ -345,7 +346,7 @@ final class CacheExchange {
         ResponseBody teed = Tee.of(
                 response.body(),
                 accumulator,
-                body -> store.put(key, storable.get().withBody(body), request.headers(), purgeEpoch),
+                body -> store.put(key, storable.get().withBody(body), request.headers(), stamp),
                 () -> {});
         // Nobody waits on this body, so bound it by the upstream's total timeout ourselves.
         FetchException timeout = new FetchException(ErrorType.TIMEOUT, "background revalidation took too long");

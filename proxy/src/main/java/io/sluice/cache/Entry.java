@@ -128,7 +128,7 @@ final class Entry {
         long keep = validators ? policy.maxTtl().toNanos() : 0;
 
         long initialAge = initialAgeNanos(responseHeaders, exchange);
-        long usefulFor = lifetime - initialAge + Math.max(keep, Math.max(swr, sie));
+        long usefulFor = saturatedAdd(lifetime - initialAge, Math.max(keep, Math.max(swr, sie)));
         if (usefulFor <= 0) return Optional.empty();
         return Optional.of(new Entry(
                 status,
@@ -286,7 +286,14 @@ final class Entry {
     /** Monotonic instant after which the entry is of no use at all. */
     long retainUntilNanos() {
         long stale = Math.max(keepForValidationNanos, Math.max(staleWhileRevalidateNanos, staleIfErrorNanos));
-        return responseNanos + lifetimeNanos - initialAgeNanos + stale;
+        // Saturating: max_ttl and max-age may be large enough to overflow a nanosecond instant.
+        return saturatedAdd(saturatedAdd(responseNanos, lifetimeNanos - initialAgeNanos), stale);
+    }
+
+    static long saturatedAdd(long a, long b) {
+        long sum = a + b;
+        if (((a ^ sum) & (b ^ sum)) < 0) return sum < 0 ? Long.MAX_VALUE : Long.MIN_VALUE;
+        return sum;
     }
 
     long weight() {

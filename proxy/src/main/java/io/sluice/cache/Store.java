@@ -14,6 +14,7 @@ import java.util.TreeSet;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicLongArray;
 import java.util.function.Predicate;
 
 /**
@@ -26,11 +27,20 @@ final class Store {
     /** Variants kept per resource; beyond it the oldest go, so one URL cannot crowd out the rest. */
     static final int MAX_VARIANTS = 32;
 
+    private static final int INVALIDATION_STRIPES = 1024;
+
     private final Cache<ResourceKey, Variants> cache;
     private final ConcurrentHashMap<String, Counters> counters = new ConcurrentHashMap<>();
     private final TimeSource time;
     /** Bumped by purges: a response fetched before a purge is not stored after it. */
     private final AtomicLong purges = new AtomicLong();
+    /**
+     * Bumped when a URL is invalidated, one counter per stripe of keys: a response fetched before
+     * an unsafe request changed its resource is not stored after it. Stripes share counters, so an
+     * invalidation may also keep another URL's in-flight response from being stored; that costs a
+     * miss, never a wrong answer.
+     */
+    private final AtomicLongArray invalidations = new AtomicLongArray(INVALIDATION_STRIPES);
 
     private final AtomicLong sequence = new AtomicLong();
 
@@ -44,13 +54,13 @@ final class Store {
                 .expireAfter(new Expiry<ResourceKey, Variants>() {
                     @Override
                     public long expireAfterCreate(ResourceKey key, Variants value, long currentTime) {
-                        return Math.max(0, value.retainUntilNanos() - currentTime);
+                        return Math.max(0, Entry.saturatedAdd(value.retainUntilNanos(), -currentTime));
                     }
 
                     @Override
                     public long expireAfterUpdate(
                             ResourceKey key, Variants value, long currentTime, long currentDuration) {
-                        return Math.max(0, value.retainUntilNanos() - currentTime);
+                        return Math.max(0, Entry.saturatedAdd(value.retainUntilNanos(), -currentTime));
                     }
 
                     @Override
@@ -85,8 +95,16 @@ final class Store {
         return sequence.get();
     }
 
-    long purgeEpoch() {
-        return purges.get();
+    /**
+     * A value that changes whenever {@code key} may have been invalidated or purged; taken when a
+     * request arrives and checked again when its response would be stored.
+     */
+    long stamp(ResourceKey key) {
+        return purges.get() + invalidations.get(stripe(key));
+    }
+
+    private static int stripe(ResourceKey key) {
+        return (key.hashCode() & 0x7fffffff) % INVALIDATION_STRIPES;
     }
 
     /** The newest variant of {@code key} that may answer this request and is still of some use. */
@@ -120,14 +138,15 @@ final class Store {
 
     /**
      * Stores {@code entry} as the variant for the request that produced it, replacing whatever that
-     * request would have selected. Nothing is stored if a purge happened since {@code purgeEpoch}.
+     * request would have selected. Nothing is stored if {@code key} was purged or invalidated since
+     * {@code stamp} was taken.
      */
-    void put(ResourceKey key, Entry entry, HttpHeaders requestHeaders, long purgeEpoch) {
+    void put(ResourceKey key, Entry entry, HttpHeaders requestHeaders, long stamp) {
         long now = time.nanoTime();
         if (entry.retainUntilNanos() <= now) return;
         Counters c = counters(key.upstream());
         cache.asMap().compute(key, (k, old) -> {
-            if (purges.get() != purgeEpoch) return old;
+            if (stamp(k) != stamp) return old;
             List<Entry> next = new ArrayList<>();
             next.add(entry);
             if (old != null) {
@@ -156,6 +175,7 @@ final class Store {
 
     /** Removes every variant of {@code key}; returns how many there were. */
     int invalidate(ResourceKey key) {
+        invalidations.incrementAndGet(stripe(key));
         Variants removed = cache.asMap().remove(key);
         if (removed == null) return 0;
         counters(key.upstream()).bytesStored.add(-removed.weight());

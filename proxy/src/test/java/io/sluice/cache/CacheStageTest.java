@@ -377,6 +377,32 @@ class CacheStageTest {
         }
 
         @Test
+        void aGetInFlightDuringAnUnsafeRequestDoesNotStoreTheOldResponse() {
+            CacheTestKit kit = new CacheTestKit();
+            FakeOrigin.Held slowGet = kit.origin.hold();
+            CompletableFuture<FetchOutcome> get = kit.start(get(API + "/items/1"));
+            kit.origin.respond(204, "");
+            kit.exchange(request("PUT", API + "/items/1", CacheMode.DEFAULT));
+
+            slowGet.answer(200, "before the PUT", "Cache-Control", "max-age=60");
+            Bodies.text((FetchResponse) get.join());
+            kit.origin.respond(200, "after the PUT", "Cache-Control", "max-age=60");
+
+            assertThat(kit.get("/items/1").body()).isEqualTo("after the PUT");
+        }
+
+        @Test
+        void survivesHugeFreshnessLifetimes() {
+            CacheTestKit kit = new CacheTestKit("{enabled: true, max_ttl: 100000d}");
+            kit.origin.respond(200, "x", "Cache-Control", "max-age=99999999999", "ETag", "\"v\"");
+
+            kit.get("/a");
+            kit.time.advance(Duration.ofDays(3650));
+
+            assertThat(kit.get("/a").trace()).isEqualTo("hit");
+        }
+
+        @Test
         void errorResponseToAnUnsafeMethodInvalidatesNothing() {
             CacheTestKit kit = new CacheTestKit();
             kit.origin.respond(200, "x", "Cache-Control", "max-age=60");
