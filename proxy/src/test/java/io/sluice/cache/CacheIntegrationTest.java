@@ -111,7 +111,7 @@ class CacheIntegrationTest {
         List<CompletableFuture<String>> calls =
                 IntStream.range(0, 8).mapToObj(i -> fetch("/popular")).toList();
         // Wait (without sleeping) until seven are parked behind the one that went upstream.
-        while (cache.flights.waiting() < 7) Thread.onSpinWait();
+        while (cache.flights.waiting() < 7) Thread.yield();
         release.countDown();
 
         assertThat(calls).extracting(CompletableFuture::join).containsOnly("shared");
