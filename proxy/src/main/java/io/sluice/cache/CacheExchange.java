@@ -33,6 +33,8 @@ final class CacheExchange {
     /** Upstream failures that say nothing about the request that met them, so waiting requests share them. */
     private static final Set<ErrorType> SHARED_FAILURES =
             Set.of(ErrorType.CONNECT, ErrorType.DNS, ErrorType.TLS, ErrorType.UPSTREAM_RESET, ErrorType.BLOCKED);
+    /** RFC 5861 §4: the answers that count as an error for {@code stale-if-error}. */
+    private static final Set<Integer> ERROR_STATUSES = Set.of(500, 502, 503, 504);
     /** Client preconditions and ranges: answering them is the origin's business, so they pass through. */
     private static final List<String> CONDITIONAL_FIELDS =
             List.of("if-none-match", "if-modified-since", "if-match", "if-unmodified-since", "if-range", "range");
@@ -157,7 +159,9 @@ final class CacheExchange {
                     yield lookup(false);
                 }
                 case Resolution.Fail f -> CompletableFuture.failedFuture(f.error());
-                case Resolution.ServeStale s -> done(staleOnError(s.entry(), time.nanoTime(), s.forwardStatus()));
+                // A client that asked for validation does not take the stale answer; it tries itself.
+                case Resolution.ServeStale s ->
+                    ask.noCache() ? lookup(true) : done(staleOnError(s.entry(), time.nanoTime(), s.forwardStatus()));
             };
         };
         return flight.resolution().thenComposeAsync(next, cache.executor);
@@ -224,7 +228,7 @@ final class CacheExchange {
             resolve(flight, Resolution.LOOK_AGAIN);
             return done(revalidated(refreshed.orElse(entry), now, fwd));
         }
-        if (entry != null && status >= 500 && servableOnError(entry, now)) {
+        if (entry != null && ERROR_STATUSES.contains(status) && servableOnError(entry, now)) {
             response.body().discard();
             resolve(flight, new Resolution.ServeStale(entry, String.valueOf(status)));
             return done(staleOnError(entry, now, String.valueOf(status)));
@@ -336,7 +340,9 @@ final class CacheExchange {
             return;
         }
         Optional<Entry> storable = Entry.storable(status, response.headers(), exchange, store.nextSequence());
-        if (status >= 500 || storable.isEmpty() || response.body().contentLength() > cache.maxEntryBytes) {
+        if (ERROR_STATUSES.contains(status)
+                || storable.isEmpty()
+                || response.body().contentLength() > cache.maxEntryBytes) {
             response.body().discard();
             if (status < 400 && storable.isEmpty()) store.remove(key, credential, request.headers());
             flight.resolve(Resolution.LOOK_AGAIN);
