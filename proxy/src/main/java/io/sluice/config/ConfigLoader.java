@@ -50,6 +50,7 @@ public final class ConfigLoader {
             cache:
               max_size: 256MB
               max_entry_size: 8MB
+              max_in_flight: 64MB
             defaults:
               limits: [{rate: 50/s, burst: 50}]
               max_concurrency: 32
@@ -196,9 +197,13 @@ public final class ConfigLoader {
                         workers > 0 ? workers : Math.max(4, cores * 2)));
 
         JsonNode c = object("cache", root.get("cache"));
-        checkKeys("cache", c, Set.of("max_size", "max_entry_size"));
-        CacheConfig cache = new CacheConfig(
-                size("cache.max_size", c.get("max_size")), size("cache.max_entry_size", c.get("max_entry_size")));
+        checkKeys("cache", c, Set.of("max_size", "max_entry_size", "max_in_flight"));
+        CacheConfig cache = construct(
+                "cache",
+                () -> new CacheConfig(
+                        size("cache.max_size", c.get("max_size")),
+                        size("cache.max_entry_size", c.get("max_entry_size")),
+                        size("cache.max_in_flight", c.get("max_in_flight"))));
 
         JsonNode defaultsNode = object("defaults", root.get("defaults"));
         checkKeys("defaults", defaultsNode, POLICY_KEYS);

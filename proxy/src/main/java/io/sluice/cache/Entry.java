@@ -1,0 +1,316 @@
+package io.sluice.cache;
+
+import io.sluice.config.CachePolicy;
+import java.net.http.HttpHeaders;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeMap;
+
+/**
+ * One stored response with its freshness bookkeeping (RFC 9111 §4.2): how old it was when it
+ * arrived, how long it stays fresh, and how long it may be served stale. Immutable; a revalidation
+ * makes a new one.
+ */
+final class Entry {
+    /** RFC 9110 §15.1: statuses cacheable by default, i.e. eligible for heuristic freshness. */
+    private static final Set<Integer> HEURISTIC_STATUSES =
+            Set.of(200, 203, 204, 300, 301, 308, 404, 405, 410, 414, 501);
+
+    /**
+     * RFC 9111 §3.2: fields a 304 must not overwrite (the stored body still decides them), plus the
+     * ones Sluice computes itself when it serves.
+     */
+    private static final Set<String> NOT_UPDATED_BY_304 =
+            Set.of("content-length", "content-encoding", "content-range", "transfer-encoding", "cache-status");
+
+    /** Roughly what an entry costs beyond its body and fields. */
+    private static final int OVERHEAD_BYTES = 256;
+
+    final int status;
+    final HttpHeaders headers;
+    final byte[] body;
+    final String credential;
+    /** For each field the response's {@code Vary} names (lower case), the request's value, or null. */
+    final Map<String, String> vary;
+    /** Monotonic time the response (or its last validation) arrived. */
+    final long responseNanos;
+    /** RFC 9111 §4.2.3 corrected_initial_age. */
+    final long initialAgeNanos;
+    /** RFC 9111 §4.2.1 freshness_lifetime, capped by the upstream's {@code max_ttl}. */
+    final long lifetimeNanos;
+
+    final long staleWhileRevalidateNanos;
+    final long staleIfErrorNanos;
+    /** {@code must-revalidate} or {@code no-cache}: never served stale (§4.2.4). */
+    final boolean mustRevalidate;
+    /** How long past freshness an entry with validators is kept for revalidation. */
+    final long keepForValidationNanos;
+
+    final Optional<String> etag;
+    final Optional<String> lastModified;
+    /** Store order of this validation; newer than a request's arrival means "fresh from the origin". */
+    final long sequence;
+
+    private Entry(
+            int status,
+            HttpHeaders headers,
+            byte[] body,
+            String credential,
+            Map<String, String> vary,
+            long responseNanos,
+            long initialAgeNanos,
+            long lifetimeNanos,
+            long staleWhileRevalidateNanos,
+            long staleIfErrorNanos,
+            boolean mustRevalidate,
+            long keepForValidationNanos,
+            long sequence) {
+        this.status = status;
+        this.headers = headers;
+        this.body = body;
+        this.credential = credential;
+        this.vary = vary;
+        this.responseNanos = responseNanos;
+        this.initialAgeNanos = initialAgeNanos;
+        this.lifetimeNanos = lifetimeNanos;
+        this.staleWhileRevalidateNanos = staleWhileRevalidateNanos;
+        this.staleIfErrorNanos = staleIfErrorNanos;
+        this.mustRevalidate = mustRevalidate;
+        this.keepForValidationNanos = keepForValidationNanos;
+        this.etag = headers.firstValue("etag");
+        this.lastModified = headers.firstValue("last-modified");
+        this.sequence = sequence;
+    }
+
+    /** What the request that produced a response was, and when it was sent and answered. */
+    record Exchange(
+            HttpHeaders requestHeaders,
+            String credential,
+            long requestNanos,
+            long responseNanos,
+            Instant responseInstant,
+            CachePolicy policy) {}
+
+    /**
+     * The entry a GET response would become, with an empty body; empty if RFC 9111 §3 forbids
+     * storing it or it would be useless (never fresh, no validators, no stale allowance).
+     */
+    static Optional<Entry> storable(int status, HttpHeaders responseHeaders, Exchange exchange, long sequence) {
+        if (status < 200 || status == 206 || status == 304) return Optional.empty();
+        Directives cc = Directives.parse(responseHeaders.allValues("cache-control"));
+        if (cc.has("no-store")) return Optional.empty();
+        // A response that sets a cookie starts someone's session; replaying it to other callers is
+        // the classic shared-cache leak, so Sluice never stores one (as Varnish's default does).
+        if (responseHeaders.firstValue("set-cookie").isPresent()) return Optional.empty();
+        Optional<Map<String, String>> vary = varyOf(responseHeaders, exchange.requestHeaders());
+        if (vary.isEmpty()) return Optional.empty();
+
+        CachePolicy policy = exchange.policy();
+        boolean explicit =
+                cc.has("max-age") || responseHeaders.firstValue("expires").isPresent();
+        if (!explicit && !HEURISTIC_STATUSES.contains(status)) return Optional.empty();
+        long lifetime = lifetimeNanos(status, cc, responseHeaders, exchange.responseInstant(), policy);
+        // no-cache (qualified or not: a private cache may treat "no-cache=field" as unqualified,
+        // §5.2.2.4) means the response may be stored but never used without validation.
+        boolean noCache = cc.has("no-cache");
+        if (noCache) lifetime = 0;
+        boolean mustRevalidate = noCache || cc.has("must-revalidate");
+        long swr = mustRevalidate ? 0 : seconds(cc.seconds("stale-while-revalidate", 0, 0));
+        long sie = mustRevalidate ? 0 : seconds(cc.seconds("stale-if-error", 0, 0));
+        boolean validators = responseHeaders.firstValue("etag").isPresent()
+                || responseHeaders.firstValue("last-modified").isPresent();
+        long keep = validators ? policy.maxTtl().toNanos() : 0;
+
+        long initialAge = initialAgeNanos(responseHeaders, exchange);
+        long usefulFor = saturatedAdd(lifetime - initialAge, Math.max(keep, Math.max(swr, sie)));
+        if (usefulFor <= 0) return Optional.empty();
+        return Optional.of(new Entry(
+                status,
+                stored(responseHeaders),
+                new byte[0],
+                exchange.credential(),
+                vary.get(),
+                exchange.responseNanos(),
+                initialAge,
+                lifetime,
+                swr,
+                sie,
+                mustRevalidate,
+                keep,
+                sequence));
+    }
+
+    /** RFC 9111 §4.2.1, for a private cache (so {@code s-maxage} does not apply). */
+    private static long lifetimeNanos(
+            int status, Directives cc, HttpHeaders headers, Instant responseInstant, CachePolicy policy) {
+        long lifetime;
+        if (cc.has("max-age")) {
+            lifetime = seconds(cc.seconds("max-age", 0, 0));
+        } else if (headers.firstValue("expires").isPresent()) {
+            // An invalid Expires, such as "0", means already expired (§5.3).
+            Optional<Instant> expires =
+                    HttpDates.parse(headers.firstValue("expires").get());
+            Instant date = headers.firstValue("date").flatMap(HttpDates::parse).orElse(responseInstant);
+            lifetime = expires.map(e -> Math.max(0, Duration.between(date, e).toNanos()))
+                    .orElse(0L);
+        } else if (policy.defaultTtl().isPresent() && HEURISTIC_STATUSES.contains(status)) {
+            // §4.2.2 heuristic freshness, only where the operator opted in with default_ttl.
+            lifetime = policy.defaultTtl().get().toNanos();
+        } else {
+            lifetime = 0;
+        }
+        return Math.min(lifetime, policy.maxTtl().toNanos());
+    }
+
+    /** RFC 9111 §4.2.3 corrected_initial_age. */
+    private static long initialAgeNanos(HttpHeaders headers, Exchange exchange) {
+        Instant responseTime = exchange.responseInstant();
+        Instant date = headers.firstValue("date").flatMap(HttpDates::parse).orElse(responseTime);
+        long apparentAge = Math.max(0, Duration.between(date, responseTime).toNanos());
+        long ageValue = seconds(deltaSeconds(headers.firstValue("age").orElse("0")));
+        long responseDelay = Math.max(0, exchange.responseNanos() - exchange.requestNanos());
+        return Math.max(apparentAge, ageValue + responseDelay);
+    }
+
+    /** The request-field values the response's {@code Vary} selects on; empty for {@code Vary: *}. */
+    private static Optional<Map<String, String>> varyOf(HttpHeaders response, HttpHeaders request) {
+        Map<String, String> vary = new TreeMap<>();
+        for (String line : response.allValues("vary")) {
+            for (String name : line.split(",")) {
+                String field = name.trim().toLowerCase(Locale.ROOT);
+                if (field.isEmpty()) continue;
+                if (field.equals("*")) return Optional.empty(); // §4.1: always fails to match
+                vary.put(field, Keys.varyValue(request, field));
+            }
+        }
+        return Optional.of(vary.isEmpty() ? Map.of() : vary);
+    }
+
+    private static HttpHeaders stored(HttpHeaders headers) {
+        Map<String, List<String>> out = new TreeMap<>(String.CASE_INSENSITIVE_ORDER);
+        headers.map().forEach((name, values) -> {
+            if (!name.equalsIgnoreCase("age")) out.put(name, values);
+        });
+        return HttpHeaders.of(out, (a, b) -> true);
+    }
+
+    /** RFC 9111 §1.2.2 delta-seconds; an invalid {@code Age} is ignored (0). */
+    private static long deltaSeconds(String value) {
+        String v = value.trim();
+        if (v.isEmpty() || !v.chars().allMatch(c -> c >= '0' && c <= '9')) return 0;
+        return v.length() > 10
+                ? Directives.MAX_DELTA_SECONDS
+                : Math.min(Long.parseLong(v), Directives.MAX_DELTA_SECONDS);
+    }
+
+    private static long seconds(long seconds) {
+        return Duration.ofSeconds(seconds).toNanos();
+    }
+
+    Entry withBody(byte[] bytes) {
+        return new Entry(
+                status,
+                headers,
+                bytes,
+                credential,
+                vary,
+                responseNanos,
+                initialAgeNanos,
+                lifetimeNanos,
+                staleWhileRevalidateNanos,
+                staleIfErrorNanos,
+                mustRevalidate,
+                keepForValidationNanos,
+                sequence);
+    }
+
+    /**
+     * The entry after a 304 (RFC 9111 §4.3.4): the 304's fields replace the stored ones (§3.2), and
+     * freshness is computed again from the merged fields as of this validation. Empty if the merged
+     * response may no longer be stored.
+     */
+    Optional<Entry> revalidated(HttpHeaders notModified, Exchange exchange, long sequence) {
+        Map<String, List<String>> merged = new TreeMap<>(String.CASE_INSENSITIVE_ORDER);
+        merged.putAll(headers.map());
+        notModified.map().forEach((name, values) -> {
+            if (!NOT_UPDATED_BY_304.contains(name.toLowerCase(Locale.ROOT))) merged.put(name, values);
+        });
+        HttpHeaders mergedHeaders = HttpHeaders.of(merged, (a, b) -> true);
+        return storable(status, mergedHeaders, exchange, sequence).map(e -> e.withBody(body));
+    }
+
+    /** Whether a 304 describes this entry: its strong validator, if it sends one, must match (§4.3.4). */
+    boolean describedBy(HttpHeaders notModified) {
+        Optional<String> newTag = notModified.firstValue("etag");
+        return newTag.isEmpty() || etag.isEmpty() || Objects.equals(strip(newTag.get()), strip(etag.get()));
+    }
+
+    private static String strip(String tag) {
+        String t = tag.trim();
+        return t.startsWith("W/") ? t.substring(2) : t;
+    }
+
+    boolean hasValidators() {
+        return etag.isPresent() || lastModified.isPresent();
+    }
+
+    /** RFC 9111 §4.1 and the credential: may this entry answer a request with these fields? */
+    boolean matches(String requestCredential, HttpHeaders requestHeaders) {
+        if (!credential.equals(requestCredential)) return false;
+        for (Map.Entry<String, String> field : vary.entrySet()) {
+            if (!Objects.equals(field.getValue(), Keys.varyValue(requestHeaders, field.getKey()))) return false;
+        }
+        return true;
+    }
+
+    /** RFC 9111 §4.2.3 current_age. */
+    long ageNanos(long now) {
+        return initialAgeNanos + Math.max(0, now - responseNanos);
+    }
+
+    /** Remaining freshness; negative once stale (RFC 9211 {@code ttl}). */
+    long ttlNanos(long now) {
+        return lifetimeNanos - ageNanos(now);
+    }
+
+    boolean isFresh(long now) {
+        return ttlNanos(now) > 0;
+    }
+
+    /** Monotonic instant after which the entry is of no use at all. */
+    long retainUntilNanos() {
+        long stale = Math.max(keepForValidationNanos, Math.max(staleWhileRevalidateNanos, staleIfErrorNanos));
+        // Saturating: max_ttl and max-age may be large enough to overflow a nanosecond instant.
+        return saturatedAdd(saturatedAdd(responseNanos, lifetimeNanos - initialAgeNanos), stale);
+    }
+
+    static long saturatedAdd(long a, long b) {
+        long sum = a + b;
+        if (((a ^ sum) & (b ^ sum)) < 0) return sum < 0 ? Long.MAX_VALUE : Long.MIN_VALUE;
+        return sum;
+    }
+
+    long weight() {
+        long fields = 0;
+        for (Map.Entry<String, List<String>> h : headers.map().entrySet()) {
+            for (String v : h.getValue()) fields += h.getKey().length() + v.length() + 4;
+        }
+        return body.length + fields + OVERHEAD_BYTES;
+    }
+
+    /** The current {@code Age} field value in seconds (§5.1). */
+    long ageSeconds(long now) {
+        return Duration.ofNanos(ageNanos(now)).toSeconds();
+    }
+
+    /** {@code ttl} for {@code Cache-Status}, rounded toward zero. */
+    long ttlSeconds(long now) {
+        return ttlNanos(now) / 1_000_000_000L;
+    }
+}
