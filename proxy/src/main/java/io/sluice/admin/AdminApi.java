@@ -78,15 +78,15 @@ public final class AdminApi {
     /** Every {@code /api} route; mount it under {@code /api} on the admin listener. */
     public HttpHandler handler() {
         RoutingHandler routes = Handlers.routing()
-                .get("/api/upstreams", route(this::listUpstreams))
-                .post("/api/upstreams", mutation(this::createUpstream))
-                .get("/api/upstreams/{name}", route(ex -> new Reply(200, upstreamJson(named(ex)))))
-                .put("/api/upstreams/{name}", mutation(this::replaceUpstream))
-                .delete("/api/upstreams/{name}", mutation(this::removeUpstream))
-                .post("/api/cache/purge", mutation(this::purge))
-                .get("/api/requests/recent", route(this::recentRequests))
-                .get("/api/config", route(ex -> new Reply(200, effectiveConfig())))
-                .get("/api/auth", route(this::authStatus))
+                .get("/upstreams", route(this::listUpstreams))
+                .post("/upstreams", mutation(this::createUpstream))
+                .get("/upstreams/{name}", route(ex -> new Reply(200, upstreamJson(named(ex)))))
+                .put("/upstreams/{name}", mutation(this::replaceUpstream))
+                .delete("/upstreams/{name}", mutation(this::removeUpstream))
+                .post("/cache/purge", mutation(this::purge))
+                .get("/requests/recent", route(this::recentRequests))
+                .get("/config", route(ex -> new Reply(200, effectiveConfig())))
+                .get("/auth", route(this::authStatus))
                 .setFallbackHandler(route(ex -> {
                     throw new AdminException(404, "not_found", "no admin endpoint " + ex.getRequestPath());
                 }))
@@ -236,7 +236,7 @@ public final class AdminApi {
         String name = nameNode.asText();
         ObjectNode policy = ((ObjectNode) body).deepCopy();
         policy.remove("name");
-        PolicyStore.Change change = store.put(name, policy, true);
+        PolicyStore.Change change = applied(store.put(name, policy, true));
         audited(exchange, who, "create", "upstreams." + name, change);
         exchange.getResponseHeaders().put(Headers.LOCATION, "/api/upstreams/" + name);
         return new Reply(201, persisted(upstreamJson(change.after())));
@@ -244,7 +244,7 @@ public final class AdminApi {
 
     private Reply replaceUpstream(HttpServerExchange exchange, String who, JsonNode body) {
         String name = pathName(exchange);
-        PolicyStore.Change change = store.put(name, body, false);
+        PolicyStore.Change change = applied(store.put(name, body, false));
         audited(exchange, who, change.before().isPresent() ? "update" : "create", "upstreams." + name, change);
         return new Reply(change.before().isPresent() ? 200 : 201, persisted(upstreamJson(change.after())));
     }
@@ -289,6 +289,19 @@ public final class AdminApi {
         ObjectNode root = JsonNodeFactory.instance.objectNode();
         root.put("purged", purged);
         return new Reply(200, root);
+    }
+
+    /** Tells the stages, so a raised cap admits its waiters now rather than at the next request. */
+    private PolicyStore.Change applied(PolicyStore.Change change) {
+        for (UpstreamStateSource source : sources) {
+            try {
+                source.policyChanged(change.after());
+            } catch (RuntimeException e) {
+                System.getLogger(AdminApi.class.getName())
+                        .log(System.Logger.Level.WARNING, "state source " + source + " failed to apply a change", e);
+            }
+        }
+        return change;
     }
 
     private void audited(HttpServerExchange exchange, String who, String action, String target, PolicyStore.Change c) {

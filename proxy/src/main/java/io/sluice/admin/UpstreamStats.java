@@ -19,7 +19,7 @@ import java.util.concurrent.ConcurrentHashMap;
  */
 public final class UpstreamStats implements FetchListener {
     static final int WINDOW_SECONDS = 60;
-    /** Rates are averaged over this many recent seconds, so a dashboard reacts within a poll or two. */
+    /** Rates are averaged over about this many recent seconds, so a dashboard reacts within a poll or two. */
     static final int RATE_SECONDS = 10;
 
     private static final double FIRST_BUCKET_MS = 0.1;
@@ -52,7 +52,7 @@ public final class UpstreamStats implements FetchListener {
     /** The last minute of {@code upstream}. */
     public Snapshot snapshot(String upstream) {
         Window window = windows.get(upstream);
-        return window == null ? Snapshot.EMPTY : window.snapshot(second());
+        return window == null ? Snapshot.EMPTY : window.snapshot(time.nanoTime() - originNanos);
     }
 
     /** Forgets a removed upstream (a new one of the same name starts from nothing). */
@@ -109,7 +109,8 @@ public final class UpstreamStats implements FetchListener {
             slot.latency[bucketOf(elapsedNanos / 1e6)]++;
         }
 
-        synchronized Snapshot snapshot(long now) {
+        synchronized Snapshot snapshot(long elapsedNanos) {
+            long now = elapsedNanos / 1_000_000_000L;
             long requests = 0, recent = 0, throttled = 0, errors = 0, lookups = 0, hits = 0;
             long[] latency = new long[BUCKETS];
             for (Slot slot : slots) {
@@ -125,8 +126,9 @@ public final class UpstreamStats implements FetchListener {
                     errors += slot.errors;
                 }
             }
-            // Before the first RATE_SECONDS have passed, average over the time there has been.
-            double span = Math.max(1, Math.min(RATE_SECONDS, now + 1));
+            // The current second is still filling: count it, and only the part of it that has passed.
+            double fraction = (elapsedNanos % 1_000_000_000L) / 1e9;
+            double span = Math.max(1.0, Math.min(RATE_SECONDS - 1, now) + fraction);
             return new Snapshot(
                     recent / span,
                     throttled / span,

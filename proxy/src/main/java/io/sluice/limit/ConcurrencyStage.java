@@ -6,6 +6,7 @@ import io.sluice.fetch.FetchResponse;
 import io.sluice.fetch.Stage;
 import io.sluice.time.TimeSource;
 import io.sluice.upstream.LiveState;
+import io.sluice.upstream.Upstream;
 import io.sluice.upstream.UpstreamStateSource;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
@@ -77,6 +78,12 @@ public final class ConcurrencyStage implements Stage, UpstreamStateSource {
         } else {
             into.inFlight(limiter.inFlight()).queued(limiter.queued());
         }
+    }
+
+    @Override
+    public void policyChanged(Upstream upstream) {
+        ConcurrencyLimiter limiter = limiters.get(upstream.name());
+        if (limiter != null) limiter.setLimit(upstream.policy().maxConcurrency());
     }
 
     @Override
