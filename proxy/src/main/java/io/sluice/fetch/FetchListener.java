@@ -63,9 +63,10 @@ public interface FetchListener {
     /** A response of {@code bytes} was stored in the cache. */
     default void cacheStored(Call call, long bytes) {}
 
-    /** All of {@code listeners}, in order. */
+    /** All of {@code listeners}, in order; one that throws does not keep the others from hearing. */
     static FetchListener of(List<FetchListener> listeners) {
-        List<FetchListener> all = List.copyOf(listeners);
+        List<FetchListener> all =
+                listeners.stream().map(FetchListener::safe).toList();
         if (all.size() == 1) return all.get(0);
         return new Composite(all);
     }
