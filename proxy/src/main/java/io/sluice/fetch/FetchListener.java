@@ -65,8 +65,7 @@ public interface FetchListener {
 
     /** All of {@code listeners}, in order; one that throws does not keep the others from hearing. */
     static FetchListener of(List<FetchListener> listeners) {
-        List<FetchListener> all =
-                listeners.stream().map(FetchListener::safe).toList();
+        List<FetchListener> all = listeners.stream().map(FetchListener::safe).toList();
         if (all.size() == 1) return all.get(0);
         return new Composite(all);
     }

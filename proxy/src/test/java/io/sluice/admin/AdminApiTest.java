@@ -12,6 +12,9 @@ import io.sluice.time.TimeSource;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -21,6 +24,7 @@ import mockwebserver3.MockResponse;
 import mockwebserver3.MockWebServer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.io.TempDir;
 
 class AdminApiTest {
     private static final String TOKEN = "test-admin-token-1234";
@@ -298,6 +302,31 @@ class AdminApiTest {
             } finally {
                 audit.close();
             }
+        }
+    }
+
+    @Test
+    void theStateFileKeepsTemplatesNeverTheSecretsTheyResolveTo(@TempDir Path dir) throws Exception {
+        String secret = "state-secret-77";
+        Path state = dir.resolve("sluice-state.json");
+        Running s = sluice.start(
+                "admin: {token: \"" + TOKEN + "\", state_file: \"" + state + "\"}\n"
+                        + upstream("crm", "http://127.0.0.1:9", "    headers: {X-Api-Key: \"${CRM_KEY}\"}\n"),
+                Map.of("CRM_KEY", secret),
+                TimeSource.system());
+        Admin admin = Admin.of(s, TOKEN);
+        var config = (com.fasterxml.jackson.databind.node.ObjectNode)
+                admin.getJson("/api/upstreams/crm").get("config");
+        config.put("max_wait", "3s");
+        HttpResponse<String> put = admin.put("/api/upstreams/crm", config.toString());
+        assertThat(put.statusCode()).as(put.body()).isEqualTo(200);
+        assertThat(Admin.json(put).get("persisted").asBoolean()).isTrue();
+
+        String written = Files.readString(state);
+        assertThat(written).contains("${CRM_KEY}", "\"max_wait\" : \"3s\"").doesNotContain(secret);
+        if (state.getFileSystem().supportedFileAttributeViews().contains("posix")) {
+            assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(state)))
+                    .isEqualTo("rw-------");
         }
     }
 
