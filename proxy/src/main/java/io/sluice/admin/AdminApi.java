@@ -20,6 +20,7 @@ import io.undertow.server.handlers.BlockingHandler;
 import io.undertow.util.Headers;
 import io.undertow.util.HttpString;
 import io.undertow.util.Methods;
+import io.undertow.util.PathTemplateMatch;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.URI;
@@ -327,8 +328,12 @@ public final class AdminApi {
         return upstreams.get(name).orElseThrow(() -> new PolicyStore.NotFound(name));
     }
 
+    /** The {@code {name}} of the route, never a {@code ?name=} in the query string. */
     private static String pathName(HttpServerExchange exchange) {
-        return query(exchange, "name");
+        PathTemplateMatch match = exchange.getAttachment(PathTemplateMatch.ATTACHMENT_KEY);
+        String name = match == null ? null : match.getParameters().get("name");
+        if (name == null) throw new AdminException(404, "not_found", "no upstream named in the path");
+        return name;
     }
 
     private static String query(HttpServerExchange exchange, String name) {

@@ -61,6 +61,11 @@ class AdminApiTest {
                 .as("a refused change changes nothing")
                 .isEqualTo(32);
 
+        assertThat(Admin.of(s, TOKEN)
+                        .put("/api/upstreams/other?name=crm", "{\"base_url\": \"http://127.0.0.1:8\"}")
+                        .statusCode())
+                .as("the path names the upstream, not the query string")
+                .isEqualTo(201);
         HttpResponse<String> accepted = Admin.of(s, TOKEN).put("/api/upstreams/crm", change);
         assertThat(accepted.statusCode()).isEqualTo(200);
         assertThat(Admin.json(accepted).at("/config/max_concurrency").asInt()).isEqualTo(7);
