@@ -368,8 +368,17 @@ public final class AdminApi {
 
     private HttpHandler mutation(Mutation mutation) {
         return route(exchange -> {
-            refuseCrossOrigin(exchange);
-            String who = auth.authorize(exchange);
+            String who;
+            try {
+                refuseCrossOrigin(exchange);
+                who = auth.authorize(exchange);
+            } catch (AdminException refused) {
+                audit.refused(
+                        remote(exchange),
+                        exchange.getRequestMethod() + " " + exchange.getRequestPath(),
+                        refused.type());
+                throw refused;
+            }
             JsonNode body = JsonNodeFactory.instance.objectNode();
             if (!Methods.DELETE.equals(exchange.getRequestMethod())) {
                 requireJson(exchange);

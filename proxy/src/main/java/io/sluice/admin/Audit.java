@@ -36,6 +36,17 @@ final class Audit {
                 what);
     }
 
+    /** A change that was refused before it was looked at (no or wrong token, another origin). */
+    void refused(String from, String request, String reason) {
+        LOG.log(
+                System.Logger.Level.WARNING,
+                "audit at={0} who=unauthenticated from={1} action=refused request={2} reason={3}",
+                clock.instant(),
+                from,
+                request,
+                reason);
+    }
+
     /** The keys that differ between two config-shaped upstreams, with values (headers by name only). */
     static String diff(Optional<ObjectNode> before, Optional<ObjectNode> after) {
         if (before.isEmpty() && after.isEmpty()) return "none";

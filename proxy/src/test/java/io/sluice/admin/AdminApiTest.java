@@ -45,7 +45,17 @@ class AdminApiTest {
         Running s = start(upstream("crm", "http://127.0.0.1:9", ""));
         String change = "{\"base_url\": \"http://127.0.0.1:9\", \"max_concurrency\": 7}";
 
-        HttpResponse<String> anonymous = Admin.of(s, null).put("/api/upstreams/crm", change);
+        AuditCapture audit = AuditCapture.start();
+        HttpResponse<String> anonymous;
+        try {
+            anonymous = Admin.of(s, null).put("/api/upstreams/crm", change);
+        } finally {
+            audit.close();
+        }
+        assertThat(audit.lines())
+                .singleElement()
+                .asString()
+                .contains("action=refused", "request=PUT /api/upstreams/crm", "reason=unauthorized");
         assertThat(anonymous.statusCode()).isEqualTo(401);
         assertThat(anonymous.headers().firstValue("WWW-Authenticate")).hasValue("Bearer realm=\"sluice-admin\"");
         assertThat(Admin.json(anonymous).at("/error/type").asText()).isEqualTo("unauthorized");
