@@ -22,11 +22,17 @@ import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Clock;
+import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.function.Consumer;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * Changes to the live upstream set, made through the admin API: each is validated exactly as the
@@ -42,6 +48,8 @@ import java.util.function.Consumer;
 public final class PolicyStore {
     private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
     private static final int VERSION = 1;
+    /** As {@link io.sluice.config.Interpolated}: {@code $$} escapes, {@code ${NAME}} and {@code ${NAME:-default}} refer. */
+    private static final Pattern REFERENCE = Pattern.compile("\\$\\$|\\$\\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?}");
 
     private final ConfigLoader loader;
     private final Upstreams upstreams;
@@ -49,6 +57,9 @@ public final class PolicyStore {
     private final Clock clock;
     /** Upstream name to its stored config-shaped node; a JSON null marks a removal. */
     private final Map<String, JsonNode> overrides = new LinkedHashMap<>();
+
+    /** The environment variables the config's headers use: the only ones a change may reference. */
+    private final Set<String> allowedReferences = new HashSet<>();
 
     private Optional<JsonNode> defaultsOverride = Optional.empty();
     private Consumer<String> onRemove = name -> {};
@@ -67,6 +78,9 @@ public final class PolicyStore {
     public static PolicyStore open(ConfigLoader loader, Upstreams upstreams, Optional<Path> stateFile, Clock clock) {
         PolicyStore store = new PolicyStore(loader, upstreams, stateFile, clock);
         stateFile.filter(Files::exists).ifPresent(store::load);
+        for (Upstream u : upstreams.all()) {
+            u.policy().headers().values().forEach(v -> store.allowedReferences.addAll(references(v.template())));
+        }
         var log = System.getLogger(PolicyStore.class.getName());
         if (stateFile.isPresent()) {
             log.log(System.Logger.Level.INFO, "admin changes persist to {0}", stateFile.get());
@@ -101,6 +115,7 @@ public final class PolicyStore {
         }
         if (!node.isObject()) throw new ConfigException(path(name), "expected a JSON object");
         ObjectNode body = restoreRedacted(name, (ObjectNode) node.deepCopy(), before);
+        checkReferences(path(name), body);
         if (Upstream.DEFAULT.equals(name)) {
             if (body.has("base_url") || body.has("match")) {
                 throw new ConfigException(
@@ -170,6 +185,55 @@ public final class PolicyStore {
             header.setValue(JsonNodeFactory.instance.textNode(kept));
         }
         return body;
+    }
+
+    /**
+     * A change may use {@code ${ENV}} only in header values, and only variables the config's own
+     * headers already use. Otherwise anyone holding the admin token could read the environment:
+     * by sending a variable upstream in a header, or by having a bad value (a duration, a rate)
+     * quoted back in the error message.
+     */
+    private void checkReferences(String path, ObjectNode body) {
+        for (Iterator<Map.Entry<String, JsonNode>> it = body.fields(); it.hasNext(); ) {
+            var field = it.next();
+            checkValue(
+                    path + "." + field.getKey(),
+                    field.getValue(),
+                    field.getKey().equals("headers"));
+        }
+    }
+
+    private void checkValue(String path, JsonNode node, boolean header) {
+        if (node.isTextual()) {
+            for (String name : references(node.asText())) {
+                if (!header) {
+                    throw new ConfigException(
+                            path, "${" + name + "}: environment references are allowed only in header values");
+                }
+                if (!allowedReferences.contains(name)) {
+                    throw new ConfigException(
+                            path,
+                            "${" + name + "} is not used by the config file's headers; the admin API can only use"
+                                    + " environment variables the config already uses");
+                }
+            }
+        } else if (node.isObject()) {
+            for (Iterator<Map.Entry<String, JsonNode>> it = node.fields(); it.hasNext(); ) {
+                var field = it.next();
+                checkValue(path + "." + field.getKey(), field.getValue(), header);
+            }
+        } else if (node.isArray()) {
+            for (int i = 0; i < node.size(); i++) checkValue(path + "[" + i + "]", node.get(i), header);
+        }
+    }
+
+    private static List<String> references(String template) {
+        List<String> names = new ArrayList<>();
+        Matcher m = REFERENCE.matcher(template);
+        while (m.find()) {
+            if (m.group(1) != null) names.add(m.group(1));
+        }
+        return names;
     }
 
     private static String path(String name) {

@@ -287,6 +287,18 @@ class AdminApiTest {
                 assertThat(afterChange.getHeaders().get("Authorization")).isEqualTo("Bearer " + secret);
                 assertThat(afterChange.getHeaders().get("X-Static-Key")).isEqualTo("literal-key-99");
 
+                // The token cannot be used to read the environment: not through error messages,
+                // not by sending a variable the config does not use to an upstream of one's choosing.
+                HttpResponse<String> echoed = admin.put(
+                        "/api/upstreams/vault", "{\"base_url\": \"" + base + "\", \"max_wait\": \"${TEST_SECRET}\"}");
+                assertThat(echoed.statusCode()).isEqualTo(400);
+                assertThat(echoed.body()).contains("only in header values").doesNotContain(secret);
+                HttpResponse<String> unused = admin.put(
+                        "/api/upstreams/vault",
+                        "{\"base_url\": \"" + base + "\", \"headers\": {\"X-Leak\": \"${ADMIN_TOKEN}\"}}");
+                assertThat(unused.statusCode()).isEqualTo(400);
+                assertThat(unused.body()).contains("upstreams.vault.headers.X-Leak", "not used by the config");
+
                 List<String> everything = new ArrayList<>();
                 for (String path : List.of(
                         "/api/upstreams",
