@@ -58,8 +58,11 @@ public final class PolicyStore {
     /** Upstream name to its stored config-shaped node; a JSON null marks a removal. */
     private final Map<String, JsonNode> overrides = new LinkedHashMap<>();
 
-    /** The environment variables the config's headers use: the only ones a change may reference. */
-    private final Set<String> allowedReferences = new HashSet<>();
+    /**
+     * By upstream, the environment variables its headers use as Sluice started: the only ones a
+     * change may reference (those of {@code default} are allowed everywhere, as they are sent everywhere).
+     */
+    private final Map<String, Set<String>> allowedReferences = new java.util.HashMap<>();
 
     private Optional<JsonNode> defaultsOverride = Optional.empty();
     private Consumer<String> onRemove = name -> {};
@@ -79,7 +82,9 @@ public final class PolicyStore {
         PolicyStore store = new PolicyStore(loader, upstreams, stateFile, clock);
         stateFile.filter(Files::exists).ifPresent(store::load);
         for (Upstream u : upstreams.all()) {
-            u.policy().headers().values().forEach(v -> store.allowedReferences.addAll(references(v.template())));
+            Set<String> names = new HashSet<>();
+            u.policy().headers().values().forEach(v -> names.addAll(references(v.template())));
+            store.allowedReferences.put(u.name(), names);
         }
         var log = System.getLogger(PolicyStore.class.getName());
         if (stateFile.isPresent()) {
@@ -115,7 +120,10 @@ public final class PolicyStore {
         }
         if (!node.isObject()) throw new ConfigException(path(name), "expected a JSON object");
         ObjectNode body = restoreRedacted(name, (ObjectNode) node.deepCopy(), before);
-        checkReferences(path(name), body);
+        Set<String> mayUse = new HashSet<>(allowedReferences.getOrDefault(name, Set.of()));
+        mayUse.addAll(allowedReferences.getOrDefault(Upstream.DEFAULT, Set.of()));
+        Set<String> used = checkReferences(path(name), body, mayUse);
+        used.removeAll(allowedReferences.getOrDefault(Upstream.DEFAULT, Set.of()));
         if (Upstream.DEFAULT.equals(name)) {
             if (body.has("base_url") || body.has("match")) {
                 throw new ConfigException(
@@ -129,6 +137,12 @@ public final class PolicyStore {
             upstreams.putDefaults(policy);
         } else {
             UpstreamConfig config = loader.upstream(name, body, defaultsNode());
+            if (!used.isEmpty() && !sameOrigins(before, config)) {
+                throw new ConfigException(
+                        path(name),
+                        "this upstream sends ${" + used.iterator().next() + "} from the environment; its base_url"
+                                + " and match can be changed only in the config file");
+            }
             ObjectNode stored = PolicyJson.upstream(Upstream.of(config), false);
             JsonNode previous = overrides.get(name);
             boolean had = overrides.containsKey(name);
@@ -193,38 +207,56 @@ public final class PolicyStore {
      * by sending a variable upstream in a header, or by having a bad value (a duration, a rate)
      * quoted back in the error message.
      */
-    private void checkReferences(String path, ObjectNode body) {
+    /**
+     * A change may use {@code ${ENV}} only in header values, and only variables this upstream's
+     * headers already used when Sluice started; those stay bound to the upstream's origins.
+     * Otherwise anyone holding the admin token could read the environment: by sending a variable
+     * to an origin of their choosing, or by having a bad value (a duration, a rate) quoted back in
+     * an error message. Returns the variables the change uses.
+     */
+    private static Set<String> checkReferences(String path, ObjectNode body, Set<String> mayUse) {
+        Set<String> used = new HashSet<>();
         for (Iterator<Map.Entry<String, JsonNode>> it = body.fields(); it.hasNext(); ) {
             var field = it.next();
             checkValue(
                     path + "." + field.getKey(),
                     field.getValue(),
-                    field.getKey().equals("headers"));
+                    field.getKey().equals("headers"),
+                    mayUse,
+                    used);
         }
+        return used;
     }
 
-    private void checkValue(String path, JsonNode node, boolean header) {
+    private static void checkValue(String path, JsonNode node, boolean header, Set<String> mayUse, Set<String> used) {
         if (node.isTextual()) {
             for (String name : references(node.asText())) {
                 if (!header) {
                     throw new ConfigException(
                             path, "${" + name + "}: environment references are allowed only in header values");
                 }
-                if (!allowedReferences.contains(name)) {
+                if (!mayUse.contains(name)) {
                     throw new ConfigException(
                             path,
-                            "${" + name + "} is not used by the config file's headers; the admin API can only use"
-                                    + " environment variables the config already uses");
+                            "${" + name + "} is not used by this upstream's headers in the config file; the admin API"
+                                    + " can only keep the environment variables an upstream already sends");
                 }
+                used.add(name);
             }
         } else if (node.isObject()) {
             for (Iterator<Map.Entry<String, JsonNode>> it = node.fields(); it.hasNext(); ) {
                 var field = it.next();
-                checkValue(path + "." + field.getKey(), field.getValue(), header);
+                checkValue(path + "." + field.getKey(), field.getValue(), header, mayUse, used);
             }
         } else if (node.isArray()) {
-            for (int i = 0; i < node.size(); i++) checkValue(path + "[" + i + "]", node.get(i), header);
+            for (int i = 0; i < node.size(); i++) checkValue(path + "[" + i + "]", node.get(i), header, mayUse, used);
         }
+    }
+
+    private static boolean sameOrigins(Optional<Upstream> before, UpstreamConfig after) {
+        return before.flatMap(Upstream::config)
+                .map(b -> b.baseUrl().equals(after.baseUrl()) && b.match().equals(after.match()))
+                .orElse(false);
     }
 
     private static List<String> references(String template) {

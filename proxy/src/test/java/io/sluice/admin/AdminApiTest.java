@@ -297,7 +297,17 @@ class AdminApiTest {
                         "/api/upstreams/vault",
                         "{\"base_url\": \"" + base + "\", \"headers\": {\"X-Leak\": \"${ADMIN_TOKEN}\"}}");
                 assertThat(unused.statusCode()).isEqualTo(400);
-                assertThat(unused.body()).contains("upstreams.vault.headers.X-Leak", "not used by the config");
+                assertThat(unused.body()).contains("upstreams.vault.headers.X-Leak", "not used by this upstream");
+                HttpResponse<String> moved = admin.put(
+                        "/api/upstreams/vault",
+                        "{\"base_url\": \"http://127.0.0.1:1\", \"headers\": {\"Authorization\": \"Bearer ${TEST_SECRET}\"}}");
+                assertThat(moved.statusCode()).isEqualTo(400);
+                assertThat(moved.body()).contains("can be changed only in the config file");
+                HttpResponse<String> elsewhere = admin.post(
+                        "/api/upstreams",
+                        "{\"name\": \"thief\", \"base_url\": \"http://127.0.0.1:1\","
+                                + " \"headers\": {\"Authorization\": \"Bearer ${TEST_SECRET}\"}}");
+                assertThat(elsewhere.statusCode()).isEqualTo(400);
 
                 List<String> everything = new ArrayList<>();
                 for (String path : List.of(
