@@ -119,7 +119,8 @@ public final class PolicyStore {
             throw new Conflict("upstream \"" + name + "\" already exists; PUT /api/upstreams/" + name + " replaces it");
         }
         if (!node.isObject()) throw new ConfigException(path(name), "expected a JSON object");
-        ObjectNode body = restoreRedacted(name, (ObjectNode) node.deepCopy(), before);
+        ObjectNode body = (ObjectNode) node.deepCopy();
+        boolean keptRedacted = restoreRedacted(name, body, before);
         Set<String> mayUse = new HashSet<>(allowedReferences.getOrDefault(name, Set.of()));
         mayUse.addAll(allowedReferences.getOrDefault(Upstream.DEFAULT, Set.of()));
         Set<String> used = checkReferences(path(name), body, mayUse);
@@ -137,11 +138,14 @@ public final class PolicyStore {
             upstreams.putDefaults(policy);
         } else {
             UpstreamConfig config = loader.upstream(name, body, defaultsNode());
-            if (!used.isEmpty() && !sameOrigins(before, config)) {
+            if ((!used.isEmpty() || keptRedacted) && !sameOrigins(before, config)) {
                 throw new ConfigException(
                         path(name),
-                        "this upstream sends ${" + used.iterator().next() + "} from the environment; its base_url"
-                                + " and match can be changed only in the config file");
+                        "this upstream sends "
+                                + (used.isEmpty()
+                                        ? "a redacted credential"
+                                        : "${" + used.iterator().next() + "}")
+                                + " from its config; its base_url and match can be changed only in the config file");
             }
             ObjectNode stored = PolicyJson.upstream(Upstream.of(config), false);
             JsonNode previous = overrides.get(name);
@@ -181,24 +185,26 @@ public final class PolicyStore {
         return PolicyJson.policy(upstreams.get(Upstream.DEFAULT).orElseThrow().policy(), false);
     }
 
-    /** A header sent back as {@link PolicyJson#REDACTED} keeps its current value. */
-    private static ObjectNode restoreRedacted(String name, ObjectNode body, Optional<Upstream> before) {
+    /** A header sent back as {@link PolicyJson#REDACTED} keeps its current value; returns whether any did. */
+    private static boolean restoreRedacted(String name, ObjectNode body, Optional<Upstream> before) {
         JsonNode headers = body.get("headers");
-        if (headers == null || !headers.isObject()) return body;
+        if (headers == null || !headers.isObject()) return false;
+        boolean kept = false;
         Map<String, String> current =
                 before.map(u -> PolicyJson.headerTemplates(u.policy())).orElse(Map.of());
         for (Iterator<Map.Entry<String, JsonNode>> it = headers.fields(); it.hasNext(); ) {
             var header = it.next();
             if (!PolicyJson.REDACTED.equals(header.getValue().asText())) continue;
-            String kept = current.get(header.getKey().toLowerCase(java.util.Locale.ROOT));
-            if (kept == null) {
+            String value = current.get(header.getKey().toLowerCase(java.util.Locale.ROOT));
+            if (value == null) {
                 throw new ConfigException(
                         path(name) + ".headers." + header.getKey(),
                         "\"" + PolicyJson.REDACTED + "\" keeps the current value, but there is none");
             }
-            header.setValue(JsonNodeFactory.instance.textNode(kept));
+            header.setValue(JsonNodeFactory.instance.textNode(value));
+            kept = true;
         }
-        return body;
+        return kept;
     }
 
     /**
