@@ -173,9 +173,10 @@ class AdminUiTest {
             orders.release();
             for (var call : held) assertThat(call.get().statusCode()).isEqualTo(200);
             trafficAcrossPolls(s, 8);
-            wait.until(d -> d.findElements(By.cssSelector("#recent tbody tr")).stream()
-                    .anyMatch(row ->
-                            row.getText().contains("orders") && row.getText().contains("200")));
+            wait.until(d -> d.findElement(By.cssSelector("#recent tbody"))
+                    .getText()
+                    .lines()
+                    .anyMatch(row -> row.contains("orders") && row.contains(" 200 ")));
 
             WebElement catalogCard = driver.findElement(card("catalog"));
             // Live numbers cover the last seconds; keep the catalog busy until the card shows it.
