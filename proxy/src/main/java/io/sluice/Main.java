@@ -77,6 +77,11 @@ public final class Main implements Callable<Integer> {
     private SluiceConfig load() {
         ConfigLoader loader = new ConfigLoader(System.getenv());
         SluiceConfig cfg = config == null ? loader.defaults() : loader.load(config);
+        if (config != null && cfg.admin().stateFile().isEmpty()) {
+            // Admin changes persist beside the config unless admin.state_file says where.
+            String name = config.getFileName().toString().replaceFirst("\\.(ya?ml|json)$", "");
+            cfg = cfg.withStateFile(config.resolveSibling(name + ".state.json"));
+        }
         if (listen != null) cfg = cfg.withListen(parse("--listen", listen));
         if (adminListen != null) cfg = cfg.withAdminListen(parse("--admin-listen", adminListen));
         return cfg;

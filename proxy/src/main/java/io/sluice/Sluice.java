@@ -1,8 +1,18 @@
 package io.sluice;
 
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.sluice.admin.AdminApi;
+import io.sluice.admin.CachePurger;
+import io.sluice.admin.PolicyStore;
+import io.sluice.admin.RecentRequests;
+import io.sluice.admin.UpstreamStats;
 import io.sluice.batch.BatchHandler;
+import io.sluice.cache.CacheStage;
+import io.sluice.config.ConfigLoader;
 import io.sluice.config.SluiceConfig;
 import io.sluice.fetch.Deadline;
+import io.sluice.fetch.FetchListener;
 import io.sluice.fetch.FollowRedirects;
 import io.sluice.fetch.Pipeline;
 import io.sluice.fetch.ResolveUpstream;
@@ -10,10 +20,13 @@ import io.sluice.fetch.Send;
 import io.sluice.fetch.Stage;
 import io.sluice.guard.AddressGuard;
 import io.sluice.limit.ConcurrencyStage;
+import io.sluice.metrics.PrometheusEndpoint;
+import io.sluice.metrics.SluiceMetrics;
 import io.sluice.passthrough.PassthroughHandler;
 import io.sluice.server.AdminHandlers;
 import io.sluice.server.DataRouter;
 import io.sluice.time.TimeSource;
+import io.sluice.upstream.UpstreamStateSource;
 import io.sluice.upstream.Upstreams;
 import io.undertow.Undertow;
 import io.undertow.UndertowOptions;
@@ -22,6 +35,8 @@ import java.net.InetSocketAddress;
 import java.net.http.HttpClient;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ThreadPoolExecutor;
@@ -39,15 +54,21 @@ public final class Sluice implements AutoCloseable {
     private final ExecutorService workers;
     private final ExecutorService lookups;
     private final HttpClient client;
+    private final CacheStage cache;
     private final Pipeline pipeline;
+    private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    private final SluiceMetrics metrics;
     private final GracefulShutdownHandler drain;
     private final AtomicBoolean ready = new AtomicBoolean();
     private final Undertow data;
     private final Undertow admin;
 
-    private Sluice(SluiceConfig config, TimeSource time) {
+    private Sluice(SluiceConfig config, TimeSource time, Map<String, String> env) {
         this.config = config;
         this.upstreams = new Upstreams(config.defaults(), config.upstreams().values());
+        // Changes made through the admin API, layered over the config (see docs/admin.md).
+        PolicyStore policies = PolicyStore.open(
+                new ConfigLoader(env), upstreams, config.admin().stateFile(), time.clock());
         // Every async stage and the HTTP client's callbacks run here, never on the common pool
         // (which on a 2-core machine degrades to a new thread per task).
         this.workers = pool("sluice-worker", config.server().workerThreads());
@@ -61,7 +82,16 @@ public final class Sluice implements AutoCloseable {
                 .version(HttpClient.Version.HTTP_2)
                 .build();
         AddressGuard guard = new AddressGuard(lookups);
-        this.pipeline = new Pipeline(assemblePipeline(time, guard), time);
+        this.cache = new CacheStage(config.cache(), time, workers);
+        List<Stage> stages = assemblePipeline(time, guard);
+        // Stages that hold per-upstream state describe it to the admin API and the metrics gauges.
+        List<UpstreamStateSource> state = instancesOf(UpstreamStateSource.class, stages);
+        this.metrics = new SluiceMetrics(registry, upstreams, state);
+        var stats = new UpstreamStats(time);
+        var recent = new RecentRequests(time, 500);
+        this.pipeline = new Pipeline(stages, time, FetchListener.of(List.of(metrics, stats, recent)));
+        var api = new AdminApi(
+                config, upstreams, policies, state, stats, recent, Optional.of(Sluice.this::purge), time.clock());
 
         long maxRequestBody = config.server().maxRequestBody().bytes();
         var passthrough = new PassthroughHandler(pipeline, upstreams, maxRequestBody);
@@ -90,7 +120,8 @@ public final class Sluice implements AutoCloseable {
                         config.admin().listen().port(), config.admin().listen().host())
                 .setIoThreads(1)
                 .setWorkerThreads(2)
-                .setHandler(new AdminHandlers(ready).handler())
+                .setHandler(
+                        new AdminHandlers(ready, api.handler(), new PrometheusEndpoint(registry, metrics)).handler())
                 .build();
     }
 
@@ -103,8 +134,16 @@ public final class Sluice implements AutoCloseable {
                 new FollowRedirects(), // opt-in per request; each hop re-enters everything below
                 new ResolveUpstream(upstreams), // which policy governs this origin
                 new Deadline(time), // timeouts.total bounds all that follows, body included
+                cache, // RFC 9111: hits and coalesced misses spend no tokens below
                 new ConcurrencyStage(time, workers), // max_concurrency, FIFO within the wait budget
                 new Send(client, guard, workers, time)); // address guard + the shared HttpClient
+    }
+
+    /** {@code POST /api/cache/purge}: the narrowest of a URL prefix, an upstream, or everything. */
+    private long purge(CachePurger.Selector selector) {
+        if (selector.urlPrefix().isPresent())
+            return cache.purgePrefix(selector.urlPrefix().get());
+        return selector.upstream().map(cache::purgeUpstream).orElseGet(cache::purgeAll);
     }
 
     /** Starts both listeners with {@code config} on real time. */
@@ -113,7 +152,15 @@ public final class Sluice implements AutoCloseable {
     }
 
     public static Sluice start(SluiceConfig config, TimeSource time) {
-        Sluice sluice = new Sluice(config, time);
+        return start(config, time, System.getenv());
+    }
+
+    /**
+     * Starts on {@code time}; {@code env} is the environment that {@code ${ENV}} references in
+     * policies changed through the admin API are read from (the one the config was loaded with).
+     */
+    public static Sluice start(SluiceConfig config, TimeSource time, Map<String, String> env) {
+        Sluice sluice = new Sluice(config, time, env);
         sluice.data.start();
         try {
             sluice.admin.start();
@@ -174,8 +221,14 @@ public final class Sluice implements AutoCloseable {
         data.stop();
         admin.stop();
         client.shutdownNow();
+        metrics.close();
+        registry.close();
         workers.shutdownNow();
         lookups.shutdownNow();
+    }
+
+    private static <T> List<T> instancesOf(Class<T> type, List<?> objects) {
+        return objects.stream().filter(type::isInstance).map(type::cast).toList();
     }
 
     private static ExecutorService pool(String name, int threads) {

@@ -251,6 +251,7 @@ final class CacheExchange {
                 accumulator,
                 body -> {
                     store.put(key, fetched.withBody(body), request.headers(), stamp);
+                    call.events().cacheStored(call, body.length);
                     resolve(flight, Resolution.LOOK_AGAIN);
                 },
                 () -> resolve(flight, accumulator.overLimit() ? Resolution.GO_UPSTREAM : Resolution.LOOK_AGAIN));
@@ -352,7 +353,10 @@ final class CacheExchange {
         ResponseBody teed = Tee.of(
                 response.body(),
                 accumulator,
-                body -> store.put(key, storable.get().withBody(body), request.headers(), stamp),
+                body -> {
+                    store.put(key, storable.get().withBody(body), request.headers(), stamp);
+                    call.events().cacheStored(call, body.length);
+                },
                 () -> {});
         // Nobody waits on this body, so bound it by the upstream's total timeout ourselves.
         FetchException timeout = new FetchException(ErrorType.TIMEOUT, "background revalidation took too long");
@@ -433,6 +437,7 @@ final class CacheExchange {
         long ttl = entry.ttlSeconds(now);
         if (collapsedAs != null) {
             counters.coalesced.increment();
+            call.events().cacheCoalesced(call);
             call.trace().cacheStatus(collapsedAs.equals("miss") ? "miss" : "revalidated");
             return served(entry, now, "fwd=" + collapsedAs + "; collapsed; ttl=" + ttl);
         }

@@ -5,10 +5,13 @@ import io.sluice.fetch.FetchResponse;
 import io.sluice.fetch.Stage;
 import io.sluice.fetch.Trace;
 import io.sluice.time.TimeSource;
+import io.sluice.upstream.LiveState;
+import io.sluice.upstream.UpstreamStateSource;
 import java.net.URI;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
 
@@ -23,7 +26,7 @@ import java.util.concurrent.Executor;
  * takes no concurrency slot. It also serves the admin API ({@link #purgeAll}, {@link
  * #purgeUpstream}, {@link #purgePrefix}) and metrics ({@link #stats}).
  */
-public final class CacheStage implements Stage {
+public final class CacheStage implements Stage, UpstreamStateSource {
     /** The cache's name in {@code Cache-Status} (RFC 9211 §2). */
     public static final String CACHE_NAME = "sluice";
 
@@ -53,24 +56,41 @@ public final class CacheStage implements Stage {
         return new CacheExchange(this, chain).run();
     }
 
+    /** Stored URLs (each with its {@code Vary} variants) and their bytes, for the admin API and gauges. */
+    @Override
+    public void describe(String upstream, LiveState into) {
+        into.cacheEntries(store.resources(upstream)).cacheBytes(stats(upstream).bytesStored());
+    }
+
     /** Removes every stored response; returns how many there were. */
     public long purgeAll() {
-        return store.purge(key -> true);
+        return purge(Optional.empty(), Optional.empty());
     }
 
     /** Removes the stored responses of one upstream; returns how many there were. */
     public long purgeUpstream(String upstream) {
-        return store.purge(key -> key.upstream().equals(upstream));
+        return purge(Optional.of(upstream), Optional.empty());
+    }
+
+    /** Removes the stored responses whose URL starts with {@code urlPrefix}, in any upstream. */
+    public long purgePrefix(String urlPrefix) {
+        return purge(Optional.empty(), Optional.of(urlPrefix));
     }
 
     /**
-     * Removes the stored responses whose URL starts with {@code urlPrefix} (compared after the same
-     * normalisation as keys: scheme and host lower case, default port dropped), in any upstream;
-     * returns how many there were.
+     * Removes the stored responses of {@code upstream} (any, if empty) whose URL starts with
+     * {@code urlPrefix} (any, if empty), compared after the same normalisation as keys: scheme and
+     * host lower case, default port dropped. Returns how many there were.
      *
      * @throws IllegalArgumentException if {@code urlPrefix} is not an absolute http(s) URL
      */
-    public long purgePrefix(String urlPrefix) {
+    public long purge(Optional<String> upstream, Optional<String> urlPrefix) {
+        Optional<String> prefix = urlPrefix.map(CacheStage::normalisedPrefix);
+        return store.purge(key -> upstream.map(key.upstream()::equals).orElse(true)
+                && prefix.map(key.url()::startsWith).orElse(true));
+    }
+
+    private static String normalisedPrefix(String urlPrefix) {
         URI uri;
         try {
             uri = new URI(urlPrefix);
@@ -83,8 +103,7 @@ public final class CacheStage implements Stage {
         }
         // An origin alone ("https://h") normalises to "https://h/", which every URL of that origin
         // starts with and no other origin's ("https://h.example/...") does.
-        String prefix = Keys.url(uri);
-        return store.purge(key -> key.url().startsWith(prefix));
+        return Keys.url(uri);
     }
 
     /** One upstream's counters ({@link CacheStats#EMPTY} if it has seen no request). */

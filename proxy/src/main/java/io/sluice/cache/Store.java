@@ -183,6 +183,13 @@ final class Store {
     }
 
     /** Removes every resource {@code which} selects; returns how many stored responses went. */
+    /** Resources (URLs, each with its variants) stored for {@code upstream}; walks the map, for scrapes. */
+    long resources(String upstream) {
+        return cache.asMap().keySet().stream()
+                .filter(k -> k.upstream().equals(upstream))
+                .count();
+    }
+
     long purge(Predicate<ResourceKey> which) {
         purges.incrementAndGet();
         long count = 0;

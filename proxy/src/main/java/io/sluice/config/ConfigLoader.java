@@ -149,6 +149,16 @@ public final class ConfigLoader {
         return new UpstreamConfig(name, baseUrl, match, policy);
     }
 
+    /**
+     * Reads a {@code defaults} policy from a tree in the config's shape, merged over {@code base};
+     * the admin API uses this to replace the policy of origins no upstream claims.
+     */
+    public Policy defaultsPolicy(JsonNode node, JsonNode base) {
+        if (!node.isObject()) throw new ConfigException("defaults", "expected a mapping, got " + kind(node));
+        checkKeys("defaults", node, POLICY_KEYS);
+        return policy("defaults", merge(base, node));
+    }
+
     /** The built-in {@code defaults} policy tree, for callers of {@link #upstream}. */
     public static JsonNode builtinDefaultsNode() {
         return builtin().get("defaults");

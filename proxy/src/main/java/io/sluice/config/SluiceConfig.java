@@ -31,4 +31,15 @@ public record SluiceConfig(
                 upstreams,
                 redis);
     }
+
+    public SluiceConfig withStateFile(java.nio.file.Path stateFile) {
+        return new SluiceConfig(
+                listen,
+                new AdminConfig(admin.listen(), admin.token(), admin.insecureOpen(), Optional.of(stateFile)),
+                server,
+                cache,
+                defaults,
+                upstreams,
+                redis);
+    }
 }

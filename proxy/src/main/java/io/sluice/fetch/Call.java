@@ -43,6 +43,11 @@ public final class Call {
         return trace;
     }
 
+    /** Where stages report events (admission waits, retries, cache); never throws. */
+    public FetchListener events() {
+        return pipeline.listener();
+    }
+
     public long startNanos() {
         return startNanos;
     }

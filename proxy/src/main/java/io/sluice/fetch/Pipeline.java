@@ -12,11 +12,18 @@ import java.util.concurrent.CompletableFuture;
 public final class Pipeline {
     private final List<Stage> stages;
     private final TimeSource time;
+    private final FetchListener listener;
 
     public Pipeline(List<Stage> stages, TimeSource time) {
+        this(stages, time, FetchListener.NONE);
+    }
+
+    /** A pipeline that reports every call to {@code listener} (metrics, recent requests). */
+    public Pipeline(List<Stage> stages, TimeSource time, FetchListener listener) {
         if (stages.isEmpty()) throw new IllegalArgumentException("a pipeline needs at least one stage");
         this.stages = List.copyOf(stages);
         this.time = time;
+        this.listener = FetchListener.safe(listener);
     }
 
     /** A call for {@code request}, not yet started. */
@@ -28,7 +35,19 @@ public final class Pipeline {
         return time;
     }
 
+    FetchListener listener() {
+        return listener;
+    }
+
     CompletableFuture<FetchOutcome> execute(Call call) {
+        listener.callStart(call);
+        return run(call).thenApply(outcome -> {
+            listener.callEnd(call, outcome, time.nanoTime() - call.startNanos());
+            return outcome;
+        });
+    }
+
+    private CompletableFuture<FetchOutcome> run(Call call) {
         CompletableFuture<FetchResponse> response;
         try {
             response = new RealChain(0, call, call.request()).proceed(call.request());

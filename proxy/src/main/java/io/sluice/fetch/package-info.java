@@ -5,6 +5,9 @@
  * whose body streams, or a typed failure. The pipeline is a list of {@link io.sluice.fetch.Stage}s
  * assembled in {@link io.sluice.fetch.Pipeline#stages} and read top to bottom; each stage has one
  * job (resolve the upstream, the deadline, admission, sending) and calls the next, OkHttp-style.
- * Nothing here blocks: every wait is a {@link java.util.concurrent.CompletableFuture}.
+ * Nothing here blocks: every wait is a {@link java.util.concurrent.CompletableFuture}. What
+ * happens to calls is reported, as paired events, to one {@link io.sluice.fetch.FetchListener}
+ * (metrics, the admin's recent requests and live statistics); each call's
+ * {@link io.sluice.fetch.Trace} says where its time went.
  */
 package io.sluice.fetch;

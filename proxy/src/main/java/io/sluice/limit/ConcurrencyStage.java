@@ -1,9 +1,13 @@
 package io.sluice.limit;
 
 import io.sluice.fetch.Call;
+import io.sluice.fetch.FetchListener.Admission;
 import io.sluice.fetch.FetchResponse;
 import io.sluice.fetch.Stage;
 import io.sluice.time.TimeSource;
+import io.sluice.upstream.LiveState;
+import io.sluice.upstream.Upstream;
+import io.sluice.upstream.UpstreamStateSource;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
@@ -12,7 +16,7 @@ import java.util.concurrent.Executor;
  * Holds one of the upstream's {@code max_concurrency} slots from sending until the response body
  * has been read, queueing (FIFO, within the call's wait budget) when all are taken.
  */
-public final class ConcurrencyStage implements Stage {
+public final class ConcurrencyStage implements Stage, UpstreamStateSource {
     private final ConcurrentHashMap<String, ConcurrencyLimiter> limiters = new ConcurrentHashMap<>();
     private final TimeSource time;
     private final Executor executor;
@@ -29,7 +33,12 @@ public final class ConcurrencyStage implements Stage {
                 limiter(call.upstream().name(), call.upstream().policy().maxConcurrency());
         long start = time.nanoTime();
         CompletableFuture<ConcurrencyLimiter.Permit> permit = limiter.acquire(call.waitBudgetNanos(start));
-        if (!permit.isDone()) call.onCancel(reason -> limiter.abandon(permit, reason));
+        if (!permit.isDone()) {
+            call.onCancel(reason -> limiter.abandon(permit, reason));
+            call.events().admissionStart(call, Admission.CONCURRENCY);
+            permit.whenComplete((p, error) ->
+                    call.events().admissionEnd(call, Admission.CONCURRENCY, time.nanoTime() - start, error == null));
+        }
         return permit.thenCompose(p -> {
             call.trace().addQueue(time.nanoTime() - start);
             CompletableFuture<FetchResponse> response = chain.proceed(chain.request());
@@ -59,6 +68,22 @@ public final class ConcurrencyStage implements Stage {
     public int queued(String upstream) {
         ConcurrencyLimiter limiter = limiters.get(upstream);
         return limiter == null ? 0 : limiter.queued();
+    }
+
+    @Override
+    public void describe(String upstream, LiveState into) {
+        ConcurrencyLimiter limiter = limiters.get(upstream);
+        if (limiter == null) {
+            into.inFlight(0).queued(0);
+        } else {
+            into.inFlight(limiter.inFlight()).queued(limiter.queued());
+        }
+    }
+
+    @Override
+    public void policyChanged(Upstream upstream) {
+        ConcurrencyLimiter limiter = limiters.get(upstream.name());
+        if (limiter != null) limiter.setLimit(upstream.policy().maxConcurrency());
     }
 
     @Override

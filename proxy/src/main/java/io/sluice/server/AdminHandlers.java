@@ -2,23 +2,42 @@ package io.sluice.server;
 
 import io.undertow.Handlers;
 import io.undertow.server.HttpHandler;
+import io.undertow.server.HttpServerExchange;
 import io.undertow.server.handlers.resource.ClassPathResourceManager;
 import io.undertow.util.Headers;
+import io.undertow.util.HttpString;
 import java.util.concurrent.atomic.AtomicBoolean;
 
-/** The admin port: health, readiness, and the admin UI's static assets. */
+/**
+ * The admin port: health, readiness, {@code /metrics}, the admin API under {@code /api}, and the
+ * admin UI's static assets (with Chart.js from its WebJar under {@code /webjars}).
+ */
 public final class AdminHandlers {
-    private final AtomicBoolean ready;
+    /** The UI loads nothing from elsewhere, and no other site may frame it. */
+    private static final String CSP = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline';"
+            + " img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
 
-    public AdminHandlers(AtomicBoolean ready) {
+    private final AtomicBoolean ready;
+    private final HttpHandler api;
+    private final HttpHandler metrics;
+
+    public AdminHandlers(AtomicBoolean ready, HttpHandler api, HttpHandler metrics) {
         this.ready = ready;
+        this.api = api;
+        this.metrics = metrics;
     }
 
     public HttpHandler handler() {
-        var ui = Handlers.resource(new ClassPathResourceManager(AdminHandlers.class.getClassLoader(), "sluice-admin"))
+        ClassLoader loader = AdminHandlers.class.getClassLoader();
+        var ui = Handlers.resource(new ClassPathResourceManager(loader, "sluice-admin"))
                 .setWelcomeFiles("index.html")
                 .setDirectoryListingEnabled(false);
-        return Handlers.path(ui)
+        var webjars = Handlers.resource(new ClassPathResourceManager(loader, "META-INF/resources/webjars"))
+                .setDirectoryListingEnabled(false);
+        return Handlers.path(withUiHeaders(ui))
+                .addPrefixPath("/webjars", withUiHeaders(webjars))
+                .addPrefixPath("/api", api)
+                .addExactPath("/metrics", metrics)
                 .addExactPath("/healthz", exchange -> text(exchange, 200, "ok"))
                 .addExactPath("/readyz", exchange -> {
                     if (ready.get()) text(exchange, 200, "ready");
@@ -26,7 +45,17 @@ public final class AdminHandlers {
                 });
     }
 
-    private static void text(io.undertow.server.HttpServerExchange exchange, int status, String body) {
+    private static HttpHandler withUiHeaders(HttpHandler next) {
+        return exchange -> {
+            var headers = exchange.getResponseHeaders();
+            headers.put(new HttpString("Content-Security-Policy"), CSP);
+            headers.put(new HttpString("X-Content-Type-Options"), "nosniff");
+            headers.put(new HttpString("Referrer-Policy"), "no-referrer");
+            next.handleRequest(exchange);
+        };
+    }
+
+    private static void text(HttpServerExchange exchange, int status, String body) {
         exchange.setStatusCode(status);
         exchange.getResponseHeaders().put(Headers.CONTENT_TYPE, "text/plain; charset=utf-8");
         exchange.getResponseHeaders().put(Headers.CACHE_CONTROL, "no-store");

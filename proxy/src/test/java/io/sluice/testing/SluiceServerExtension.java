@@ -28,7 +28,7 @@ public final class SluiceServerExtension implements AfterEachCallback {
         SluiceConfig config = new ConfigLoader(env).fromYaml(yaml);
         config = config.withListen(io.sluice.config.HostPort.parse("127.0.0.1:0"))
                 .withAdminListen(io.sluice.config.HostPort.parse("127.0.0.1:0"));
-        Sluice sluice = Sluice.start(config, time);
+        Sluice sluice = Sluice.start(config, time, env);
         started.add(sluice);
         return new Running(sluice);
     }

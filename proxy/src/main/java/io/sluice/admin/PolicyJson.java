@@ -1,0 +1,95 @@
+package io.sluice.admin;
+
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.sluice.config.Durations;
+import io.sluice.config.Interpolated;
+import io.sluice.config.Policy;
+import io.sluice.config.RateLimit;
+import io.sluice.upstream.Upstream;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * Writes policies back in the config's own shape, so what the admin API shows is what an operator
+ * would write in YAML and can send back to it unchanged.
+ *
+ * <p>Header values are always written as their templates ({@code Bearer ${GITHUB_TOKEN}}), never
+ * as the value substituted from the environment. Shown to people ({@code redact}), a header whose
+ * name says it carries a credential and whose value was written literally in the config is
+ * replaced by {@link #REDACTED}; sending that placeholder back keeps the current value.
+ */
+final class PolicyJson {
+    static final String REDACTED = "(redacted)";
+
+    private PolicyJson() {}
+
+    /** {@code upstream}'s origins and policy, as one config-shaped mapping. */
+    static ObjectNode upstream(Upstream upstream, boolean redact) {
+        ObjectNode node = JsonNodeFactory.instance.objectNode();
+        upstream.config().ifPresent(c -> {
+            c.baseUrl().ifPresent(url -> node.put("base_url", url.toString()));
+            if (!c.match().isEmpty()) {
+                var match = node.putArray("match");
+                c.match().forEach(match::add);
+            }
+        });
+        node.setAll(policy(upstream.policy(), redact));
+        return node;
+    }
+
+    static ObjectNode policy(Policy policy, boolean redact) {
+        ObjectNode node = JsonNodeFactory.instance.objectNode();
+        var limits = node.putArray("limits");
+        for (RateLimit limit : policy.limits()) {
+            limits.addObject().put("rate", limit.rate()).put("burst", limit.burst());
+        }
+        node.put("max_concurrency", policy.maxConcurrency());
+        node.put("max_wait", Durations.format(policy.maxWait()));
+        node.putObject("timeouts")
+                .put("connect", Durations.format(policy.timeouts().connect()))
+                .put("response", Durations.format(policy.timeouts().response()))
+                .put("total", Durations.format(policy.timeouts().total()));
+        node.putObject("retry")
+                .put("max_attempts", policy.retry().maxAttempts())
+                .put("base_delay", Durations.format(policy.retry().baseDelay()))
+                .put("max_delay", Durations.format(policy.retry().maxDelay()));
+        ObjectNode cache = node.putObject("cache")
+                .put("enabled", policy.cache().enabled())
+                .put("max_ttl", Durations.format(policy.cache().maxTtl()));
+        policy.cache().defaultTtl().ifPresent(ttl -> cache.put("default_ttl", Durations.format(ttl)));
+        ObjectNode headers = node.putObject("headers");
+        new java.util.TreeMap<>(policy.headers())
+                .forEach((name, value) -> headers.put(name, header(name, value, redact)));
+        node.put("allow_private", policy.allowPrivate());
+        return node;
+    }
+
+    private static String header(String name, Interpolated value, boolean redact) {
+        if (redact
+                && !value.fromEnvironment()
+                && isCredential(name)
+                && !value.template().isEmpty()) return REDACTED;
+        return value.template();
+    }
+
+    /** Header names that conventionally carry credentials. */
+    static boolean isCredential(String name) {
+        String n = name.toLowerCase(Locale.ROOT);
+        return n.equals("authorization")
+                || n.equals("proxy-authorization")
+                || n.equals("cookie")
+                || n.contains("token")
+                || n.contains("secret")
+                || n.contains("key")
+                || n.contains("password")
+                || n.contains("auth");
+    }
+
+    /** The header templates of {@code policy}, by name, for restoring redacted placeholders. */
+    static Map<String, String> headerTemplates(Policy policy) {
+        Map<String, String> templates = new java.util.HashMap<>();
+        policy.headers().forEach((name, value) -> templates.put(name.toLowerCase(Locale.ROOT), value.template()));
+        return templates;
+    }
+}

@@ -1,0 +1,123 @@
+package io.sluice.admin;
+
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.sluice.fetch.Call;
+import io.sluice.fetch.FetchFailure;
+import io.sluice.fetch.FetchListener;
+import io.sluice.fetch.FetchOutcome;
+import io.sluice.fetch.FetchResponse;
+import io.sluice.fetch.Trace;
+import io.sluice.time.TimeSource;
+import java.net.URI;
+import java.time.Instant;
+import java.util.ArrayDeque;
+import java.util.Iterator;
+import java.util.Optional;
+
+/**
+ * The last {@code capacity} calls with their decision trace: upstream, status or error, cache
+ * verdict, attempts and where the time went. A bounded ring: the oldest entry drops out.
+ *
+ * <p>URLs are recorded without their query string: applications put API keys there, and this log
+ * is for seeing why a call was slow, not what it asked for.
+ */
+public final class RecentRequests implements FetchListener {
+    private final TimeSource time;
+    private final int capacity;
+    private final ArrayDeque<Entry> entries;
+
+    public RecentRequests(TimeSource time, int capacity) {
+        if (capacity < 1) throw new IllegalArgumentException("capacity must be at least 1: " + capacity);
+        this.time = time;
+        this.capacity = capacity;
+        this.entries = new ArrayDeque<>(capacity);
+    }
+
+    @Override
+    public void callEnd(Call call, FetchOutcome outcome, long elapsedNanos) {
+        Trace t = outcome.trace();
+        Entry entry = new Entry(
+                time.clock().instant(),
+                call.request().method(),
+                withoutQuery(call.request().uri()),
+                t.upstream(),
+                outcome instanceof FetchResponse r ? r.status() : 0,
+                outcome instanceof FetchFailure f ? Optional.of(f) : Optional.empty(),
+                t.cacheStatus(),
+                t.attempts(),
+                elapsedNanos,
+                t.queueNanos(),
+                t.cooldownNanos(),
+                t.upstreamNanos(),
+                t.cacheNanos());
+        synchronized (this) {
+            if (entries.size() == capacity) entries.removeFirst();
+            entries.addLast(entry);
+        }
+    }
+
+    /** Newest first, at most {@code limit}, only {@code upstream}'s when given. */
+    public ArrayNode toJson(int limit, Optional<String> upstream) {
+        ArrayNode out = JsonNodeFactory.instance.arrayNode();
+        synchronized (this) {
+            Iterator<Entry> it = entries.descendingIterator();
+            while (it.hasNext() && out.size() < limit) {
+                Entry e = it.next();
+                if (upstream.isPresent() && !upstream.get().equals(e.upstream)) continue;
+                out.add(e.toJson());
+            }
+        }
+        return out;
+    }
+
+    static String withoutQuery(URI uri) {
+        String s = uri.toString();
+        int cut = s.indexOf('?');
+        return cut < 0 ? s : s.substring(0, cut) + "?…";
+    }
+
+    private record Entry(
+            Instant at,
+            String method,
+            String url,
+            String upstream,
+            int status,
+            Optional<FetchFailure> failure,
+            String cache,
+            int attempts,
+            long elapsedNanos,
+            long queueNanos,
+            long cooldownNanos,
+            long upstreamNanos,
+            long cacheNanos) {
+        ObjectNode toJson() {
+            ObjectNode o = JsonNodeFactory.instance.objectNode();
+            o.put("at", at.toString());
+            o.put("method", method);
+            o.put("url", url);
+            o.put("upstream", upstream.isEmpty() ? null : upstream);
+            if (status > 0) o.put("status", status);
+            else o.putNull("status");
+            failure.ifPresent(f -> {
+                ObjectNode error = o.putObject("error");
+                error.put("type", f.type().wireName()).put("message", f.message());
+                f.retryAfter().ifPresent(ra -> error.put("retry_after_ms", ra.toMillis()));
+            });
+            o.put("cache", cache);
+            o.put("attempts", attempts);
+            o.put("elapsed_ms", ms(elapsedNanos));
+            o.putObject("timing")
+                    .put("queue_ms", ms(queueNanos))
+                    .put("cooldown_ms", ms(cooldownNanos))
+                    .put("upstream_ms", ms(upstreamNanos))
+                    .put("cache_ms", ms(cacheNanos));
+            return o;
+        }
+
+        private static double ms(long nanos) {
+            return Math.round(nanos / 1e4) / 100.0;
+        }
+    }
+}

@@ -1,0 +1,58 @@
+package io.sluice.fetch;
+
+import java.time.Duration;
+import java.util.List;
+
+/** Fans each event out to several listeners. */
+final class Composite implements FetchListener {
+    private final List<FetchListener> listeners;
+
+    Composite(List<FetchListener> listeners) {
+        this.listeners = listeners;
+    }
+
+    @Override
+    public void callStart(Call call) {
+        for (FetchListener l : listeners) l.callStart(call);
+    }
+
+    @Override
+    public void callEnd(Call call, FetchOutcome outcome, long elapsedNanos) {
+        for (FetchListener l : listeners) l.callEnd(call, outcome, elapsedNanos);
+    }
+
+    @Override
+    public void admissionStart(Call call, Admission cause) {
+        for (FetchListener l : listeners) l.admissionStart(call, cause);
+    }
+
+    @Override
+    public void admissionEnd(Call call, Admission cause, long waitedNanos, boolean admitted) {
+        for (FetchListener l : listeners) l.admissionEnd(call, cause, waitedNanos, admitted);
+    }
+
+    @Override
+    public void retry(Call call, int nextAttempt, String reason, Duration delay) {
+        for (FetchListener l : listeners) l.retry(call, nextAttempt, reason, delay);
+    }
+
+    @Override
+    public void cooldownStart(String upstream, Duration length, String reason) {
+        for (FetchListener l : listeners) l.cooldownStart(upstream, length, reason);
+    }
+
+    @Override
+    public void cacheCoalesced(Call call) {
+        for (FetchListener l : listeners) l.cacheCoalesced(call);
+    }
+
+    @Override
+    public void cacheStored(Call call, long bytes) {
+        for (FetchListener l : listeners) l.cacheStored(call, bytes);
+    }
+
+    @Override
+    public String toString() {
+        return "FetchListener" + listeners;
+    }
+}

@@ -1,0 +1,77 @@
+package io.sluice.fetch;
+
+import java.time.Duration;
+import java.util.List;
+
+/**
+ * What happens to calls, as paired events (OkHttp's {@code EventListener} shape): metrics, the
+ * recent-requests log and the admin's live statistics all listen here, so no stage knows about any
+ * of them. Every method has an empty default; a listener implements what it needs.
+ *
+ * <p>Listeners are called on whichever thread the event happens on, must be quick, and must not
+ * throw: the pipeline wraps them with {@link #safe} so a broken listener can never fail a call.
+ *
+ * <p>Who calls what: the {@link Pipeline} emits {@link #callStart}/{@link #callEnd} for every call;
+ * admission stages emit {@link #admissionStart}/{@link #admissionEnd} (the concurrency cap with
+ * {@link Admission#CONCURRENCY}, token buckets with {@link Admission#BUCKET}, cooldowns with
+ * {@link Admission#COOLDOWN}); the retry stage emits {@link #retry}; whatever starts a cooldown
+ * emits {@link #cooldownStart}; the cache emits {@link #cacheCoalesced} and {@link #cacheStored}.
+ */
+public interface FetchListener {
+    /** Listens to nothing. */
+    FetchListener NONE = new FetchListener() {};
+
+    /** Why a call waited before being sent. */
+    enum Admission {
+        /** A token bucket ({@code limits}) had no token. */
+        BUCKET,
+        /** The upstream was cooling down after {@code Retry-After} or an exhausted quota. */
+        COOLDOWN,
+        /** All of the upstream's {@code max_concurrency} slots were taken. */
+        CONCURRENCY;
+
+        /** The tag value used in metrics ({@code bucket}). */
+        public String tag() {
+            return name().toLowerCase(java.util.Locale.ROOT);
+        }
+    }
+
+    /** A call entered the pipeline (before its upstream is known). */
+    default void callStart(Call call) {}
+
+    /**
+     * A call ended: a response's headers arrived (its body may still be streaming) or it failed.
+     * {@code outcome.trace()} holds the upstream, attempts, cache verdict and the waits.
+     */
+    default void callEnd(Call call, FetchOutcome outcome, long elapsedNanos) {}
+
+    /** A call started waiting for admission of kind {@code cause}. */
+    default void admissionStart(Call call, Admission cause) {}
+
+    /** A call's admission wait of kind {@code cause} ended, {@code admitted} or refused. */
+    default void admissionEnd(Call call, Admission cause, long waitedNanos, boolean admitted) {}
+
+    /** Attempt {@code nextAttempt} will be sent after {@code delay} because of {@code reason} ({@code 503}, {@code connect}). */
+    default void retry(Call call, int nextAttempt, String reason, Duration delay) {}
+
+    /** {@code upstream} entered a cooldown of {@code length} because of {@code reason} ({@code retry_after}, {@code ratelimit_headers}). */
+    default void cooldownStart(String upstream, Duration length, String reason) {}
+
+    /** A call was answered by another call's in-flight fetch of the same cache key. */
+    default void cacheCoalesced(Call call) {}
+
+    /** A response of {@code bytes} was stored in the cache. */
+    default void cacheStored(Call call, long bytes) {}
+
+    /** All of {@code listeners}, in order; one that throws does not keep the others from hearing. */
+    static FetchListener of(List<FetchListener> listeners) {
+        List<FetchListener> all = listeners.stream().map(FetchListener::safe).toList();
+        if (all.size() == 1) return all.get(0);
+        return new Composite(all);
+    }
+
+    /** {@code listener}, with every exception it throws logged and dropped. */
+    static FetchListener safe(FetchListener listener) {
+        return listener instanceof SafeListener ? listener : new SafeListener(listener);
+    }
+}

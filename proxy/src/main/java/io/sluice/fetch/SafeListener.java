@@ -1,0 +1,66 @@
+package io.sluice.fetch;
+
+import java.time.Duration;
+
+/** A listener that cannot fail a call: whatever the delegate throws is logged and dropped. */
+final class SafeListener implements FetchListener {
+    private static final System.Logger LOG = System.getLogger(FetchListener.class.getName());
+    private final FetchListener delegate;
+
+    SafeListener(FetchListener delegate) {
+        this.delegate = delegate;
+    }
+
+    @Override
+    public void callStart(Call call) {
+        run(() -> delegate.callStart(call));
+    }
+
+    @Override
+    public void callEnd(Call call, FetchOutcome outcome, long elapsedNanos) {
+        run(() -> delegate.callEnd(call, outcome, elapsedNanos));
+    }
+
+    @Override
+    public void admissionStart(Call call, Admission cause) {
+        run(() -> delegate.admissionStart(call, cause));
+    }
+
+    @Override
+    public void admissionEnd(Call call, Admission cause, long waitedNanos, boolean admitted) {
+        run(() -> delegate.admissionEnd(call, cause, waitedNanos, admitted));
+    }
+
+    @Override
+    public void retry(Call call, int nextAttempt, String reason, Duration delay) {
+        run(() -> delegate.retry(call, nextAttempt, reason, delay));
+    }
+
+    @Override
+    public void cooldownStart(String upstream, Duration length, String reason) {
+        run(() -> delegate.cooldownStart(upstream, length, reason));
+    }
+
+    @Override
+    public void cacheCoalesced(Call call) {
+        run(() -> delegate.cacheCoalesced(call));
+    }
+
+    @Override
+    public void cacheStored(Call call, long bytes) {
+        run(() -> delegate.cacheStored(call, bytes));
+    }
+
+    private static void run(Runnable event) {
+        try {
+            event.run();
+        } catch (RuntimeException e) {
+            LOG.log(System.Logger.Level.WARNING, "fetch listener failed; event dropped", e);
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "Safe(" + delegate + ")";
+    }
+}

@@ -1,0 +1,295 @@
+package io.sluice.metrics;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.DistributionSummary;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.MultiGauge;
+import io.micrometer.core.instrument.Tags;
+import io.micrometer.core.instrument.Timer;
+import io.micrometer.core.instrument.binder.jvm.ClassLoaderMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmInfoMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
+import io.micrometer.core.instrument.binder.system.FileDescriptorMetrics;
+import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
+import io.micrometer.core.instrument.binder.system.UptimeMetrics;
+import io.sluice.config.RateLimit;
+import io.sluice.fetch.Call;
+import io.sluice.fetch.FetchFailure;
+import io.sluice.fetch.FetchListener;
+import io.sluice.fetch.FetchOutcome;
+import io.sluice.fetch.FetchResponse;
+import io.sluice.fetch.Trace;
+import io.sluice.upstream.LiveState;
+import io.sluice.upstream.Upstream;
+import io.sluice.upstream.UpstreamStateSource;
+import io.sluice.upstream.Upstreams;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Function;
+
+/**
+ * Sluice's metrics, implemented once: the {@link FetchListener} that counts and times calls, and
+ * the per-upstream gauges read from the stages' live state at scrape time. The registry is
+ * injected; nothing here touches Micrometer's global registry.
+ *
+ * <p>Names follow Prometheus conventions once rendered ({@code sluice.requests} becomes
+ * {@code sluice_requests_total}); every per-upstream series carries an {@code upstream} tag, and
+ * call outcomes an {@code outcome} ({@code response} or an error type such as {@code rate_limited})
+ * and a {@code status} class ({@code 2xx} … {@code 5xx}; for Sluice's own failures, the class of
+ * the status a passthrough client receives).
+ */
+public final class SluiceMetrics implements FetchListener, AutoCloseable {
+    /** Latency histogram buckets: wide enough for a cache hit and a slow paginated API alike. */
+    private static final Duration[] LATENCY_BUCKETS = {
+        Duration.ofMillis(1),
+        Duration.ofMillis(5),
+        Duration.ofMillis(10),
+        Duration.ofMillis(25),
+        Duration.ofMillis(50),
+        Duration.ofMillis(100),
+        Duration.ofMillis(250),
+        Duration.ofMillis(500),
+        Duration.ofSeconds(1),
+        Duration.ofMillis(2500),
+        Duration.ofSeconds(5),
+        Duration.ofSeconds(10),
+        Duration.ofSeconds(30),
+        Duration.ofSeconds(60)
+    };
+
+    private final MeterRegistry registry;
+    private final Upstreams upstreams;
+    private final List<UpstreamStateSource> sources;
+    private final List<Gauge> gauges = new ArrayList<>();
+    private final JvmGcMetrics gc = new JvmGcMetrics();
+
+    public SluiceMetrics(MeterRegistry registry, Upstreams upstreams, List<UpstreamStateSource> sources) {
+        this.registry = registry;
+        this.upstreams = upstreams;
+        this.sources = List.copyOf(sources);
+        gauge(
+                "sluice.in.flight",
+                null,
+                "Requests holding one of the upstream's max_concurrency slots",
+                s -> s.inFlight().isPresent() ? s.inFlight().getAsInt() : null);
+        gauge(
+                "sluice.queued",
+                null,
+                "Requests waiting for admission (slot, token or cooldown end)",
+                s -> s.queued().isPresent() ? s.queued().getAsInt() : null);
+        gauge(
+                "sluice.tokens.available",
+                null,
+                "Tokens available in the scarcest of the upstream's buckets",
+                s -> s.tokensAvailable().isPresent() ? s.tokensAvailable().getAsDouble() : null);
+        gauge(
+                "sluice.cooldown.remaining",
+                "seconds",
+                "Time until the upstream's cooldown ends (0 when not cooling down)",
+                s -> s.cooldownRemaining().map(d -> d.toNanos() / 1e9).orElse(null));
+        gauge(
+                "sluice.cooldown.active",
+                null,
+                "1 while the upstream is cooling down after Retry-After or a spent quota",
+                s -> s.cooldownRemaining().map(d -> d.isZero() ? 0 : 1).orElse(null));
+        gauge(
+                "sluice.cache.entries",
+                null,
+                "Responses cached for the upstream",
+                s -> s.cacheEntries().isPresent() ? s.cacheEntries().getAsLong() : null);
+        gauge(
+                "sluice.cache.size",
+                "bytes",
+                "Bytes cached for the upstream",
+                s -> s.cacheBytes().isPresent() ? s.cacheBytes().getAsLong() : null);
+        policyGauges();
+        new JvmMemoryMetrics().bindTo(registry);
+        gc.bindTo(registry);
+        new JvmThreadMetrics().bindTo(registry);
+        new ClassLoaderMetrics().bindTo(registry);
+        new JvmInfoMetrics().bindTo(registry);
+        new ProcessorMetrics().bindTo(registry);
+        new UptimeMetrics().bindTo(registry);
+        new FileDescriptorMetrics().bindTo(registry);
+    }
+
+    @Override
+    public void callEnd(Call call, FetchOutcome outcome, long elapsedNanos) {
+        Trace trace = outcome.trace();
+        String upstream = upstreamTag(trace);
+        String outcomeTag;
+        int status;
+        switch (outcome) {
+            case FetchResponse r -> {
+                outcomeTag = "response";
+                status = r.status();
+            }
+            case FetchFailure f -> {
+                outcomeTag = f.type().wireName();
+                status = f.type().httpStatus();
+                if (f.type() == io.sluice.fetch.ErrorType.RATE_LIMITED) {
+                    counter(
+                                    "sluice.refusals",
+                                    "Requests refused for rate: no token, slot or cooldown end within max_wait",
+                                    upstream)
+                            .increment();
+                }
+            }
+        }
+        Counter.builder("sluice.requests")
+                .description("Requests by upstream, outcome and status class")
+                .tags("upstream", upstream, "outcome", outcomeTag, "status", status / 100 + "xx")
+                .register(registry)
+                .increment();
+        Timer.builder("sluice.request.duration")
+                .description("From entering the pipeline to the response headers (or the failure)")
+                .tags("upstream", upstream, "outcome", outcomeTag)
+                .serviceLevelObjectives(LATENCY_BUCKETS)
+                .register(registry)
+                .record(Duration.ofNanos(elapsedNanos));
+        if (trace.attempts() > 0) {
+            Timer.builder("sluice.upstream.duration")
+                    .description("Time spent waiting on the upstream itself, all attempts")
+                    .tags("upstream", upstream)
+                    .serviceLevelObjectives(LATENCY_BUCKETS)
+                    .register(registry)
+                    .record(Duration.ofNanos(trace.upstreamNanos()));
+            DistributionSummary.builder("sluice.attempts")
+                    .description("Attempts per call (1 = no retry)")
+                    .tags("upstream", upstream)
+                    .register(registry)
+                    .record(trace.attempts());
+        }
+        String cache = trace.cacheStatus();
+        Counter.builder("sluice.cache.requests")
+                .description("Cache verdicts: hit, miss, stale, revalidated, bypass")
+                .tags("upstream", upstream, "result", cache)
+                .register(registry)
+                .increment();
+    }
+
+    @Override
+    public void admissionEnd(Call call, Admission cause, long waitedNanos, boolean admitted) {
+        Timer.builder("sluice.admission.wait")
+                .description("Time waited for admission, by cause (bucket, cooldown, concurrency) and result")
+                .tags(
+                        "upstream",
+                        upstreamTag(call.trace()),
+                        "cause",
+                        cause.tag(),
+                        "result",
+                        admitted ? "admitted" : "refused")
+                .serviceLevelObjectives(LATENCY_BUCKETS)
+                .register(registry)
+                .record(Duration.ofNanos(waitedNanos));
+    }
+
+    @Override
+    public void retry(Call call, int nextAttempt, String reason, Duration delay) {
+        Counter.builder("sluice.retries")
+                .description("Retries scheduled, by reason (status code or error type)")
+                .tags("upstream", upstreamTag(call.trace()), "reason", reason)
+                .register(registry)
+                .increment();
+    }
+
+    @Override
+    public void cooldownStart(String upstream, Duration length, String reason) {
+        Counter.builder("sluice.cooldowns")
+                .description("Cooldowns started, by reason")
+                .tags("upstream", upstream, "reason", reason)
+                .register(registry)
+                .increment();
+    }
+
+    @Override
+    public void cacheCoalesced(Call call) {
+        counter(
+                        "sluice.cache.coalesced",
+                        "Requests answered by another request's in-flight fetch",
+                        upstreamTag(call.trace()))
+                .increment();
+    }
+
+    @Override
+    public void cacheStored(Call call, long bytes) {
+        Counter.builder("sluice.cache.stored")
+                .description("Bytes written to the cache")
+                .baseUnit("bytes")
+                .tags("upstream", upstreamTag(call.trace()))
+                .register(registry)
+                .increment(bytes);
+    }
+
+    /** Re-reads every upstream's live state into the gauges; call before each scrape. */
+    public void refreshGauges() {
+        List<Upstream> all = List.copyOf(upstreams.all());
+        List<LiveState> states = new ArrayList<>(all.size());
+        for (Upstream u : all) states.add(LiveState.of(u.name(), sources));
+        for (Gauge g : gauges) g.refresh(all, states);
+    }
+
+    @Override
+    public void close() {
+        gc.close();
+    }
+
+    private Counter counter(String name, String description, String upstream) {
+        return Counter.builder(name)
+                .description(description)
+                .tags("upstream", upstream)
+                .register(registry);
+    }
+
+    private static String upstreamTag(Trace trace) {
+        return trace.upstream().isEmpty() ? "none" : trace.upstream();
+    }
+
+    private void gauge(String name, String unit, String description, Function<LiveState, Number> read) {
+        MultiGauge gauge =
+                MultiGauge.builder(name).description(description).baseUnit(unit).register(registry);
+        gauges.add((all, states) -> {
+            List<MultiGauge.Row<?>> rows = new ArrayList<>();
+            for (int i = 0; i < all.size(); i++) {
+                Number value = read.apply(states.get(i));
+                if (value != null)
+                    rows.add(MultiGauge.Row.of(Tags.of("upstream", all.get(i).name()), value));
+            }
+            gauge.register(rows, true);
+        });
+    }
+
+    /** The configured limits, so dashboards can draw them next to what is happening. */
+    private void policyGauges() {
+        MultiGauge concurrency = MultiGauge.builder("sluice.max.concurrency")
+                .description("The upstream's configured max_concurrency")
+                .register(registry);
+        MultiGauge rate = MultiGauge.builder("sluice.rate.limit")
+                .description("The upstream's configured token-bucket rates, per second (one series per bucket)")
+                .register(registry);
+        gauges.add((all, states) -> {
+            List<MultiGauge.Row<?>> c = new ArrayList<>();
+            List<MultiGauge.Row<?>> r = new ArrayList<>();
+            for (Upstream u : all) {
+                c.add(MultiGauge.Row.of(
+                        Tags.of("upstream", u.name()), u.policy().maxConcurrency()));
+                List<RateLimit> limits = u.policy().limits();
+                for (int i = 0; i < limits.size(); i++) {
+                    r.add(MultiGauge.Row.of(
+                            Tags.of("upstream", u.name(), "limit", limits.get(i).rate()),
+                            limits.get(i).perSecond()));
+                }
+            }
+            concurrency.register(c, true);
+            rate.register(r, true);
+        });
+    }
+
+    @FunctionalInterface
+    private interface Gauge {
+        void refresh(List<Upstream> all, List<LiveState> states);
+    }
+}

@@ -1,0 +1,263 @@
+package io.sluice.ui;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import io.sluice.testing.HeldUpstream;
+import io.sluice.testing.SluiceServerExtension;
+import io.sluice.testing.SluiceServerExtension.Running;
+import io.sluice.testing.TestHttp;
+import java.io.File;
+import java.io.IOException;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicInteger;
+import mockwebserver3.Dispatcher;
+import mockwebserver3.MockResponse;
+import mockwebserver3.MockWebServer;
+import mockwebserver3.RecordedRequest;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.io.TempDir;
+import org.openqa.selenium.By;
+import org.openqa.selenium.Dimension;
+import org.openqa.selenium.OutputType;
+import org.openqa.selenium.StaleElementReferenceException;
+import org.openqa.selenium.TakesScreenshot;
+import org.openqa.selenium.WebDriver;
+import org.openqa.selenium.WebElement;
+import org.openqa.selenium.chrome.ChromeDriver;
+import org.openqa.selenium.chrome.ChromeDriverService;
+import org.openqa.selenium.chrome.ChromeOptions;
+import org.openqa.selenium.support.ui.ExpectedConditions;
+import org.openqa.selenium.support.ui.WebDriverWait;
+
+/**
+ * The admin UI in a real headless Chromium (Debian's {@code chromium} and {@code chromium-driver}):
+ * an operator signs in, watches an upstream's live numbers, raises its concurrency cap, and sees
+ * the queued requests go through at once. Screenshots land in {@code target/screenshots/}.
+ */
+class AdminUiTest {
+    private static final Path CHROMIUM = Path.of("/usr/bin/chromium");
+    private static final Path CHROMEDRIVER = Path.of("/usr/bin/chromedriver");
+    private static final Path SCREENSHOTS = Path.of("target", "screenshots");
+    private static final String TOKEN = "ui-test-token-9f2c";
+
+    @RegisterExtension
+    final SluiceServerExtension sluice = new SluiceServerExtension();
+
+    @TempDir
+    Path profile;
+
+    private WebDriver driver;
+    private WebDriverWait wait;
+
+    @BeforeEach
+    void startBrowser() {
+        assumeTrue(Files.isExecutable(CHROMIUM), "no Chromium at " + CHROMIUM + ": the browser test is skipped");
+        assumeTrue(
+                Files.isExecutable(CHROMEDRIVER),
+                "no chromedriver at " + CHROMEDRIVER + ": the browser test is skipped");
+        ChromeDriverService service = new ChromeDriverService.Builder()
+                .usingDriverExecutable(new File(CHROMEDRIVER.toString()))
+                .usingAnyFreePort()
+                .build();
+        ChromeOptions options = new ChromeOptions();
+        options.setBinary(CHROMIUM.toString());
+        options.addArguments(
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-dev-shm-usage",
+                "--user-data-dir=" + profile.toAbsolutePath(),
+                "--window-size=1440,1000");
+        driver = new ChromeDriver(service, options);
+        wait = new WebDriverWait(driver, Duration.ofSeconds(30));
+        // The recent-requests table is redrawn on every poll; a row may go stale between look and read.
+        wait.ignoring(StaleElementReferenceException.class);
+    }
+
+    @AfterEach
+    void stopBrowser() {
+        if (driver != null) driver.quit();
+    }
+
+    @Test
+    void operatorSignsInWatchesLiveNumbersAndRaisesAConcurrencyCapThatTakesEffect() throws Exception {
+        try (HeldUpstream orders = new HeldUpstream();
+                MockWebServer catalog = catalogServer()) {
+            String catalogUrl = catalog.url("/").toString().replaceAll("/$", "");
+            Running s = sluice.start("""
+                    admin: {token: "%s"}
+                    upstreams:
+                      orders:
+                        base_url: %s
+                        allow_private: true
+                        max_concurrency: 2
+                        retry: {max_attempts: 1}
+                      catalog:
+                        base_url: %s
+                        allow_private: true
+                        limits: [{rate: 50/s, burst: 20}]
+                        max_concurrency: 8
+                        retry: {max_attempts: 1}
+                    """.formatted(TOKEN, orders.baseUrl(), catalogUrl));
+
+            driver.get(s.admin("/?interval=500").toString());
+            wait.until(ExpectedConditions.textToBe(By.id("auth-status"), "Read-only"));
+            WebElement ordersCard = wait.until(ExpectedConditions.presenceOfElementLocated(card("orders")));
+            assertThat(ordersCard.findElement(By.cssSelector(".edit")).isDisplayed())
+                    .as("no editing before signing in")
+                    .isFalse();
+
+            driver.findElement(By.id("token")).sendKeys("not-the-token");
+            driver.findElement(By.id("login")).click();
+            wait.until(ExpectedConditions.textToBePresentInElementLocated(By.id("notice"), "not accepted"));
+            driver.findElement(By.id("token")).sendKeys(TOKEN);
+            driver.findElement(By.id("login")).click();
+            wait.until(ExpectedConditions.textToBe(By.id("auth-status"), "Signed in"));
+
+            trafficAcrossPolls(s, 4);
+
+            HttpClient client = HttpClient.newHttpClient();
+            List<CompletableFuture<HttpResponse<String>>> held = new ArrayList<>();
+            for (int i = 0; i < 5; i++) {
+                held.add(client.sendAsync(
+                        HttpRequest.newBuilder(s.data("/orders/order/" + i)).build(),
+                        HttpResponse.BodyHandlers.ofString()));
+            }
+            wait.until(ExpectedConditions.textToBe(field("orders", "in_flight"), "2"));
+            wait.until(ExpectedConditions.textToBe(field("orders", "queued"), "3"));
+            assertThat(driver.findElement(field("orders", "in_flight_suffix")).getText())
+                    .isEqualTo("/ 2");
+            assertThat(orders.arrived()).isEqualTo(2);
+            screenshot("01-queueing-at-the-cap");
+
+            // A bad value is refused with the key named, and nothing changes.
+            openEditor("orders");
+            setField("max_concurrency", "0");
+            driver.findElement(By.id("editor-save")).click();
+            wait.until(ExpectedConditions.textToBePresentInElementLocated(By.id("editor-error"), "max_concurrency"));
+            screenshot("02-validation-error");
+
+            setField("max_concurrency", "5");
+            screenshot("03-editing-max-concurrency");
+            driver.findElement(By.id("editor-save")).click();
+            wait.until(ExpectedConditions.invisibilityOfElementLocated(By.id("editor")));
+
+            wait.until(ExpectedConditions.textToBe(field("orders", "in_flight"), "5"));
+            wait.until(ExpectedConditions.textToBe(field("orders", "queued"), "0"));
+            assertThat(orders.arrived())
+                    .as("the raised cap let the queued requests through")
+                    .isEqualTo(5);
+            assertThat(driver.findElement(field("orders", "in_flight_suffix")).getText())
+                    .isEqualTo("/ 5");
+            assertThat(driver.findElement(card("orders"))
+                            .findElement(By.cssSelector("[data-f=source]"))
+                            .getText())
+                    .isEqualTo("changed here");
+            assertThat(TestHttp.get(s.admin("/api/upstreams/orders")).body()).contains("\"max_concurrency\":5");
+
+            orders.release();
+            for (var call : held) assertThat(call.get().statusCode()).isEqualTo(200);
+            trafficAcrossPolls(s, 8);
+            wait.until(d -> d.findElement(By.cssSelector("#recent tbody"))
+                    .getText()
+                    .lines()
+                    .anyMatch(row -> row.contains("orders") && row.contains(" 200 ")));
+
+            WebElement catalogCard = driver.findElement(card("catalog"));
+            // Live numbers cover the last seconds; keep the catalog busy until the card shows it.
+            WebElement catalogRate = catalogCard.findElement(By.cssSelector("[data-f=rate]"));
+            wait.until(d -> {
+                TestHttp.get(s.data("/catalog/items/live"));
+                return !catalogRate.getText().equals("—") && Double.parseDouble(catalogRate.getText()) > 0;
+            });
+            assertThat(catalogCard.findElement(By.cssSelector("[data-f=p99]")).getText())
+                    .endsWith("ms");
+            assertThat(driver.findElement(By.id("chart-rate")).getAttribute("data-points"))
+                    .as("the charts have history")
+                    .isNotNull();
+            assertThat(Integer.parseInt(driver.findElement(By.id("chart-rate")).getAttribute("data-points")))
+                    .isGreaterThanOrEqualTo(8);
+
+            driver.manage().window().setSize(new Dimension(1440, 1500));
+            screenshot("04-dashboard");
+        }
+    }
+
+    /** A fast upstream that refuses every fifth request with 429, for numbers worth charting. */
+    private static MockWebServer catalogServer() throws IOException {
+        MockWebServer server = new MockWebServer();
+        AtomicInteger count = new AtomicInteger();
+        server.setDispatcher(new Dispatcher() {
+            @Override
+            public MockResponse dispatch(RecordedRequest request) {
+                if (count.incrementAndGet() % 5 == 0) {
+                    return new MockResponse.Builder()
+                            .code(429)
+                            .body("slow down")
+                            .build();
+                }
+                return new MockResponse.Builder()
+                        .code(200)
+                        .addHeader("Content-Type", "application/json")
+                        .body("{\"sku\": " + count.get() + "}")
+                        .build();
+            }
+        });
+        server.start();
+        return server;
+    }
+
+    /** Sends a few catalog requests after each of the next {@code polls} UI refreshes. */
+    private void trafficAcrossPolls(Running s, int polls) {
+        for (int i = 0; i < polls; i++) {
+            int seen = polls();
+            for (int r = 0; r < 3 + (i % 4); r++) TestHttp.get(s.data("/catalog/items/" + r));
+            wait.until(d -> polls() > seen);
+        }
+    }
+
+    private int polls() {
+        String polls = driver.findElement(By.tagName("body")).getAttribute("data-polls");
+        return polls == null ? 0 : Integer.parseInt(polls);
+    }
+
+    private void openEditor(String upstream) {
+        driver.findElement(card(upstream)).findElement(By.cssSelector(".edit")).click();
+        wait.until(ExpectedConditions.visibilityOfElementLocated(By.id("editor")));
+    }
+
+    private void setField(String name, String value) {
+        WebElement input = driver.findElement(By.cssSelector("#editor-form [name='" + name + "']"));
+        input.clear();
+        input.sendKeys(value);
+    }
+
+    private static By card(String upstream) {
+        return By.cssSelector(".card[data-upstream='" + upstream + "']");
+    }
+
+    private static By field(String upstream, String key) {
+        return By.cssSelector(".card[data-upstream='" + upstream + "'] [data-f='" + key + "']");
+    }
+
+    private void screenshot(String name) throws IOException {
+        Files.createDirectories(SCREENSHOTS);
+        File shot = ((TakesScreenshot) driver).getScreenshotAs(OutputType.FILE);
+        Files.copy(shot.toPath(), SCREENSHOTS.resolve(name + ".png"), StandardCopyOption.REPLACE_EXISTING);
+    }
+}
