@@ -62,6 +62,11 @@ public final class AdmissionStage implements Stage {
         });
     }
 
+    /** The state of {@code upstream}, created on first use. */
+    Gate gateFor(String upstream) {
+        return gate(upstream);
+    }
+
     private Gate gate(String upstream) {
         Gate gate = gates.get(upstream);
         return gate != null
