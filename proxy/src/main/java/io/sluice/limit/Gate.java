@@ -108,17 +108,19 @@ final class Gate {
 
     private CompletableFuture<Void> reserved(
             Call call, TokenBucket.Reservation token, long tokenStart, long budgetEnd) {
-        long now = time.nanoTime();
         long wait = token.waitNanos();
+        if (wait == 0) {
+            // Due now: admitted even with no wait budget at all (max_wait 0, or a deadline that
+            // the time spent reaching this point has just used up).
+            call.trace().addQueue(time.nanoTime() - tokenStart);
+            return ADMITTED;
+        }
+        long now = time.nanoTime();
         if (wait > budgetEnd - now) {
             // Refused now rather than held only to fail later; the token goes back so that the
             // requests behind are not charged for one that was never sent.
             token.release();
             return CompletableFuture.failedFuture(noToken(wait, budgetEnd - tokenStart));
-        }
-        if (wait == 0) {
-            call.trace().addQueue(now - tokenStart);
-            return ADMITTED;
         }
         CompletableFuture<Void> admitted = new CompletableFuture<>();
         TimeSource.Timer timer = time.schedule(Duration.ofNanos(wait), () -> {

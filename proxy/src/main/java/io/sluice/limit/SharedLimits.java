@@ -4,6 +4,7 @@ import io.github.bucket4j.BucketConfiguration;
 import io.github.bucket4j.TokensInheritanceStrategy;
 import io.github.bucket4j.distributed.AsyncBucketProxy;
 import io.github.bucket4j.distributed.ExpirationAfterWriteStrategy;
+import io.github.bucket4j.distributed.proxy.optimization.Optimizations;
 import io.github.bucket4j.redis.lettuce.Bucket4jLettuce;
 import io.github.bucket4j.redis.lettuce.cas.LettuceBasedProxyManager;
 import io.lettuce.core.ClientOptions;
@@ -73,7 +74,7 @@ public final class SharedLimits implements AutoCloseable {
         this.uri = RedisURI.create(config.uri().value());
         this.resources = DefaultClientResources.builder()
                 .ioThreadPoolSize(2)
-                .computationThreadPoolSize(1)
+                .computationThreadPoolSize(2)
                 .reconnectDelay(
                         Delay.exponential(Duration.ofMillis(20), Duration.ofSeconds(1), 2, TimeUnit.MILLISECONDS))
                 .build();
@@ -282,7 +283,14 @@ public final class SharedLimits implements AutoCloseable {
             AsyncBucketProxy p = proxy;
             if (p != null && proxyOwner == manager) return p;
             // The configuration is read when the key is absent (first use, or expired while idle).
-            p = manager.asAsync().builder().build(key, () -> CompletableFuture.completedFuture(configuration));
+            // Batching: while one compare-and-swap on the key is in flight, this sidecar's other
+            // requests for it wait and go together in the next one. Without it, concurrent requests
+            // on one hot key keep invalidating each other's swaps and retry (each try two round
+            // trips). It changes no decision, unlike Bucket4j's delaying/predicting optimizations.
+            p = manager.asAsync()
+                    .builder()
+                    .withOptimization(Optimizations.batching())
+                    .build(key, () -> CompletableFuture.completedFuture(configuration));
             proxy = p;
             proxyOwner = manager;
             return p;

@@ -39,6 +39,44 @@ class AdmissionStageTest {
     }
 
     @Test
+    void admitsAnAvailableTokenWithNoWaitBudgetWhileTheClockMoves() {
+        // A clock that moves a microsecond on every read, as a real one does between two reads.
+        FakeTimeSource base = new FakeTimeSource();
+        io.sluice.time.TimeSource ticking = new io.sluice.time.TimeSource() {
+            @Override
+            public long nanoTime() {
+                base.advance(Duration.ofNanos(1000));
+                return base.nanoTime();
+            }
+
+            @Override
+            public java.time.Clock clock() {
+                return base.clock();
+            }
+
+            @Override
+            public Timer schedule(Duration delay, Runnable task) {
+                return base.schedule(delay, task);
+            }
+        };
+        FakeUpstream upstream = new FakeUpstream(ticking);
+        var pipeline = new io.sluice.fetch.Pipeline(
+                List.of(
+                        new io.sluice.fetch.ResolveUpstream(Harness.upstreams("limits: [{rate: 1/s, burst: 2}]")),
+                        AdmissionStage.local(ticking, Runnable::run),
+                        upstream),
+                ticking);
+        for (int i = 0; i < 2; i++) {
+            var outcome = pipeline.newCall(Harness.withMaxWait(Harness.get("/" + i), Duration.ZERO))
+                    .execute();
+            assertThat(response(outcome).status()).isEqualTo(200);
+        }
+        var third = pipeline.newCall(Harness.withMaxWait(Harness.get("/2"), Duration.ZERO))
+                .execute();
+        assertThat(failure(third).type()).isEqualTo(ErrorType.RATE_LIMITED);
+    }
+
+    @Test
     void admitsWithinBurstAtOnce() {
         Harness h = harness("limits: [{rate: 10/s, burst: 3}]");
         for (int i = 0; i < 3; i++)
