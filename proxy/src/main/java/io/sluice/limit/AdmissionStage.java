@@ -86,10 +86,13 @@ public final class AdmissionStage implements Stage {
         return gate == null ? 0 : gate.queued();
     }
 
-    /** Tokens available to {@code upstream} now; negative when owed to waiting requests. */
-    public long availableTokens(String upstream) {
+    /**
+     * Tokens available to {@code upstream} now (the fewest over its limits; negative when owed to
+     * waiting requests). Empty when unknown: no request yet, no limits, or held in Redis.
+     */
+    public java.util.OptionalLong availableTokens(String upstream) {
         Gate gate = gates.get(upstream);
-        return gate == null ? Long.MAX_VALUE : gate.availableTokens();
+        return gate == null ? java.util.OptionalLong.empty() : gate.availableTokens();
     }
 
     /** Cooldowns an upstream asked for that exceeded {@code max_cooldown} and were capped. */

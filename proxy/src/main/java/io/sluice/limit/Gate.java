@@ -65,10 +65,32 @@ final class Gate {
         List<RateLimit> currentLimits = call.upstream().policy().limits();
         CompletableFuture<Instant> shared = store.sharedCooldownEnd(upstream);
         if (shared == null) return admit(call, currentLimits, start, budgetEnd);
+        TokenBucket b = pausedAt(start) ? null : bucket(currentLimits);
+        if (b != null) {
+            // Ask Redis for the shared cooldown and for the token at once: a round trip less than
+            // one after the other. A cooldown that turns out to be on sends the token back.
+            CompletableFuture<TokenBucket.Reservation> token = b.reserve();
+            return shared.thenCombine(token, (end, reservation) -> {
+                        learn(end);
+                        return reservation;
+                    })
+                    .thenCompose(reservation -> {
+                        if (pausedAt(time.nanoTime())) {
+                            reservation.release();
+                            return admit(call, currentLimits, start, budgetEnd);
+                        }
+                        return reserved(call, reservation, start, budgetEnd);
+                    });
+        }
         return shared.thenCompose(end -> {
             learn(end);
             return admit(call, currentLimits, start, budgetEnd);
         });
+    }
+
+    /** Whether a request arriving at {@code now} must queue behind a cooldown. */
+    private synchronized boolean pausedAt(long now) {
+        return cooldownUntil > now || !paused.isEmpty() || draining;
     }
 
     private CompletableFuture<Void> admit(Call call, List<RateLimit> currentLimits, long start, long budgetEnd) {
@@ -351,9 +373,9 @@ final class Gate {
         return paused.size();
     }
 
-    long availableTokens() {
+    java.util.OptionalLong availableTokens() {
         TokenBucket b = bucket;
-        return b == null ? Long.MAX_VALUE : b.availableTokens();
+        return b == null ? java.util.OptionalLong.empty() : b.availableTokens();
     }
 
     private FetchException noToken(long waitNanos, long budgetNanos) {

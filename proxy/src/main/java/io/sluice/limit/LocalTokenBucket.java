@@ -53,8 +53,8 @@ final class LocalTokenBucket implements TokenBucket {
     }
 
     @Override
-    public long availableTokens() {
-        return bucket.getAvailableTokens();
+    public java.util.OptionalLong availableTokens() {
+        return java.util.OptionalLong.of(bucket.getAvailableTokens());
     }
 
     private record Taken(long waitNanos, Bucket bucket) implements Reservation {

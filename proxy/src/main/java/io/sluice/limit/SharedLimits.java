@@ -310,9 +310,9 @@ public final class SharedLimits implements AutoCloseable {
         }
 
         @Override
-        public long availableTokens() {
-            // Reading Redis here would block; the admin API shows the local view when not shared.
-            return up ? Long.MIN_VALUE : fallback.availableTokens();
+        public java.util.OptionalLong availableTokens() {
+            // Reading Redis here would block; while shared, the count is not known locally.
+            return up ? java.util.OptionalLong.empty() : fallback.availableTokens();
         }
 
         @Override

@@ -19,8 +19,11 @@ interface TokenBucket {
     /** Applies changed limits, keeping each limit's tokens (capped at its new burst). */
     void reconfigure(List<RateLimit> limits);
 
-    /** Tokens available now (negative: owed to waiting requests); for the admin API. */
-    long availableTokens();
+    /**
+     * Tokens available now (negative: owed to waiting requests), for the admin API; empty when
+     * only a round trip to Redis could tell.
+     */
+    java.util.OptionalLong availableTokens();
 
     /** A token taken from a bucket. */
     interface Reservation {
