@@ -50,7 +50,12 @@ public final class Harness {
 
     /** The upstreams of a config whose upstream {@code example} has the policy {@code policyYaml}. */
     public static Upstreams upstreams(String policyYaml) {
-        String yaml = "upstreams:\n  example:\n    match: [\"http://api.test\"]\n"
+        return upstreams(policyYaml, "http://api.test");
+    }
+
+    /** The same, with upstream {@code example} governing {@code origin}. */
+    public static Upstreams upstreams(String policyYaml, String origin) {
+        String yaml = "upstreams:\n  example:\n    match: [\"" + origin + "\"]\n"
                 + policyYaml.lines().map(l -> "    " + l + "\n").reduce("", String::concat);
         SluiceConfig config = new ConfigLoader(Map.of()).fromYaml(yaml);
         return new Upstreams(config.defaults(), config.upstreams().values());
