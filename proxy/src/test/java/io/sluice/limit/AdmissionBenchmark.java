@@ -27,7 +27,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  * Cost of one admission decision ({@link Gate#admit}), not a test: run it by hand (see
  * docs/limits.md). Local: one thread, decisions back to back, each timed. Redis: a real
  * {@code redis-server}, 16 decisions in flight on one hot key, each timed from issue to answer.
- * Times include one {@code System.nanoTime()} pair (~20-30 ns here).
+ * Times include one {@code System.nanoTime()} pair (~30 ns here). Arguments: local and Redis
+ * decision counts (default 2,000,000 and 50,000).
  */
 public final class AdmissionBenchmark {
     // Rates far above what one thread can ask for, so that every decision admits.
@@ -36,11 +37,18 @@ public final class AdmissionBenchmark {
             "limits: [{rate: 100000000/s, burst: 10000000}, {rate: 6000000000/min, burst: 10000000}]\nmax_wait: 0s";
 
     public static void main(String[] args) throws Exception {
-        boolean redisOnly = args.length > 2 && args[2].equals("redis");
         int localOps = args.length > 0 ? Integer.parseInt(args[0]) : 2_000_000;
         int redisOps = args.length > 1 ? Integer.parseInt(args[1]) : 50_000;
         TimeSource time = TimeSource.system();
 
+        long load = Math.round(java.lang.management.ManagementFactory.getOperatingSystemMXBean()
+                .getSystemLoadAverage());
+        System.out.printf(
+                Locale.ROOT,
+                "%d cores, load average %d, %s%n",
+                Runtime.getRuntime().availableProcessors(),
+                load,
+                System.getProperty("java.vm.version"));
         Gate one = new Gate("example", LimitStore.local(time), time, new java.util.concurrent.atomic.LongAdder());
         report("local, 1 limit, admitted", local(one, calls(UNLIMITED, time), localOps));
         Gate two = new Gate("example", LimitStore.local(time), time, new java.util.concurrent.atomic.LongAdder());
@@ -99,7 +107,7 @@ public final class AdmissionBenchmark {
         for (int i = 0; i < ops; i++) gate.admit(calls.get(i & 1023));
         System.out.printf(
                 Locale.ROOT,
-                "  (mean without per-decision timing: %.0f ns)%n",
+                "  (wall-clock mean without per-decision timing, includes time descheduled: %.0f ns)%n",
                 (System.nanoTime() - batchStart) / (double) ops);
         long[] nanos = new long[ops];
         for (int i = 0; i < ops; i++) {
