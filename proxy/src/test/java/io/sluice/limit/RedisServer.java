@@ -47,9 +47,31 @@ final class RedisServer implements AutoCloseable {
     }
 
     /** Kills the server at once (SIGKILL), as a crash or a lost host would. */
-    void kill() throws InterruptedException {
+    void kill() {
         process.destroyForcibly();
-        process.waitFor(10, TimeUnit.SECONDS);
+        try {
+            process.waitFor(10, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /** Freezes the server (SIGSTOP): connections stay open but nothing answers, as with a hung host. */
+    void freeze() throws IOException, InterruptedException {
+        signal("STOP");
+    }
+
+    /** Lets a frozen server run again (SIGCONT). */
+    void thaw() throws IOException, InterruptedException {
+        signal("CONT");
+    }
+
+    private void signal(String name) throws IOException, InterruptedException {
+        int exit = new ProcessBuilder("kill", "-" + name, Long.toString(process.pid()))
+                .inheritIO()
+                .start()
+                .waitFor();
+        if (exit != 0) throw new IOException("kill -" + name + " failed with " + exit);
     }
 
     /** Starts it again on the same port, empty. */
@@ -91,7 +113,7 @@ final class RedisServer implements AutoCloseable {
     }
 
     @Override
-    public void close() throws InterruptedException {
+    public void close() {
         if (process != null) kill();
     }
 }

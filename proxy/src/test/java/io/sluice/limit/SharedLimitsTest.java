@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.api.StatefulRedisConnection;
 import io.sluice.config.Interpolated;
+import io.sluice.config.RateLimit;
 import io.sluice.config.RedisConfig;
 import io.sluice.fetch.ErrorType;
 import io.sluice.fetch.FetchFailure;
@@ -12,6 +13,7 @@ import io.sluice.fetch.FetchOutcome;
 import io.sluice.fetch.FetchResponse;
 import io.sluice.time.FakeTimeSource;
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
@@ -42,6 +44,22 @@ class SharedLimitsTest {
         }
     }
 
+    /**
+     * Makes a few decisions on a key of its own, so that first-use costs (class loading, the JIT,
+     * Redis loading the scripts) do not land on the decisions a test counts, then makes sure the
+     * sidecar is still on Redis.
+     */
+    private void warmUp(SharedLimits shared) throws Exception {
+        awaitRedis(shared);
+        TokenBucket bucket = shared.store().bucket("warm-up", List.of(RateLimit.parse("1000/s", 1000L)));
+        for (int i = 0; i < 20; i++) {
+            bucket.reserve().get(5, TimeUnit.SECONDS);
+            shared.store().sharedCooldownEnd("warm-up").get(5, TimeUnit.SECONDS);
+        }
+        shared.store().shareCooldown("warm-up", time.clock().instant().plusMillis(1));
+        awaitRedis(shared);
+    }
+
     /** 1 if admitted and answered, 0 if refused as rate limited; fails on anything else or a hang. */
     private static int admitted(CompletableFuture<FetchOutcome> outcome) throws Exception {
         FetchOutcome result = outcome.get(5, TimeUnit.SECONDS);
@@ -58,8 +76,8 @@ class SharedLimitsTest {
         try (RedisServer redis = RedisServer.start();
                 SharedLimits one = sidecar(redis, Duration.ofSeconds(1));
                 SharedLimits two = sidecar(redis, Duration.ofSeconds(1))) {
-            awaitRedis(one);
-            awaitRedis(two);
+            warmUp(one);
+            warmUp(two);
             String policy = "limits: [{rate: 10/s, burst: 10}]\nmax_wait: 0s";
             Harness a = Harness.of(time, policy, AdmissionStage.shared(one, time, Runnable::run));
             Harness b = Harness.of(time, policy, AdmissionStage.shared(two, time, Runnable::run));
@@ -93,8 +111,8 @@ class SharedLimitsTest {
                 SharedLimits two = sidecar(redis, Duration.ofSeconds(1));
                 RedisClient client = RedisClient.create(redis.uri());
                 StatefulRedisConnection<String, String> direct = client.connect()) {
-            awaitRedis(one);
-            awaitRedis(two);
+            warmUp(one);
+            warmUp(two);
             Harness a = Harness.of(time, "max_wait: 60s", AdmissionStage.shared(one, time, Runnable::run));
             Harness b = Harness.of(time, "max_wait: 60s", AdmissionStage.shared(two, time, Runnable::run));
 
@@ -118,9 +136,11 @@ class SharedLimitsTest {
 
     @Test
     void fallsBackToLocalShareWhenRedisDiesAndReturnsWhenItIsBack() throws Exception {
+        // A generous timeout: this test is about a dropped connection, which fails commands at once
+        // (Lettuce rejects them while disconnected); a slow CI machine must not fail over early.
         try (RedisServer redis = RedisServer.start();
-                SharedLimits shared = sidecar(redis, Duration.ofMillis(50))) {
-            awaitRedis(shared);
+                SharedLimits shared = sidecar(redis, Duration.ofSeconds(1))) {
+            warmUp(shared);
             Harness h = Harness.of(
                     time,
                     "limits: [{rate: 10/s, burst: 10}]\nmax_wait: 0s",
@@ -142,6 +162,32 @@ class SharedLimitsTest {
             // A fresh Redis bucket: the full burst of 10, not the fallback's 5.
             assertThat(admitted).isEqualTo(10);
             assertThat(shared.usingRedis()).isTrue();
+        }
+    }
+
+    @Test
+    void failsOverWithinTheCommandTimeoutWhenRedisHangsAndReturnsWhenItAnswers() throws Exception {
+        try (RedisServer redis = RedisServer.start();
+                SharedLimits shared = sidecar(redis, Duration.ofMillis(50))) {
+            warmUp(shared);
+            Harness h = Harness.of(
+                    time,
+                    "limits: [{rate: 10/s, burst: 10}]\nmax_wait: 0s",
+                    AdmissionStage.shared(shared, time, Runnable::run));
+            redis.freeze();
+            try {
+                // The connection stays open and silent: each command gives up after 50 ms, and the
+                // first failure moves decisions to the local share, so every request completes.
+                int admitted = 0;
+                for (int i = 0; i < 10; i++) admitted += admitted(h.execute(Harness.get("/hung")));
+                assertThat(shared.usingRedis()).isFalse();
+                assertThat(shared.failovers()).isPositive();
+                assertThat(admitted).isEqualTo(5);
+            } finally {
+                redis.thaw();
+            }
+            awaitRedis(shared);
+            assertThat(admitted(h.execute(Harness.get("/after")))).isEqualTo(1);
         }
     }
 
