@@ -37,6 +37,7 @@ final class Gate {
     private final LongAdder cappedCooldowns;
 
     private volatile List<RateLimit> limits;
+    private volatile String limitsText = "[]";
     private volatile TokenBucket bucket;
     private volatile int bare429s;
 
@@ -207,6 +208,8 @@ final class Gate {
                 bucket.reconfigure(wanted);
             }
             limits = wanted;
+            // Kept ready for refusals: under overload every other decision may be one.
+            limitsText = describe(wanted);
             return bucket;
         }
     }
@@ -384,7 +387,7 @@ final class Gate {
         return new FetchException(
                 ErrorType.RATE_LIMITED,
                 "upstream " + upstream + ": next token in " + ceilMillis(waitNanos) + " ms, beyond the wait budget of "
-                        + ceilMillis(budgetNanos) + " ms (limits " + describe(limits) + ")",
+                        + ceilMillis(budgetNanos) + " ms (limits " + limitsText + ")",
                 Duration.ofNanos(waitNanos),
                 null);
     }
