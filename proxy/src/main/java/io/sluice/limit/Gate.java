@@ -256,6 +256,8 @@ final class Gate {
                     pause.toSeconds(),
                     cap.toSeconds());
             pause = cap;
+        } else if (pause.compareTo(cap) > 0) {
+            pause = cap; // Sluice's own backoff: bounded by configuration, nothing to report
         }
         if (pause.isZero() || pause.isNegative()) return;
         long now = time.nanoTime();

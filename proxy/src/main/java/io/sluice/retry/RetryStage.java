@@ -103,7 +103,9 @@ public final class RetryStage implements Stage {
             Call call, RetryPolicy policy, RetryBudget budget, int attempt, FetchResponse response, Throwable error) {
         if (attempt >= policy.maxAttempts() || call.isCancelled()) return Optional.empty();
         if (error != null) {
-            if (!RETRY_ERRORS.contains(Failures.classify(error).type())) return Optional.empty();
+            if (!RETRY_ERRORS.contains(Failures.classify(error).type()) && !connectTimeout(error)) {
+                return Optional.empty();
+            }
         } else if (!RETRY_STATUSES.contains(response.status())) {
             return Optional.empty();
         }
@@ -123,6 +125,17 @@ public final class RetryStage implements Stage {
         }
         if (!budget.tryWithdraw()) return Optional.empty();
         return Optional.of(delay);
+    }
+
+    /**
+     * A connect timeout is typed {@code timeout}, but like any connect failure nothing was sent,
+     * so it is as safe to retry as a refused connection.
+     */
+    private static boolean connectTimeout(Throwable error) {
+        for (Throwable t = error; t != null; t = t.getCause()) {
+            if (t instanceof java.net.http.HttpConnectTimeoutException) return true;
+        }
+        return false;
     }
 
     /** Retry tokens {@code upstream} has saved (for the admin API); empty if it has seen no request. */

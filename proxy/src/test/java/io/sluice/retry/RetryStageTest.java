@@ -63,14 +63,17 @@ class RetryStageTest {
     }
 
     @Test
-    void retriesConnectErrorsAndResets() {
-        Harness h = harness("retry: {max_attempts: 3, base_delay: 100ms, max_delay: 1s}");
+    void retriesConnectErrorsConnectTimeoutsAndResets() {
+        Harness h = harness("retry: {max_attempts: 4, base_delay: 100ms, max_delay: 1s}");
         h.upstream.fail(new FetchException(ErrorType.CONNECT, "connection refused"));
         h.upstream.fail(new java.io.IOException("connection reset"));
+        // What Send fails with when the JDK client's connect times out.
+        h.upstream.fail(io.sluice.fetch.Failures.classify(
+                new java.net.http.HttpConnectTimeoutException("HTTP connect timed out")));
         CompletableFuture<FetchOutcome> outcome = h.execute(Harness.get("/x"));
         h.advance(Duration.ofSeconds(1));
         assertThat(response(outcome).status()).isEqualTo(200);
-        assertThat(h.upstream.count()).isEqualTo(3);
+        assertThat(h.upstream.count()).isEqualTo(4);
     }
 
     @Test
