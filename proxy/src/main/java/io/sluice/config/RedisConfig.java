@@ -17,6 +17,14 @@ public record RedisConfig(Interpolated uri, double localShare, Duration timeout,
     public static final String DEFAULT_KEY_PREFIX = "sluice:";
 
     public RedisConfig {
+        String scheme = uri.value().contains("://")
+                ? uri.value().substring(0, uri.value().indexOf("://"))
+                : "";
+        if (!java.util.Set.of("redis", "rediss", "redis-socket").contains(scheme)) {
+            // The template, not the value: the value may hold a password from the environment.
+            throw new IllegalArgumentException(
+                    "uri must start with redis://, rediss:// or redis-socket://: \"" + uri.template() + "\"");
+        }
         if (!(localShare > 0 && localShare <= 1)) {
             throw new IllegalArgumentException("local_share must be above 0 and at most 1 (or 100%): " + localShare);
         }

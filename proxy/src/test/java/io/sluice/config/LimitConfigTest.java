@@ -81,6 +81,9 @@ class LimitConfigTest {
                 .hasMessage("redis: local_share must be above 0 and at most 1 (or 100%): 0.0");
         assertThatThrownBy(() -> loader.fromYaml("redis: {uri: \"redis://x\", timeout: fast}"))
                 .hasMessageStartingWith("redis.timeout: invalid duration \"fast\"");
+        assertThatThrownBy(() -> loader.fromYaml("redis: {uri: \"http://${REDIS_PASSWORD}@x\"}"))
+                .hasMessage(
+                        "redis: uri must start with redis://, rediss:// or redis-socket://: \"http://${REDIS_PASSWORD}@x\"");
         assertThatThrownBy(() -> loader.fromYaml("redis: {uri: \"redis://x\", share: 0.5}"))
                 .hasMessageStartingWith("redis.share: unknown key");
     }
