@@ -69,6 +69,13 @@ public final class AdmissionBenchmark {
             redis(hot, calls, redisOps / 5, 16); // warm-up
             report("redis, 16 in flight, one key", redis(hot, calls, redisOps, 16));
             report("redis, 1 in flight", redis(hot, calls, redisOps / 5, 1));
+            // The floor this machine sets: bare PINGs, 16 in flight, on a connection of their own.
+            try (var client = io.lettuce.core.RedisClient.create(redis.uri());
+                    var connection = client.connect()) {
+                report(
+                        "baseline: PING, 16 in flight",
+                        inFlight(redisOps, 16, () -> connection.async().ping().toCompletableFuture()));
+            }
             System.out.println("failovers during the run: " + shared.failovers());
         }
     }
@@ -119,6 +126,13 @@ public final class AdmissionBenchmark {
     }
 
     private static long[] redis(Gate gate, List<Call> calls, int ops, int inFlight) throws InterruptedException {
+        AtomicInteger next = new AtomicInteger();
+        return inFlight(ops, inFlight, () -> gate.admit(calls.get(next.getAndIncrement() & 1023)));
+    }
+
+    /** Times {@code ops} runs of {@code op}, keeping {@code inFlight} of them outstanding. */
+    private static long[] inFlight(int ops, int inFlight, java.util.function.Supplier<CompletableFuture<?>> op)
+            throws InterruptedException {
         long[] nanos = new long[ops];
         // Issue the next decision off the completing thread: a decision that completes at once
         // (local fallback) would otherwise recurse through whenComplete.
@@ -130,7 +144,7 @@ public final class AdmissionBenchmark {
             int i = issued.getAndIncrement();
             if (i >= ops) return;
             long start = System.nanoTime();
-            gate.admit(calls.get(i & 1023)).whenComplete((v, error) -> {
+            op.get().whenComplete((v, error) -> {
                 nanos[i] = System.nanoTime() - start;
                 done.countDown();
                 issuer.execute(next[0]);
