@@ -119,8 +119,7 @@ public final class SharedLimits implements AutoCloseable {
     public void close() {
         closed = true;
         up = false;
-        StatefulRedisConnection<String, byte[]> c = connection;
-        if (c != null) c.closeAsync();
+        // Shutting the client down closes its connection too.
         client.shutdownAsync(0, 1, TimeUnit.SECONDS);
         resources.shutdown(0, 1, TimeUnit.SECONDS);
     }
@@ -129,8 +128,12 @@ public final class SharedLimits implements AutoCloseable {
 
     private void markDown(Throwable cause) {
         if (closed) return;
-        if (up) {
+        boolean wasUp;
+        synchronized (this) {
+            wasUp = up;
             up = false;
+        }
+        if (wasUp) {
             failovers.increment();
             LOG.log(
                     System.Logger.Level.WARNING,
