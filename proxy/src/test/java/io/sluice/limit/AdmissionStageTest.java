@@ -77,6 +77,35 @@ class AdmissionStageTest {
     }
 
     @Test
+    void admitsExactlyTheBurstUnderConcurrentDemand() throws Exception {
+        Harness h = harness("limits: [{rate: 1/h, burst: 100}]\nmax_wait: 0s");
+        int threads = 8;
+        var pool = java.util.concurrent.Executors.newFixedThreadPool(threads);
+        try {
+            var start = new java.util.concurrent.CountDownLatch(1);
+            List<java.util.concurrent.Future<Integer>> counts = new ArrayList<>();
+            for (int t = 0; t < threads; t++) {
+                counts.add(pool.submit(() -> {
+                    start.await();
+                    int admitted = 0;
+                    for (int i = 0; i < 50; i++) {
+                        if (h.execute(Harness.get("/x")).join() instanceof FetchResponse) admitted++;
+                    }
+                    return admitted;
+                }));
+            }
+            start.countDown();
+            int total = 0;
+            for (var count : counts) total += count.get(30, java.util.concurrent.TimeUnit.SECONDS);
+            // 400 requests at one instant against a burst of 100: exactly 100 go out, none more.
+            assertThat(total).isEqualTo(100);
+            assertThat(h.upstream.count()).isEqualTo(100);
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    @Test
     void admitsWithinBurstAtOnce() {
         Harness h = harness("limits: [{rate: 10/s, burst: 3}]");
         for (int i = 0; i < 3; i++)
