@@ -105,6 +105,30 @@ class SharedLimitsTest {
     }
 
     @Test
+    void concurrentRequestsFromTwoSidecarsShareOneBurst() throws Exception {
+        try (RedisServer redis = RedisServer.start();
+                SharedLimits one = sidecar(redis, Duration.ofSeconds(1));
+                SharedLimits two = sidecar(redis, Duration.ofSeconds(1))) {
+            warmUp(one);
+            warmUp(two);
+            String policy = "limits: [{rate: 1/h, burst: 10}]\nmax_wait: 0s";
+            Harness a = Harness.of(time, policy, AdmissionStage.shared(one, time, Runnable::run));
+            Harness b = Harness.of(time, policy, AdmissionStage.shared(two, time, Runnable::run));
+            List<CompletableFuture<FetchOutcome>> outcomes = new java.util.ArrayList<>();
+            // 16 in flight from each sidecar at once, all at the same instant.
+            for (int i = 0; i < 16; i++) {
+                outcomes.add(a.execute(Harness.get("/a")));
+                outcomes.add(b.execute(Harness.get("/b")));
+            }
+            int total = 0;
+            for (var outcome : outcomes) total += admitted(outcome);
+            assertThat(total).isEqualTo(10);
+            assertThat(one.usingRedis()).isTrue();
+            assertThat(two.usingRedis()).isTrue();
+        }
+    }
+
+    @Test
     void retryAfterSeenByOneSidecarPausesAll() throws Exception {
         try (RedisServer redis = RedisServer.start();
                 SharedLimits one = sidecar(redis, Duration.ofSeconds(1));
