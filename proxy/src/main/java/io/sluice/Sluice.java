@@ -19,10 +19,13 @@ import io.sluice.fetch.ResolveUpstream;
 import io.sluice.fetch.Send;
 import io.sluice.fetch.Stage;
 import io.sluice.guard.AddressGuard;
+import io.sluice.limit.AdmissionStage;
 import io.sluice.limit.ConcurrencyStage;
+import io.sluice.limit.SharedLimits;
 import io.sluice.metrics.PrometheusEndpoint;
 import io.sluice.metrics.SluiceMetrics;
 import io.sluice.passthrough.PassthroughHandler;
+import io.sluice.retry.RetryStage;
 import io.sluice.server.AdminHandlers;
 import io.sluice.server.DataRouter;
 import io.sluice.time.TimeSource;
@@ -55,11 +58,15 @@ public final class Sluice implements AutoCloseable {
     private final ExecutorService lookups;
     private final HttpClient client;
     private final CacheStage cache;
+    private final Optional<SharedLimits> shared;
+    private final AdmissionStage admission;
+    private final RetryStage retry;
     private final Pipeline pipeline;
     private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     private final SluiceMetrics metrics;
     private final GracefulShutdownHandler drain;
     private final AtomicBoolean ready = new AtomicBoolean();
+    private volatile boolean redisReached;
     private final Undertow data;
     private final Undertow admin;
 
@@ -83,6 +90,12 @@ public final class Sluice implements AutoCloseable {
                 .build();
         AddressGuard guard = new AddressGuard(lookups);
         this.cache = new CacheStage(config.cache(), time, workers);
+        // With redis: configured, buckets and cooldowns are shared; connect() returns at once and
+        // decides locally until Redis answers (and whenever it stops answering).
+        this.shared = config.redis().map(redis -> SharedLimits.connect(redis, time));
+        this.admission = shared.map(s -> AdmissionStage.shared(s, time, workers))
+                .orElseGet(() -> AdmissionStage.local(time, workers));
+        this.retry = new RetryStage(time, workers);
         List<Stage> stages = assemblePipeline(time, guard);
         // Stages that hold per-upstream state describe it to the admin API and the metrics gauges.
         List<UpstreamStateSource> state = instancesOf(UpstreamStateSource.class, stages);
@@ -120,8 +133,8 @@ public final class Sluice implements AutoCloseable {
                         config.admin().listen().port(), config.admin().listen().host())
                 .setIoThreads(1)
                 .setWorkerThreads(2)
-                .setHandler(
-                        new AdminHandlers(ready, api.handler(), new PrometheusEndpoint(registry, metrics)).handler())
+                .setHandler(new AdminHandlers(this::isReady, api.handler(), new PrometheusEndpoint(registry, metrics))
+                        .handler())
                 .build();
     }
 
@@ -135,8 +148,22 @@ public final class Sluice implements AutoCloseable {
                 new ResolveUpstream(upstreams), // which policy governs this origin
                 new Deadline(time), // timeouts.total bounds all that follows, body included
                 cache, // RFC 9111: hits and coalesced misses spend no tokens below
+                retry, // backoff with full jitter, per-upstream budget; each attempt is admitted again
+                admission, // token buckets and Retry-After cooldowns, FIFO, refused at once if it cannot fit
                 new ConcurrencyStage(time, workers), // max_concurrency, FIFO within the wait budget
                 new Send(client, guard, workers, time)); // address guard + the shared HttpClient
+    }
+
+    /**
+     * Ready once the listeners are up and, in shared mode, Redis has answered once: a replica
+     * that starts without Redis would spend a local share of the budget while the others share
+     * one. A later Redis outage does not unready it; it falls back to its local share (see README).
+     */
+    private boolean isReady() {
+        if (!ready.get()) return false;
+        if (shared.isEmpty() || redisReached) return true;
+        redisReached = shared.get().usingRedis();
+        return redisReached;
     }
 
     /** {@code POST /api/cache/purge}: the narrowest of a URL prefix, an upstream, or everything. */
@@ -223,6 +250,7 @@ public final class Sluice implements AutoCloseable {
         client.shutdownNow();
         metrics.close();
         registry.close();
+        shared.ifPresent(SharedLimits::close);
         workers.shutdownNow();
         lookups.shutdownNow();
     }

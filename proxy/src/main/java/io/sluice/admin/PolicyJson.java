@@ -46,6 +46,7 @@ final class PolicyJson {
         }
         node.put("max_concurrency", policy.maxConcurrency());
         node.put("max_wait", Durations.format(policy.maxWait()));
+        node.put("max_cooldown", Durations.format(policy.maxCooldown()));
         node.putObject("timeouts")
                 .put("connect", Durations.format(policy.timeouts().connect()))
                 .put("response", Durations.format(policy.timeouts().response()))
@@ -53,7 +54,9 @@ final class PolicyJson {
         node.putObject("retry")
                 .put("max_attempts", policy.retry().maxAttempts())
                 .put("base_delay", Durations.format(policy.retry().baseDelay()))
-                .put("max_delay", Durations.format(policy.retry().maxDelay()));
+                .put("max_delay", Durations.format(policy.retry().maxDelay()))
+                .put("budget", policy.retry().budget())
+                .put("budget_reserve", policy.retry().budgetReserve());
         ObjectNode cache = node.putObject("cache")
                 .put("enabled", policy.cache().enabled())
                 .put("max_ttl", Durations.format(policy.cache().maxTtl()));

@@ -55,8 +55,9 @@ public final class ConfigLoader {
               limits: [{rate: 50/s, burst: 50}]
               max_concurrency: 32
               max_wait: 30s
+              max_cooldown: 10m
               timeouts: {connect: 5s, response: 30s, total: 60s}
-              retry: {max_attempts: 3, base_delay: 100ms, max_delay: 10s}
+              retry: {max_attempts: 3, base_delay: 100ms, max_delay: 10s, budget: 20%, budget_reserve: 10}
               cache: {enabled: true, max_ttl: 1d}
               headers: {}
               allow_private: false
@@ -67,8 +68,16 @@ public final class ConfigLoader {
     private static final Pattern UPSTREAM_NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9_.-]{0,62}");
     private static final Set<String> TOP_KEYS =
             Set.of("listen", "admin", "server", "cache", "defaults", "upstreams", "redis");
-    private static final Set<String> POLICY_KEYS =
-            Set.of("limits", "max_concurrency", "max_wait", "timeouts", "retry", "cache", "headers", "allow_private");
+    private static final Set<String> POLICY_KEYS = Set.of(
+            "limits",
+            "max_concurrency",
+            "max_wait",
+            "max_cooldown",
+            "timeouts",
+            "retry",
+            "cache",
+            "headers",
+            "allow_private");
 
     private final Map<String, String> env;
 
@@ -233,9 +242,18 @@ public final class ConfigLoader {
         JsonNode redisNode = root.get("redis");
         if (redisNode != null && !redisNode.isNull()) {
             object("redis", redisNode);
-            checkKeys("redis", redisNode, Set.of("uri"));
+            checkKeys("redis", redisNode, Set.of("uri", "local_share", "timeout", "key_prefix"));
             Interpolated uri = interpolated("redis.uri", required("redis.uri", redisNode.get("uri")));
-            redis = Optional.of(new RedisConfig(uri));
+            JsonNode share = redisNode.get("local_share");
+            JsonNode timeout = redisNode.get("timeout");
+            JsonNode prefix = redisNode.get("key_prefix");
+            redis = Optional.of(construct(
+                    "redis",
+                    () -> new RedisConfig(
+                            uri,
+                            share == null ? RedisConfig.DEFAULT_LOCAL_SHARE : fraction("redis.local_share", share),
+                            timeout == null ? RedisConfig.DEFAULT_TIMEOUT : duration("redis.timeout", timeout),
+                            prefix == null ? RedisConfig.DEFAULT_KEY_PREFIX : string("redis.key_prefix", prefix))));
         }
         return new SluiceConfig(listen, admin, server, cache, defaults, upstreams, redis);
     }
@@ -265,13 +283,15 @@ public final class ConfigLoader {
                         duration(path + ".timeouts.response", t.get("response")),
                         duration(path + ".timeouts.total", t.get("total"))));
         JsonNode r = object(path + ".retry", node.get("retry"));
-        checkKeys(path + ".retry", r, Set.of("max_attempts", "base_delay", "max_delay"));
+        checkKeys(path + ".retry", r, Set.of("max_attempts", "base_delay", "max_delay", "budget", "budget_reserve"));
         RetryPolicy retry = construct(
                 path + ".retry",
                 () -> new RetryPolicy(
                         integer(path + ".retry.max_attempts", r.get("max_attempts")),
                         duration(path + ".retry.base_delay", r.get("base_delay")),
-                        duration(path + ".retry.max_delay", r.get("max_delay"))));
+                        duration(path + ".retry.max_delay", r.get("max_delay")),
+                        fraction(path + ".retry.budget", r.get("budget")),
+                        integer(path + ".retry.budget_reserve", r.get("budget_reserve"))));
         JsonNode cacheNode = object(path + ".cache", node.get("cache"));
         checkKeys(path + ".cache", cacheNode, Set.of("enabled", "max_ttl", "default_ttl"));
         CachePolicy cache = construct(
@@ -305,7 +325,8 @@ public final class ConfigLoader {
                         retry,
                         cache,
                         headers,
-                        bool(path + ".allow_private", node.get("allow_private"))));
+                        bool(path + ".allow_private", node.get("allow_private")),
+                        duration(path + ".max_cooldown", node.get("max_cooldown"))));
     }
 
     // ---- typed readers: each names the path and the bad value ----
@@ -384,6 +405,20 @@ public final class ConfigLoader {
             return Integer.parseInt(value.trim());
         } catch (NumberFormatException e) {
             throw new ConfigException(path, "expected a whole number, got \"" + value + "\"");
+        }
+    }
+
+    /** A share written {@code 0.2} or {@code 20%}; the range is checked by the record. */
+    private double fraction(String path, JsonNode node) {
+        if (node != null && node.isNumber()) return node.doubleValue();
+        String value = string(path, required(path, node)).trim();
+        try {
+            if (value.endsWith("%")) {
+                return Double.parseDouble(value.substring(0, value.length() - 1).trim()) / 100;
+            }
+            return Double.parseDouble(value);
+        } catch (NumberFormatException e) {
+            throw new ConfigException(path, "expected a fraction such as 0.2 or 20%, got \"" + value + "\"");
         }
     }
 

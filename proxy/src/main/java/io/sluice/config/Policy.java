@@ -7,7 +7,9 @@ import java.util.Map;
 /**
  * What Sluice applies to every request of one upstream (see the design's "Upstreams and policy").
  * {@code headers} are added to each request; their values may come from the environment and are
- * shown only as templates.
+ * shown only as templates. {@code maxCooldown} bounds how long one upstream answer
+ * ({@code Retry-After}, {@code RateLimit-Reset}) may pause the upstream: a longer value is capped,
+ * logged and counted, so a buggy or hostile header cannot stop traffic for days.
  */
 public record Policy(
         List<RateLimit> limits,
@@ -17,7 +19,11 @@ public record Policy(
         RetryPolicy retry,
         CachePolicy cache,
         Map<String, Interpolated> headers,
-        boolean allowPrivate) {
+        boolean allowPrivate,
+        Duration maxCooldown) {
+    /** Default cap on a single cooldown. */
+    public static final Duration DEFAULT_MAX_COOLDOWN = Duration.ofMinutes(10);
+
     public Policy {
         limits = List.copyOf(limits);
         headers = Map.copyOf(headers);
@@ -25,5 +31,19 @@ public record Policy(
             throw new IllegalArgumentException("max_concurrency must be at least 1: " + maxConcurrency);
         }
         Checks.notNegative("max_wait", maxWait);
+        Checks.notNegative("max_cooldown", maxCooldown);
+    }
+
+    /** A policy with the default cooldown cap. */
+    public Policy(
+            List<RateLimit> limits,
+            int maxConcurrency,
+            Duration maxWait,
+            Timeouts timeouts,
+            RetryPolicy retry,
+            CachePolicy cache,
+            Map<String, Interpolated> headers,
+            boolean allowPrivate) {
+        this(limits, maxConcurrency, maxWait, timeouts, retry, cache, headers, allowPrivate, DEFAULT_MAX_COOLDOWN);
     }
 }

@@ -32,7 +32,8 @@ public final class Failures {
                 return new FetchException(ErrorType.DNS, "cannot resolve host " + quoted(c.getMessage()));
             }
             if (c instanceof HttpConnectTimeoutException) {
-                return new FetchException(ErrorType.TIMEOUT, "connect timed out (timeouts.connect)");
+                // The cause stays: unlike other timeouts, nothing was sent, so a retry is safe.
+                return new FetchException(ErrorType.TIMEOUT, "connect timed out (timeouts.connect)", null, c);
             }
             if (c instanceof HttpTimeoutException) {
                 return new FetchException(ErrorType.TIMEOUT, "no response headers in time (timeouts.response)");

@@ -1,7 +1,10 @@
 /**
  * Admission: whether a call may be sent to its upstream now, later, or not at all. Each limit is a
- * stage of the pipeline with a per-upstream state object: the concurrency cap (in-flight requests,
- * FIFO waiters bounded by the call's wait budget), and the token buckets and cooldowns. Waiting is
- * a future completed by a release or a timer; no thread ever sleeps.
+ * stage of the pipeline with per-upstream state keyed by upstream name: the token buckets and
+ * cooldowns ({@link io.sluice.limit.AdmissionStage}; Bucket4j buckets, FIFO by reservation,
+ * deadline-aware refusal, pauses from {@code Retry-After} and rate-limit headers), optionally
+ * shared by every sidecar through Redis ({@link io.sluice.limit.SharedLimits}), and the
+ * concurrency cap ({@link io.sluice.limit.ConcurrencyStage}). Waiting is a future completed by a
+ * timer or a release; no thread ever sleeps.
  */
 package io.sluice.limit;

@@ -39,6 +39,8 @@ public final class PassthroughHandler implements HttpHandler {
     private static final HttpString SERVER_TIMING = new HttpString("Server-Timing");
     private static final HttpString VIA = new HttpString("Via");
     private static final HttpString RETRY_AFTER = new HttpString("Retry-After");
+    private static final HttpString RATELIMIT_REMAINING = new HttpString("RateLimit-Remaining");
+    private static final HttpString RATELIMIT_RESET = new HttpString("RateLimit-Reset");
 
     private final Pipeline pipeline;
     private final Upstreams upstreams;
@@ -188,8 +190,16 @@ public final class PassthroughHandler implements HttpHandler {
                         CACHE_STATUS,
                         "sluice; fwd=" + ("bypass".equals(failure.trace().cacheStatus()) ? "bypass" : "miss"));
                 out.put(PROXY_STATUS, ProxyStatus.of(failure));
-                failure.retryAfter()
-                        .ifPresent(after -> out.put(RETRY_AFTER, Long.toString((after.toMillis() + 999) / 1000)));
+                failure.retryAfter().ifPresent(after -> {
+                    // RFC 9110 §10.2.3 takes whole seconds: round up, so a client that waits exactly
+                    // this long is not refused again for the fraction left over.
+                    String seconds = Long.toString((after.toMillis() + 999) / 1000);
+                    out.put(RETRY_AFTER, seconds);
+                    // The IETF RateLimit fields (draft-ietf-httpapi-ratelimit-headers): nothing left
+                    // now, more after the reset; clients that read X-RateLimit-* style headers cope.
+                    out.put(RATELIMIT_REMAINING, "0");
+                    out.put(RATELIMIT_RESET, seconds);
+                });
                 Json.send(
                         exchange,
                         failure.type().httpStatus(),

@@ -6,7 +6,7 @@ import io.undertow.server.HttpServerExchange;
 import io.undertow.server.handlers.resource.ClassPathResourceManager;
 import io.undertow.util.Headers;
 import io.undertow.util.HttpString;
-import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.BooleanSupplier;
 
 /**
  * The admin port: health, readiness, {@code /metrics}, the admin API under {@code /api}, and the
@@ -17,11 +17,11 @@ public final class AdminHandlers {
     private static final String CSP = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline';"
             + " img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
 
-    private final AtomicBoolean ready;
+    private final BooleanSupplier ready;
     private final HttpHandler api;
     private final HttpHandler metrics;
 
-    public AdminHandlers(AtomicBoolean ready, HttpHandler api, HttpHandler metrics) {
+    public AdminHandlers(BooleanSupplier ready, HttpHandler api, HttpHandler metrics) {
         this.ready = ready;
         this.api = api;
         this.metrics = metrics;
@@ -40,7 +40,7 @@ public final class AdminHandlers {
                 .addExactPath("/metrics", metrics)
                 .addExactPath("/healthz", exchange -> text(exchange, 200, "ok"))
                 .addExactPath("/readyz", exchange -> {
-                    if (ready.get()) text(exchange, 200, "ready");
+                    if (ready.getAsBoolean()) text(exchange, 200, "ready");
                     else text(exchange, 503, "draining");
                 });
     }

@@ -340,6 +340,24 @@ class BatchTest {
         assertThat(errorType(responses.get(1))).isEqualTo("timeout");
     }
 
+    @Test
+    void itemThatCannotGetATokenInTimeIsRateLimitedWithRetryAfter() {
+        var running = sluice.start("""
+                upstreams:
+                  local: {match: ["127.0.0.1"], allow_private: true, limits: [{rate: 1/min, burst: 1}], max_wait: 0s}
+                """);
+        route(path -> Upstream.ok("text/plain", path));
+
+        JsonNode responses =
+                TestHttp.batch(running.data("/v1/batch"), """
+                {"concurrency": 1, "requests": [{"url": "%1$s/a"}, {"url": "%1$s/b"}]}""".formatted(origin)).get("responses");
+
+        assertThat(responses.get(0).get("status").asInt()).isEqualTo(200);
+        assertThat(errorType(responses.get(1))).isEqualTo("rate_limited");
+        assertThat(responses.get(1).get("error").get("retry_after_ms").asLong()).isBetween(1L, 60_000L);
+        assertThat(upstream.getRequestCount()).isEqualTo(1);
+    }
+
     private static String errorType(JsonNode result) {
         assertThat(result.has("error")).as("an error in %s", result).isTrue();
         return result.get("error").get("type").asText();

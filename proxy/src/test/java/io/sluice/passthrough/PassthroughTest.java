@@ -264,4 +264,31 @@ class PassthroughTest {
         assertThat(response.body()).contains("\"type\":\"too_large\"", "server.max_request_body");
         assertThat(upstream.getRequestCount()).isZero();
     }
+
+    @Test
+    void refusesAtOnceWithRetryAfterWhenTheBudgetCannotFit() throws Exception {
+        var running = sluice.start("""
+                upstreams:
+                  local:
+                    base_url: %s
+                    allow_private: true
+                    limits: [{rate: 1/min, burst: 1}]
+                    max_wait: 0s
+                """.formatted(Upstream.origin(upstream)));
+        upstream.enqueue(Upstream.ok("text/plain", "first"));
+
+        assertThat(TestHttp.get(running.data("/local/a")).statusCode()).isEqualTo(200);
+        HttpResponse<String> refused = TestHttp.get(running.data("/local/b"));
+
+        assertThat(refused.statusCode()).isEqualTo(429);
+        long retryAfter =
+                Long.parseLong(refused.headers().firstValue("retry-after").orElseThrow());
+        assertThat(retryAfter).isBetween(1L, 60L);
+        assertThat(refused.headers().firstValue("ratelimit-remaining")).hasValue("0");
+        assertThat(refused.headers().firstValue("ratelimit-reset")).hasValue(Long.toString(retryAfter));
+        assertThat(refused.headers().firstValue("proxy-status"))
+                .hasValueSatisfying(v -> assertThat(v).contains("error=http_request_denied"));
+        assertThat(refused.body()).contains("\"type\":\"rate_limited\"");
+        assertThat(upstream.getRequestCount()).isEqualTo(1);
+    }
 }

@@ -1,0 +1,123 @@
+package io.sluice.limit;
+
+import io.sluice.fetch.Call;
+import io.sluice.fetch.FetchListener;
+import io.sluice.fetch.FetchResponse;
+import io.sluice.fetch.Stage;
+import io.sluice.time.TimeSource;
+import io.sluice.upstream.LiveState;
+import io.sluice.upstream.UpstreamStateSource;
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executor;
+import java.util.concurrent.atomic.LongAdder;
+
+/**
+ * Admits each attempt to its upstream: not while the upstream is cooling down, and only with a
+ * token from each of its {@code limits}. Waiting is FIFO and bounded by the call's wait budget;
+ * a request that the state already shows cannot make it is refused at once with the exact wait as
+ * its retry-after. On the way back, the response's {@code Retry-After} and rate-limit headers start
+ * cooldowns for the whole upstream.
+ *
+ * <p>Per-upstream state lives here, keyed by upstream name, and follows the upstream's current
+ * policy on every call, so a live change of {@code limits} applies at once (Bucket4j
+ * {@code replaceConfiguration}).
+ */
+public final class AdmissionStage implements Stage, UpstreamStateSource {
+    private final ConcurrentHashMap<String, Gate> gates = new ConcurrentHashMap<>();
+    private final LimitStore store;
+    private final TimeSource time;
+    private final Executor executor;
+    private final LongAdder cappedCooldowns = new LongAdder();
+
+    private AdmissionStage(LimitStore store, TimeSource time, Executor executor) {
+        this.store = store;
+        this.time = time;
+        this.executor = executor;
+    }
+
+    /** Buckets and cooldowns in this process: the embedded default. */
+    public static AdmissionStage local(TimeSource time, Executor executor) {
+        return new AdmissionStage(LimitStore.local(time), time, executor);
+    }
+
+    /** Buckets and cooldowns in Redis, shared by every sidecar connected to it. */
+    public static AdmissionStage shared(SharedLimits shared, TimeSource time, Executor executor) {
+        return new AdmissionStage(shared.store(), time, executor);
+    }
+
+    @Override
+    public CompletableFuture<FetchResponse> apply(Chain chain) {
+        Call call = chain.call();
+        Gate gate = gate(call.upstream().name());
+        FetchListener.Admission cause = gate.cooldownRemaining().isPositive()
+                ? FetchListener.Admission.COOLDOWN
+                : FetchListener.Admission.BUCKET;
+        long start = time.nanoTime();
+        CompletableFuture<Void> admitted = gate.admit(call);
+        if (admitted.isDone() && !admitted.isCompletedExceptionally()) return send(gate, chain);
+        if (!admitted.isDone()) call.events().admissionStart(call, cause);
+        admitted.whenComplete(
+                (ok, refused) -> call.events().admissionEnd(call, cause, time.nanoTime() - start, refused == null));
+        // Admission completed on a timer or a Redis thread: carry on on the pipeline's executor.
+        return admitted.thenComposeAsync(ignored -> send(gate, chain), executor);
+    }
+
+    private static CompletableFuture<FetchResponse> send(Gate gate, Chain chain) {
+        Call call = chain.call();
+        return chain.proceed(chain.request()).thenApply(response -> {
+            gate.observe(response, call.upstream().policy(), call.events());
+            return response;
+        });
+    }
+
+    /** The state of {@code upstream}, created on first use. */
+    Gate gateFor(String upstream) {
+        return gate(upstream);
+    }
+
+    private Gate gate(String upstream) {
+        Gate gate = gates.get(upstream);
+        return gate != null
+                ? gate
+                : gates.computeIfAbsent(upstream, name -> new Gate(name, store, time, cappedCooldowns));
+    }
+
+    @Override
+    public void describe(String upstream, LiveState into) {
+        into.cooldownRemaining(cooldownRemaining(upstream)).queued(queued(upstream));
+        availableTokens(upstream).ifPresent(into::tokensAvailable);
+    }
+
+    /** How long {@code upstream} stays paused (zero when it is not). */
+    public Duration cooldownRemaining(String upstream) {
+        Gate gate = gates.get(upstream);
+        return gate == null ? Duration.ZERO : gate.cooldownRemaining();
+    }
+
+    /** Requests waiting for {@code upstream}'s cooldown to end. */
+    public int queued(String upstream) {
+        Gate gate = gates.get(upstream);
+        return gate == null ? 0 : gate.queued();
+    }
+
+    /**
+     * Tokens available to {@code upstream} now (the fewest over its limits; negative when owed to
+     * waiting requests). Empty when unknown: no request yet, no limits, or held in Redis.
+     */
+    public java.util.OptionalLong availableTokens(String upstream) {
+        Gate gate = gates.get(upstream);
+        return gate == null ? java.util.OptionalLong.empty() : gate.availableTokens();
+    }
+
+    /** Cooldowns an upstream asked for that exceeded {@code max_cooldown} and were capped. */
+    public long cappedCooldowns() {
+        return cappedCooldowns.sum();
+    }
+
+    @Override
+    public String toString() {
+        return "AdmissionStage(" + store + ")";
+    }
+}

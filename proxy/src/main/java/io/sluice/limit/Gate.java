@@ -1,0 +1,453 @@
+package io.sluice.limit;
+
+import io.sluice.config.Policy;
+import io.sluice.config.RateLimit;
+import io.sluice.config.RetryPolicy;
+import io.sluice.fetch.Call;
+import io.sluice.fetch.ErrorType;
+import io.sluice.fetch.FetchException;
+import io.sluice.fetch.FetchListener;
+import io.sluice.fetch.FetchResponse;
+import io.sluice.time.TimeSource;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.LongAdder;
+
+/**
+ * Admission to one upstream: its token buckets and its cooldown. A request is admitted when the
+ * upstream is not cooling down and its token is due; it waits for both on timers, never on a
+ * thread. While a cooldown lasts, arriving requests queue here in order and take their tokens
+ * only when it ends, so the bucket's burst, not the backlog, bounds what goes out at that moment.
+ *
+ * <p>Times are monotonic nanoseconds of the injected {@link TimeSource}; a shared store speaks
+ * wall-clock instants, converted at the edge.
+ */
+final class Gate {
+    private static final System.Logger LOG = System.getLogger(Gate.class.getName());
+    private static final CompletableFuture<Void> ADMITTED = CompletableFuture.completedFuture(null);
+
+    private final String upstream;
+    private final LimitStore store;
+    private final TimeSource time;
+    private final LongAdder cappedCooldowns;
+
+    private volatile List<RateLimit> limits;
+    private volatile String limitsText = "[]";
+    private volatile TokenBucket bucket;
+    private volatile int bare429s;
+
+    // Guarded by this.
+    private long cooldownUntil = Long.MIN_VALUE;
+    private final ArrayDeque<Paused> paused = new ArrayDeque<>();
+    private boolean draining;
+    private TimeSource.Timer resumeTimer;
+    private long resumeAt;
+
+    Gate(String upstream, LimitStore store, TimeSource time, LongAdder cappedCooldowns) {
+        this.upstream = upstream;
+        this.store = store;
+        this.time = time;
+        this.cappedCooldowns = cappedCooldowns;
+    }
+
+    /**
+     * Completes when {@code call} may be sent; fails at once with {@code rate_limited} and the exact
+     * wait when the cooldown, the queue ahead and the bucket already show that it cannot be
+     * admitted within its wait budget.
+     */
+    CompletableFuture<Void> admit(Call call) {
+        long start = time.nanoTime();
+        long budgetEnd = saturatedAdd(start, call.waitBudgetNanos(start));
+        List<RateLimit> currentLimits = call.upstream().policy().limits();
+        CompletableFuture<Instant> shared = store.sharedCooldownEnd(upstream);
+        if (shared == null) return admit(call, currentLimits, start, budgetEnd, start);
+        TokenBucket b = pausedAt(start) ? null : bucket(currentLimits);
+        if (b != null) {
+            // Ask Redis for the shared cooldown and for the token at once: a round trip less than
+            // one after the other. A cooldown that turns out to be on sends the token back.
+            CompletableFuture<TokenBucket.Reservation> token = b.reserve();
+            return shared.thenCombine(token, (end, reservation) -> {
+                        learn(end);
+                        return reservation;
+                    })
+                    .thenCompose(reservation -> {
+                        long now = time.nanoTime();
+                        if (pausedAt(now)) {
+                            reservation.release();
+                            return admit(call, currentLimits, start, budgetEnd, now);
+                        }
+                        return reserved(call, reservation, start, budgetEnd, now);
+                    });
+        }
+        return shared.thenCompose(end -> {
+            learn(end);
+            return admit(call, currentLimits, start, budgetEnd, time.nanoTime());
+        });
+    }
+
+    /** Whether a request arriving at {@code now} must queue behind a cooldown. */
+    private synchronized boolean pausedAt(long now) {
+        return cooldownUntil > now || !paused.isEmpty() || draining;
+    }
+
+    private CompletableFuture<Void> admit(
+            Call call, List<RateLimit> currentLimits, long start, long budgetEnd, long now) {
+        Paused waiter;
+        synchronized (this) {
+            if (cooldownUntil > now || !paused.isEmpty() || draining) {
+                long estimate = Math.max(0, cooldownUntil - now)
+                        + BucketConfigs.lowerBoundNanos(currentLimits, paused.size() + 1L);
+                if (estimate > budgetEnd - now) {
+                    return CompletableFuture.failedFuture(coolingDown(estimate, budgetEnd - start));
+                }
+                waiter = new Paused(call, currentLimits, start, budgetEnd, now);
+                paused.addLast(waiter);
+                armResume(now);
+            } else {
+                waiter = null;
+            }
+        }
+        if (waiter == null) return reserve(call, currentLimits, start, budgetEnd, now);
+        waiter.expiry = time.schedule(Duration.ofNanos(budgetEnd - now), () -> expire(waiter));
+        call.onCancel(reason -> abandon(waiter, reason));
+        return waiter.future;
+    }
+
+    // ---- tokens ----
+
+    /** Takes a token; {@code now} is a clock reading taken just before (one read less on the hot path). */
+    private CompletableFuture<Void> reserve(
+            Call call, List<RateLimit> currentLimits, long tokenStart, long budgetEnd, long now) {
+        TokenBucket b = bucket(currentLimits);
+        if (b == null) {
+            call.trace().addQueue(now - tokenStart);
+            return ADMITTED;
+        }
+        if (b instanceof LocalTokenBucket local) return reserved(call, local.reserveNow(), tokenStart, budgetEnd, now);
+        return b.reserve().thenCompose(r -> reserved(call, r, tokenStart, budgetEnd, time.nanoTime()));
+    }
+
+    private CompletableFuture<Void> reserved(
+            Call call, TokenBucket.Reservation token, long tokenStart, long budgetEnd, long now) {
+        long wait = token.waitNanos();
+        if (wait == 0) {
+            // Due now: admitted even with no wait budget at all (max_wait 0, or a deadline that
+            // the time spent reaching this point has just used up).
+            if (now != tokenStart) call.trace().addQueue(now - tokenStart);
+            return ADMITTED;
+        }
+        if (wait > budgetEnd - now) {
+            // Refused now rather than held only to fail later; the token goes back so that the
+            // requests behind are not charged for one that was never sent.
+            token.release();
+            return CompletableFuture.failedFuture(noToken(wait, budgetEnd - tokenStart));
+        }
+        CompletableFuture<Void> admitted = new CompletableFuture<>();
+        TimeSource.Timer timer = time.schedule(Duration.ofNanos(wait), () -> {
+            call.trace().addQueue(time.nanoTime() - tokenStart);
+            afterToken(call, admitted, budgetEnd);
+        });
+        call.onCancel(reason -> {
+            if (timer.cancel()) {
+                token.release();
+                admitted.completeExceptionally(reason);
+            }
+        });
+        return admitted;
+    }
+
+    /** The token is due; a cooldown that began meanwhile still holds the request (it keeps its token). */
+    private void afterToken(Call call, CompletableFuture<Void> admitted, long budgetEnd) {
+        CompletableFuture<Instant> shared = store.sharedCooldownEnd(upstream);
+        if (shared == null) {
+            hold(call, admitted, budgetEnd);
+            return;
+        }
+        shared.whenComplete((end, error) -> {
+            if (end != null) learn(end);
+            hold(call, admitted, budgetEnd);
+        });
+    }
+
+    private void hold(Call call, CompletableFuture<Void> admitted, long budgetEnd) {
+        long now = time.nanoTime();
+        long until;
+        synchronized (this) {
+            until = cooldownUntil;
+        }
+        if (until <= now) {
+            admitted.complete(null);
+            return;
+        }
+        if (until > budgetEnd) {
+            admitted.completeExceptionally(coolingDown(until - now, budgetEnd - call.startNanos()));
+            return;
+        }
+        TimeSource.Timer timer = time.schedule(Duration.ofNanos(until - now), () -> {
+            call.trace().addCooldown(time.nanoTime() - now);
+            afterToken(call, admitted, budgetEnd);
+        });
+        call.onCancel(reason -> {
+            if (timer.cancel()) admitted.completeExceptionally(reason);
+        });
+    }
+
+    private TokenBucket bucket(List<RateLimit> wanted) {
+        if (wanted == limits) return bucket;
+        synchronized (this) {
+            if (wanted.isEmpty()) {
+                bucket = null;
+            } else if (bucket == null) {
+                bucket = store.bucket(upstream, wanted);
+            } else if (!wanted.equals(limits)) {
+                bucket.reconfigure(wanted);
+            }
+            limits = wanted;
+            // Kept ready for refusals: under overload every other decision may be one.
+            limitsText = describe(wanted);
+            return bucket;
+        }
+    }
+
+    // ---- cooldowns ----
+
+    /**
+     * Reads what the upstream said about pausing. RFC 9110 §10.2.3: {@code Retry-After} on a 429
+     * or 503 says how long to wait, and Sluice applies it to the whole upstream, not only to the
+     * request that received it. A 429 without it backs off exponentially. Budget headers with
+     * nothing left pause until their reset.
+     */
+    void observe(FetchResponse response, Policy policy, FetchListener events) {
+        int status = response.status();
+        Instant now = time.clock().instant();
+        if (status == 429 || status == 503) {
+            Optional<Duration> retryAfter =
+                    response.headers().firstValue("Retry-After").flatMap(value -> RetryAfter.parse(value, now));
+            if (retryAfter.isPresent()) {
+                cooldown(startCooldown(retryAfter.get(), "Retry-After", policy), "retry_after", events);
+            } else if (status == 429) {
+                cooldown(startCooldown(nextBackoff(policy.retry()), null, policy), "backoff_429", events);
+            }
+        }
+        if (status != 429 && bare429s != 0) bare429s = 0;
+        RateLimitHeaders.exhaustedFor(response.headers(), now)
+                .ifPresent(
+                        pause -> cooldown(startCooldown(pause, "RateLimit reset", policy), "ratelimit_reset", events));
+    }
+
+    private void cooldown(Duration applied, String reason, FetchListener events) {
+        if (applied.isPositive()) events.cooldownStart(upstream, applied, reason);
+    }
+
+    /**
+     * Pauses the upstream for {@code pause} (extending, never shortening, a current cooldown).
+     * {@code source} names the header that asked for it, whose value the policy caps; null for
+     * Sluice's own backoff. Returns the pause applied, or zero when a longer one was already on.
+     */
+    Duration startCooldown(Duration pause, String source, Policy policy) {
+        Duration cap = policy.maxCooldown();
+        if (source != null && pause.compareTo(cap) > 0) {
+            cappedCooldowns.increment();
+            LOG.log(
+                    System.Logger.Level.WARNING,
+                    "upstream {0}: {1} asks for a pause of {2} s; capped at max_cooldown {3} s",
+                    upstream,
+                    source,
+                    pause.toSeconds(),
+                    cap.toSeconds());
+            pause = cap;
+        } else if (pause.compareTo(cap) > 0) {
+            pause = cap; // Sluice's own backoff: bounded by configuration, nothing to report
+        }
+        if (pause.isZero() || pause.isNegative()) return Duration.ZERO;
+        long now = time.nanoTime();
+        long until = now + pause.toNanos();
+        synchronized (this) {
+            if (until <= cooldownUntil) return Duration.ZERO;
+            cooldownUntil = until;
+        }
+        store.shareCooldown(upstream, time.clock().instant().plus(pause));
+        return pause;
+    }
+
+    /** base_delay × 2^(n-1) for the n-th 429 in a row without Retry-After, up to max_delay. */
+    private synchronized Duration nextBackoff(RetryPolicy retry) {
+        int n = ++bare429s;
+        long max = retry.maxDelay().toNanos();
+        long delay = retry.baseDelay().toNanos();
+        for (int i = 1; i < n && delay < max; i++) delay = delay > max / 2 ? max : delay * 2;
+        return Duration.ofNanos(Math.min(delay, max));
+    }
+
+    /** Adopts a cooldown another sidecar recorded. */
+    private void learn(Instant end) {
+        if (end == null || end.equals(Instant.MIN)) return;
+        Duration left = Duration.between(time.clock().instant(), end);
+        if (left.isNegative() || left.isZero()) return;
+        long until = time.nanoTime() + left.toNanos();
+        synchronized (this) {
+            if (until > cooldownUntil) cooldownUntil = until;
+        }
+    }
+
+    // ---- the queue behind a cooldown ----
+
+    /** Arms the timer that releases the paused queue when the cooldown ends. Holds the lock. */
+    private void armResume(long now) {
+        long at = Math.max(now, cooldownUntil);
+        if (resumeTimer != null && resumeAt <= at) return;
+        if (resumeTimer != null) resumeTimer.cancel();
+        resumeAt = at;
+        resumeTimer = time.schedule(Duration.ofNanos(at - now), this::resume);
+    }
+
+    private void resume() {
+        synchronized (this) {
+            resumeTimer = null;
+        }
+        CompletableFuture<Instant> shared = store.sharedCooldownEnd(upstream);
+        if (shared == null) {
+            drain();
+            return;
+        }
+        shared.whenComplete((end, error) -> {
+            if (end != null) learn(end);
+            drain();
+        });
+    }
+
+    /** Sends the paused requests on to their buckets, oldest first. */
+    private void drain() {
+        while (true) {
+            List<Paused> batch;
+            long now = time.nanoTime();
+            synchronized (this) {
+                if (cooldownUntil > now) {
+                    // Extended meanwhile (by this or another sidecar): wait for the new end.
+                    draining = false;
+                    if (!paused.isEmpty()) armResume(now);
+                    return;
+                }
+                if (paused.isEmpty()) {
+                    draining = false;
+                    return;
+                }
+                draining = true;
+                batch = new ArrayList<>(paused);
+                paused.clear();
+            }
+            for (Paused p : batch) {
+                if (!p.settled.compareAndSet(false, true)) continue;
+                TimeSource.Timer expiry = p.expiry;
+                if (expiry != null) expiry.cancel();
+                p.call.trace().addCooldown(now - p.pausedAt);
+                reserve(p.call, p.limits, now, p.budgetEnd, now).whenComplete((v, error) -> {
+                    if (error != null) p.future.completeExceptionally(error);
+                    else p.future.complete(null);
+                });
+            }
+        }
+    }
+
+    private void expire(Paused p) {
+        if (!p.settled.compareAndSet(false, true)) return;
+        long now = time.nanoTime();
+        long retryAfter;
+        synchronized (this) {
+            paused.remove(p);
+            retryAfter = Math.max(0, cooldownUntil - now) + BucketConfigs.lowerBoundNanos(p.limits, paused.size() + 1L);
+        }
+        p.call.trace().addCooldown(now - p.pausedAt);
+        p.future.completeExceptionally(coolingDown(retryAfter, p.budgetEnd - p.start));
+    }
+
+    private void abandon(Paused p, Throwable reason) {
+        if (!p.settled.compareAndSet(false, true)) return;
+        synchronized (this) {
+            paused.remove(p);
+        }
+        TimeSource.Timer expiry = p.expiry;
+        if (expiry != null) expiry.cancel();
+        p.future.completeExceptionally(reason);
+    }
+
+    // ---- live state ----
+
+    synchronized Duration cooldownRemaining() {
+        return Duration.ofNanos(Math.max(0, cooldownUntil - time.nanoTime()));
+    }
+
+    synchronized int queued() {
+        return paused.size();
+    }
+
+    java.util.OptionalLong availableTokens() {
+        TokenBucket b = bucket;
+        return b == null ? java.util.OptionalLong.empty() : b.availableTokens();
+    }
+
+    private FetchException noToken(long waitNanos, long budgetNanos) {
+        return new FetchException(
+                ErrorType.RATE_LIMITED,
+                "upstream " + upstream + ": next token in " + ceilMillis(waitNanos) + " ms, beyond the wait budget of "
+                        + ceilMillis(budgetNanos) + " ms (limits " + limitsText + ")",
+                Duration.ofNanos(waitNanos),
+                null);
+    }
+
+    private FetchException coolingDown(long waitNanos, long budgetNanos) {
+        return new FetchException(
+                ErrorType.RATE_LIMITED,
+                "upstream " + upstream + " is cooling down; admission in " + ceilMillis(waitNanos)
+                        + " ms at the earliest, beyond the wait budget of " + ceilMillis(budgetNanos) + " ms",
+                Duration.ofNanos(waitNanos),
+                null);
+    }
+
+    private static String describe(List<RateLimit> limits) {
+        if (limits == null) return "[]";
+        List<String> out = new ArrayList<>();
+        for (RateLimit l : limits) out.add(l.rate() + " burst " + l.burst());
+        return out.toString();
+    }
+
+    private static long ceilMillis(long nanos) {
+        return Math.max(0, (nanos + 999_999) / 1_000_000);
+    }
+
+    private static long saturatedAdd(long a, long b) {
+        long sum = a + b;
+        return ((a ^ sum) & (b ^ sum)) < 0 ? Long.MAX_VALUE : sum;
+    }
+
+    @Override
+    public String toString() {
+        return "Gate{" + upstream + "}";
+    }
+
+    /** A request waiting for a cooldown to end, before it has a token. */
+    private static final class Paused {
+        final Call call;
+        final List<RateLimit> limits;
+        final long start;
+        final long budgetEnd;
+        final long pausedAt;
+        final CompletableFuture<Void> future = new CompletableFuture<>();
+        final AtomicBoolean settled = new AtomicBoolean();
+        volatile TimeSource.Timer expiry;
+
+        Paused(Call call, List<RateLimit> limits, long start, long budgetEnd, long pausedAt) {
+            this.call = call;
+            this.limits = limits;
+            this.start = start;
+            this.budgetEnd = budgetEnd;
+            this.pausedAt = pausedAt;
+        }
+    }
+}

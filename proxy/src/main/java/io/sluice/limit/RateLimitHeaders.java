@@ -1,0 +1,72 @@
+package io.sluice.limit;
+
+import java.net.http.HttpHeaders;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Optional;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * Reads an upstream's own account of its budget, so Sluice pauses when the budget is spent,
+ * before the upstream has to refuse. Understood forms:
+ *
+ * <ul>
+ *   <li>{@code RateLimit-Remaining} / {@code RateLimit-Reset} (early drafts of the IETF httpapi
+ *       RateLimit headers; reset is delta-seconds);
+ *   <li>{@code X-RateLimit-Remaining} / {@code X-RateLimit-Reset} (GitHub, Twitter, and many
+ *       others; reset is epoch seconds at GitHub, delta-seconds elsewhere, so it is detected);
+ *   <li>{@code RateLimit: ...;r=0;t=30} and {@code RateLimit: remaining=0, reset=30} (later drafts).
+ * </ul>
+ */
+final class RateLimitHeaders {
+    /** Values above this are instants, not deltas: no upstream asks for a pause of 30+ years. */
+    private static final long EPOCH_SECONDS_THRESHOLD = 1_000_000_000L;
+
+    private static final long EPOCH_MILLIS_THRESHOLD = 100_000_000_000L;
+    private static final Pattern NUMBER = Pattern.compile("\\d+(\\.\\d+)?");
+    private static final Pattern REMAINING = Pattern.compile("(?:^|[;,\\s])(?:r|remaining)=\"?(\\d+)");
+    private static final Pattern RESET = Pattern.compile("(?:^|[;,\\s])(?:t|reset)=\"?(\\d+)");
+
+    private RateLimitHeaders() {}
+
+    /** How long to pause if the headers say no request is left until a reset; else empty. */
+    static Optional<Duration> exhaustedFor(HttpHeaders headers, Instant now) {
+        for (String prefix : new String[] {"RateLimit-", "X-RateLimit-"}) {
+            Optional<String> remaining = headers.firstValue(prefix + "Remaining");
+            if (remaining.isEmpty() || !isZero(remaining.get())) continue;
+            Optional<Duration> reset = headers.firstValue(prefix + "Reset").flatMap(value -> resetIn(value, now));
+            if (reset.isPresent()) return reset;
+        }
+        Optional<String> structured = headers.firstValue("RateLimit");
+        if (structured.isPresent()) {
+            Matcher r = REMAINING.matcher(structured.get());
+            Matcher t = RESET.matcher(structured.get());
+            if (r.find() && t.find() && isZero(r.group(1))) return resetIn(t.group(1), now);
+        }
+        return Optional.empty();
+    }
+
+    /** A reset written as delta-seconds, epoch seconds, epoch milliseconds, or an HTTP-date. */
+    static Optional<Duration> resetIn(String value, Instant now) {
+        String v = value.trim();
+        if (!NUMBER.matcher(v).matches()) {
+            return RetryAfter.parseDate(v, now).map(at -> at.isAfter(now) ? Duration.between(now, at) : Duration.ZERO);
+        }
+        double number = Double.parseDouble(v);
+        Instant at;
+        if (number >= EPOCH_MILLIS_THRESHOLD) {
+            at = Instant.ofEpochMilli((long) number);
+        } else if (number >= EPOCH_SECONDS_THRESHOLD) {
+            at = Instant.ofEpochMilli((long) (number * 1000));
+        } else {
+            return Optional.of(Duration.ofNanos((long) Math.ceil(number * 1e9)));
+        }
+        return Optional.of(at.isAfter(now) ? Duration.between(now, at) : Duration.ZERO);
+    }
+
+    private static boolean isZero(String value) {
+        String v = value.trim();
+        return NUMBER.matcher(v).matches() && Double.parseDouble(v) == 0;
+    }
+}

@@ -1,0 +1,103 @@
+package io.sluice.config;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.time.Duration;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/** The config keys of limits, cooldowns, retries and shared mode. */
+class LimitConfigTest {
+    private final ConfigLoader loader = new ConfigLoader(Map.of("REDIS_PASSWORD", "s3cret"));
+
+    @Test
+    void defaultsBoundCooldownsAndRetries() {
+        SluiceConfig config = loader.defaults();
+        assertThat(config.defaults().maxCooldown()).isEqualTo(Duration.ofMinutes(10));
+        assertThat(config.defaults().retry().budget()).isEqualTo(0.2);
+        assertThat(config.defaults().retry().budgetReserve()).isEqualTo(10);
+        assertThat(config.redis()).isEmpty();
+    }
+
+    @Test
+    void readsMaxCooldownAndRetryBudgetPerUpstream() {
+        SluiceConfig config = loader.fromYaml("""
+                defaults:
+                  retry: {budget: 0.1}
+                upstreams:
+                  github:
+                    base_url: https://api.github.com
+                    max_cooldown: 2m
+                    retry: {max_attempts: 5, budget: 35%, budget_reserve: 0}
+                """);
+        Policy github = config.upstreams().get("github").policy();
+        assertThat(github.maxCooldown()).isEqualTo(Duration.ofMinutes(2));
+        assertThat(github.retry().maxAttempts()).isEqualTo(5);
+        assertThat(github.retry().budget()).isEqualTo(0.35);
+        assertThat(github.retry().budgetReserve()).isZero();
+        assertThat(config.defaults().retry().budget()).isEqualTo(0.1);
+    }
+
+    @Test
+    void readsRedisSharedMode() {
+        SluiceConfig config = loader.fromYaml("""
+                redis:
+                  uri: "redis://:${REDIS_PASSWORD}@10.0.0.5:6379"
+                  local_share: 25%
+                  timeout: 20ms
+                  key_prefix: "app1:"
+                """);
+        RedisConfig redis = config.redis().orElseThrow();
+        assertThat(redis.uri().value()).isEqualTo("redis://:s3cret@10.0.0.5:6379");
+        assertThat(redis.uri().toString()).doesNotContain("s3cret");
+        assertThat(redis.localShare()).isEqualTo(0.25);
+        assertThat(redis.timeout()).isEqualTo(Duration.ofMillis(20));
+        assertThat(redis.keyPrefix()).isEqualTo("app1:");
+    }
+
+    @Test
+    void redisDefaultsFailOverWithinFiftyMillisAtHalfTheRate() {
+        RedisConfig redis = loader.fromYaml("redis: {uri: \"redis://127.0.0.1:6379\"}")
+                .redis()
+                .orElseThrow();
+        assertThat(redis.timeout()).isEqualTo(Duration.ofMillis(50));
+        assertThat(redis.localShare()).isEqualTo(0.5);
+        assertThat(redis.keyPrefix()).isEqualTo("sluice:");
+    }
+
+    @Test
+    void rejectsBudgetOutsideZeroToOneNamingTheKey() {
+        assertThatThrownBy(() -> loader.fromYaml("defaults: {retry: {budget: 150%}}"))
+                .isInstanceOf(ConfigException.class)
+                .hasMessage("defaults.retry: budget must be between 0 and 1 (or 0% and 100%): 1.5");
+        assertThatThrownBy(() -> loader.fromYaml("defaults: {retry: {budget: lots}}"))
+                .hasMessage("defaults.retry.budget: expected a fraction such as 0.2 or 20%, got \"lots\"");
+    }
+
+    @Test
+    void rejectsBadSharedModeValuesNamingTheKey() {
+        assertThatThrownBy(() -> loader.fromYaml("redis: {uri: \"redis://x\", local_share: 0}"))
+                .hasMessage("redis: local_share must be above 0 and at most 1 (or 100%): 0.0");
+        assertThatThrownBy(() -> loader.fromYaml("redis: {uri: \"redis://x\", timeout: fast}"))
+                .hasMessageStartingWith("redis.timeout: invalid duration \"fast\"");
+        assertThatThrownBy(() -> loader.fromYaml("redis: {uri: \"http://${REDIS_PASSWORD}@x\"}"))
+                .hasMessage(
+                        "redis: uri must start with redis://, rediss:// or redis-socket://: \"http://${REDIS_PASSWORD}@x\"");
+        assertThatThrownBy(() -> loader.fromYaml("redis: {uri: \"redis://x\", share: 0.5}"))
+                .hasMessageStartingWith("redis.share: unknown key");
+    }
+
+    @Test
+    void rejectsNegativeMaxCooldown() {
+        assertThatThrownBy(() -> loader.fromYaml("defaults: {max_cooldown: soon}"))
+                .hasMessageStartingWith("defaults.max_cooldown: invalid duration \"soon\"");
+    }
+
+    @Test
+    void oldConstructorsKeepWorkingWithDefaults() {
+        RetryPolicy retry = new RetryPolicy(3, Duration.ofMillis(100), Duration.ofSeconds(1));
+        assertThat(retry.budget()).isEqualTo(RetryPolicy.DEFAULT_BUDGET);
+        assertThat(new RedisConfig(Interpolated.literal("redis://x")).timeout()).isEqualTo(Duration.ofMillis(50));
+    }
+}

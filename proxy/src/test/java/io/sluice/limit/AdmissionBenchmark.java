@@ -1,0 +1,177 @@
+package io.sluice.limit;
+
+import io.sluice.config.ConfigLoader;
+import io.sluice.config.Interpolated;
+import io.sluice.config.RedisConfig;
+import io.sluice.config.SluiceConfig;
+import io.sluice.fetch.Call;
+import io.sluice.fetch.FetchRequest;
+import io.sluice.fetch.FetchResponse;
+import io.sluice.fetch.Pipeline;
+import io.sluice.fetch.ResolveUpstream;
+import io.sluice.fetch.ResponseBody;
+import io.sluice.time.TimeSource;
+import io.sluice.upstream.Upstreams;
+import java.net.URI;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * Cost of one admission decision ({@link Gate#admit}), not a test: run it by hand (see
+ * docs/limits.md). Local: one thread, decisions back to back, each timed. Redis: a real
+ * {@code redis-server}, 16 decisions in flight on one hot key, each timed from issue to answer.
+ * Times include one {@code System.nanoTime()} pair (~30 ns here). Arguments: local and Redis
+ * decision counts (default 2,000,000 and 50,000).
+ */
+public final class AdmissionBenchmark {
+    // Rates far above what one thread can ask for, so that every decision admits.
+    private static final String UNLIMITED = "limits: [{rate: 100000000/s, burst: 10000000}]\nmax_wait: 0s";
+    private static final String TWO_LIMITS =
+            "limits: [{rate: 100000000/s, burst: 10000000}, {rate: 6000000000/min, burst: 10000000}]\nmax_wait: 0s";
+
+    public static void main(String[] args) throws Exception {
+        int localOps = args.length > 0 ? Integer.parseInt(args[0]) : 2_000_000;
+        int redisOps = args.length > 1 ? Integer.parseInt(args[1]) : 50_000;
+        TimeSource time = TimeSource.system();
+
+        long load = Math.round(java.lang.management.ManagementFactory.getOperatingSystemMXBean()
+                .getSystemLoadAverage());
+        System.out.printf(
+                Locale.ROOT,
+                "%d cores, load average %d, %s%n",
+                Runtime.getRuntime().availableProcessors(),
+                load,
+                System.getProperty("java.vm.version"));
+        Gate one = new Gate("example", LimitStore.local(time), time, new java.util.concurrent.atomic.LongAdder());
+        report("local, 1 limit, admitted", local(one, calls(UNLIMITED, time), localOps));
+        Gate two = new Gate("example", LimitStore.local(time), time, new java.util.concurrent.atomic.LongAdder());
+        report("local, 2 limits, admitted", local(two, calls(TWO_LIMITS, time), localOps));
+        Gate refusing = new Gate("example", LimitStore.local(time), time, new java.util.concurrent.atomic.LongAdder());
+        report(
+                "local, refused (empty bucket)",
+                local(refusing, calls("limits: [{rate: 1/h, burst: 1}]\nmax_wait: 0s", time), localOps));
+
+        try (RedisServer redis = RedisServer.start();
+                SharedLimits shared = SharedLimits.connect(
+                        new RedisConfig(Interpolated.literal(redis.uri()), 0.5, Duration.ofSeconds(1), "bench:"),
+                        time)) {
+            long giveUpAt = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+            while (!shared.usingRedis() && System.nanoTime() < giveUpAt) Thread.onSpinWait();
+            Gate hot = new Gate("example", shared.store(), time, new java.util.concurrent.atomic.LongAdder());
+            List<Call> calls = calls(UNLIMITED, time);
+            redis(hot, calls, redisOps / 5, 16); // warm-up
+            report("redis, 16 in flight, one key", redis(hot, calls, redisOps, 16));
+            report("redis, 1 in flight", redis(hot, calls, redisOps / 5, 1));
+            // The floor this machine sets: bare PINGs, 16 in flight, on a connection of their own.
+            try (var client = io.lettuce.core.RedisClient.create(redis.uri());
+                    var connection = client.connect()) {
+                report(
+                        "baseline: PING, 16 in flight",
+                        inFlight(redisOps, 16, () -> connection.async().ping().toCompletableFuture()));
+            }
+            System.out.println("failovers during the run: " + shared.failovers());
+        }
+    }
+
+    /** Calls bound to the upstream {@code example}, as ResolveUpstream leaves them. */
+    private static List<Call> calls(String policy, TimeSource time) {
+        String yaml = "upstreams:\n  example:\n    match: [\"http://api.test\"]\n"
+                + policy.lines().map(l -> "    " + l + "\n").reduce("", String::concat);
+        SluiceConfig config = new ConfigLoader(Map.of()).fromYaml(yaml);
+        Upstreams upstreams =
+                new Upstreams(config.defaults(), config.upstreams().values());
+        Call[] captured = new Call[1];
+        Pipeline pipeline = new Pipeline(
+                List.of(new ResolveUpstream(upstreams), chain -> {
+                    captured[0] = chain.call();
+                    return CompletableFuture.completedFuture(new FetchResponse(
+                            200,
+                            chain.request().headers(),
+                            ResponseBody.empty(),
+                            chain.call().trace()));
+                }),
+                time);
+        Call[] calls = new Call[1024];
+        for (int i = 0; i < calls.length; i++) {
+            pipeline.newCall(FetchRequest.get(URI.create("http://api.test/x")))
+                    .execute()
+                    .join();
+            calls[i] = captured[0];
+        }
+        return List.of(calls);
+    }
+
+    private static long[] local(Gate gate, List<Call> calls, int ops) {
+        for (int i = 0; i < ops; i++) gate.admit(calls.get(i & 1023)); // warm-up
+        long batchStart = System.nanoTime();
+        for (int i = 0; i < ops; i++) gate.admit(calls.get(i & 1023));
+        System.out.printf(
+                Locale.ROOT,
+                "  (wall-clock mean without per-decision timing, includes time descheduled: %.0f ns)%n",
+                (System.nanoTime() - batchStart) / (double) ops);
+        long[] nanos = new long[ops];
+        for (int i = 0; i < ops; i++) {
+            long start = System.nanoTime();
+            gate.admit(calls.get(i & 1023));
+            nanos[i] = System.nanoTime() - start;
+        }
+        return nanos;
+    }
+
+    private static long[] redis(Gate gate, List<Call> calls, int ops, int inFlight) throws InterruptedException {
+        AtomicInteger next = new AtomicInteger();
+        return inFlight(ops, inFlight, () -> gate.admit(calls.get(next.getAndIncrement() & 1023)));
+    }
+
+    /** Times {@code ops} runs of {@code op}, keeping {@code inFlight} of them outstanding. */
+    private static long[] inFlight(int ops, int inFlight, java.util.function.Supplier<CompletableFuture<?>> op)
+            throws InterruptedException {
+        long[] nanos = new long[ops];
+        // Issue the next decision off the completing thread: a decision that completes at once
+        // (local fallback) would otherwise recurse through whenComplete.
+        var issuer = java.util.concurrent.Executors.newSingleThreadExecutor();
+        AtomicInteger issued = new AtomicInteger();
+        CountDownLatch done = new CountDownLatch(ops);
+        Runnable[] next = new Runnable[1];
+        next[0] = () -> {
+            int i = issued.getAndIncrement();
+            if (i >= ops) return;
+            long start = System.nanoTime();
+            op.get().whenComplete((v, error) -> {
+                nanos[i] = System.nanoTime() - start;
+                done.countDown();
+                issuer.execute(next[0]);
+            });
+        };
+        for (int i = 0; i < inFlight; i++) next[0].run();
+        boolean finished = done.await(5, TimeUnit.MINUTES);
+        issuer.shutdown();
+        if (!finished) throw new IllegalStateException("benchmark stalled");
+        return nanos;
+    }
+
+    private static void report(String name, long[] nanos) {
+        long[] sorted = nanos.clone();
+        Arrays.sort(sorted);
+        System.out.printf(
+                Locale.ROOT,
+                "%-32s n=%d  p50=%s  p99=%s  p99.9=%s  max=%s%n",
+                name,
+                sorted.length,
+                format(sorted[(int) (sorted.length * 0.50)]),
+                format(sorted[(int) (sorted.length * 0.99)]),
+                format(sorted[(int) (sorted.length * 0.999)]),
+                format(sorted[sorted.length - 1]));
+    }
+
+    private static String format(long nanos) {
+        return nanos < 10_000 ? nanos + " ns" : String.format(Locale.ROOT, "%.3f ms", nanos / 1e6);
+    }
+}

@@ -1,0 +1,119 @@
+package io.sluice.limit;
+
+import java.io.File;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
+import org.junit.jupiter.api.Assumptions;
+
+/**
+ * A real {@code redis-server} on a free port, without persistence, owned by one test: it can be
+ * killed (as a crashed Redis would be) and started again on the same port.
+ */
+final class RedisServer implements AutoCloseable {
+    private static final Path BINARY = Path.of("/usr/bin/redis-server");
+
+    private final int port;
+    private Process process;
+
+    private RedisServer(int port) {
+        this.port = port;
+    }
+
+    /** Starts a server; skips the test when {@code redis-server} is not installed. */
+    static RedisServer start() throws IOException {
+        Assumptions.assumeTrue(Files.isExecutable(BINARY), "redis-server is not installed at " + BINARY);
+        int port;
+        try (ServerSocket socket = new ServerSocket(0)) {
+            port = socket.getLocalPort();
+        }
+        RedisServer server = new RedisServer(port);
+        server.startProcess();
+        return server;
+    }
+
+    int port() {
+        return port;
+    }
+
+    String uri() {
+        return "redis://127.0.0.1:" + port;
+    }
+
+    /** Kills the server at once (SIGKILL), as a crash or a lost host would. */
+    void kill() {
+        process.destroyForcibly();
+        try {
+            process.waitFor(10, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /** Freezes the server (SIGSTOP): connections stay open but nothing answers, as with a hung host. */
+    void freeze() throws IOException, InterruptedException {
+        signal("STOP");
+    }
+
+    /** Lets a frozen server run again (SIGCONT). */
+    void thaw() throws IOException, InterruptedException {
+        signal("CONT");
+    }
+
+    private void signal(String name) throws IOException, InterruptedException {
+        int exit = new ProcessBuilder("kill", "-" + name, Long.toString(process.pid()))
+                .inheritIO()
+                .start()
+                .waitFor();
+        if (exit != 0) throw new IOException("kill -" + name + " failed with " + exit);
+    }
+
+    /** Starts it again on the same port, empty. */
+    void restart() throws IOException {
+        startProcess();
+    }
+
+    private void startProcess() throws IOException {
+        process = new ProcessBuilder(List.of(
+                        BINARY.toString(),
+                        "--port",
+                        Integer.toString(port),
+                        "--bind",
+                        "127.0.0.1",
+                        "--save",
+                        "",
+                        "--appendonly",
+                        "no"))
+                .redirectErrorStream(true)
+                .redirectOutput(new File("/dev/null"))
+                .start();
+        awaitListening();
+    }
+
+    /** Waits (bounded) until the process accepts connections: it is a separate process starting up. */
+    private void awaitListening() throws IOException {
+        long giveUpAt = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (true) {
+            try (Socket socket = new Socket()) {
+                socket.connect(new InetSocketAddress("127.0.0.1", port), 200);
+                return;
+            } catch (IOException notYet) {
+                if (!process.isAlive() || System.nanoTime() > giveUpAt) {
+                    throw new IOException("redis-server did not start on port " + port, notYet);
+                }
+                LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(10));
+            }
+        }
+    }
+
+    @Override
+    public void close() {
+        if (process != null) kill();
+    }
+}

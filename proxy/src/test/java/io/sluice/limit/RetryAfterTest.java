@@ -1,0 +1,66 @@
+package io.sluice.limit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.time.Duration;
+import java.time.Instant;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+class RetryAfterTest {
+    private static final Instant NOW = Instant.parse("1994-11-06T08:49:00Z");
+
+    @Test
+    void readsDelaySeconds() {
+        assertThat(RetryAfter.parse("120", NOW)).contains(Duration.ofSeconds(120));
+        assertThat(RetryAfter.parse(" 0 ", NOW)).contains(Duration.ZERO);
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @CsvSource(
+            delimiter = '|',
+            value = {
+                "Sun, 06 Nov 1994 08:49:37 GMT", // IMF-fixdate
+                "Sunday, 06-Nov-94 08:49:37 GMT", // obsolete RFC 850
+                "Sun Nov  6 08:49:37 1994", // obsolete asctime
+            })
+    void readsEachHttpDateFormatOfRfc9110(String date) {
+        assertThat(RetryAfter.parse(date, NOW)).contains(Duration.ofSeconds(37));
+    }
+
+    @Test
+    void readsAsctimeWithTwoDigitDay() {
+        assertThat(RetryAfter.parseDate("Thu Jan 15 10:00:00 2026", NOW))
+                .contains(Instant.parse("2026-01-15T10:00:00Z"));
+    }
+
+    @Test
+    void treatsRfc850YearMoreThanFiftyYearsAheadAsThePast() {
+        Instant now = Instant.parse("2026-01-01T00:00:00Z");
+        assertThat(RetryAfter.parseDate("Friday, 01-Jan-27 00:00:00 GMT", now))
+                .contains(Instant.parse("2027-01-01T00:00:00Z"));
+        assertThat(RetryAfter.parseDate("Thursday, 01-Jan-87 00:00:00 GMT", now))
+                .contains(Instant.parse("1987-01-01T00:00:00Z"));
+    }
+
+    @Test
+    void treatsDateInThePastAsNoPause() {
+        assertThat(RetryAfter.parse("Sun, 06 Nov 1994 08:00:00 GMT", NOW)).contains(Duration.ZERO);
+    }
+
+    @Test
+    void ignoresWhatIsNeitherForm() {
+        assertThat(RetryAfter.parse("soon", NOW)).isEmpty();
+        assertThat(RetryAfter.parse("-5", NOW)).isEmpty();
+        assertThat(RetryAfter.parse("1.5", NOW)).isEmpty();
+        assertThat(RetryAfter.parse("Sun, 31 Feb 1994 08:49:37 GMT", NOW)).isEmpty();
+        assertThat(RetryAfter.parse(null, NOW)).isEmpty();
+    }
+
+    @Test
+    void clampsAbsurdDelays() {
+        assertThat(RetryAfter.parse("99999999999999999999999", NOW))
+                .hasValueSatisfying(d -> assertThat(d).isGreaterThan(Duration.ofDays(365 * 100)));
+    }
+}
