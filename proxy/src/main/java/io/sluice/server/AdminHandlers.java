@@ -20,6 +20,7 @@ public final class AdminHandlers {
                 .setDirectoryListingEnabled(false);
         return Handlers.path(ui)
                 .addExactPath("/healthz", exchange -> text(exchange, 200, "ok"))
+                .addExactPath("/openapi.yaml", new OpenApiHandler())
                 .addExactPath("/readyz", exchange -> {
                     if (ready.get()) text(exchange, 200, "ready");
                     else text(exchange, 503, "draining");
