@@ -5,6 +5,9 @@
 # Every later start that uses -XX:AOTCache finds those classes already loaded and linked.
 #
 #   train.sh JAR AOT_CACHE [JVM flags...]      uses `java` from PATH (or $JAVA)
+#
+# ARCHIVE_FLAG=-XX:ArchiveClassesAtExit makes the same run write a dynamic AppCDS archive instead
+# (for JDKs before 25, or to compare; see deploy/bench/startup.sh).
 set -euo pipefail
 jar=$1 out=$2
 shift 2
@@ -20,7 +23,7 @@ upstreams:
   self: {base_url: "http://127.0.0.1:$admin", allow_private: true}
 YAML
 
-"$java" "$@" -XX:AOTCacheOutput="$out" -jar "$jar" --config "$cfg" &
+"$java" "$@" "${ARCHIVE_FLAG:--XX:AOTCacheOutput}=$out" -jar "$jar" --config "$cfg" &
 pid=$!
 for _ in $(seq 1 600); do
     SLUICE_ADMIN_PORT=$admin "$here/healthcheck.sh" /readyz && break
