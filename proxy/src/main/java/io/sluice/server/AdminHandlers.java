@@ -39,6 +39,7 @@ public final class AdminHandlers {
                 .addPrefixPath("/api", api)
                 .addExactPath("/metrics", metrics)
                 .addExactPath("/healthz", exchange -> text(exchange, 200, "ok"))
+                .addExactPath("/openapi.yaml", new OpenApiHandler())
                 .addExactPath("/readyz", exchange -> {
                     if (ready.getAsBoolean()) text(exchange, 200, "ready");
                     else text(exchange, 503, "draining");
