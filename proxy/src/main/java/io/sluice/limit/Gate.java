@@ -43,7 +43,12 @@ final class Gate {
     private volatile int bare429s;
 
     // Guarded by this.
-    private long cooldownUntil = Long.MIN_VALUE;
+    /**
+     * Monotonic instant the cooldown ends; starts at creation (already past), never at
+     * {@code Long.MIN_VALUE}: {@code nanoTime} may be any value, and the subtraction would wrap.
+     */
+    private long cooldownUntil;
+
     private final ArrayDeque<Paused> paused = new ArrayDeque<>();
     private boolean draining;
     private TimeSource.Timer resumeTimer;
@@ -54,6 +59,7 @@ final class Gate {
         this.store = store;
         this.time = time;
         this.cappedCooldowns = cappedCooldowns;
+        this.cooldownUntil = time.nanoTime();
     }
 
     /**

@@ -255,4 +255,46 @@ class OpenApiTest {
                         .asText())
                 .isEqualTo("draining\n");
     }
+
+    @Test
+    void adminApiResponsesMatchTheSchema() throws Exception {
+        var admin = sluice.start("""
+                admin: {token: "openapi-test-token"}
+                upstreams:
+                  local:
+                    base_url: "http://127.0.0.1:%d"
+                    allow_private: true
+                    limits: [{rate: 90/min, burst: 10}]
+                """.formatted(upstream.getPort()));
+        upstream.enqueue(
+                new mockwebserver3.MockResponse.Builder().code(200).body("{}").build());
+        TestHttp.get(admin.data("/local/warm"));
+
+        check("/api/upstreams", "get", "200", TestHttp.get(admin.admin("/api/upstreams")));
+        check("/api/upstreams/{name}", "get", "200", TestHttp.get(admin.admin("/api/upstreams/local")));
+        check("/api/requests/recent", "get", "200", TestHttp.get(admin.admin("/api/requests/recent")));
+
+        var put = TestHttp.send(java.net.http.HttpRequest.newBuilder(admin.admin("/api/upstreams/local"))
+                .header("Authorization", "Bearer openapi-test-token")
+                .header("Content-Type", "application/json")
+                .PUT(java.net.http.HttpRequest.BodyPublishers.ofString("""
+                        {"base_url": "http://127.0.0.1:%d", "allow_private": true, "max_concurrency": 4}""".formatted(upstream.getPort())))
+                .build());
+        check("/api/upstreams/{name}", "put", "200", put);
+        var purge = TestHttp.send(java.net.http.HttpRequest.newBuilder(admin.admin("/api/cache/purge"))
+                .header("Authorization", "Bearer openapi-test-token")
+                .header("Content-Type", "application/json")
+                .POST(java.net.http.HttpRequest.BodyPublishers.ofString("{}"))
+                .build());
+        check("/api/cache/purge", "post", "200", purge);
+    }
+
+    private static void check(String path, String method, String status, java.net.http.HttpResponse<String> response)
+            throws IOException {
+        assertThat(response.statusCode()).as(response.body()).isEqualTo(Integer.parseInt(status));
+        var schema = OpenApiDocument.responseSchema(path, method, status, "application/json");
+        assertThat(DOC.validate(schema, TestHttp.JSON.readTree(response.body())))
+                .as("%s %s: %s", method, path, response.body())
+                .isEmpty();
+    }
 }
