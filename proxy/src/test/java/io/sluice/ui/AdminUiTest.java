@@ -198,6 +198,54 @@ class AdminUiTest {
         }
     }
 
+    @Test
+    void operatorRaisesARateLimitAndTheNextRequestIsAdmitted() throws Exception {
+        try (MockWebServer billing = new MockWebServer()) {
+            billing.setDispatcher(new Dispatcher() {
+                @Override
+                public MockResponse dispatch(RecordedRequest request) {
+                    return new MockResponse.Builder().code(200).body("paid").build();
+                }
+            });
+            billing.start();
+            Running s = sluice.start(
+                    """
+                    admin: {token: "%s"}
+                    upstreams:
+                      billing:
+                        base_url: %s
+                        allow_private: true
+                        limits: [{rate: 1/h, burst: 1}]
+                        max_wait: 0s
+                        cache: {enabled: false}
+                    """.formatted(TOKEN, billing.url("/").toString().replaceAll("/$", "")));
+            assertThat(TestHttp.get(s.data("/billing/a")).statusCode()).isEqualTo(200);
+            assertThat(TestHttp.get(s.data("/billing/b")).statusCode())
+                    .as("one per hour: the second is refused at once")
+                    .isEqualTo(429);
+
+            driver.get(s.admin("/?interval=500").toString());
+            driver.findElement(By.id("token")).sendKeys(TOKEN);
+            driver.findElement(By.id("login")).click();
+            wait.until(ExpectedConditions.textToBe(By.id("auth-status"), "Signed in"));
+            wait.until(ExpectedConditions.textToBe(field("billing", "tokens"), "0"));
+
+            openEditor("billing");
+            setField("rate", "100/s");
+            setField("burst", "100");
+            setField("max_wait", "5s");
+            screenshot("05-raising-a-rate-limit");
+            driver.findElement(By.id("editor-save")).click();
+            wait.until(ExpectedConditions.invisibilityOfElementLocated(By.id("editor")));
+
+            assertThat(TestHttp.get(s.data("/billing/c")).statusCode())
+                    .as("the new limit applies to the very next request")
+                    .isEqualTo(200);
+            assertThat(billing.getRequestCount()).isEqualTo(2);
+            assertThat(TestHttp.get(s.admin("/api/upstreams/billing")).body()).contains("\"rate\":\"100/s\"");
+        }
+    }
+
     /** A fast upstream that refuses every fifth request with 429, for numbers worth charting. */
     private static MockWebServer catalogServer() throws IOException {
         MockWebServer server = new MockWebServer();
