@@ -21,8 +21,6 @@ public record Policy(
         Map<String, Interpolated> headers,
         boolean allowPrivate,
         Duration maxCooldown) {
-    /** Default cap on a single cooldown. */
-    public static final Duration DEFAULT_MAX_COOLDOWN = Duration.ofMinutes(10);
 
     public Policy {
         limits = List.copyOf(limits);
@@ -32,18 +30,5 @@ public record Policy(
         }
         Checks.notNegative("max_wait", maxWait);
         Checks.notNegative("max_cooldown", maxCooldown);
-    }
-
-    /** A policy with the default cooldown cap. */
-    public Policy(
-            List<RateLimit> limits,
-            int maxConcurrency,
-            Duration maxWait,
-            Timeouts timeouts,
-            RetryPolicy retry,
-            CachePolicy cache,
-            Map<String, Interpolated> headers,
-            boolean allowPrivate) {
-        this(limits, maxConcurrency, maxWait, timeouts, retry, cache, headers, allowPrivate, DEFAULT_MAX_COOLDOWN);
     }
 }

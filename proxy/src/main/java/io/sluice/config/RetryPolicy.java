@@ -13,11 +13,6 @@ import java.time.Duration;
  * (also the most that can be saved up) let a quiet upstream still retry.
  */
 public record RetryPolicy(int maxAttempts, Duration baseDelay, Duration maxDelay, double budget, int budgetReserve) {
-    /** Default share of requests that may be retries. */
-    public static final double DEFAULT_BUDGET = 0.2;
-    /** Default retries allowed beyond the share. */
-    public static final int DEFAULT_BUDGET_RESERVE = 10;
-
     public RetryPolicy {
         if (maxAttempts < 1) throw new IllegalArgumentException("max_attempts must be at least 1: " + maxAttempts);
         Checks.notNegative("base_delay", baseDelay);
@@ -31,10 +26,5 @@ public record RetryPolicy(int maxAttempts, Duration baseDelay, Duration maxDelay
         }
         if (budgetReserve < 0)
             throw new IllegalArgumentException("budget_reserve cannot be negative: " + budgetReserve);
-    }
-
-    /** A policy with the default retry budget. */
-    public RetryPolicy(int maxAttempts, Duration baseDelay, Duration maxDelay) {
-        this(maxAttempts, baseDelay, maxDelay, DEFAULT_BUDGET, DEFAULT_BUDGET_RESERVE);
     }
 }

@@ -93,11 +93,4 @@ class LimitConfigTest {
         assertThatThrownBy(() -> loader.fromYaml("defaults: {max_cooldown: soon}"))
                 .hasMessageStartingWith("defaults.max_cooldown: invalid duration \"soon\"");
     }
-
-    @Test
-    void oldConstructorsKeepWorkingWithDefaults() {
-        RetryPolicy retry = new RetryPolicy(3, Duration.ofMillis(100), Duration.ofSeconds(1));
-        assertThat(retry.budget()).isEqualTo(RetryPolicy.DEFAULT_BUDGET);
-        assertThat(new RedisConfig(Interpolated.literal("redis://x")).timeout()).isEqualTo(Duration.ofMillis(50));
-    }
 }

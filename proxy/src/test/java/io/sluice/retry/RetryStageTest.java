@@ -53,7 +53,7 @@ class RetryStageTest {
 
     @Test
     void jitterIsDrawnFromTheWholeRangeUpToMaxDelay() {
-        var policy = new io.sluice.config.RetryPolicy(10, Duration.ofMillis(100), Duration.ofMillis(1000));
+        var policy = new io.sluice.config.RetryPolicy(10, Duration.ofMillis(100), Duration.ofMillis(1000), 0.2, 10);
         assertThat(Backoff.ceiling(policy, 1)).isEqualTo(100 * MS);
         assertThat(Backoff.ceiling(policy, 4)).isEqualTo(800 * MS);
         assertThat(Backoff.ceiling(policy, 5)).isEqualTo(1000 * MS);
