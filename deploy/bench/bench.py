@@ -51,6 +51,22 @@ def cpu_seconds(pid):
     return (int(fields[11]) + int(fields[12])) / CLK_TCK
 
 
+def cpu_split(pid):
+    """(user seconds, system seconds, context switches summed over the process's threads)."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    switches = 0
+    for task in os.listdir(f"/proc/{pid}/task"):
+        try:
+            with open(f"/proc/{pid}/task/{task}/status") as f:
+                for line in f:
+                    if "ctxt_switches" in line:
+                        switches += int(line.split()[1])
+        except OSError:
+            pass
+    return int(fields[11]) / CLK_TCK, int(fields[12]) / CLK_TCK, switches
+
+
 def rss_mib(pid):
     with open(f"/proc/{pid}/status") as f:
         for line in f:
@@ -189,15 +205,20 @@ def throughput(contenders, rounds, seconds, warm_seconds, connections=32):
     for r in range(rounds):
         order = contenders[r % len(contenders):] + contenders[:r % len(contenders)]
         for name, url, pid in order:
-            cpu_before = cpu_seconds(pid) if pid else None
+            before = cpu_split(pid) if pid else None
             result = wrk(url, connections, seconds)
             if pid:
-                result["cpu_s"] = cpu_seconds(pid) - cpu_before
+                after = cpu_split(pid)
+                result["user_s"], result["system_s"] = after[0] - before[0], after[1] - before[1]
+                result["cpu_s"] = result["user_s"] + result["system_s"]
                 result["cpu_s_per_1000"] = result["cpu_s"] / result["requests"] * 1000
+                result["context_switches_per_request"] = (after[2] - before[2]) / result["requests"]
             runs[name].append(result)
             log(f"  round {r + 1}/{rounds} {name:>16}: {result['rps']:9.0f} req/s  p50 {result['p50_us']:6d} us"
                 f"  p99 {result['p99_us']:6d} us  errors {result['errors']}"
-                + (f"  cpu {result['cpu_s_per_1000']:.4f} s/1000" if pid else ""))
+                + (f"  cpu {result['cpu_s_per_1000']:.4f} s/1000 (user {result['user_s']:.1f} s, sys "
+                   f"{result['system_s']:.1f} s, {result['context_switches_per_request']:.1f} switches/req)"
+                   if pid else ""))
     summary = {}
     for name, results in runs.items():
         summary[name] = {
@@ -209,6 +230,8 @@ def throughput(contenders, rounds, seconds, warm_seconds, connections=32):
         }
         if "cpu_s_per_1000" in results[0]:
             summary[name]["cpu_s_per_1000"] = median([x["cpu_s_per_1000"] for x in results])
+            summary[name]["context_switches_per_request"] = median(
+                [x["context_switches_per_request"] for x in results])
     return summary, runs
 
 
@@ -528,7 +551,7 @@ def main():
     args = parser.parse_args()
     rounds = args.rounds or (2 if args.quick else 5)
     seconds = args.seconds or (3 if args.quick else 10)
-    warm = 3 if args.quick else 10
+    warm = 3 if args.quick else 20  # the JIT needs a while on a busy 2-core machine
     scale = args.scale if args.scale is not None else not args.quick
     os.makedirs(args.out, exist_ok=True)
     for tool in ("wrk", "/usr/sbin/nginx"):
