@@ -299,7 +299,7 @@ def large_ndjson_batch(out, origin_port, count, concurrency=256):
         header = None
         try:
             while not stop.is_set():
-                heap = None
+                heap = old = None
                 if jstat:
                     line = jstat.stdout.readline().split()
                     if line and line[0] == "S0C":
@@ -308,10 +308,12 @@ def large_ndjson_batch(out, origin_port, count, concurrency=256):
                     if header and line:
                         row = dict(zip(header, line))
                         heap = sum(float(row.get(k, 0)) for k in ("S0U", "S1U", "EU", "OU")) / 1024
+                        old = float(row.get("OU", 0)) / 1024  # what survived young collections
                 else:
                     time.sleep(0.25)
                 samples.append({"t": round(time.perf_counter() - start, 3), "rss_mib": round(rss_mib(sluice.pid), 1),
-                                "heap_mib": None if heap is None else round(heap, 1), "lines": lines[0]})
+                                "heap_mib": None if heap is None else round(heap, 1),
+                                "old_gen_mib": None if old is None else round(old, 1), "lines": lines[0]})
         finally:
             if jstat:
                 jstat.terminate()
@@ -357,6 +359,7 @@ def large_ndjson_batch(out, origin_port, count, concurrency=256):
         "rss_mib_max": max(rss) if rss else None,
         "rss_mib_last_10pct": max(rss[-tenth:]) if rss else None,
         "heap_mib_max": max(heap) if heap else None,
+        "old_gen_mib_max": max((s["old_gen_mib"] for s in samples if s["old_gen_mib"] is not None), default=None),
         "samples": samples,
     }
 
@@ -467,8 +470,9 @@ def markdown(results):
         lines += ["", f"Scale: {s['items']:,}-item NDJSON batch in {s['heap_limit']} ({s['concurrency']} in flight): "
                   f"{s['lines']:,} lines ({s['distinct_indexes']:,} distinct), {s['errors']} errors, {s['seconds']:.1f} s; "
                   f"RSS {s['rss_mib_after_first_10pct']:.0f} MiB after the first tenth, {s['rss_mib_last_10pct']:.0f} MiB "
-                  f"in the last tenth, {s['rss_mib_max']:.0f} MiB peak; heap peak "
-                  f"{s['heap_mib_max'] if s['heap_mib_max'] is not None else float('nan'):.0f} MiB."]
+                  f"in the last tenth, {s['rss_mib_max']:.0f} MiB peak; heap in use (garbage included) peaked at "
+                  f"{s['heap_mib_max'] if s['heap_mib_max'] is not None else float('nan'):.0f} MiB, old generation at "
+                  f"{s['old_gen_mib_max'] if s['old_gen_mib_max'] is not None else float('nan'):.0f} MiB."]
     if "scale_connections" in results:
         s = results["scale_connections"]
         lines += ["", f"Scale: {s['connections']:,} concurrent passthrough connections (wrk -t2 -c{s['connections']} "
@@ -521,7 +525,8 @@ def chart(results, path):
         s = results["scale_ndjson"]["samples"]
         ax.plot([x["t"] for x in s], [x["rss_mib"] for x in s], label="RSS MiB", color="#ee6677")
         heap = [x for x in s if x["heap_mib"] is not None]
-        ax.plot([x["t"] for x in heap], [x["heap_mib"] for x in heap], label="heap used MiB", color="#4477aa")
+        ax.plot([x["t"] for x in heap], [x["heap_mib"] for x in heap], label="heap in use MiB", color="#4477aa")
+        ax.plot([x["t"] for x in heap], [x["old_gen_mib"] for x in heap], label="old gen MiB", color="#228833")
         ax2 = ax.twinx()
         ax2.plot([x["t"] for x in s], [x["lines"] for x in s], color="#999999", linestyle=":", label="results")
         ax2.set_ylabel("results written", fontsize=8)
@@ -583,8 +588,9 @@ def main():
             contenders.append(("nginx proxy_pass", proxy_url, None))
         if "c" in args.only:
             contenders += [("sluice", sluice_url, bare.pid), ("sluice +limits+cache", policies_url, policies.pid)]
-        log(f"(a)(b)(c)(c') throughput: {rounds} rounds of {seconds} s, wrk -t1 -c32")
-        results["throughput"], results["throughput_runs"] = throughput(contenders, rounds, seconds, warm)
+        if contenders:
+            log(f"(a)(b)(c)(c') throughput: {rounds} rounds of {seconds} s, wrk -t1 -c32")
+            results["throughput"], results["throughput_runs"] = throughput(contenders, rounds, seconds, warm)
         if "e" in args.only:
             log("(e) one connection: wrk -t1 -c1")
             one = [("direct nginx", direct_url, None), ("nginx proxy_pass", proxy_url, None),
