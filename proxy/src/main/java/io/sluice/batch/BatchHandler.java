@@ -10,6 +10,7 @@ import io.sluice.fetch.FetchFailure;
 import io.sluice.fetch.FetchRequest;
 import io.sluice.fetch.FetchResponse;
 import io.sluice.fetch.Pipeline;
+import io.sluice.server.ClientDisconnect;
 import io.sluice.server.Json;
 import io.sluice.time.TimeSource;
 import io.undertow.server.HttpHandler;
@@ -85,7 +86,7 @@ public final class BatchHandler implements HttpHandler {
         int concurrency = Math.min(batch.concurrency(), limits.maxBatchConcurrency());
         long deadline = batch.timeout().map(t -> time.nanoTime() + t.toNanos()).orElse(Long.MAX_VALUE);
         Run run = new Run(batch.items(), sink, deadline);
-        exchange.getConnection().addCloseListener(c -> run.cancel());
+        ClientDisconnect.whileInProgress(exchange, run::cancel);
         exchange.dispatch(SameThreadExecutor.INSTANCE, () -> run.begin(concurrency));
     }
 

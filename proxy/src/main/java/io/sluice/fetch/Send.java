@@ -3,6 +3,7 @@ package io.sluice.fetch;
 import io.sluice.config.Interpolated;
 import io.sluice.config.Policy;
 import io.sluice.guard.AddressGuard;
+import io.sluice.guard.Pin;
 import io.sluice.time.TimeSource;
 import java.net.http.HttpClient;
 import java.net.http.HttpHeaders;
@@ -40,31 +41,35 @@ public final class Send implements Stage {
         FetchRequest request = chain.request();
         Policy policy = call.upstream().policy();
         call.trace().countAttempt();
-        return guard.admit(request.uri(), policy.allowPrivate())
-                .thenComposeAsync(
-                        pin -> {
-                            HttpRequest outbound;
-                            try {
-                                outbound = toHttpRequest(request, policy);
-                            } catch (IllegalArgumentException e) {
-                                pin.close();
-                                throw new FetchException(
-                                        ErrorType.INVALID_REQUEST, "cannot send request: " + e.getMessage());
-                            }
-                            long sentAt = time.nanoTime();
-                            CompletableFuture<HttpResponse<Flow.Publisher<List<ByteBuffer>>>> exchange =
-                                    client.sendAsync(outbound, HttpResponse.BodyHandlers.ofPublisher());
-                            call.onCancel(reason -> exchange.cancel(true));
-                            return exchange.handleAsync(
-                                    (response, error) -> {
-                                        pin.close();
-                                        call.trace().addUpstream(time.nanoTime() - sentAt);
-                                        if (error != null) throw Failures.classify(error);
-                                        return toFetchResponse(response, call);
-                                    },
-                                    executor);
-                        },
-                        executor);
+        CompletableFuture<Pin> admitted = guard.admit(request.uri(), policy.allowPrivate());
+        // An admission already decided (an IP literal: no DNS) is sent from this thread, since sendAsync
+        // does not block; one that waited for DNS moves off the lookup pool to the workers first.
+        Executor sendOn = admitted.isDone() ? Runnable::run : executor;
+        return admitted.thenComposeAsync(
+                pin -> {
+                    HttpRequest outbound;
+                    try {
+                        outbound = toHttpRequest(request, policy);
+                    } catch (IllegalArgumentException e) {
+                        pin.close();
+                        throw new FetchException(ErrorType.INVALID_REQUEST, "cannot send request: " + e.getMessage());
+                    }
+                    long sentAt = time.nanoTime();
+                    CompletableFuture<HttpResponse<Flow.Publisher<List<ByteBuffer>>>> exchange =
+                            client.sendAsync(outbound, HttpResponse.BodyHandlers.ofPublisher());
+                    call.onCancel(reason -> exchange.cancel(true));
+                    // Not handleAsync: sendAsync already completes through a no-op hop of its own
+                    // (HttpClientImpl.sendAsync), and this step is small; the front doors then move to their
+                    // own threads (the IO thread, the batch executor), so a hop to the workers here would
+                    // only add a context switch per request.
+                    return exchange.handle((response, error) -> {
+                        pin.close();
+                        call.trace().addUpstream(time.nanoTime() - sentAt);
+                        if (error != null) throw Failures.classify(error);
+                        return toFetchResponse(response, call);
+                    });
+                },
+                sendOn);
     }
 
     private static HttpRequest toHttpRequest(FetchRequest request, Policy policy) {

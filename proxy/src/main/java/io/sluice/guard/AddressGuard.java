@@ -95,6 +95,15 @@ public final class AddressGuard {
         } catch (BlockedAddressException e) {
             return CompletableFuture.failedFuture(e);
         }
+        if (isLiteral(host)) {
+            // An IP literal needs no lookup, so nothing here can block: admit it on the caller's thread
+            // rather than paying two thread hand-offs per request (the lookup pool and back).
+            try {
+                return CompletableFuture.completedFuture(admitNow(host, allowPrivate));
+            } catch (Throwable e) {
+                return CompletableFuture.failedFuture(e);
+            }
+        }
         CompletableFuture<Pin> result = new CompletableFuture<>();
         try {
             lookupExecutor.execute(() -> {
@@ -143,6 +152,14 @@ public final class AddressGuard {
             throw new BlockedAddressException("missing host");
         }
         return host;
+    }
+
+    private static boolean isLiteral(String host) {
+        try {
+            return HostLiteral.parse(host) != null;
+        } catch (IOException e) {
+            return false; // an ambiguous literal: admitNow refuses it, on the lookup executor as before
+        }
     }
 
     private Pin admitNow(String host, boolean allowPrivate) throws IOException {

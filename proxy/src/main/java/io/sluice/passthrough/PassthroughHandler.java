@@ -11,6 +11,7 @@ import io.sluice.fetch.FetchResponse;
 import io.sluice.fetch.HopByHop;
 import io.sluice.fetch.Pipeline;
 import io.sluice.fetch.RequestBody;
+import io.sluice.server.ClientDisconnect;
 import io.sluice.server.Json;
 import io.sluice.server.RequestBodyPublisher;
 import io.sluice.server.ResponseStreamer;
@@ -66,9 +67,8 @@ public final class PassthroughHandler implements HttpHandler {
             return;
         }
         Call call = pipeline.newCall(request);
-        exchange.getConnection()
-                .addCloseListener(connection ->
-                        call.cancel(new FetchException(ErrorType.CANCELLED, "client closed the connection")));
+        ClientDisconnect.whileInProgress(
+                exchange, () -> call.cancel(new FetchException(ErrorType.CANCELLED, "client closed the connection")));
         exchange.dispatch(
                 SameThreadExecutor.INSTANCE,
                 () -> call.execute()
