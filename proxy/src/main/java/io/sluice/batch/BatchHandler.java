@@ -85,54 +85,60 @@ public final class BatchHandler implements HttpHandler {
                 : new DocumentSink(exchange, batch.items().size());
         int concurrency = Math.min(batch.concurrency(), limits.maxBatchConcurrency());
         long deadline = batch.timeout().map(t -> time.nanoTime() + t.toNanos()).orElse(Long.MAX_VALUE);
-        Run run = new Run(batch.items(), sink, deadline);
+        Run run = new Run(batch.items(), sink, deadline, concurrency);
         ClientDisconnect.whileInProgress(exchange, run::cancel);
-        exchange.dispatch(SameThreadExecutor.INSTANCE, () -> run.begin(concurrency));
+        exchange.dispatch(SameThreadExecutor.INSTANCE, run::begin);
     }
 
     /** One batch in progress: hands out items to at most {@code concurrency} workers. */
+    /**
+     * One batch in progress. At most {@code concurrency} items run at once, and a new one starts
+     * only while the sink has room: a finished item or a drained sink refills up to that bound.
+     */
     private final class Run {
         private final List<BatchItem> items;
         private final ResultSink sink;
         private final long deadline;
+        private final int concurrency;
         private final AtomicBoolean cancelled = new AtomicBoolean();
         private final java.util.concurrent.ConcurrentLinkedQueue<Call> active =
                 new java.util.concurrent.ConcurrentLinkedQueue<>();
         private int next;
+        private int running;
         private int finished;
 
-        Run(List<BatchItem> items, ResultSink sink, long deadline) {
+        Run(List<BatchItem> items, ResultSink sink, long deadline, int concurrency) {
             this.items = items;
             this.sink = sink;
             this.deadline = deadline;
+            this.concurrency = concurrency;
         }
 
-        void begin(int concurrency) {
+        void begin() {
             if (items.isEmpty()) {
                 sink.close();
                 return;
             }
-            sink.onWritable(this::pump);
-            for (int i = 0; i < concurrency; i++) {
-                if (!launchNext()) break;
+            sink.onWritable(this::fill);
+            fill();
+        }
+
+        /** Starts items until {@code concurrency} run, the items run out, or the sink is full. */
+        private void fill() {
+            while (true) {
+                BatchItem item;
+                synchronized (this) {
+                    if (running >= concurrency || next >= items.size() || !sink.hasRoom()) return;
+                    item = items.get(next);
+                    items.set(next, null); // results and calls hold what is needed; free the request
+                    next++;
+                    running++;
+                }
+                launch(item);
             }
         }
 
-        /** Starts more items while the sink has room, keeping memory flat for slow readers. */
-        private void pump() {
-            while (sink.hasRoom() && launchNext()) {
-                // keep going
-            }
-        }
-
-        private boolean launchNext() {
-            BatchItem item;
-            synchronized (this) {
-                if (next >= items.size()) return false;
-                item = items.get(next);
-                items.set(next, null); // results and calls hold what is needed; free the request
-                next++;
-            }
+        private void launch(BatchItem item) {
             // Async: an item that completes at once (an invalid one) must not recurse into the next.
             runItem(item)
                     .whenCompleteAsync(
@@ -142,18 +148,18 @@ public final class BatchHandler implements HttpHandler {
                                         : renderer.error(item, Failures.classify(error), null, 0);
                                 boolean last;
                                 synchronized (this) {
+                                    running--;
                                     finished++;
                                     last = finished == items.size();
                                 }
                                 sink.accept(item.index(), line);
                                 if (last) {
                                     sink.close();
-                                } else if (sink.hasRoom()) {
-                                    launchNext();
+                                } else {
+                                    fill();
                                 }
                             },
                             executor);
-            return true;
         }
 
         private CompletableFuture<ObjectNode> runItem(BatchItem item) {

@@ -253,6 +253,36 @@ class BatchTest {
     }
 
     @Test
+    void streamedBatchHonoursItsConcurrencyToo() throws Exception {
+        // As above, with NDJSON: results are written as items finish, and each write must not let
+        // more than "concurrency" items run (a regression: every drained write started more).
+        var running = sluice.start("""
+                upstreams:
+                  local: {match: ["%s"], allow_private: true, max_concurrency: 2, max_wait: 0s}
+                """.formatted(origin));
+        route(path -> Upstream.ok("text/plain", path));
+        StringBuilder items = new StringBuilder();
+        for (int i = 0; i < 40; i++)
+            items.append(i == 0 ? "" : ",")
+                    .append("{\"url\": \"%1$s/")
+                    .append(i)
+                    .append("\"}");
+
+        HttpResponse<String> response = TestHttp.send(HttpRequest.newBuilder(running.data("/v1/batch"))
+                .header("Accept", "application/x-ndjson")
+                .POST(HttpRequest.BodyPublishers.ofString(
+                        ("{\"concurrency\": 2, \"requests\": [" + items + "]}").formatted(origin)))
+                .build());
+
+        var lines = response.body().lines().toList();
+        assertThat(lines).hasSize(40);
+        for (String line : lines)
+            assertThat(TestHttp.JSON.readTree(line).get("status").asInt())
+                    .as(line)
+                    .isEqualTo(200);
+    }
+
+    @Test
     void upstreamConcurrencyCapRefusesWhatCannotWait() throws Exception {
         var running = sluice.start("""
                 upstreams:
