@@ -14,6 +14,7 @@ import io.sluice.config.SluiceConfig;
 import io.sluice.fetch.Deadline;
 import io.sluice.fetch.FetchListener;
 import io.sluice.fetch.FollowRedirects;
+import io.sluice.fetch.Http1Transport;
 import io.sluice.fetch.Pipeline;
 import io.sluice.fetch.ResolveUpstream;
 import io.sluice.fetch.Send;
@@ -33,6 +34,7 @@ import io.sluice.upstream.UpstreamStateSource;
 import io.sluice.upstream.Upstreams;
 import io.undertow.Undertow;
 import io.undertow.UndertowOptions;
+import io.undertow.server.DefaultByteBufferPool;
 import io.undertow.server.handlers.GracefulShutdownHandler;
 import java.net.InetSocketAddress;
 import java.net.http.HttpClient;
@@ -46,17 +48,26 @@ import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import org.xnio.OptionMap;
 import org.xnio.Options;
+import org.xnio.Xnio;
+import org.xnio.XnioWorker;
 
 /** A running Sluice: data port, admin port, and everything between. */
 public final class Sluice implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(Sluice.class.getName());
+    /** Idle upstream keep-alive connections are dropped after this (java.net.http's default since JDK 20). */
+    private static final Duration UPSTREAM_IDLE_TIMEOUT = Duration.ofSeconds(30);
+    /** Idle connections kept per IO thread and upstream address; more are closed when released. */
+    private static final int MAX_IDLE_PER_ADDRESS = 256;
 
     private final SluiceConfig config;
     private final Upstreams upstreams;
     private final ExecutorService workers;
     private final ExecutorService lookups;
     private final HttpClient client;
+    private final XnioWorker io;
+    private final Http1Transport http1;
     private final CacheStage cache;
     private final Optional<SharedLimits> shared;
     private final AdmissionStage admission;
@@ -88,6 +99,11 @@ public final class Sluice implements AutoCloseable {
                 .proxy(HttpClient.Builder.NO_PROXY)
                 .version(HttpClient.Version.HTTP_2)
                 .build();
+        // One XNIO worker for the data port and the cleartext upstream connections: a passthrough
+        // request is then received, sent upstream and answered on the same IO thread.
+        this.io = worker(config.server().ioThreads());
+        this.http1 = new Http1Transport(
+                io, new DefaultByteBufferPool(true, 16 * 1024), time, UPSTREAM_IDLE_TIMEOUT, MAX_IDLE_PER_ADDRESS);
         AddressGuard guard = new AddressGuard(lookups);
         this.cache = new CacheStage(config.cache(), time, workers);
         // With redis: configured, buckets and cooldowns are shared; connect() returns at once and
@@ -112,8 +128,7 @@ public final class Sluice implements AutoCloseable {
         this.drain = new GracefulShutdownHandler(new DataRouter(batch, passthrough));
         this.data = Undertow.builder()
                 .addHttpListener(config.listen().port(), config.listen().host())
-                .setIoThreads(config.server().ioThreads())
-                .setWorkerThreads(2)
+                .setWorker(io)
                 .setServerOption(
                         UndertowOptions.MAX_ENTITY_SIZE,
                         Math.max(maxRequestBody, config.server().maxBatchBytes().bytes()))
@@ -151,7 +166,9 @@ public final class Sluice implements AutoCloseable {
                 retry, // backoff with full jitter, per-upstream budget; each attempt is admitted again
                 admission, // token buckets and Retry-After cooldowns, FIFO, refused at once if it cannot fit
                 new ConcurrencyStage(time, workers), // max_concurrency, FIFO within the wait budget
-                new Send(client, guard, workers, time)); // address guard + the shared HttpClient
+                new Send(
+                        client, http1, guard, workers,
+                        time)); // address guard, then http:// on the IO threads, https:// on the HttpClient
     }
 
     /**
@@ -253,6 +270,31 @@ public final class Sluice implements AutoCloseable {
         shared.ifPresent(SharedLimits::close);
         workers.shutdownNow();
         lookups.shutdownNow();
+        io.shutdownNow();
+    }
+
+    /**
+     * The data port's XNIO worker. Undertow makes the same one when given thread counts; making it
+     * here lets {@link Http1Transport} open upstream connections on its IO threads. Its task pool is
+     * unused (nothing blocks), so it is kept minimal.
+     */
+    private static XnioWorker worker(int ioThreads) {
+        try {
+            return Xnio.getInstance(Undertow.class.getClassLoader())
+                    .createWorker(OptionMap.builder()
+                            .set(Options.WORKER_IO_THREADS, ioThreads)
+                            .set(Options.WORKER_TASK_CORE_THREADS, 2)
+                            .set(Options.WORKER_TASK_MAX_THREADS, 2)
+                            .set(Options.WORKER_NAME, "sluice-io")
+                            // What Undertow sets on the worker it makes: no accept throttling, Nagle off.
+                            .set(Options.CONNECTION_HIGH_WATER, 1_000_000)
+                            .set(Options.CONNECTION_LOW_WATER, 1_000_000)
+                            .set(Options.TCP_NODELAY, true)
+                            .set(Options.CORK, true)
+                            .getMap());
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException("cannot start the IO threads", e);
+        }
     }
 
     private static <T> List<T> instancesOf(Class<T> type, List<?> objects) {

@@ -6,6 +6,7 @@ import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.function.Consumer;
+import org.xnio.XnioIoThread;
 
 /**
  * One request's journey through the pipeline: what was asked, which upstream governs it (set by
@@ -23,11 +24,22 @@ public final class Call {
     private volatile Upstream upstream;
     private volatile long deadlineNanos = Long.MAX_VALUE;
     private volatile TimeSource.Timer deadlineTimer;
+    private final XnioIoThread ioThread;
 
-    Call(Pipeline pipeline, FetchRequest request, long startNanos) {
+    Call(Pipeline pipeline, FetchRequest request, long startNanos, XnioIoThread ioThread) {
         this.pipeline = pipeline;
         this.request = request;
         this.startNanos = startNanos;
+        this.ioThread = ioThread;
+    }
+
+    /**
+     * The IO thread the front door received this call on, or null (a batch item): cleartext
+     * upstream connections are made on it, so the call needs no thread hand-off (see
+     * {@link Http1Transport}).
+     */
+    public XnioIoThread ioThread() {
+        return ioThread;
     }
 
     /** Runs the pipeline; the future always completes normally, with a response or a failure. */

@@ -28,7 +28,12 @@ public final class Pipeline {
 
     /** A call for {@code request}, not yet started. */
     public Call newCall(FetchRequest request) {
-        return new Call(this, request, time.nanoTime());
+        return newCall(request, null);
+    }
+
+    /** A call received on {@code ioThread}; it sends cleartext requests from that thread (may be null). */
+    public Call newCall(FetchRequest request, org.xnio.XnioIoThread ioThread) {
+        return new Call(this, request, time.nanoTime(), ioThread);
     }
 
     TimeSource time() {

@@ -24,12 +24,20 @@ import java.util.concurrent.Flow;
  */
 public final class Send implements Stage {
     private final HttpClient client;
+    private final Http1Transport http1;
     private final AddressGuard guard;
     private final Executor executor;
     private final TimeSource time;
 
+    /** Everything over {@code client}. */
     public Send(HttpClient client, AddressGuard guard, Executor executor, TimeSource time) {
+        this(client, null, guard, executor, time);
+    }
+
+    /** Cleartext origins over {@code http1} (on the IO threads), TLS origins over {@code client}. */
+    public Send(HttpClient client, Http1Transport http1, AddressGuard guard, Executor executor, TimeSource time) {
         this.client = client;
+        this.http1 = http1;
         this.guard = guard;
         this.executor = executor;
         this.time = time;
@@ -42,6 +50,16 @@ public final class Send implements Stage {
         Policy policy = call.upstream().policy();
         call.trace().countAttempt();
         CompletableFuture<Pin> admitted = guard.admit(request.uri(), policy.allowPrivate());
+        if (http1 != null && http1.carries(request.uri())) {
+            // Connected to the checked address itself, so the pin is not needed past this point.
+            return admitted.thenCompose(pin -> {
+                java.net.InetAddress address = pin.addresses().get(0);
+                pin.close();
+                long sentAt = time.nanoTime();
+                return http1.send(request, address, call)
+                        .whenComplete((response, error) -> call.trace().addUpstream(time.nanoTime() - sentAt));
+            });
+        }
         // An admission already decided (an IP literal: no DNS) is sent from this thread, since sendAsync
         // does not block; one that waited for DNS moves off the lookup pool to the workers first.
         Executor sendOn = admitted.isDone() ? Runnable::run : executor;
@@ -91,15 +109,20 @@ public final class Send implements Stage {
     }
 
     private static FetchResponse toFetchResponse(HttpResponse<Flow.Publisher<List<ByteBuffer>>> response, Call call) {
-        HttpHeaders headers = FetchRequest.headers(HopByHop.endToEnd(response.headers()));
         long length = response.headers().firstValueAsLong("content-length").orElse(-1);
         if ("HEAD".equalsIgnoreCase(response.request().method())
                 || response.statusCode() == 204
                 || response.statusCode() == 304) {
             length = 0;
         }
-        ResponseBody body = ResponseBody.streaming(response.body(), length);
-        return new FetchResponse(response.statusCode(), headers, body, call.trace());
+        return toFetchResponse(response.statusCode(), response.headers(), length, response.body(), call);
+    }
+
+    /** An upstream's answer as the pipeline sees it, whichever client brought it: hop-by-hop fields gone. */
+    static FetchResponse toFetchResponse(
+            int status, HttpHeaders received, long length, Flow.Publisher<List<ByteBuffer>> body, Call call) {
+        HttpHeaders headers = FetchRequest.headers(HopByHop.endToEnd(received));
+        return new FetchResponse(status, headers, ResponseBody.streaming(body, length), call.trace());
     }
 
     @Override

@@ -66,13 +66,19 @@ public final class PassthroughHandler implements HttpHandler {
             Json.send(exchange, status, Json.error(e.type().wireName(), e.getMessage()));
             return;
         }
-        Call call = pipeline.newCall(request);
+        Call call = pipeline.newCall(request, exchange.getIoThread());
         ClientDisconnect.whileInProgress(
                 exchange, () -> call.cancel(new FetchException(ErrorType.CANCELLED, "client closed the connection")));
         exchange.dispatch(
                 SameThreadExecutor.INSTANCE,
-                () -> call.execute()
-                        .thenAccept(outcome -> exchange.getIoThread().execute(() -> respond(exchange, outcome))));
+                () -> call.execute().thenAccept(outcome -> {
+                    // A cleartext upstream answers on this exchange's own IO thread: respond at once.
+                    if (Thread.currentThread() == exchange.getIoThread()) {
+                        respond(exchange, outcome);
+                    } else {
+                        exchange.getIoThread().execute(() -> respond(exchange, outcome));
+                    }
+                }));
     }
 
     private FetchRequest toFetchRequest(HttpServerExchange exchange) {

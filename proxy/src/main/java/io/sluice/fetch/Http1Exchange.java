@@ -1,0 +1,373 @@
+package io.sluice.fetch;
+
+import io.sluice.config.Interpolated;
+import io.sluice.config.Policy;
+import io.sluice.time.TimeSource;
+import io.undertow.client.ClientCallback;
+import io.undertow.client.ClientConnection;
+import io.undertow.client.ClientExchange;
+import io.undertow.client.ClientRequest;
+import io.undertow.client.ClientResponse;
+import io.undertow.client.UndertowClient;
+import io.undertow.util.HeaderValues;
+import io.undertow.util.Headers;
+import io.undertow.util.HttpString;
+import io.undertow.util.Protocols;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.URI;
+import java.net.URISyntaxException;
+import java.net.http.HttpConnectTimeoutException;
+import java.net.http.HttpTimeoutException;
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Flow;
+import org.xnio.IoUtils;
+import org.xnio.XnioIoThread;
+import org.xnio.channels.StreamSinkChannel;
+
+/**
+ * One request and its response over {@link Http1Transport}: takes a pooled connection or opens
+ * one, writes the head and streams the body with backpressure, then completes when the response
+ * headers arrive. Every step after {@link #start} runs on the exchange's IO thread, so its state
+ * needs no locks; timers and cancellation hop onto that thread first.
+ */
+final class Http1Exchange {
+    /** RFC 9110 §9.2.2: methods a client may repeat, so a dead pooled connection can be retried. */
+    private static final Set<String> IDEMPOTENT = Set.of("GET", "HEAD", "OPTIONS", "TRACE", "PUT", "DELETE");
+
+    private static final Set<String> BODY_EXPECTED = Set.of("POST", "PUT", "PATCH");
+
+    private final Http1Transport transport;
+    private final FetchRequest request;
+    private final Policy policy;
+    private final Call call;
+    private final XnioIoThread thread;
+    private final URI destination;
+    private final String poolKey;
+    private final CompletableFuture<FetchResponse> result = new CompletableFuture<>();
+    private ClientConnection connection;
+    private TimeSource.Timer timer;
+    private boolean reused;
+    private boolean retriedStale;
+    private boolean requestWritten;
+
+    Http1Exchange(Http1Transport transport, FetchRequest request, InetAddress address, Call call, XnioIoThread thread) {
+        this.transport = transport;
+        this.request = request;
+        this.policy = call.upstream().policy();
+        this.call = call;
+        this.thread = thread;
+        int port = request.uri().getPort() == -1 ? 80 : request.uri().getPort();
+        try {
+            this.destination = new URI("http", null, address.getHostAddress(), port, null, null, null);
+        } catch (URISyntaxException e) {
+            throw new IllegalStateException("checked address did not make a URI: " + address, e);
+        }
+        this.poolKey = destination.getAuthority();
+    }
+
+    CompletableFuture<FetchResponse> result() {
+        return result;
+    }
+
+    void start() {
+        call.onCancel(reason -> onThread(() -> abandon(reason)));
+        if (result.isDone()) return;
+        ClientConnection pooled = transport.checkout(poolKey);
+        if (pooled != null) {
+            reused = true;
+            sendOn(pooled);
+        } else {
+            connect();
+        }
+    }
+
+    private void connect() {
+        reused = false;
+        arm(
+                policy.timeouts().connect(),
+                () -> new HttpConnectTimeoutException(
+                        "connect timed out after " + policy.timeouts().connect().toMillis() + " ms"));
+        UndertowClient.getInstance()
+                .connect(
+                        new ClientCallback<>() {
+                            @Override
+                            public void completed(ClientConnection opened) {
+                                if (result.isDone()) {
+                                    IoUtils.safeClose(opened);
+                                    return;
+                                }
+                                disarm();
+                                sendOn(opened);
+                            }
+
+                            @Override
+                            public void failed(IOException e) {
+                                fail(e);
+                            }
+                        },
+                        null,
+                        destination,
+                        thread,
+                        transport.buffers(),
+                        transport.options());
+    }
+
+    private void sendOn(ClientConnection conn) {
+        connection = conn;
+        arm(
+                policy.timeouts().response(),
+                () -> new HttpTimeoutException("no response headers within "
+                        + policy.timeouts().response().toMillis() + " ms"));
+        conn.sendRequest(head(), new ClientCallback<>() {
+            @Override
+            public void completed(ClientExchange exchange) {
+                exchange.setResponseListener(new ClientCallback<>() {
+                    @Override
+                    public void completed(ClientExchange answered) {
+                        onResponse(answered);
+                    }
+
+                    @Override
+                    public void failed(IOException e) {
+                        onSendFailed(e);
+                    }
+                });
+                writeBody(exchange.getRequestChannel());
+            }
+
+            @Override
+            public void failed(IOException e) {
+                onSendFailed(e);
+            }
+        });
+    }
+
+    private ClientRequest head() {
+        URI uri = request.uri();
+        String path = uri.getRawPath() == null || uri.getRawPath().isEmpty() ? "/" : uri.getRawPath();
+        if (uri.getRawQuery() != null) path = path + "?" + uri.getRawQuery();
+        ClientRequest head =
+                new ClientRequest().setMethod(new HttpString(request.method())).setPath(path);
+        var out = head.getRequestHeaders();
+        out.put(
+                Headers.HOST,
+                uri.getPort() == -1 || uri.getPort() == 80 ? uri.getHost() : uri.getHost() + ":" + uri.getPort());
+        for (Map.Entry<String, List<String>> header :
+                HopByHop.forwardable(request.headers()).entrySet()) {
+            out.putAll(new HttpString(header.getKey()), header.getValue());
+        }
+        for (Map.Entry<String, Interpolated> header : policy.headers().entrySet()) {
+            out.put(new HttpString(header.getKey()), header.getValue().value());
+        }
+        out.put(Headers.VIA, HopByHop.via(request.headers()));
+        long length = request.body().length();
+        if (length > 0 || (length == 0 && BODY_EXPECTED.contains(request.method()))) {
+            out.put(Headers.CONTENT_LENGTH, length);
+        } else if (length < 0) {
+            out.put(Headers.TRANSFER_ENCODING, Headers.CHUNKED.toString());
+        }
+        return head;
+    }
+
+    /** Streams the request body, one buffer in flight: the next is asked for once it is written. */
+    private void writeBody(StreamSinkChannel channel) {
+        if (request.body().length() == 0) {
+            requestWritten = true;
+            return;
+        }
+        request.body().publisher().subscribe(new Flow.Subscriber<>() {
+            private Flow.Subscription subscription;
+            private ByteBuffer pending;
+            private boolean completed;
+
+            @Override
+            public void onSubscribe(Flow.Subscription s) {
+                subscription = s;
+                call.onCancel(reason -> s.cancel());
+                s.request(1);
+            }
+
+            @Override
+            public void onNext(ByteBuffer buffer) {
+                onThread(() -> {
+                    pending = buffer;
+                    write();
+                });
+            }
+
+            @Override
+            public void onError(Throwable t) {
+                onThread(() -> fail(t));
+            }
+
+            @Override
+            public void onComplete() {
+                onThread(() -> {
+                    completed = true;
+                    if (pending == null) shutdown();
+                });
+            }
+
+            private void write() {
+                try {
+                    while (pending.hasRemaining()) {
+                        if (channel.write(pending) == 0) {
+                            channel.getWriteSetter().set(ch -> {
+                                ch.suspendWrites();
+                                write();
+                            });
+                            channel.resumeWrites();
+                            return;
+                        }
+                    }
+                } catch (IOException e) {
+                    subscription.cancel();
+                    fail(e);
+                    return;
+                }
+                pending = null;
+                if (completed) {
+                    shutdown();
+                } else {
+                    subscription.request(1);
+                }
+            }
+
+            private void shutdown() {
+                try {
+                    channel.shutdownWrites();
+                    if (channel.flush()) {
+                        requestWritten = true;
+                        return;
+                    }
+                    channel.getWriteSetter().set(ch -> {
+                        try {
+                            if (ch.flush()) {
+                                ch.suspendWrites();
+                                requestWritten = true;
+                            }
+                        } catch (IOException e) {
+                            fail(e);
+                        }
+                    });
+                    channel.resumeWrites();
+                } catch (IOException e) {
+                    fail(e);
+                }
+            }
+        });
+    }
+
+    private void onResponse(ClientExchange exchange) {
+        if (result.isDone()) return;
+        disarm();
+        ClientResponse response = exchange.getResponse();
+        int status = response.getResponseCode();
+        var in = response.getResponseHeaders();
+        boolean bodiless = request.method().equals("HEAD") || status == 204 || status == 304;
+        long length = bodiless ? 0 : contentLength(in.getFirst(Headers.CONTENT_LENGTH));
+        if (!bodiless
+                && length < 0
+                && !in.contains(Headers.TRANSFER_ENCODING)
+                && response.getProtocol().equals(Protocols.HTTP_1_1)) {
+            // RFC 9112 §6.3: such a body runs until the connection closes. Undertow's client reads it as
+            // empty, which would silently lose it, so refuse it and send this origin over java.net.http
+            // from now on; an idempotent request is retried there by the retry stage.
+            transport.markUnframed(request.uri());
+            fail(new IOException("upstream answered HTTP/1.1 without Content-Length or chunked framing"));
+            return;
+        }
+        Map<String, List<String>> headers = new TreeMap<>(String.CASE_INSENSITIVE_ORDER);
+        for (HeaderValues values : in) headers.put(values.getHeaderName().toString(), new ArrayList<>(values));
+        ChannelBody body = new ChannelBody(exchange.getResponseChannel(), thread, length, this::bodyEnded);
+        result.complete(Send.toFetchResponse(status, FetchRequest.headers(headers), length, body, call));
+    }
+
+    private void bodyEnded(boolean complete) {
+        if (complete && requestWritten && connection.isOpen()) {
+            transport.release(poolKey, connection);
+        } else {
+            IoUtils.safeClose(connection);
+        }
+    }
+
+    /**
+     * A pooled connection the upstream had already closed fails before any answer; nothing was
+     * processed, so a repeatable request is sent once more on a fresh connection.
+     */
+    private void onSendFailed(IOException e) {
+        if (result.isDone()) return;
+        IoUtils.safeClose(connection);
+        if (reused && !retriedStale && repeatable()) {
+            retriedStale = true;
+            disarm();
+            connect();
+            return;
+        }
+        fail(e);
+    }
+
+    private boolean repeatable() {
+        return request.body().replayable()
+                && (IDEMPOTENT.contains(request.method())
+                        || request.header("Idempotency-Key").isPresent());
+    }
+
+    /** The call was cancelled (deadline, client gone) before headers; after them the body's abort handles it. */
+    private void abandon(FetchException reason) {
+        if (!result.isDone()) fail(reason);
+    }
+
+    /**
+     * Ends the exchange with {@code error}. The connection is closed whatever state it is in: a
+     * half-written request or a half-read response cannot be reused, and once headers were delivered,
+     * closing is what fails the body's reader.
+     */
+    private void fail(Throwable error) {
+        disarm();
+        IoUtils.safeClose(connection);
+        result.completeExceptionally(error);
+    }
+
+    private void arm(java.time.Duration after, java.util.function.Supplier<IOException> timeout) {
+        disarm();
+        timer = transport
+                .time()
+                .schedule(
+                        after,
+                        () -> onThread(() -> {
+                            if (!result.isDone()) fail(timeout.get());
+                        }));
+    }
+
+    private void disarm() {
+        if (timer != null) {
+            timer.cancel();
+            timer = null;
+        }
+    }
+
+    private void onThread(Runnable task) {
+        if (Thread.currentThread() == thread) {
+            task.run();
+        } else {
+            thread.execute(task);
+        }
+    }
+
+    private static long contentLength(String value) {
+        if (value == null) return -1;
+        try {
+            return Long.parseLong(value.trim());
+        } catch (NumberFormatException e) {
+            return -1;
+        }
+    }
+}
