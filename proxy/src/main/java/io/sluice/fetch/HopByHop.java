@@ -39,26 +39,48 @@ public final class HopByHop {
 
     /** The end-to-end headers of {@code headers}, as a mutable case-insensitive map. */
     public static Map<String, List<String>> endToEnd(HttpHeaders headers) {
-        Set<String> named = new HashSet<>();
-        headers.allValues("connection").forEach(v -> {
-            for (String token : v.split(",")) named.add(token.trim().toLowerCase(Locale.ROOT));
-        });
         Map<String, List<String>> out = new TreeMap<>(String.CASE_INSENSITIVE_ORDER);
+        Set<String> named = connectionNamed(headers.allValues("connection"));
         headers.map().forEach((name, values) -> {
-            String lower = name.toLowerCase(Locale.ROOT);
-            if (!HOP_BY_HOP.contains(lower) && !named.contains(lower) && !lower.startsWith(":")) {
-                out.put(name, values);
-            }
+            if (isEndToEnd(name, named)) out.put(name, values);
         });
         return out;
     }
 
+    /** Fields that the {@code Connection} header values name, lower-cased (RFC 9110 §7.6.1). */
+    static Set<String> connectionNamed(Iterable<String> connectionValues) {
+        Set<String> named = Set.of();
+        for (String value : connectionValues) {
+            for (String token : value.split(",")) {
+                if (named.isEmpty()) named = new HashSet<>();
+                named.add(token.trim().toLowerCase(Locale.ROOT));
+            }
+        }
+        return named;
+    }
+
+    /** Whether {@code name} travels past this hop, given the fields {@code Connection} named. */
+    static boolean isEndToEnd(String name, Set<String> connectionNamed) {
+        String lower = name.toLowerCase(Locale.ROOT);
+        return !HOP_BY_HOP.contains(lower) && !connectionNamed.contains(lower) && !lower.startsWith(":");
+    }
+
+    /**
+     * Whether a request field is sent on: end to end, not one the client library sets itself, and not
+     * one of Sluice's own controls.
+     */
+    static boolean isForwardable(String name, Set<String> connectionNamed) {
+        if (!isEndToEnd(name, connectionNamed)) return false;
+        String lower = name.toLowerCase(Locale.ROOT);
+        return !RESTRICTED.contains(lower) && !lower.startsWith(OWN_PREFIX);
+    }
+
     /** End-to-end headers that java.net.http will accept on a request. */
     static Map<String, List<String>> forwardable(HttpHeaders headers) {
-        Map<String, List<String>> out = endToEnd(headers);
-        out.keySet().removeIf(name -> {
-            String lower = name.toLowerCase(Locale.ROOT);
-            return RESTRICTED.contains(lower) || lower.startsWith(OWN_PREFIX);
+        Map<String, List<String>> out = new TreeMap<>(String.CASE_INSENSITIVE_ORDER);
+        Set<String> named = connectionNamed(headers.allValues("connection"));
+        headers.map().forEach((name, values) -> {
+            if (isForwardable(name, named)) out.put(name, values);
         });
         return out;
     }

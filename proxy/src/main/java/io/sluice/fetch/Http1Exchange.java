@@ -48,7 +48,8 @@ final class Http1Exchange {
     private final Policy policy;
     private final Call call;
     private final XnioIoThread thread;
-    private final URI destination;
+    private final InetAddress address;
+    private final int port;
     private final String poolKey;
     private final CompletableFuture<FetchResponse> result = new CompletableFuture<>();
     private ClientConnection connection;
@@ -63,13 +64,9 @@ final class Http1Exchange {
         this.policy = call.upstream().policy();
         this.call = call;
         this.thread = thread;
-        int port = request.uri().getPort() == -1 ? 80 : request.uri().getPort();
-        try {
-            this.destination = new URI("http", null, address.getHostAddress(), port, null, null, null);
-        } catch (URISyntaxException e) {
-            throw new IllegalStateException("checked address did not make a URI: " + address, e);
-        }
-        this.poolKey = destination.getAuthority();
+        this.address = address;
+        this.port = request.uri().getPort() == -1 ? 80 : request.uri().getPort();
+        this.poolKey = address.getHostAddress() + "#" + port;
     }
 
     CompletableFuture<FetchResponse> result() {
@@ -90,6 +87,13 @@ final class Http1Exchange {
 
     private void connect() {
         reused = false;
+        URI destination;
+        try {
+            destination = new URI("http", null, address.getHostAddress(), port, null, null, null);
+        } catch (URISyntaxException e) {
+            fail(new IOException("checked address did not make a URI: " + address, e));
+            return;
+        }
         arm(
                 policy.timeouts().connect(),
                 () -> new HttpConnectTimeoutException(
@@ -284,10 +288,17 @@ final class Http1Exchange {
             fail(new IOException("upstream answered HTTP/1.1 without Content-Length or chunked framing"));
             return;
         }
+        // Hop-by-hop fields are dropped here, in the one copy out of Undertow's map.
         Map<String, List<String>> headers = new TreeMap<>(String.CASE_INSENSITIVE_ORDER);
-        for (HeaderValues values : in) headers.put(values.getHeaderName().toString(), new ArrayList<>(values));
+        Set<String> named =
+                HopByHop.connectionNamed(in.get(Headers.CONNECTION) == null ? List.of() : in.get(Headers.CONNECTION));
+        for (HeaderValues values : in) {
+            String name = values.getHeaderName().toString();
+            if (HopByHop.isEndToEnd(name, named)) headers.put(name, new ArrayList<>(values));
+        }
         ChannelBody body = new ChannelBody(exchange.getResponseChannel(), thread, length, this::bodyEnded);
-        result.complete(Send.toFetchResponse(status, FetchRequest.headers(headers), length, body, call));
+        result.complete(new FetchResponse(
+                status, FetchRequest.headers(headers), ResponseBody.streaming(body, length), call.trace()));
     }
 
     private void bodyEnded(boolean complete) {

@@ -115,14 +115,9 @@ public final class Send implements Stage {
                 || response.statusCode() == 304) {
             length = 0;
         }
-        return toFetchResponse(response.statusCode(), response.headers(), length, response.body(), call);
-    }
-
-    /** An upstream's answer as the pipeline sees it, whichever client brought it: hop-by-hop fields gone. */
-    static FetchResponse toFetchResponse(
-            int status, HttpHeaders received, long length, Flow.Publisher<List<ByteBuffer>> body, Call call) {
-        HttpHeaders headers = FetchRequest.headers(HopByHop.endToEnd(received));
-        return new FetchResponse(status, headers, ResponseBody.streaming(body, length), call.trace());
+        HttpHeaders headers = FetchRequest.headers(HopByHop.endToEnd(response.headers()));
+        return new FetchResponse(
+                response.statusCode(), headers, ResponseBody.streaming(response.body(), length), call.trace());
     }
 
     @Override

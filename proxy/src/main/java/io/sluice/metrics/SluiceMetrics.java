@@ -28,6 +28,8 @@ import io.sluice.upstream.Upstreams;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 
 /**
@@ -65,6 +67,7 @@ public final class SluiceMetrics implements FetchListener, AutoCloseable {
     private final List<UpstreamStateSource> sources;
     private final List<Gauge> gauges = new ArrayList<>();
     private final JvmGcMetrics gc = new JvmGcMetrics();
+    private final ConcurrentHashMap<CallKey, CallMeters> callMeters = new ConcurrentHashMap<>();
 
     public SluiceMetrics(MeterRegistry registry, Upstreams upstreams, List<UpstreamStateSource> sources) {
         this.registry = registry;
@@ -139,36 +142,51 @@ public final class SluiceMetrics implements FetchListener, AutoCloseable {
                 }
             }
         }
-        Counter.builder("sluice.requests")
-                .description("Requests by upstream, outcome and status class")
-                .tags("upstream", upstream, "outcome", outcomeTag, "status", status / 100 + "xx")
-                .register(registry)
-                .increment();
-        Timer.builder("sluice.request.duration")
-                .description("From entering the pipeline to the response headers (or the failure)")
-                .tags("upstream", upstream, "outcome", outcomeTag)
-                .serviceLevelObjectives(LATENCY_BUCKETS)
-                .register(registry)
-                .record(Duration.ofNanos(elapsedNanos));
+        CallMeters meters = callMeters.computeIfAbsent(
+                new CallKey(upstream, outcomeTag, status / 100, trace.cacheStatus()), this::callMeters);
+        meters.requests().increment();
+        meters.duration().record(elapsedNanos, TimeUnit.NANOSECONDS);
         if (trace.attempts() > 0) {
-            Timer.builder("sluice.upstream.duration")
-                    .description("Time spent waiting on the upstream itself, all attempts")
-                    .tags("upstream", upstream)
-                    .serviceLevelObjectives(LATENCY_BUCKETS)
-                    .register(registry)
-                    .record(Duration.ofNanos(trace.upstreamNanos()));
-            DistributionSummary.builder("sluice.attempts")
-                    .description("Attempts per call (1 = no retry)")
-                    .tags("upstream", upstream)
-                    .register(registry)
-                    .record(trace.attempts());
+            meters.upstream().record(trace.upstreamNanos(), TimeUnit.NANOSECONDS);
+            meters.attempts().record(trace.attempts());
         }
-        String cache = trace.cacheStatus();
-        Counter.builder("sluice.cache.requests")
-                .description("Cache verdicts: hit, miss, stale, revalidated, bypass")
-                .tags("upstream", upstream, "result", cache)
-                .register(registry)
-                .increment();
+        meters.cache().increment();
+    }
+
+    /** The tags a finished call is counted under; few distinct values, so its meters are kept. */
+    private record CallKey(String upstream, String outcome, int statusClass, String cache) {}
+
+    /**
+     * What one finished call records. Looked up once per distinct {@link CallKey} instead of built and
+     * registered per request: five builder-and-register round trips were a visible share of CPU.
+     */
+    private record CallMeters(
+            Counter requests, Timer duration, Timer upstream, DistributionSummary attempts, Counter cache) {}
+
+    private CallMeters callMeters(CallKey key) {
+        return new CallMeters(
+                Counter.builder("sluice.requests")
+                        .description("Requests by upstream, outcome and status class")
+                        .tags("upstream", key.upstream(), "outcome", key.outcome(), "status", key.statusClass() + "xx")
+                        .register(registry),
+                Timer.builder("sluice.request.duration")
+                        .description("From entering the pipeline to the response headers (or the failure)")
+                        .tags("upstream", key.upstream(), "outcome", key.outcome())
+                        .serviceLevelObjectives(LATENCY_BUCKETS)
+                        .register(registry),
+                Timer.builder("sluice.upstream.duration")
+                        .description("Time spent waiting on the upstream itself, all attempts")
+                        .tags("upstream", key.upstream())
+                        .serviceLevelObjectives(LATENCY_BUCKETS)
+                        .register(registry),
+                DistributionSummary.builder("sluice.attempts")
+                        .description("Attempts per call (1 = no retry)")
+                        .tags("upstream", key.upstream())
+                        .register(registry),
+                Counter.builder("sluice.cache.requests")
+                        .description("Cache verdicts: hit, miss, stale, revalidated, bypass")
+                        .tags("upstream", key.upstream(), "result", key.cache())
+                        .register(registry));
     }
 
     @Override

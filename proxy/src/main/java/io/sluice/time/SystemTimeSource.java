@@ -4,6 +4,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
+import org.xnio.XnioIoThread;
 
 /** Real time: {@link System#nanoTime()}, the UTC system clock, and one daemon timer thread. */
 final class SystemTimeSource implements TimeSource {
@@ -32,9 +33,21 @@ final class SystemTimeSource implements TimeSource {
         return Clock.systemUTC();
     }
 
+    /**
+     * On an XNIO IO thread the task goes on that thread's own timer queue: scheduling there is an
+     * uncontended insert with no wake-up of another thread, where the shared timer thread costs a lock
+     * and often a futex wake per request (every deadline and response timeout is armed, then
+     * cancelled). The task then runs on that IO thread, which is where the call it belongs to lives.
+     */
     @Override
     public Timer schedule(Duration delay, Runnable task) {
-        var future = timer.schedule(task, Math.max(0, delay.toNanos()), TimeUnit.NANOSECONDS);
+        long nanos = Math.max(0, delay.toNanos());
+        if (Thread.currentThread() instanceof XnioIoThread io) {
+            // XNIO counts in milliseconds: round up, so a timeout never fires early.
+            var key = io.executeAfter(task, (nanos + 999_999) / 1_000_000, TimeUnit.MILLISECONDS);
+            return key::remove;
+        }
+        var future = timer.schedule(task, nanos, TimeUnit.NANOSECONDS);
         return () -> future.cancel(false);
     }
 
