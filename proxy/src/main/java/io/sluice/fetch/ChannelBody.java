@@ -71,7 +71,9 @@ final class ChannelBody implements Flow.Publisher<List<ByteBuffer>>, Flow.Subscr
             if (done) return;
             done = true;
             channel.suspendReads();
-            ending.ended(false);
+            // A body with nothing left (HEAD, 204, 304, or read to its length) leaves a reusable connection.
+            boolean nothingLeft = contentLength >= 0 && received >= contentLength;
+            ending.ended(nothingLeft && drainedToEnd());
         });
     }
 

@@ -135,12 +135,12 @@ final class Http1Exchange {
                 exchange.setResponseListener(new ClientCallback<>() {
                     @Override
                     public void completed(ClientExchange answered) {
-                        onResponse(answered);
+                        if (conn == connection) onResponse(answered);
                     }
 
                     @Override
                     public void failed(IOException e) {
-                        onSendFailed(e);
+                        onSendFailed(conn, e);
                     }
                 });
                 writeBody(exchange.getRequestChannel());
@@ -148,7 +148,7 @@ final class Http1Exchange {
 
             @Override
             public void failed(IOException e) {
-                onSendFailed(e);
+                onSendFailed(conn, e);
             }
         });
     }
@@ -296,16 +296,20 @@ final class Http1Exchange {
             String name = values.getHeaderName().toString();
             if (HopByHop.isEndToEnd(name, named)) headers.put(name, new ArrayList<>(values));
         }
-        ChannelBody body = new ChannelBody(exchange.getResponseChannel(), thread, length, this::bodyEnded);
+        ClientConnection answeredOn = connection;
+        ChannelBody body = new ChannelBody(
+                exchange.getResponseChannel(), thread, length, complete -> bodyEnded(answeredOn, complete));
         result.complete(new FetchResponse(
                 status, FetchRequest.headers(headers), ResponseBody.streaming(body, length), call.trace()));
     }
 
-    private void bodyEnded(boolean complete) {
-        if (complete && requestWritten && connection.isOpen()) {
-            transport.release(poolKey, connection);
+    private void bodyEnded(ClientConnection answeredOn, boolean complete) {
+        if (complete && requestWritten && answeredOn.isOpen()) {
+            // Let go of it before it is shared: nothing late from this exchange may close it.
+            if (connection == answeredOn) connection = null;
+            transport.release(poolKey, answeredOn);
         } else {
-            IoUtils.safeClose(connection);
+            IoUtils.safeClose(answeredOn);
         }
     }
 
@@ -313,9 +317,13 @@ final class Http1Exchange {
      * A pooled connection the upstream had already closed fails before any answer; nothing was
      * processed, so a repeatable request is sent once more on a fresh connection.
      */
-    private void onSendFailed(IOException e) {
-        if (result.isDone()) return;
-        IoUtils.safeClose(connection);
+    private void onSendFailed(ClientConnection failed, IOException e) {
+        // Undertow may report one failure through more than one callback; only the first, for the
+        // connection still in use, counts. Closing it can report the failure again, re-entrantly, so
+        // the connection is let go first.
+        if (result.isDone() || failed != connection) return;
+        connection = null;
+        IoUtils.safeClose(failed);
         if (reused && !retriedStale && repeatable()) {
             retriedStale = true;
             disarm();
@@ -343,8 +351,11 @@ final class Http1Exchange {
      */
     private void fail(Throwable error) {
         disarm();
-        IoUtils.safeClose(connection);
+        ClientConnection open = connection;
+        connection = null;
+        // Completed before the close, which may call back into this exchange and must find it over.
         result.completeExceptionally(error);
+        IoUtils.safeClose(open);
     }
 
     private void arm(java.time.Duration after, java.util.function.Supplier<IOException> timeout) {
