@@ -1,12 +1,11 @@
 package io.sluice.fetch;
 
 import java.net.http.HttpHeaders;
-import java.util.HashSet;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.TreeSet;
 
 /**
  * Header hygiene at the proxy boundary. RFC 9110 §7.6.1: a proxy removes the connection-specific
@@ -15,7 +14,7 @@ import java.util.TreeMap;
  */
 public final class HopByHop {
     /** RFC 9110 §7.6.1 plus the pre-standard fields still seen in the wild. */
-    private static final Set<String> HOP_BY_HOP = Set.of(
+    private static final Set<String> HOP_BY_HOP = ignoringCase(
             "connection",
             "keep-alive",
             "proxy-connection",
@@ -28,7 +27,7 @@ public final class HopByHop {
             "http2-settings");
 
     /** What java.net.http sets itself and refuses from callers. */
-    private static final Set<String> RESTRICTED = Set.of("host", "content-length", "expect", "via");
+    private static final Set<String> RESTRICTED = ignoringCase("host", "content-length", "expect", "via");
 
     /** Sluice's own per-request controls ({@code Sluice-Max-Wait}); they go no further. */
     private static final String OWN_PREFIX = "sluice-";
@@ -47,22 +46,24 @@ public final class HopByHop {
         return out;
     }
 
-    /** Fields that the {@code Connection} header values name, lower-cased (RFC 9110 §7.6.1). */
+    /** Fields that the {@code Connection} header values name (RFC 9110 §7.6.1), as a case-blind set. */
     static Set<String> connectionNamed(Iterable<String> connectionValues) {
         Set<String> named = Set.of();
         for (String value : connectionValues) {
             for (String token : value.split(",")) {
-                if (named.isEmpty()) named = new HashSet<>();
-                named.add(token.trim().toLowerCase(Locale.ROOT));
+                if (named.isEmpty()) named = new TreeSet<>(String.CASE_INSENSITIVE_ORDER);
+                named.add(token.trim());
             }
         }
         return named;
     }
 
-    /** Whether {@code name} travels past this hop, given the fields {@code Connection} named. */
+    /**
+     * Whether {@code name} travels past this hop, given the fields {@code Connection} named. Sets that
+     * ignore case, so no lower-cased copy of every field name is made per request.
+     */
     static boolean isEndToEnd(String name, Set<String> connectionNamed) {
-        String lower = name.toLowerCase(Locale.ROOT);
-        return !HOP_BY_HOP.contains(lower) && !connectionNamed.contains(lower) && !lower.startsWith(":");
+        return !HOP_BY_HOP.contains(name) && !connectionNamed.contains(name) && !name.startsWith(":");
     }
 
     /**
@@ -71,8 +72,13 @@ public final class HopByHop {
      */
     static boolean isForwardable(String name, Set<String> connectionNamed) {
         if (!isEndToEnd(name, connectionNamed)) return false;
-        String lower = name.toLowerCase(Locale.ROOT);
-        return !RESTRICTED.contains(lower) && !lower.startsWith(OWN_PREFIX);
+        return !RESTRICTED.contains(name) && !name.regionMatches(true, 0, OWN_PREFIX, 0, OWN_PREFIX.length());
+    }
+
+    private static Set<String> ignoringCase(String... names) {
+        Set<String> set = new TreeSet<>(String.CASE_INSENSITIVE_ORDER);
+        set.addAll(List.of(names));
+        return java.util.Collections.unmodifiableSet(set);
     }
 
     /** End-to-end headers that java.net.http will accept on a request. */

@@ -168,7 +168,7 @@ final class Http1Exchange {
             out.putAll(new HttpString(header.getKey()), header.getValue());
         }
         for (Map.Entry<String, Interpolated> header : policy.headers().entrySet()) {
-            out.put(new HttpString(header.getKey()), header.getValue().value());
+            out.put(HttpString.tryFromString(header.getKey()), header.getValue().value());
         }
         out.put(Headers.VIA, HopByHop.via(request.headers()));
         long length = request.body().length();

@@ -177,7 +177,8 @@ public final class PassthroughHandler implements HttpHandler {
                     return;
                 }
                 exchange.setStatusCode(response.status());
-                response.headers().map().forEach((name, values) -> out.putAll(new HttpString(name), values));
+                // Well-known names map to Undertow's own constants: no HttpString made per field.
+                response.headers().map().forEach((name, values) -> out.putAll(HttpString.tryFromString(name), values));
                 out.put(VIA, HopByHop.via(response.headers()));
                 if (!out.contains(CACHE_STATUS)) out.put(CACHE_STATUS, "sluice; fwd=" + fwd(response));
                 long length = response.body().contentLength();
