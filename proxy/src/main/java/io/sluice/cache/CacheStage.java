@@ -40,13 +40,13 @@ public final class CacheStage implements Stage, UpstreamStateSource {
     /**
      * @param config the byte budgets ({@code cache.max_size}, {@code max_entry_size}, {@code max_in_flight})
      * @param time the ticker for freshness and Caffeine's expiry, and the clock for HTTP dates
-     * @param executor where followers of a coalesced request resume, background revalidations
-     *     start and Caffeine does its maintenance
+     * @param executor where followers of a coalesced request resume and background revalidations
+     *     start (Caffeine's maintenance runs on the writing thread)
      */
     public CacheStage(CacheConfig config, TimeSource time, Executor executor) {
         this.time = Objects.requireNonNull(time, "time");
         this.executor = Objects.requireNonNull(executor, "executor");
-        this.store = new Store(config.maxSize().bytes(), time, executor);
+        this.store = new Store(config.maxSize().bytes(), time);
         this.maxEntryBytes = config.maxEntrySize().bytes();
         this.inFlight = new Accumulator.Budget(config.maxInFlight().bytes());
     }
