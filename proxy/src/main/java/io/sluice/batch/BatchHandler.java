@@ -146,13 +146,16 @@ public final class BatchHandler implements HttpHandler {
                                 ObjectNode line = result != null
                                         ? result
                                         : renderer.error(item, Failures.classify(error), null, 0);
+                                // Into the sink before it counts as finished: otherwise the last item
+                                // could close the sink while an earlier one was still on its way in,
+                                // leaving a null in the document (seen under a stream of batches).
+                                sink.accept(item.index(), line);
                                 boolean last;
                                 synchronized (this) {
                                     running--;
                                     finished++;
                                     last = finished == items.size();
                                 }
-                                sink.accept(item.index(), line);
                                 if (last) {
                                     sink.close();
                                 } else {
