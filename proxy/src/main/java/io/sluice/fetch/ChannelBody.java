@@ -47,7 +47,14 @@ final class ChannelBody implements Flow.Publisher<List<ByteBuffer>>, Flow.Subscr
     public void subscribe(Flow.Subscriber<? super List<ByteBuffer>> s) {
         onThread(() -> {
             if (subscriber != null) {
-                s.onSubscribe(this);
+                // Not this subscription: a second reader must not be able to pull or cancel the first's.
+                s.onSubscribe(new Flow.Subscription() {
+                    @Override
+                    public void request(long n) {}
+
+                    @Override
+                    public void cancel() {}
+                });
                 s.onError(new IllegalStateException("an upstream body can be read once"));
                 return;
             }
