@@ -1,6 +1,7 @@
 package io.sluice.fetch;
 
 import java.net.http.HttpHeaders;
+import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -78,7 +79,7 @@ public final class HopByHop {
     private static Set<String> ignoringCase(String... names) {
         Set<String> set = new TreeSet<>(String.CASE_INSENSITIVE_ORDER);
         set.addAll(List.of(names));
-        return java.util.Collections.unmodifiableSet(set);
+        return Collections.unmodifiableSet(set);
     }
 
     /** End-to-end headers that java.net.http will accept on a request. */

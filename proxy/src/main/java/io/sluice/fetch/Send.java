@@ -109,15 +109,15 @@ public final class Send implements Stage {
     }
 
     private static FetchResponse toFetchResponse(HttpResponse<Flow.Publisher<List<ByteBuffer>>> response, Call call) {
+        HttpHeaders headers = FetchRequest.headers(HopByHop.endToEnd(response.headers()));
         long length = response.headers().firstValueAsLong("content-length").orElse(-1);
         if ("HEAD".equalsIgnoreCase(response.request().method())
                 || response.statusCode() == 204
                 || response.statusCode() == 304) {
             length = 0;
         }
-        HttpHeaders headers = FetchRequest.headers(HopByHop.endToEnd(response.headers()));
-        return new FetchResponse(
-                response.statusCode(), headers, ResponseBody.streaming(response.body(), length), call.trace());
+        ResponseBody body = ResponseBody.streaming(response.body(), length);
+        return new FetchResponse(response.statusCode(), headers, body, call.trace());
     }
 
     @Override
