@@ -84,6 +84,7 @@ final class CacheExchange {
         credential = Keys.credential(request.headers());
         arrivalSequence = store.currentSequence();
         stamp = store.stamp(key);
+        cache.sightings.record(key);
         return lookup(true);
     }
 
@@ -237,7 +238,15 @@ final class CacheExchange {
         counters.misses.increment();
         call.trace().cacheStatus("miss");
         String forwarded = forwardedMember(fwd, status);
-        Optional<Entry> storable = Entry.storable(status, response.headers(), exchange, store.nextSequence());
+        // A response that is never fresh is stored only to be revalidated, which pays only for a URL
+        // that is asked for again: it is stored from its URL's second request on (like nginx's
+        // proxy_cache_min_uses 2). A stream of distinct URLs then costs the store nothing, where storing
+        // each one cost a third of the throughput in copying and garbage collection (README, Performance).
+        boolean firstAsk = entry == null && !cache.sightings.repeated(key);
+        Optional<Entry> storable = firstAsk && Entry.statesNoFreshness(response.headers(), policy)
+                ? Optional.empty()
+                : Entry.storable(status, response.headers(), exchange, store.nextSequence());
+        if (firstAsk && storable.isPresent() && !storable.get().isFresh(now)) storable = Optional.empty();
         if (storable.isEmpty() || response.body().contentLength() > cache.maxEntryBytes) {
             // What was stored is outdated by a response that may not be stored.
             if (entry != null && status < 400 && storable.isEmpty()) store.remove(key, credential, request.headers());
@@ -288,7 +297,7 @@ final class CacheExchange {
 
     private boolean isConditional() {
         for (String field : CONDITIONAL_FIELDS) {
-            if (request.headers().firstValue(field).isPresent()) return true;
+            if (request.headers().map().containsKey(field)) return true;
         }
         return false;
     }

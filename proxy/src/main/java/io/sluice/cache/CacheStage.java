@@ -32,6 +32,7 @@ public final class CacheStage implements Stage, UpstreamStateSource {
 
     final Store store;
     final Flights flights = new Flights();
+    final Sightings sightings = new Sightings();
     final Accumulator.Budget inFlight;
     final long maxEntryBytes;
     final TimeSource time;

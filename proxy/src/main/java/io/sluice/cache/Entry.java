@@ -146,6 +146,17 @@ final class Entry {
                 sequence));
     }
 
+    /**
+     * Whether a response cannot be fresh here whatever its details: it names no freshness
+     * ({@code Cache-Control}, {@code Expires}) and the policy grants none. A look at two field names,
+     * for the common case, before {@link #storable} parses anything.
+     */
+    static boolean statesNoFreshness(HttpHeaders headers, CachePolicy policy) {
+        return policy.defaultTtl().isEmpty()
+                && !headers.map().containsKey("cache-control")
+                && !headers.map().containsKey("expires");
+    }
+
     /** RFC 9111 §4.2.1, for a private cache (so {@code s-maxage} does not apply). */
     private static long lifetimeNanos(
             int status, Directives cc, HttpHeaders headers, Instant responseInstant, CachePolicy policy) {

@@ -15,6 +15,7 @@ import io.sluice.fetch.FetchFailure;
 import io.sluice.fetch.FetchOutcome;
 import io.sluice.fetch.FetchResponse;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.stream.IntStream;
@@ -453,17 +454,36 @@ class CacheStageTest {
         }
 
         @Test
-        void storesAResponseWithValidatorsButNoFreshnessAndRevalidatesEachUse() {
+        void storesAResponseWithValidatorsButNoFreshnessFromItsSecondRequestAndRevalidatesEachUse() {
             CacheTestKit kit = new CacheTestKit();
             kit.origin.respond(200, "body", "ETag", "\"v1\"");
-            kit.get("/a");
+            Result first = kit.get("/a");
+            Result second = kit.get("/a");
             kit.origin.respond(304, "", "ETag", "\"v1\"");
 
-            Result second = kit.get("/a");
+            Result third = kit.get("/a");
 
-            assertThat(second.body()).isEqualTo("body");
-            assertThat(second.trace()).isEqualTo("revalidated");
+            // Asked for once, a never-fresh response is not worth a place: the second request stores it.
+            assertThat(first.cacheStatus()).isEqualTo("sluice; fwd=miss");
+            assertThat(second.cacheStatus()).isEqualTo("sluice; fwd=miss; stored");
+            assertThat(third.body()).isEqualTo("body");
+            assertThat(third.trace()).isEqualTo("revalidated");
             assertThat(kit.origin.lastRequest().header("If-None-Match")).contains("\"v1\"");
+            assertThat(kit.origin.requestCount()).isEqualTo(3);
+        }
+
+        @Test
+        void storesAFreshResponseOnItsFirstRequestAndDistinctNeverFreshOnesNotAtAll() {
+            CacheTestKit kit = new CacheTestKit();
+            kit.origin.respond(200, "fresh", "Cache-Control", "max-age=60", "ETag", "\"f\"");
+            Result fresh = kit.get("/fresh");
+            kit.origin.respond(200, "body", "ETag", "\"v1\"");
+            List<Result> distinct = new ArrayList<>();
+            for (int i = 0; i < 50; i++) distinct.add(kit.get("/item?u=" + i));
+
+            assertThat(fresh.cacheStatus()).isEqualTo("sluice; fwd=miss; stored");
+            assertThat(distinct).extracting(Result::cacheStatus).containsOnly("sluice; fwd=miss");
+            assertThat(kit.get("/fresh").trace()).isEqualTo("hit");
         }
 
         @Test
@@ -656,6 +676,23 @@ class CacheStageTest {
             assertThat(kit.origin.requestCount()).isEqualTo(1);
             assertThat(kit.cache.stats("shop").coalesced()).isEqualTo(4);
             assertThat(kit.cache.stats("shop").misses()).isEqualTo(1);
+        }
+
+        @Test
+        void followersOfAFirstNeverFreshMissAreStillAnsweredFromTheLeadersResponse() {
+            CacheTestKit kit = new CacheTestKit();
+            FakeOrigin.Held held = kit.origin.hold();
+
+            List<CompletableFuture<FetchOutcome>> calls = IntStream.range(0, 3)
+                    .mapToObj(i -> kit.start(get(API + "/etag-only")))
+                    .toList();
+            // The followers count as the URL's further requests, so the leader stores what they wait for.
+            held.answer(200, "shared", "ETag", "\"v1\"");
+
+            assertThat(calls)
+                    .extracting(c -> Bodies.text((FetchResponse) c.join()))
+                    .containsOnly("shared");
+            assertThat(kit.origin.requestCount()).isEqualTo(1);
         }
 
         @Test
