@@ -19,6 +19,7 @@ import io.sluice.upstream.Upstream;
 import io.sluice.upstream.Upstreams;
 import io.undertow.server.HttpHandler;
 import io.undertow.server.HttpServerExchange;
+import io.undertow.server.protocol.http.HttpServerConnection;
 import io.undertow.util.HeaderMap;
 import io.undertow.util.HeaderValues;
 import io.undertow.util.HttpString;
@@ -66,6 +67,7 @@ public final class PassthroughHandler implements HttpHandler {
             Json.send(exchange, status, Json.error(e.type().wireName(), e.getMessage()));
             return;
         }
+        if (request.body().length() == 0) keepReadsRegistered(exchange);
         Call call = pipeline.newCall(request, exchange.getIoThread());
         ClientDisconnect.whileInProgress(
                 exchange, () -> call.cancel(new FetchException(ErrorType.CANCELLED, "client closed the connection")));
@@ -79,6 +81,20 @@ public final class PassthroughHandler implements HttpHandler {
                         exchange.getIoThread().execute(() -> respond(exchange, outcome));
                     }
                 }));
+    }
+
+    /**
+     * Undertow suspends a connection's reads while its request is handled and resumes them when the
+     * exchange ends. With the JDK's epoll selector each is a syscall ({@code epoll_ctl} DEL, then ADD)
+     * on every keep-alive request. For a request with no body, reads stay registered instead, with a
+     * listener that suspends them only if the client sends something (its next request, or its close)
+     * before this answer is out; Undertow takes the connection back when the exchange ends, as before.
+     */
+    private static void keepReadsRegistered(HttpServerExchange exchange) {
+        if (!(exchange.getConnection() instanceof HttpServerConnection http)) return;
+        var source = http.getChannel().getSourceChannel();
+        source.getReadSetter().set(channel -> channel.suspendReads());
+        source.resumeReads();
     }
 
     private FetchRequest toFetchRequest(HttpServerExchange exchange) {

@@ -17,7 +17,9 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import mockwebserver3.Dispatcher;
 import mockwebserver3.MockResponse;
 import mockwebserver3.MockWebServer;
 import mockwebserver3.RecordedRequest;
@@ -248,6 +250,42 @@ class PassthroughTest {
         for (int i = 0; i < 3; i++)
             connections.add(upstream.takeRequest(5, TimeUnit.SECONDS).getConnectionIndex());
         assertThat(connections).containsOnly(connections.get(0));
+    }
+
+    @Test
+    void aRequestPipelinedWhileTheFirstIsWithTheUpstreamIsAnsweredAfterIt() throws Exception {
+        // Reads stay registered while a bodyless request is in flight (PassthroughHandler); bytes
+        // arriving then must wait their turn, not be lost or answered out of order.
+        var running = startWith("");
+        CountDownLatch firstArrived = new CountDownLatch(1);
+        CountDownLatch releaseFirst = new CountDownLatch(1);
+        upstream.setDispatcher(new Dispatcher() {
+            @Override
+            public MockResponse dispatch(RecordedRequest request) throws InterruptedException {
+                if (request.getTarget().endsWith("/one")) {
+                    firstArrived.countDown();
+                    assertThat(releaseFirst.await(10, TimeUnit.SECONDS)).isTrue();
+                }
+                String name = request.getTarget().substring(request.getTarget().lastIndexOf('/') + 1);
+                return Upstream.ok("text/plain", name);
+            }
+        });
+
+        try (Socket socket = new Socket("127.0.0.1", running.dataPort())) {
+            socket.setSoTimeout(10_000);
+            OutputStream out = socket.getOutputStream();
+            out.write("GET /local/one HTTP/1.1\r\nHost: x\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+            out.flush();
+            assertThat(firstArrived.await(10, TimeUnit.SECONDS)).isTrue();
+            out.write("GET /local/two HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+                    .getBytes(StandardCharsets.US_ASCII));
+            out.flush();
+            releaseFirst.countDown();
+
+            String answers = new String(socket.getInputStream().readAllBytes(), StandardCharsets.US_ASCII);
+            assertThat(answers.split("HTTP/1.1 200 ", -1)).hasSize(3);
+            assertThat(answers.indexOf("\r\n\r\none")).isPositive().isLessThan(answers.indexOf("\r\n\r\ntwo"));
+        }
     }
 
     @Test
