@@ -41,7 +41,7 @@ public final class RecentRequests implements FetchListener {
         Entry entry = new Entry(
                 time.clock().instant(),
                 call.request().method(),
-                withoutQuery(call.request().uri()),
+                call.request().uri(),
                 t.upstream(),
                 outcome instanceof FetchResponse r ? r.status() : 0,
                 outcome instanceof FetchFailure f ? Optional.of(f) : Optional.empty(),
@@ -81,7 +81,7 @@ public final class RecentRequests implements FetchListener {
     private record Entry(
             Instant at,
             String method,
-            String url,
+            URI url,
             String upstream,
             int status,
             Optional<FetchFailure> failure,
@@ -96,7 +96,8 @@ public final class RecentRequests implements FetchListener {
             ObjectNode o = JsonNodeFactory.instance.objectNode();
             o.put("at", at.toString());
             o.put("method", method);
-            o.put("url", url);
+            // Cut here, when someone looks, rather than on every call.
+            o.put("url", withoutQuery(url));
             o.put("upstream", upstream.isEmpty() ? null : upstream);
             if (status > 0) o.put("status", status);
             else o.putNull("status");

@@ -21,10 +21,10 @@ import java.net.http.HttpConnectTimeoutException;
 import java.net.http.HttpTimeoutException;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Flow;
 import org.xnio.IoUtils;
@@ -288,8 +288,9 @@ final class Http1Exchange {
             fail(new IOException("upstream answered HTTP/1.1 without Content-Length or chunked framing"));
             return;
         }
-        // Hop-by-hop fields are dropped here, in the one copy out of Undertow's map.
-        Map<String, List<String>> headers = new TreeMap<>(String.CASE_INSENSITIVE_ORDER);
+        // Hop-by-hop fields are dropped here, in the one copy out of Undertow's map (which holds each
+        // name once, whatever its case, so a HashMap suffices until HttpHeaders.of sorts it).
+        Map<String, List<String>> headers = new HashMap<>(in.size() * 2);
         Set<String> named =
                 HopByHop.connectionNamed(in.get(Headers.CONNECTION) == null ? List.of() : in.get(Headers.CONNECTION));
         for (HeaderValues values : in) {

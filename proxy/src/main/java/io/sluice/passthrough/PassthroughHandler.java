@@ -28,11 +28,11 @@ import java.net.URI;
 import java.net.URISyntaxException;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
-import java.util.TreeMap;
 
 /** Forwards one client request through the pipeline and streams the answer back. */
 public final class PassthroughHandler implements HttpHandler {
@@ -121,7 +121,9 @@ public final class PassthroughHandler implements HttpHandler {
             upstream = Optional.of(name);
         }
         HeaderMap in = exchange.getRequestHeaders();
-        Map<String, List<String>> headers = new TreeMap<>(String.CASE_INSENSITIVE_ORDER);
+        // Undertow's map already holds each name once, whatever its case, and HttpHeaders.of sorts them
+        // into its own case-blind map: a plain HashMap is enough on the way in.
+        Map<String, List<String>> headers = new HashMap<>(in.size() * 2);
         for (HeaderValues values : in) headers.put(values.getHeaderName().toString(), new ArrayList<>(values));
 
         long length = exchange.getRequestContentLength();
