@@ -1,5 +1,7 @@
 -- Every request gets a unique query string (so a cache, when enabled, always misses; nginx ignores
--- it), and the run ends with one JSON line of exact figures for bench.py to parse.
+-- it), and the run ends with one JSON line of exact figures for bench.py to parse. The start time
+-- is part of it: each wrk run counts from 1 again, and without it a later round would ask for the
+-- URLs of the one before, turning the cache's misses into revalidations.
 local counter = 0
 local prefix = ""
 local threads = {}
@@ -10,7 +12,7 @@ function setup(thread)
 end
 
 function init(args)
-    prefix = wrk.path .. "?t=" .. tostring(id) .. "&n="
+    prefix = wrk.path .. "?s=" .. tostring(os.time()) .. "&t=" .. tostring(id) .. "&n="
 end
 
 function request()
