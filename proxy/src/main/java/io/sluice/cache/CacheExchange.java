@@ -247,7 +247,7 @@ final class CacheExchange {
         Optional<Entry> storable = firstAsk && Entry.statesNoFreshness(response.headers(), policy)
                 ? Optional.empty()
                 : Entry.storable(status, response.headers(), exchange, store.nextSequence());
-        if (firstAsk && storable.isPresent() && !storable.get().isFresh(now)) storable = Optional.empty();
+        if (firstAsk) storable = storable.filter(e -> e.isFresh(now));
         if (storable.isEmpty() || response.body().contentLength() > cache.maxEntryBytes) {
             // What was stored is outdated by a response that may not be stored.
             if (entry != null && status < 400 && storable.isEmpty()) store.remove(key, credential, request.headers());

@@ -657,9 +657,7 @@ class CacheStageTest {
             CacheTestKit kit = new CacheTestKit();
             FakeOrigin.Held held = kit.origin.hold();
 
-            List<CompletableFuture<FetchOutcome>> calls = IntStream.range(0, 5)
-                    .mapToObj(i -> kit.start(get(API + "/a")))
-                    .toList();
+            List<CompletableFuture<FetchOutcome>> calls = kit.startMany(5, "/a");
             assertThat(kit.origin.requestCount()).isEqualTo(1);
             held.answer(200, "shared", "Cache-Control", "max-age=60");
             // The leader streams to its client first; the others are answered once it is stored.
@@ -683,9 +681,7 @@ class CacheStageTest {
             CacheTestKit kit = new CacheTestKit();
             FakeOrigin.Held held = kit.origin.hold();
 
-            List<CompletableFuture<FetchOutcome>> calls = IntStream.range(0, 3)
-                    .mapToObj(i -> kit.start(get(API + "/etag-only")))
-                    .toList();
+            List<CompletableFuture<FetchOutcome>> calls = kit.startMany(3, "/etag-only");
             // The followers count as the URL's further requests, so the leader stores what they wait for.
             held.answer(200, "shared", "ETag", "\"v1\"");
 
@@ -699,9 +695,7 @@ class CacheStageTest {
         void followersShareTheLeadersUpstreamFailureAndNothingIsCached() {
             CacheTestKit kit = new CacheTestKit();
             FakeOrigin.Held held = kit.origin.hold();
-            List<CompletableFuture<FetchOutcome>> calls = IntStream.range(0, 3)
-                    .mapToObj(i -> kit.start(get(API + "/a")))
-                    .toList();
+            List<CompletableFuture<FetchOutcome>> calls = kit.startMany(3, "/a");
 
             held.fail(new FetchException(ErrorType.CONNECT, "connection refused"));
 
@@ -723,9 +717,7 @@ class CacheStageTest {
             FakeOrigin.Held first = kit.origin.hold();
             var leaderCall = kit.pipeline.newCall(get(API + "/a"));
             leaderCall.execute();
-            List<CompletableFuture<FetchOutcome>> followers = IntStream.range(0, 3)
-                    .mapToObj(i -> kit.start(get(API + "/a")))
-                    .toList();
+            List<CompletableFuture<FetchOutcome>> followers = kit.startMany(3, "/a");
             FakeOrigin.Held second = kit.origin.hold();
 
             leaderCall.cancel(new FetchException(ErrorType.CANCELLED, "client went away"));
@@ -748,9 +740,7 @@ class CacheStageTest {
         void followersGoUpstreamThemselvesWhenTheResponseCannotBeShared() {
             CacheTestKit kit = new CacheTestKit();
             FakeOrigin.Held held = kit.origin.hold();
-            List<CompletableFuture<FetchOutcome>> calls = IntStream.range(0, 3)
-                    .mapToObj(i -> kit.start(get(API + "/a")))
-                    .toList();
+            List<CompletableFuture<FetchOutcome>> calls = kit.startMany(3, "/a");
             kit.origin.respond(200, "mine", "Cache-Control", "no-store");
 
             held.answer(200, "private", "Cache-Control", "no-store");
@@ -773,9 +763,7 @@ class CacheStageTest {
             kit.get("/a");
             kit.time.advance(Duration.ofSeconds(11));
             FakeOrigin.Held held = kit.origin.hold();
-            List<CompletableFuture<FetchOutcome>> calls = IntStream.range(0, 3)
-                    .mapToObj(i -> kit.start(get(API + "/a")))
-                    .toList();
+            List<CompletableFuture<FetchOutcome>> calls = kit.startMany(3, "/a");
 
             held.fail(new FetchException(ErrorType.UPSTREAM_RESET, "reset"));
 
@@ -848,9 +836,7 @@ class CacheStageTest {
             kit.get("/a");
             kit.time.advance(Duration.ofSeconds(11));
             FakeOrigin.Held held = kit.origin.hold();
-            List<CompletableFuture<FetchOutcome>> calls = IntStream.range(0, 3)
-                    .mapToObj(i -> kit.start(get(API + "/a")))
-                    .toList();
+            List<CompletableFuture<FetchOutcome>> calls = kit.startMany(3, "/a");
 
             held.answer(304, "", "Cache-Control", "max-age=10");
 

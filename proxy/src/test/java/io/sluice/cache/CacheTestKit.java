@@ -22,6 +22,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
+import java.util.stream.IntStream;
 
 /**
  * A pipeline of {@code ResolveUpstream → CacheStage → FakeOrigin} on fake time, with one upstream
@@ -83,6 +84,13 @@ final class CacheTestKit {
 
     CompletableFuture<FetchOutcome> start(FetchRequest request) {
         return pipeline.newCall(request).execute();
+    }
+
+    /** Starts {@code count} identical GETs of {@code path}, without waiting for any. */
+    List<CompletableFuture<FetchOutcome>> startMany(int count, String path) {
+        return IntStream.range(0, count)
+                .mapToObj(i -> start(request("GET", API + path, CacheMode.DEFAULT)))
+                .toList();
     }
 
     /** Runs {@code request} to its response (the test fails on a failure). */
