@@ -310,7 +310,7 @@ final class Http1Exchange {
             if (connection == answeredOn) connection = null;
             transport.release(poolKey, answeredOn);
         } else {
-            IoUtils.safeClose(answeredOn);
+            abort(answeredOn);
         }
     }
 
@@ -324,7 +324,7 @@ final class Http1Exchange {
         // the connection is let go first.
         if (result.isDone() || failed != connection) return;
         connection = null;
-        IoUtils.safeClose(failed);
+        abort(failed);
         if (reused && !retriedStale && repeatable()) {
             retriedStale = true;
             disarm();
@@ -356,7 +356,23 @@ final class Http1Exchange {
         connection = null;
         // Completed before the close, which may call back into this exchange and must find it over.
         result.completeExceptionally(error);
-        IoUtils.safeClose(open);
+        if (open != null) abort(open);
+    }
+
+    /**
+     * Closes a connection that is not to be reused without ending what is on it. Undertow's own close
+     * is a clean one: it shuts writes down first, which ends a chunked request body with its last
+     * chunk (or, if nothing was sent yet, turns it into {@code Content-Length: 0}), so an upload the
+     * client abandoned, or that ran over the limit, would reach the upstream as a complete, shorter
+     * request. Taking the raw connection back from the HTTP framing ({@code performUpgrade}) and
+     * closing that sends no terminator: the upstream sees the body cut off, as it was.
+     */
+    private static void abort(ClientConnection connection) {
+        try {
+            IoUtils.safeClose(connection.performUpgrade());
+        } catch (IOException alreadyClosed) {
+            IoUtils.safeClose(connection);
+        }
     }
 
     private void arm(java.time.Duration after, java.util.function.Supplier<IOException> timeout) {

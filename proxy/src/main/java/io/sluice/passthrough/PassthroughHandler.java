@@ -210,6 +210,13 @@ public final class PassthroughHandler implements HttpHandler {
                 }
                 response.body().subscribe(new ResponseStreamer(exchange));
             }
+            case FetchFailure failure
+            when RequestBodyPublisher.exceededLimit(exchange) -> {
+                // A chunked upload ran past server.max_request_body on its way through: the same 413
+                // a declared Content-Length over the limit gets before anything is sent.
+                out.put(CACHE_STATUS, "sluice; fwd=bypass");
+                Json.send(exchange, 413, Json.error(failure.type().wireName(), failure.message()));
+            }
             case FetchFailure failure -> {
                 out.put(
                         CACHE_STATUS,

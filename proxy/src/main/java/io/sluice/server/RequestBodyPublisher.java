@@ -5,6 +5,7 @@ import io.sluice.fetch.FetchException;
 import io.undertow.io.Receiver;
 import io.undertow.server.HttpServerExchange;
 import io.undertow.server.RequestTooBigException;
+import io.undertow.util.AttachmentKey;
 import io.undertow.util.SameThreadExecutor;
 import java.nio.ByteBuffer;
 import java.util.concurrent.Flow;
@@ -15,6 +16,8 @@ import java.util.concurrent.Flow;
  * holds no more than one chunk in memory. Receiver calls are made on the exchange's IO thread.
  */
 public final class RequestBodyPublisher implements Flow.Publisher<ByteBuffer> {
+    private static final AttachmentKey<Boolean> EXCEEDED = AttachmentKey.create(Boolean.class);
+
     private final HttpServerExchange exchange;
     private final long maxBytes;
 
@@ -23,6 +26,14 @@ public final class RequestBodyPublisher implements Flow.Publisher<ByteBuffer> {
         this.exchange = exchange;
         this.maxBytes = maxBytes;
         exchange.setMaxEntitySize(maxBytes);
+    }
+
+    /**
+     * Whether the client's body on {@code exchange} ran past its limit while it streamed (a chunked
+     * upload, whose size is only known as it arrives): the failure is the client's, not the upstream's.
+     */
+    public static boolean exceededLimit(HttpServerExchange exchange) {
+        return exchange.getAttachment(EXCEEDED) != null;
     }
 
     @Override
@@ -36,6 +47,7 @@ public final class RequestBodyPublisher implements Flow.Publisher<ByteBuffer> {
         private boolean started;
         private boolean paused;
         private boolean done;
+        private long received;
 
         Subscription(Flow.Subscriber<? super ByteBuffer> subscriber) {
             this.subscriber = subscriber;
@@ -72,6 +84,17 @@ public final class RequestBodyPublisher implements Flow.Publisher<ByteBuffer> {
 
         private void onChunk(HttpServerExchange ex, byte[] chunk, boolean last) {
             if (done) return;
+            received += chunk.length;
+            if (received > maxBytes) {
+                // Undertow sizes a chunked body's limit when it parses the head, before this handler
+                // can lower it to server.max_request_body, so the count is kept here. The rest of the
+                // body stays unread: the connection closes after the answer.
+                ex.setPersistent(false);
+                ex.getRequestReceiver().pause();
+                paused = true;
+                exceeded(ex);
+                return;
+            }
             if (chunk.length > 0) {
                 demand--;
                 subscriber.onNext(ByteBuffer.wrap(chunk));
@@ -97,12 +120,22 @@ public final class RequestBodyPublisher implements Flow.Publisher<ByteBuffer> {
 
         private void onError(HttpServerExchange ex, java.io.IOException e) {
             if (done) return;
+            if (e instanceof RequestTooBigException) {
+                exceeded(ex);
+                return;
+            }
             done = true;
             keepOpen(ex);
             subscriber.onError(
-                    e instanceof RequestTooBigException
-                            ? new FetchException(ErrorType.TOO_LARGE, "request body exceeds " + maxBytes + " bytes")
-                            : new FetchException(ErrorType.CANCELLED, "client request body failed: " + e.getMessage()));
+                    new FetchException(ErrorType.CANCELLED, "client request body failed: " + e.getMessage()));
+        }
+
+        private void exceeded(HttpServerExchange ex) {
+            done = true;
+            keepOpen(ex);
+            ex.putAttachment(EXCEEDED, true);
+            subscriber.onError(new FetchException(
+                    ErrorType.TOO_LARGE, "request body exceeds " + maxBytes + " bytes (server.max_request_body)"));
         }
     }
 }

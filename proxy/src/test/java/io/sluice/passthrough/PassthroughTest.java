@@ -7,8 +7,11 @@ import io.sluice.testing.TestHttp;
 import io.sluice.testing.Upstream;
 import io.sluice.time.TimeSource;
 import java.io.BufferedReader;
+import java.io.IOException;
 import java.io.InputStreamReader;
 import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.ServerSocket;
 import java.net.Socket;
 import java.net.URI;
 import java.net.http.HttpRequest;
@@ -17,6 +20,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import mockwebserver3.Dispatcher;
@@ -301,6 +305,75 @@ class PassthroughTest {
         assertThat(response.statusCode()).isEqualTo(413);
         assertThat(response.body()).contains("\"type\":\"too_large\"", "server.max_request_body");
         assertThat(upstream.getRequestCount()).isZero();
+    }
+
+    @Test
+    void chunkedRequestBodyThatRunsOverTheLimitIsAlsoRefusedAs413() throws Exception {
+        var running = startWith("""
+                server: {max_request_body: 1KB}
+                """);
+        StringBuilder chunked = new StringBuilder("POST /local/upload HTTP/1.1\r\nHost: x\r\n"
+                + "Content-Type: application/octet-stream\r\nTransfer-Encoding: chunked\r\n\r\n");
+        for (int i = 0; i < 4; i++)
+            chunked.append("400\r\n").append("x".repeat(1024)).append("\r\n");
+        chunked.append("0\r\n\r\n");
+
+        try (Socket socket = new Socket("127.0.0.1", running.dataPort())) {
+            socket.setSoTimeout(10_000);
+            socket.getOutputStream().write(chunked.toString().getBytes(StandardCharsets.US_ASCII));
+            var in = new BufferedReader(new InputStreamReader(socket.getInputStream(), StandardCharsets.US_ASCII));
+            assertThat(in.readLine()).startsWith("HTTP/1.1 413 ");
+            int length = -1;
+            for (String line = in.readLine(); !line.isEmpty(); line = in.readLine()) {
+                if (line.toLowerCase(java.util.Locale.ROOT).startsWith("content-length:")) {
+                    length = Integer.parseInt(line.substring(15).trim());
+                }
+            }
+            char[] body = new char[length];
+            assertThat(in.read(body, 0, length)).isEqualTo(length);
+            assertThat(new String(body)).contains("\"type\":\"too_large\"", "server.max_request_body");
+        }
+        // The refusal was that client's alone.
+        upstream.enqueue(Upstream.ok("text/plain", "next"));
+        assertThat(TestHttp.get(running.data("/local/next")).body()).isEqualTo("next");
+    }
+
+    @Test
+    void aChunkedUploadTheClientAbandonsReachesTheUpstreamCutOffNotEnded() throws Exception {
+        try (ServerSocket raw = new ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
+            var bodyStarted = new CountDownLatch(1);
+            var received = new CompletableFuture<String>();
+            Thread.ofVirtual().start(() -> {
+                var seen = new java.io.ByteArrayOutputStream();
+                try (Socket upstreamSide = raw.accept()) {
+                    var in = upstreamSide.getInputStream();
+                    byte[] buffer = new byte[8192];
+                    for (int n; (n = in.read(buffer)) != -1; ) {
+                        seen.write(buffer, 0, n);
+                        if (seen.toString(StandardCharsets.ISO_8859_1).contains("first-chunk")) bodyStarted.countDown();
+                    }
+                } catch (IOException reset) {
+                    // a reset ends the request as surely as a close
+                }
+                received.complete(seen.toString(StandardCharsets.ISO_8859_1));
+            });
+            var running = sluice.start("""
+                    upstreams:
+                      raw: {base_url: "http://127.0.0.1:%d", allow_private: true}
+                    """.formatted(raw.getLocalPort()));
+
+            try (Socket client = new Socket("127.0.0.1", running.dataPort())) {
+                OutputStream out = client.getOutputStream();
+                out.write(("POST /raw/upload HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+                                + "b\r\nfirst-chunk\r\n")
+                        .getBytes(StandardCharsets.US_ASCII));
+                out.flush();
+                assertThat(bodyStarted.await(10, TimeUnit.SECONDS)).isTrue();
+            } // the client goes away with its upload unfinished
+
+            String upstreamSaw = received.get(10, TimeUnit.SECONDS);
+            assertThat(upstreamSaw).contains("first-chunk").doesNotContain("\r\n0\r\n");
+        }
     }
 
     @Test
