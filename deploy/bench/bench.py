@@ -8,6 +8,7 @@ time and stops by itself; every process started here is stopped here.
   (b) nginx proxy_pass to (a) with a keepalive upstream
   (c) Sluice passthrough (route form) to (a), no limits, no cache
   (c') the same with a rate limit (plentiful tokens) and the cache on (every request a miss)
+  (c'') the same Sluice, every miss stored: the origin sends max-age=60 for /fresh/
   (d) a 5,000-item batch through Sluice vs Python aiohttp (one ClientSession, gather, Semaphore(64))
   (e) added latency per call at one connection, Sluice vs direct
   scale: a 100,000-item NDJSON batch in -Xmx256m (RSS and heap sampled), 10,000 connections
@@ -88,6 +89,11 @@ class Nginx:
         body = {"id": 1, "name": "item", "tags": ["a", "b", "c"], "pad": ""}
         body["pad"] = "x" * (1024 - len(json.dumps(body, separators=(",", ":"))))
         with open(os.path.join(self.prefix, "www", "item.json"), "w") as f:
+            f.write(json.dumps(body, separators=(",", ":")))
+        # The same document where the origin says it stays fresh (max-age=60), so a cache stores
+        # every miss of it.
+        os.makedirs(os.path.join(self.prefix, "www", "fresh"), exist_ok=True)
+        with open(os.path.join(self.prefix, "www", "fresh", "item.json"), "w") as f:
             f.write(json.dumps(body, separators=(",", ":")))
         with open(os.path.join(HERE, "nginx.conf.in")) as f:
             conf = (f.read().replace("@PREFIX@", self.prefix)
@@ -194,7 +200,7 @@ def median(values):
 
 
 # ---------------------------------------------------------------------------------------------
-# (a)(b)(c)(c') throughput and latency at 32 connections
+# (a)(b)(c)(c')(c'') throughput and latency at 32 connections
 
 
 def throughput(contenders, rounds, seconds, warm_seconds, connections=32):
@@ -214,7 +220,7 @@ def throughput(contenders, rounds, seconds, warm_seconds, connections=32):
                 result["cpu_s_per_1000"] = result["cpu_s"] / result["requests"] * 1000
                 result["context_switches_per_request"] = (after[2] - before[2]) / result["requests"]
             runs[name].append(result)
-            log(f"  round {r + 1}/{rounds} {name:>16}: {result['rps']:9.0f} req/s  p50 {result['p50_us']:6d} us"
+            log(f"  round {r + 1}/{rounds} {name:>28}: {result['rps']:9.0f} req/s  p50 {result['p50_us']:6d} us"
                 f"  p99 {result['p99_us']:6d} us  errors {result['errors']}"
                 + (f"  cpu {result['cpu_s_per_1000']:.4f} s/1000 (user {result['user_s']:.1f} s, sys "
                    f"{result['system_s']:.1f} s, {result['context_switches_per_request']:.1f} switches/req)"
@@ -423,6 +429,7 @@ def machine():
 def ratios(results):
     t = results["throughput"]
     proxy, sluice, policies = t["nginx proxy_pass"], t["sluice"], t.get("sluice +limits+cache")
+    stored = t.get("sluice +limits+cache, stored")
     out = {
         "passthrough_rps_vs_proxy_pass": sluice["rps"] / proxy["rps"],
         "passthrough_p99_vs_proxy_pass": sluice["p99_us"] / proxy["p99_us"],
@@ -431,6 +438,9 @@ def ratios(results):
     if policies:
         out["policies_rps_vs_bare"] = policies["rps"] / sluice["rps"]
         out["policies_p99_vs_bare"] = policies["p99_us"] / sluice["p99_us"]
+    if stored:
+        out["stored_rps_vs_bare"] = stored["rps"] / sluice["rps"]
+        out["stored_p99_vs_bare"] = stored["p99_us"] / sluice["p99_us"]
     b = results.get("batch")
     if b:
         out["batch_speedup_vs_aiohttp"] = b["aiohttp"]["seconds"] / b["sluice"]["seconds"]
@@ -447,6 +457,7 @@ TARGETS = [
     ("added_p50_us_one_connection", "added p50 at one connection", "<=", 150, "{:.0f} us"),
     ("sluice_cpu_s_per_1000", "Sluice CPU per 1,000 passthrough requests", "<=", 0.1, "{:.3f} s"),
     ("policies_rps_vs_bare", "req/s with limits+cache vs bare", ">=", 0.9, "{:.2f}x"),
+    ("stored_rps_vs_bare", "req/s with limits+cache, every miss stored, vs bare", ">=", 0.9, "{:.2f}x"),
 ]
 
 
@@ -507,7 +518,7 @@ def chart(results, path):
     fig, axes = plt.subplots(1, panels, figsize=(5 * panels, 4.2))
     t = results["throughput"]
     names = list(t)
-    colors = ["#999999", "#4477aa", "#ee6677", "#cc3311"][:len(names)]
+    colors = ["#999999", "#4477aa", "#ee6677", "#cc3311", "#882255"][:len(names)]
     ax = axes[0]
     ax.bar(range(len(names)), [t[n]["rps"] for n in names], color=colors)
     ax.set_xticks(range(len(names)), [n.replace(" ", "\n", 1) for n in names], fontsize=8)
@@ -559,7 +570,7 @@ def main():
     parser.add_argument("--seconds", type=int)
     parser.add_argument("--scale", action=argparse.BooleanOptionalAction, default=None,
                         help="run the scale checks (default: on, off with --quick)")
-    parser.add_argument("--only", default="abcde", help="which of a,b,c,d,e to run (c includes c'), e.g. --only c")
+    parser.add_argument("--only", default="abcde", help="which of a,b,c,d,e to run (c includes c' and c''), e.g. --only c")
     parser.add_argument("--out", default=os.path.join(HERE, "out"))
     parser.add_argument("--warm", type=int, help="warm-up seconds per contender (default 60, 3 with --quick)")
     args = parser.parse_args()
@@ -590,6 +601,7 @@ def main():
         proxy_url = f"http://127.0.0.1:{nginx.proxy_port}/item.json"
         sluice_url = f"http://127.0.0.1:{bare.port}/origin/item.json"
         policies_url = f"http://127.0.0.1:{policies.port}/origin/item.json"
+        stored_url = f"http://127.0.0.1:{policies.port}/origin/fresh/item.json"
         wait_http(sluice_url)
         wait_http(policies_url)
 
@@ -599,9 +611,12 @@ def main():
         if "b" in args.only:
             contenders.append(("nginx proxy_pass", proxy_url, None))
         if "c" in args.only:
-            contenders += [("sluice", sluice_url, bare.pid), ("sluice +limits+cache", policies_url, policies.pid)]
+            # c': misses the cache cannot keep (validators, no freshness: stored from a URL's second
+            # request on) and c'': misses it stores, every one, as from an API that sends max-age.
+            contenders += [("sluice", sluice_url, bare.pid), ("sluice +limits+cache", policies_url, policies.pid),
+                           ("sluice +limits+cache, stored", stored_url, policies.pid)]
         if contenders:
-            log(f"(a)(b)(c)(c') throughput: {rounds} rounds of {seconds} s, wrk -t1 -c32")
+            log(f"(a)(b)(c)(c')(c'') throughput: {rounds} rounds of {seconds} s, wrk -t1 -c32")
             results["throughput"], results["throughput_runs"] = throughput(contenders, rounds, seconds, warm)
         if "e" in args.only:
             log("(e) one connection: wrk -t1 -c1")
