@@ -291,8 +291,8 @@ final class CacheExchange {
     private FetchRequest conditional(Entry entry) {
         Map<String, List<String>> fields = new TreeMap<>(String.CASE_INSENSITIVE_ORDER);
         fields.putAll(request.headers().map());
-        entry.etag.ifPresent(tag -> fields.put("If-None-Match", List.of(tag)));
-        entry.lastModified.ifPresent(date -> fields.put("If-Modified-Since", List.of(date)));
+        entry.etag().ifPresent(tag -> fields.put("If-None-Match", List.of(tag)));
+        entry.lastModified().ifPresent(date -> fields.put("If-Modified-Since", List.of(date)));
         return request.withHeaders(FetchRequest.headers(fields));
     }
 
@@ -486,7 +486,7 @@ final class CacheExchange {
         spentInCache(now);
         counters.bytesServed.add(entry.body.length);
         Map<String, List<String>> fields = new TreeMap<>(String.CASE_INSENSITIVE_ORDER);
-        fields.putAll(entry.headers.map());
+        entry.fields.copyInto(fields);
         fields.put("Age", List.of(Long.toString(entry.ageSeconds(now)))); // RFC 9111 §5.1
         appendCacheStatus(fields, CacheStage.CACHE_NAME + "; " + member);
         return new FetchResponse(entry.status, FetchRequest.headers(fields), ResponseBody.of(entry.body), call.trace());
