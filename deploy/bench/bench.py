@@ -26,6 +26,7 @@ import socket
 import statistics
 import subprocess
 import sys
+import textwrap
 import threading
 import time
 import urllib.request
@@ -524,14 +525,14 @@ def chart(results, path):
     colors = ["#999999", "#4477aa", "#ee6677", "#cc3311", "#882255"][:len(names)]
     ax = axes[0]
     ax.bar(range(len(names)), [t[n]["rps"] for n in names], color=colors)
-    ax.set_xticks(range(len(names)), [n.replace(" ", "\n", 1) for n in names], fontsize=8)
+    ax.set_xticks(range(len(names)), [textwrap.fill(n, 14) for n in names], fontsize=7)
     ax.set_title("passthrough req/s (wrk -t1 -c32, 1 KB)", fontsize=10)
     ax = axes[1]
     width = 0.38
     xs = range(len(names))
     ax.bar([x - width / 2 for x in xs], [t[n]["p50_us"] / 1000 for n in names], width, label="p50", color="#88ccee")
     ax.bar([x + width / 2 for x in xs], [t[n]["p99_us"] / 1000 for n in names], width, label="p99", color="#332288")
-    ax.set_xticks(list(xs), [n.replace(" ", "\n", 1) for n in names], fontsize=8)
+    ax.set_xticks(list(xs), [textwrap.fill(n, 14) for n in names], fontsize=7)
     ax.set_ylabel("ms")
     ax.legend(fontsize=8)
     ax.set_title("latency at 32 connections", fontsize=10)
