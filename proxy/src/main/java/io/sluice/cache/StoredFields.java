@@ -83,12 +83,6 @@ final class StoredFields {
         }
     }
 
-    HttpHeaders toHeaders() {
-        Map<String, List<String>> map = new TreeMap<>(String.CASE_INSENSITIVE_ORDER);
-        copyInto(map);
-        return HttpHeaders.of(map, (a, b) -> true);
-    }
-
     /** Characters of names and values together, with {@code perValue} added for each value. */
     long weight(int perValue) {
         long weight = values.length() + (long) perValue * names.length;
@@ -102,6 +96,8 @@ final class StoredFields {
 
     @Override
     public String toString() {
-        return "StoredFields" + toHeaders().map();
+        Map<String, List<String>> map = new TreeMap<>(String.CASE_INSENSITIVE_ORDER);
+        copyInto(map);
+        return "StoredFields" + map;
     }
 }
