@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.sluice.fetch.ErrorType;
 import io.sluice.fetch.FetchException;
+import io.sluice.fetch.FetchRequest;
 import io.sluice.fetch.Trace;
 import java.net.http.HttpHeaders;
 import java.nio.ByteBuffer;
@@ -37,7 +38,7 @@ final class ResultRenderer {
                 values.forEach(array::add);
             }
         });
-        encodeBody(result, headers.firstValue("content-type").orElse(""), body);
+        encodeBody(result, FetchRequest.first(headers, "content-type").orElse(""), body);
         tail(result, trace, elapsedNanos);
         return result;
     }

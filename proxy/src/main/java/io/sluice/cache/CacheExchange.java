@@ -16,6 +16,7 @@ import io.sluice.time.TimeSource;
 import java.net.URI;
 import java.net.http.HttpHeaders;
 import java.nio.ByteBuffer;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -403,8 +404,7 @@ final class CacheExchange {
                 store.invalidate(key);
                 // ...and may invalidate Location and Content-Location when same-origin.
                 for (String field : List.of("location", "content-location")) {
-                    response.headers()
-                            .firstValue(field)
+                    FetchRequest.first(response.headers(), field)
                             .flatMap(this::sameOrigin)
                             .ifPresent(uri -> store.invalidate(new ResourceKey(key.upstream(), Keys.url(uri))));
                 }
@@ -514,17 +514,27 @@ final class CacheExchange {
                 response.status(), addCacheStatus(response.headers(), member), response.body(), response.trace());
     }
 
+    /**
+     * Every response that passes the cache stage gets this, so it copies the fields once: the names
+     * are already unique whatever their case, and {@code HttpHeaders.of} sorts them into its own
+     * case-blind map, so a HashMap carries them there (a sorted copy first cost a second map).
+     */
     private static HttpHeaders addCacheStatus(HttpHeaders headers, String member) {
-        Map<String, List<String>> fields = new TreeMap<>(String.CASE_INSENSITIVE_ORDER);
+        Map<String, List<String>> fields = new HashMap<>(headers.map().size() * 2 + 2);
         fields.putAll(headers.map());
-        appendCacheStatus(fields, member);
+        List<String> existing = headers.allValues("Cache-Status");
+        if (!existing.isEmpty()) fields.keySet().removeIf(name -> name.equalsIgnoreCase("Cache-Status"));
+        fields.put("Cache-Status", List.of(cacheStatus(existing, member)));
         return FetchRequest.headers(fields);
     }
 
     /** RFC 9211 §2: each cache appends its member, so the origin's nearest cache comes first. */
     private static void appendCacheStatus(Map<String, List<String>> fields, String member) {
-        List<String> existing = fields.getOrDefault("Cache-Status", List.of());
-        fields.put("Cache-Status", List.of(existing.isEmpty() ? member : String.join(", ", existing) + ", " + member));
+        fields.put("Cache-Status", List.of(cacheStatus(fields.getOrDefault("Cache-Status", List.of()), member)));
+    }
+
+    private static String cacheStatus(List<String> existing, String member) {
+        return existing.isEmpty() ? member : String.join(", ", existing) + ", " + member;
     }
 
     private static <T> CompletableFuture<T> done(T value) {

@@ -1,6 +1,7 @@
 package io.sluice.cache;
 
 import io.sluice.config.CachePolicy;
+import io.sluice.fetch.FetchRequest;
 import java.net.http.HttpHeaders;
 import java.time.Duration;
 import java.time.Instant;
@@ -112,13 +113,13 @@ final class Entry {
         if (cc.has("no-store")) return Optional.empty();
         // A response that sets a cookie starts someone's session; replaying it to other callers is
         // the classic shared-cache leak, so Sluice never stores one (as Varnish's default does).
-        if (responseHeaders.firstValue("set-cookie").isPresent()) return Optional.empty();
+        if (FetchRequest.first(responseHeaders, "set-cookie").isPresent()) return Optional.empty();
         Optional<Map<String, String>> vary = varyOf(responseHeaders, exchange.requestHeaders());
         if (vary.isEmpty()) return Optional.empty();
 
         CachePolicy policy = exchange.policy();
-        boolean explicit =
-                cc.has("max-age") || responseHeaders.firstValue("expires").isPresent();
+        boolean explicit = cc.has("max-age")
+                || FetchRequest.first(responseHeaders, "expires").isPresent();
         if (!explicit && !HEURISTIC_STATUSES.contains(status)) return Optional.empty();
         long lifetime = lifetimeNanos(status, cc, responseHeaders, exchange.responseInstant(), policy);
         // no-cache (qualified or not: a private cache may treat "no-cache=field" as unqualified,
@@ -128,8 +129,8 @@ final class Entry {
         boolean mustRevalidate = noCache || cc.has("must-revalidate");
         long swr = mustRevalidate ? 0 : seconds(cc.seconds("stale-while-revalidate", 0, 0));
         long sie = mustRevalidate ? 0 : seconds(cc.seconds("stale-if-error", 0, 0));
-        boolean validators = responseHeaders.firstValue("etag").isPresent()
-                || responseHeaders.firstValue("last-modified").isPresent();
+        boolean validators = FetchRequest.first(responseHeaders, "etag").isPresent()
+                || FetchRequest.first(responseHeaders, "last-modified").isPresent();
         long keep = validators ? policy.maxTtl().toNanos() : 0;
 
         long initialAge = initialAgeNanos(responseHeaders, exchange);
@@ -168,11 +169,13 @@ final class Entry {
         long lifetime;
         if (cc.has("max-age")) {
             lifetime = seconds(cc.seconds("max-age", 0, 0));
-        } else if (headers.firstValue("expires").isPresent()) {
+        } else if (FetchRequest.first(headers, "expires").isPresent()) {
             // An invalid Expires, such as "0", means already expired (§5.3).
             Optional<Instant> expires =
-                    HttpDates.parse(headers.firstValue("expires").get());
-            Instant date = headers.firstValue("date").flatMap(HttpDates::parse).orElse(responseInstant);
+                    HttpDates.parse(FetchRequest.first(headers, "expires").get());
+            Instant date = FetchRequest.first(headers, "date")
+                    .flatMap(HttpDates::parse)
+                    .orElse(responseInstant);
             lifetime = expires.map(e -> Math.max(0, Duration.between(date, e).toNanos()))
                     .orElse(0L);
         } else if (policy.defaultTtl().isPresent() && HEURISTIC_STATUSES.contains(status)) {
@@ -187,9 +190,10 @@ final class Entry {
     /** RFC 9111 §4.2.3 corrected_initial_age. */
     private static long initialAgeNanos(HttpHeaders headers, Exchange exchange) {
         Instant responseTime = exchange.responseInstant();
-        Instant date = headers.firstValue("date").flatMap(HttpDates::parse).orElse(responseTime);
+        Instant date =
+                FetchRequest.first(headers, "date").flatMap(HttpDates::parse).orElse(responseTime);
         long apparentAge = Math.max(0, Duration.between(date, responseTime).toNanos());
-        long ageValue = seconds(deltaSeconds(headers.firstValue("age").orElse("0")));
+        long ageValue = seconds(deltaSeconds(FetchRequest.first(headers, "age").orElse("0")));
         long responseDelay = Math.max(0, exchange.responseNanos() - exchange.requestNanos());
         return Math.max(apparentAge, ageValue + responseDelay);
     }
@@ -260,7 +264,7 @@ final class Entry {
 
     /** Whether a 304 describes this entry: its strong validator, if it sends one, must match (§4.3.4). */
     boolean describedBy(HttpHeaders notModified) {
-        Optional<String> newTag = notModified.firstValue("etag");
+        Optional<String> newTag = FetchRequest.first(notModified, "etag");
         Optional<String> etag = etag();
         return newTag.isEmpty() || etag.isEmpty() || Objects.equals(strip(newTag.get()), strip(etag.get()));
     }

@@ -185,7 +185,6 @@ final class Store {
         return removed.entries().size();
     }
 
-    /** Removes every resource {@code which} selects; returns how many stored responses went. */
     /** Resources (URLs, each with its variants) stored for {@code upstream}; walks the map, for scrapes. */
     long resources(String upstream) {
         return cache.asMap().keySet().stream()
@@ -193,6 +192,7 @@ final class Store {
                 .count();
     }
 
+    /** Removes every resource {@code which} selects; returns how many stored responses went. */
     long purge(Predicate<ResourceKey> which) {
         purges.incrementAndGet();
         long count = 0;

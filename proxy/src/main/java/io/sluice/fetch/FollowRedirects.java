@@ -37,7 +37,7 @@ public final class FollowRedirects implements Stage {
     private static Optional<FetchRequest> next(FetchRequest request, FetchResponse response) {
         int status = response.status();
         if (status != 301 && status != 302 && status != 303 && status != 307 && status != 308) return Optional.empty();
-        Optional<String> location = response.headers().firstValue("location");
+        Optional<String> location = FetchRequest.first(response.headers(), "location");
         if (location.isEmpty()) return Optional.empty();
         URI target;
         try {

@@ -20,7 +20,6 @@ import java.net.URISyntaxException;
 import java.net.http.HttpConnectTimeoutException;
 import java.net.http.HttpTimeoutException;
 import java.nio.ByteBuffer;
-import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -295,7 +294,7 @@ final class Http1Exchange {
                 HopByHop.connectionNamed(in.get(Headers.CONNECTION) == null ? List.of() : in.get(Headers.CONNECTION));
         for (HeaderValues values : in) {
             String name = values.getHeaderName().toString();
-            if (HopByHop.isEndToEnd(name, named)) headers.put(name, new ArrayList<>(values));
+            if (HopByHop.isEndToEnd(name, named)) headers.put(name, List.copyOf(values));
         }
         ClientConnection answeredOn = connection;
         ChannelBody body = new ChannelBody(

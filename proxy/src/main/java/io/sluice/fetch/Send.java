@@ -110,7 +110,9 @@ public final class Send implements Stage {
 
     private static FetchResponse toFetchResponse(HttpResponse<Flow.Publisher<List<ByteBuffer>>> response, Call call) {
         HttpHeaders headers = FetchRequest.headers(HopByHop.endToEnd(response.headers()));
-        long length = response.headers().firstValueAsLong("content-length").orElse(-1);
+        long length = FetchRequest.first(response.headers(), "content-length")
+                .map(Long::parseLong)
+                .orElse(-1L);
         if ("HEAD".equalsIgnoreCase(response.request().method())
                 || response.statusCode() == 204
                 || response.statusCode() == 304) {

@@ -1,5 +1,6 @@
 package io.sluice.limit;
 
+import io.sluice.fetch.FetchRequest;
 import java.net.http.HttpHeaders;
 import java.time.Duration;
 import java.time.Instant;
@@ -24,6 +25,8 @@ final class RateLimitHeaders {
     private static final long EPOCH_SECONDS_THRESHOLD = 1_000_000_000L;
 
     private static final long EPOCH_MILLIS_THRESHOLD = 100_000_000_000L;
+    private static final String[] REMAINING_FIELDS = {"RateLimit-Remaining", "X-RateLimit-Remaining"};
+    private static final String[] RESET_FIELDS = {"RateLimit-Reset", "X-RateLimit-Reset"};
     private static final Pattern NUMBER = Pattern.compile("\\d+(\\.\\d+)?");
     private static final Pattern REMAINING = Pattern.compile("(?:^|[;,\\s])(?:r|remaining)=\"?(\\d+)");
     private static final Pattern RESET = Pattern.compile("(?:^|[;,\\s])(?:t|reset)=\"?(\\d+)");
@@ -32,13 +35,15 @@ final class RateLimitHeaders {
 
     /** How long to pause if the headers say no request is left until a reset; else empty. */
     static Optional<Duration> exhaustedFor(HttpHeaders headers, Instant now) {
-        for (String prefix : new String[] {"RateLimit-", "X-RateLimit-"}) {
-            Optional<String> remaining = headers.firstValue(prefix + "Remaining");
+        // Asked of every response, so the names are constants and the lookups build no streams.
+        for (int i = 0; i < REMAINING_FIELDS.length; i++) {
+            Optional<String> remaining = FetchRequest.first(headers, REMAINING_FIELDS[i]);
             if (remaining.isEmpty() || !isZero(remaining.get())) continue;
-            Optional<Duration> reset = headers.firstValue(prefix + "Reset").flatMap(value -> resetIn(value, now));
+            Optional<Duration> reset =
+                    FetchRequest.first(headers, RESET_FIELDS[i]).flatMap(value -> resetIn(value, now));
             if (reset.isPresent()) return reset;
         }
-        Optional<String> structured = headers.firstValue("RateLimit");
+        Optional<String> structured = FetchRequest.first(headers, "RateLimit");
         if (structured.isPresent()) {
             Matcher r = REMAINING.matcher(structured.get());
             Matcher t = RESET.matcher(structured.get());

@@ -27,7 +27,6 @@ import io.undertow.util.SameThreadExecutor;
 import java.net.URI;
 import java.net.URISyntaxException;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
@@ -124,7 +123,7 @@ public final class PassthroughHandler implements HttpHandler {
         // Undertow's map already holds each name once, whatever its case, and HttpHeaders.of sorts them
         // into its own case-blind map: a plain HashMap is enough on the way in.
         Map<String, List<String>> headers = new HashMap<>(in.size() * 2);
-        for (HeaderValues values : in) headers.put(values.getHeaderName().toString(), new ArrayList<>(values));
+        for (HeaderValues values : in) headers.put(values.getHeaderName().toString(), List.copyOf(values));
 
         long length = exchange.getRequestContentLength();
         if (length > maxRequestBody) {

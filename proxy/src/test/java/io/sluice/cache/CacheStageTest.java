@@ -247,6 +247,20 @@ class CacheStageTest {
             assertThat(kit.get("/a").cacheStatus()).isEqualTo("CDN; hit, sluice; fwd=miss; stored");
             assertThat(kit.get("/a").cacheStatus()).isEqualTo("CDN; hit, sluice; hit; ttl=60");
         }
+
+        @Test
+        void appendsToAnUpstreamCacheStatusWhateverItsCaseAndKeepsTheOtherFields() {
+            CacheTestKit kit = new CacheTestKit();
+            kit.origin.respond(200, "", "cache-status", "CDN; fwd=uri-miss", "X-Trace", "t1");
+
+            Result head = kit.exchange(request("HEAD", API + "/a", CacheMode.DEFAULT));
+
+            var fields = head.response().headers();
+            assertThat(fields.allValues("Cache-Status")).containsExactly("CDN; fwd=uri-miss, sluice; fwd=bypass");
+            assertThat(fields.map().keySet().stream().filter(n -> n.equalsIgnoreCase("cache-status")))
+                    .hasSize(1);
+            assertThat(fields.allValues("x-trace")).containsExactly("t1");
+        }
     }
 
     @Nested
