@@ -69,6 +69,25 @@ def cpu_split(pid):
     return int(fields[11]) / CLK_TCK, int(fields[12]) / CLK_TCK, switches
 
 
+def jstat_path():
+    return os.path.join(os.path.dirname(os.environ.get("BENCH_JAVA", "java")), "jstat")
+
+
+def young_gc(pid):
+    """(young and mixed collections, seconds paused in them) since start, or None without jstat.
+
+    jstat reads the JVM's performance-counter file, so asking costs the process nothing."""
+    if not os.path.exists(jstat_path()):
+        return None
+    try:
+        out = subprocess.run([jstat_path(), "-gc", str(pid)], capture_output=True, text=True, timeout=10).stdout
+        header, values = out.split("\n")[:2]
+        row = dict(zip(header.split(), values.split()))
+        return int(row["YGC"]), float(row["YGCT"])
+    except (OSError, ValueError, KeyError, subprocess.SubprocessError):
+        return None
+
+
 def rss_mib(pid):
     with open(f"/proc/{pid}/status") as f:
         for line in f:
@@ -213,6 +232,7 @@ def throughput(contenders, rounds, seconds, warm_seconds, connections=32):
         order = contenders[r % len(contenders):] + contenders[:r % len(contenders)]
         for name, url, pid in order:
             before = cpu_split(pid) if pid else None
+            gc_before = young_gc(pid) if pid else None
             result = wrk(url, connections, seconds)
             if pid:
                 after = cpu_split(pid)
@@ -220,12 +240,19 @@ def throughput(contenders, rounds, seconds, warm_seconds, connections=32):
                 result["cpu_s"] = result["user_s"] + result["system_s"]
                 result["cpu_s_per_1000"] = result["cpu_s"] / result["requests"] * 1000
                 result["context_switches_per_request"] = (after[2] - before[2]) / result["requests"]
+                gc_after = young_gc(pid)
+                if gc_before and gc_after:
+                    # The collector's stop-the-world share of the round: a tail that moves with it is
+                    # the collector's; one that does not is the CPU's.
+                    result["young_gcs"] = gc_after[0] - gc_before[0]
+                    result["young_gc_ms"] = (gc_after[1] - gc_before[1]) * 1000
             runs[name].append(result)
             log(f"  round {r + 1}/{rounds} {name:>28}: {result['rps']:9.0f} req/s  p50 {result['p50_us']:6d} us"
                 f"  p99 {result['p99_us']:6d} us  errors {result['errors']}"
                 + (f"  cpu {result['cpu_s_per_1000']:.4f} s/1000 (user {result['user_s']:.1f} s, sys "
                    f"{result['system_s']:.1f} s, {result['context_switches_per_request']:.1f} switches/req)"
-                   if pid else ""))
+                   if pid else "")
+                + (f"  gc {result['young_gcs']} pauses {result['young_gc_ms']:.0f} ms" if "young_gcs" in result else ""))
     summary = {}
     for name, results in runs.items():
         summary[name] = {
@@ -239,6 +266,9 @@ def throughput(contenders, rounds, seconds, warm_seconds, connections=32):
             summary[name]["cpu_s_per_1000"] = median([x["cpu_s_per_1000"] for x in results])
             summary[name]["context_switches_per_request"] = median(
                 [x["context_switches_per_request"] for x in results])
+        if all("young_gcs" in x for x in results):
+            summary[name]["young_gcs"] = median([x["young_gcs"] for x in results])
+            summary[name]["young_gc_ms"] = median([x["young_gc_ms"] for x in results])
     return summary, runs
 
 
@@ -304,12 +334,10 @@ def large_ndjson_batch(out, origin_port, count, concurrency=256):
     sluice = Sluice(out, "xmx256m", "sluice-bare.yaml", origin_port, ["-Xmx256m"]).start()
     samples = []
     stop = threading.Event()
-    jstat_path = os.path.join(os.path.dirname(os.environ.get("BENCH_JAVA", "java")), "jstat")
-
     def sample():
         # jstat prints heap occupancy (KB) per generation every 250 ms; RSS comes from /proc.
-        jstat = subprocess.Popen([jstat_path, "-gc", str(sluice.pid), "250"], stdout=subprocess.PIPE, text=True) \
-            if os.path.exists(jstat_path) else None
+        jstat = subprocess.Popen([jstat_path(), "-gc", str(sluice.pid), "250"], stdout=subprocess.PIPE, text=True) \
+            if os.path.exists(jstat_path()) else None
         start = time.perf_counter()
         header = None
         try:
@@ -474,11 +502,13 @@ def markdown(results):
         met = r[key] >= goal if op == ">=" else r[key] <= goal
         goal_text = fmt.format(goal)
         lines.append(f"| {label} | **{fmt.format(r[key])}** | {op} {goal_text} | {'yes' if met else 'NO'} |")
-    lines += ["", "| contender (wrk -t1 -c32) | req/s | p50 | p99 | CPU s / 1,000 req | errors |",
-              "|---|---|---|---|---|---|"]
+    seconds = results.get("seconds")
+    lines += ["", f"| contender (wrk -t1 -c32) | req/s | p50 | p99 | CPU s / 1,000 req | GC pauses per {seconds} s round | errors |",
+              "|---|---|---|---|---|---|---|"]
     for name, s in results["throughput"].items():
         cpu = f"{s['cpu_s_per_1000']:.3f}" if "cpu_s_per_1000" in s else "—"
-        lines.append(f"| {name} | {s['rps']:.0f} | {s['p50_us'] / 1000:.2f} ms | {s['p99_us'] / 1000:.2f} ms | {cpu} | {s['errors']} |")
+        gc = f"{s['young_gcs']:.0f}, {s['young_gc_ms']:.0f} ms" if "young_gcs" in s else "—"
+        lines.append(f"| {name} | {s['rps']:.0f} | {s['p50_us'] / 1000:.2f} ms | {s['p99_us'] / 1000:.2f} ms | {cpu} | {gc} | {s['errors']} |")
     if "one_connection" in results:
         lines += ["", "| one connection (wrk -t1 -c1) | req/s | p50 | p99 |", "|---|---|---|---|"]
         for name, s in results["one_connection"].items():
