@@ -334,6 +334,7 @@ def large_ndjson_batch(out, origin_port, count, concurrency=256):
     sluice = Sluice(out, "xmx256m", "sluice-bare.yaml", origin_port, ["-Xmx256m"]).start()
     samples = []
     stop = threading.Event()
+
     def sample():
         # jstat prints heap occupancy (KB) per generation every 250 ms; RSS comes from /proc.
         jstat = subprocess.Popen([jstat_path(), "-gc", str(sluice.pid), "250"], stdout=subprocess.PIPE, text=True) \
