@@ -18,6 +18,7 @@ import mockwebserver3.MockWebServer;
 import mockwebserver3.RecordedRequest;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.io.TempDir;
 
 /** Any-language use, proven with Debian's python3 and python3-requests against a real Sluice. */
 class PythonClientTest {
@@ -27,7 +28,7 @@ class PythonClientTest {
     final SluiceServerExtension sluice = new SluiceServerExtension();
 
     @Test
-    void pythonRequestsUsesBatchRouteFormAndForwardProxy() throws Exception {
+    void pythonRequestsUsesBatchRouteFormAndForwardProxy(@TempDir Path dir) throws Exception {
         assumeTrue(pythonWithRequests(), "needs /usr/bin/python3 with requests (apt-get install python3-requests)");
         try (MockWebServer upstream = Upstream.start()) {
             upstream.setDispatcher(new Dispatcher() {
@@ -41,7 +42,7 @@ class PythonClientTest {
                     upstreams:
                       app: {base_url: "%s", allow_private: true}
                     """.formatted(origin));
-            Path script = Files.createTempFile("sluice-client", ".py");
+            Path script = dir.resolve("client.py");
             try (var in = PythonClientTest.class.getResourceAsStream("/python/client.py")) {
                 Files.write(script, in.readAllBytes());
             }

@@ -51,6 +51,9 @@ public final class SluiceProcess implements AutoCloseable {
                 "--admin-listen",
                 "127.0.0.1:0"));
         Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
+        // Sluice reads its config once, at start; the file goes when the process does, not at JVM exit,
+        // so a run of the whole suite leaves nothing behind in the temp directory.
+        process.onExit().thenRun(() -> deleteQuietly(config));
         BufferedReader reader =
                 new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8));
         CompletableFuture<int[]> ports = new CompletableFuture<>();
@@ -112,5 +115,13 @@ public final class SluiceProcess implements AutoCloseable {
     @Override
     public void close() {
         process.destroyForcibly();
+    }
+
+    private static void deleteQuietly(Path file) {
+        try {
+            Files.deleteIfExists(file);
+        } catch (IOException e) {
+            // a temp file left behind is not worth failing a test for
+        }
     }
 }
