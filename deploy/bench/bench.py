@@ -11,6 +11,9 @@ time and stops by itself; every process started here is stopped here.
   (c'') the same Sluice, every miss stored: the origin sends max-age=60 for /fresh/
   (d) a 5,000-item batch through Sluice vs Python aiohttp (one ClientSession, gather, Semaphore(64))
   (e) added latency per call at one connection, Sluice vs direct
+  (f) on request only: CPU per request of each layer between the client and the origin, same
+      minutes: nginx proxy_pass in its own process, a plain JDK NIO TCP relay (no HTTP), a minimal
+      HTTP/1.1 proxy on plain NIO (floor/HttpFloorProxy.java), Undertow's own ProxyHandler, and Sluice
   scale: a 100,000-item NDJSON batch in -Xmx256m (RSS and heap sampled), 10,000 connections
 
 Contenders alternate within every round (the order rotates), and figures are medians over rounds.
@@ -53,20 +56,24 @@ def cpu_seconds(pid):
     return (int(fields[11]) + int(fields[12])) / CLK_TCK
 
 
-def cpu_split(pid):
-    """(user seconds, system seconds, context switches summed over the process's threads)."""
-    with open(f"/proc/{pid}/stat") as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    switches = 0
-    for task in os.listdir(f"/proc/{pid}/task"):
-        try:
-            with open(f"/proc/{pid}/task/{task}/status") as f:
-                for line in f:
-                    if "ctxt_switches" in line:
-                        switches += int(line.split()[1])
-        except OSError:
-            pass
-    return int(fields[11]) / CLK_TCK, int(fields[12]) / CLK_TCK, switches
+def cpu_split(pids):
+    """(user seconds, system seconds, context switches) summed over a process's threads, or over
+    several processes' (nginx's workers) given a tuple."""
+    user = system = switches = 0
+    for pid in pids if isinstance(pids, tuple) else (pids,):
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        user += int(fields[11]) / CLK_TCK
+        system += int(fields[12]) / CLK_TCK
+        for task in os.listdir(f"/proc/{pid}/task"):
+            try:
+                with open(f"/proc/{pid}/task/{task}/status") as f:
+                    for line in f:
+                        if "ctxt_switches" in line:
+                            switches += int(line.split()[1])
+            except OSError:
+                pass
+    return user, system, switches
 
 
 def jstat_path():
@@ -97,14 +104,36 @@ def rss_mib(pid):
 
 
 class Nginx:
-    def __init__(self, out):
-        self.prefix = os.path.join(out, "nginx")
-        self.origin_port = free_port()
+    """The origin and the proxy_pass contender in one nginx (nginx.conf.in), or, given the port of an
+    origin already running, a proxy_pass of its own (nginx-proxy.conf.in)."""
+
+    def __init__(self, out, name="nginx", template="nginx.conf.in", origin_port=None):
+        self.prefix = os.path.join(out, name)
+        self.template = template
+        self.serves_origin = origin_port is None
+        self.origin_port = origin_port or free_port()
         self.proxy_port = free_port()
 
     def start(self):
-        os.makedirs(os.path.join(self.prefix, "www"), exist_ok=True)
         os.makedirs(os.path.join(self.prefix, "tmp"), exist_ok=True)
+        if self.serves_origin:
+            self.write_documents()
+        with open(os.path.join(HERE, self.template)) as f:
+            conf = (f.read().replace("@PREFIX@", self.prefix)
+                    .replace("@ORIGIN_PORT@", str(self.origin_port))
+                    .replace("@PROXY_PORT@", str(self.proxy_port)))
+        self.conf = os.path.join(self.prefix, "nginx.conf")
+        with open(self.conf, "w") as f:
+            f.write(conf)
+        subprocess.run(["/usr/sbin/nginx", "-p", self.prefix, "-c", self.conf, "-e", os.path.join(self.prefix, "error.log")],
+                       check=True)
+        if self.serves_origin:
+            wait_http(f"http://127.0.0.1:{self.origin_port}/item.json")
+        wait_http(f"http://127.0.0.1:{self.proxy_port}/item.json")
+        return self
+
+    def write_documents(self):
+        os.makedirs(os.path.join(self.prefix, "www"), exist_ok=True)
         # A 1 KB JSON document (exactly 1024 bytes).
         body = {"id": 1, "name": "item", "tags": ["a", "b", "c"], "pad": ""}
         body["pad"] = "x" * (1024 - len(json.dumps(body, separators=(",", ":"))))
@@ -115,22 +144,21 @@ class Nginx:
         os.makedirs(os.path.join(self.prefix, "www", "fresh"), exist_ok=True)
         with open(os.path.join(self.prefix, "www", "fresh", "item.json"), "w") as f:
             f.write(json.dumps(body, separators=(",", ":")))
-        with open(os.path.join(HERE, "nginx.conf.in")) as f:
-            conf = (f.read().replace("@PREFIX@", self.prefix)
-                    .replace("@ORIGIN_PORT@", str(self.origin_port))
-                    .replace("@PROXY_PORT@", str(self.proxy_port)))
-        self.conf = os.path.join(self.prefix, "nginx.conf")
-        with open(self.conf, "w") as f:
-            f.write(conf)
-        subprocess.run(["/usr/sbin/nginx", "-p", self.prefix, "-c", self.conf, "-e", os.path.join(self.prefix, "error.log")],
-                       check=True)
-        wait_http(f"http://127.0.0.1:{self.origin_port}/item.json")
-        wait_http(f"http://127.0.0.1:{self.proxy_port}/item.json")
+
+    def master_pid(self):
+        with open(os.path.join(self.prefix, "nginx.pid")) as f:
+            return int(f.read().strip())
+
+    @property
+    def pid(self):
+        """The workers, whose CPU is the proxy's (the master only waits)."""
+        master = self.master_pid()
+        with open(f"/proc/{master}/task/{master}/children") as f:
+            return tuple(int(child) for child in f.read().split())
 
     def stop(self):
         try:
-            with open(os.path.join(self.prefix, "nginx.pid")) as f:
-                pid = int(f.read().strip())
+            pid = self.master_pid()
             os.kill(pid, signal.SIGQUIT)
             for _ in range(50):
                 if not os.path.exists(f"/proc/{pid}"):
@@ -201,6 +229,41 @@ class Sluice:
             self.logfile.close()
 
 
+class FloorProgram:
+    """One of section (f)'s Java programs under floor/, run from source (the JDK compiles it at
+    start), with Sluice's jar on the class path for Undertow."""
+
+    def __init__(self, out, source, upstream_port, threads=2):
+        self.source = os.path.join(HERE, "floor", source)
+        self.name = source.removesuffix(".java")
+        self.port = free_port()
+        self.upstream_port = upstream_port
+        self.threads = threads
+        self.log_path = os.path.join(out, f"{self.name}.log")
+        self.process = None
+
+    def start(self):
+        java = os.environ.get("BENCH_JAVA", "java")
+        jar = os.environ.get("BENCH_JAR", os.path.join(REPO, "proxy", "target", "sluice.jar"))
+        self.logfile = open(self.log_path, "w")
+        self.process = subprocess.Popen(
+            [java, "-cp", jar, self.source, str(self.port), str(self.upstream_port), str(self.threads)],
+            stdout=self.logfile, stderr=subprocess.STDOUT)
+        wait_http(f"http://127.0.0.1:{self.port}/item.json", process=self.process)
+        return self
+
+    @property
+    def pid(self):
+        return self.process.pid
+
+    def stop(self):
+        if self.process and self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
+        if self.process:
+            self.logfile.close()
+
+
 def wrk(url, connections, seconds, threads=1, timeout="5s"):
     command = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--timeout", timeout,
                "-s", os.path.join(HERE, "wrk-report.lua"), url]
@@ -232,7 +295,7 @@ def throughput(contenders, rounds, seconds, warm_seconds, connections=32):
         order = contenders[r % len(contenders):] + contenders[:r % len(contenders)]
         for name, url, pid in order:
             before = cpu_split(pid) if pid else None
-            gc_before = young_gc(pid) if pid else None
+            gc_before = young_gc(pid) if isinstance(pid, int) else None
             result = wrk(url, connections, seconds)
             if pid:
                 after = cpu_split(pid)
@@ -240,7 +303,7 @@ def throughput(contenders, rounds, seconds, warm_seconds, connections=32):
                 result["cpu_s"] = result["user_s"] + result["system_s"]
                 result["cpu_s_per_1000"] = result["cpu_s"] / result["requests"] * 1000
                 result["context_switches_per_request"] = (after[2] - before[2]) / result["requests"]
-                gc_after = young_gc(pid)
+                gc_after = young_gc(pid) if gc_before else None
                 if gc_before and gc_after:
                     # The collector's stop-the-world share of the round: a tail that moves with it is
                     # the collector's; one that does not is the CPU's.
@@ -266,10 +329,27 @@ def throughput(contenders, rounds, seconds, warm_seconds, connections=32):
             summary[name]["cpu_s_per_1000"] = median([x["cpu_s_per_1000"] for x in results])
             summary[name]["context_switches_per_request"] = median(
                 [x["context_switches_per_request"] for x in results])
+        if "user_s" in results[0]:
+            summary[name]["user_us_per_request"] = median([x["user_s"] / x["requests"] * 1e6 for x in results])
+            summary[name]["system_us_per_request"] = median([x["system_s"] / x["requests"] * 1e6 for x in results])
         if all("young_gcs" in x for x in results):
             summary[name]["young_gcs"] = median([x["young_gcs"] for x in results])
             summary[name]["young_gc_ms"] = median([x["young_gc_ms"] for x in results])
     return summary, runs
+
+
+# ---------------------------------------------------------------------------------------------
+# (f) where the distance to nginx is: CPU per request of each layer, same minutes
+
+
+def floor_markdown(results):
+    seconds = results.get("seconds")
+    lines = [f"| (f) layer, wrk -t1 -c32, {seconds} s rounds | req/s | p99 | user µs / req | system µs / req | total µs / req |",
+             "|---|---|---|---|---|---|"]
+    for name, s in results["floor"].items():
+        lines.append(f"| {name} | {s['rps']:.0f} | {s['p99_us'] / 1000:.2f} ms | {s['user_us_per_request']:.1f} | "
+                     f"{s['system_us_per_request']:.1f} | {s['user_us_per_request'] + s['system_us_per_request']:.1f} |")
+    return "\n".join(lines) + "\n"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -605,7 +685,9 @@ def main():
     parser.add_argument("--seconds", type=int)
     parser.add_argument("--scale", action=argparse.BooleanOptionalAction, default=None,
                         help="run the scale checks (default: on, off with --quick)")
-    parser.add_argument("--only", default="abcde", help="which of a,b,c,d,e to run (c includes c' and c''), e.g. --only c")
+    parser.add_argument("--only", default="abcde",
+                        help="which of a,b,c,d,e,f to run (c includes c' and c''; f, not run by default, "
+                             "splits passthrough's CPU by layer), e.g. --only c")
     parser.add_argument("--out", default=os.path.join(HERE, "out"))
     parser.add_argument("--warm", type=int, help="warm-up seconds per contender (default 60, 3 with --quick)")
     args = parser.parse_args()
@@ -659,6 +741,26 @@ def main():
                    ("sluice", sluice_url, bare.pid)]
             results["one_connection"], results["one_connection_runs"] = throughput(
                 one, rounds, max(3, seconds // 2), 2, connections=1)
+        if "f" in args.only:
+            log(f"(f) CPU per request by layer: {rounds} rounds of {seconds} s, wrk -t1 -c32")
+            own_nginx = Nginx(args.out, "nginx-proxy", "nginx-proxy.conf.in", nginx.origin_port).start()
+            started.append(own_nginx)
+            relay = FloorProgram(args.out, "TcpRelay.java", nginx.origin_port).start()
+            started.append(relay)
+            codec = FloorProgram(args.out, "HttpFloorProxy.java", nginx.origin_port).start()
+            started.append(codec)
+            undertow = FloorProgram(args.out, "UndertowProxy.java", nginx.origin_port).start()
+            started.append(undertow)
+            layers = [("nginx proxy_pass, own process", f"http://127.0.0.1:{own_nginx.proxy_port}/item.json", own_nginx.pid),
+                      ("TCP relay, JDK NIO, no HTTP", f"http://127.0.0.1:{relay.port}/item.json", relay.pid),
+                      ("minimal HTTP/1.1 proxy, JDK NIO", f"http://127.0.0.1:{codec.port}/item.json", codec.pid),
+                      ("Undertow ProxyHandler", f"http://127.0.0.1:{undertow.port}/item.json", undertow.pid),
+                      ("sluice", sluice_url, bare.pid)]
+            results["floor"], results["floor_runs"] = throughput(layers, rounds, seconds, warm)
+            report = floor_markdown(results)
+            print(report)
+            with open(os.path.join(args.out, "floor.md"), "w") as f:
+                f.write(report)
         if "d" in args.only:
             log("(d) 5,000-item batch: Sluice vs aiohttp")
             results["batch"], results["batch_runs"] = batch(bare.port, nginx.origin_port, rounds, warm)
