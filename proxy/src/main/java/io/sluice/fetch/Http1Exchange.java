@@ -162,10 +162,13 @@ final class Http1Exchange {
         out.put(
                 Headers.HOST,
                 uri.getPort() == -1 || uri.getPort() == 80 ? uri.getHost() : uri.getHost() + ":" + uri.getPort());
-        for (Map.Entry<String, List<String>> header :
-                HopByHop.forwardable(request.headers()).entrySet()) {
-            out.putAll(new HttpString(header.getKey()), header.getValue());
-        }
+        // Straight from the request's fields into Undertow's map, hop-by-hop ones skipped on the way:
+        // HttpHeaders holds each name once already, so no sorted copy is needed in between, and
+        // well-known names map to Undertow's own constants instead of a new HttpString each.
+        Set<String> named = HopByHop.connectionNamed(request.headers().allValues("connection"));
+        request.headers().map().forEach((name, values) -> {
+            if (HopByHop.isForwardable(name, named)) out.putAll(HttpString.tryFromString(name), values);
+        });
         for (Map.Entry<String, Interpolated> header : policy.headers().entrySet()) {
             out.put(HttpString.tryFromString(header.getKey()), header.getValue().value());
         }
@@ -294,7 +297,8 @@ final class Http1Exchange {
                 HopByHop.connectionNamed(in.get(Headers.CONNECTION) == null ? List.of() : in.get(Headers.CONNECTION));
         for (HeaderValues values : in) {
             String name = values.getHeaderName().toString();
-            if (HopByHop.isEndToEnd(name, named)) headers.put(name, List.copyOf(values));
+            // HttpHeaders.of copies each list itself.
+            if (HopByHop.isEndToEnd(name, named)) headers.put(name, values);
         }
         ClientConnection answeredOn = connection;
         ChannelBody body = new ChannelBody(

@@ -95,11 +95,12 @@ public final class AddressGuard {
         } catch (BlockedAddressException e) {
             return CompletableFuture.failedFuture(e);
         }
-        if (isLiteral(host)) {
+        InetAddress literal = literal(host);
+        if (literal != null) {
             // An IP literal needs no lookup, so nothing here can block: admit it on the caller's thread
             // rather than paying two thread hand-offs per request (the lookup pool and back).
             try {
-                return CompletableFuture.completedFuture(admitNow(host, allowPrivate));
+                return CompletableFuture.completedFuture(admitNow(host, literal, allowPrivate));
             } catch (Throwable e) {
                 return CompletableFuture.failedFuture(e);
             }
@@ -154,16 +155,21 @@ public final class AddressGuard {
         return host;
     }
 
-    private static boolean isLiteral(String host) {
+    /** The address an IP literal host stands for, or null for a name (or an ambiguous literal). */
+    private static InetAddress literal(String host) {
         try {
-            return HostLiteral.parse(host) != null;
+            return HostLiteral.parse(host);
         } catch (IOException e) {
-            return false; // an ambiguous literal: admitNow refuses it, on the lookup executor as before
+            return null; // an ambiguous literal: admitNow refuses it, on the lookup executor as before
         }
     }
 
     private Pin admitNow(String host, boolean allowPrivate) throws IOException {
-        InetAddress literal = HostLiteral.parse(host);
+        return admitNow(host, HostLiteral.parse(host), allowPrivate);
+    }
+
+    /** @param literal what {@code host} stands for if it is an IP literal, else null */
+    private Pin admitNow(String host, InetAddress literal, boolean allowPrivate) throws IOException {
         List<InetAddress> answer = literal != null ? List.of(literal) : lookUp(host);
         refuseForbidden(host, literal != null, answer, allowPrivate, " resolves to ");
         PinTable.GLOBAL.hold(host, answer, allowPrivate);

@@ -121,9 +121,10 @@ public final class PassthroughHandler implements HttpHandler {
         }
         HeaderMap in = exchange.getRequestHeaders();
         // Undertow's map already holds each name once, whatever its case, and HttpHeaders.of sorts them
-        // into its own case-blind map: a plain HashMap is enough on the way in.
+        // into its own case-blind map, copying each list: a plain HashMap of Undertow's own lists is
+        // enough on the way in.
         Map<String, List<String>> headers = new HashMap<>(in.size() * 2);
-        for (HeaderValues values : in) headers.put(values.getHeaderName().toString(), List.copyOf(values));
+        for (HeaderValues values : in) headers.put(values.getHeaderName().toString(), values);
 
         long length = exchange.getRequestContentLength();
         if (length > maxRequestBody) {
