@@ -13,7 +13,7 @@ time and stops by itself; every process started here is stopped here.
   (e) added latency per call at one connection, Sluice vs direct
   (f) on request only: CPU per request of each layer between the client and the origin, same
       minutes: nginx proxy_pass in its own process, a plain JDK NIO TCP relay (no HTTP), a minimal
-      HTTP/1.1 proxy on plain NIO (floor/HttpFloorProxy.java), Undertow's own ProxyHandler, and Sluice
+      HTTP/1.1 proxy on plain NIO (both floor/Floor.java), Undertow's own ProxyHandler, and Sluice
   scale: a 100,000-item NDJSON batch in -Xmx256m (RSS and heap sampled), 10,000 connections
 
 Contenders alternate within every round (the order rotates), and figures are medians over rounds.
@@ -184,34 +184,19 @@ def wait_http(url, timeout=60, process=None):
         time.sleep(0.2)
 
 
-class Sluice:
-    def __init__(self, out, name, config, origin_port, jvm_options=()):
-        self.name = name
-        self.config = os.path.join(HERE, config)
-        self.port = free_port()
-        self.admin_port = free_port()
-        self.origin_port = origin_port
-        self.jvm_options = list(jvm_options)
-        self.log_path = os.path.join(out, f"sluice-{name}.log")
-        self.process = None
+class JavaProcess:
+    """A JVM the bench starts, logs to a file and stops (SIGTERM, then SIGKILL after 20 s)."""
 
-    def start(self):
-        # The YAML files are templates: ports are chosen free at start and written in here.
-        with open(self.config) as f:
-            text = (f.read().replace("${BENCH_SLUICE_PORT}", str(self.port))
-                    .replace("${BENCH_SLUICE_ADMIN_PORT}", str(self.admin_port))
-                    .replace("${BENCH_ORIGIN_PORT}", str(self.origin_port)))
-        config = os.path.join(os.path.dirname(self.log_path), f"sluice-{self.name}.yaml")
-        with open(config, "w") as f:
-            f.write(text)
-        java = os.environ.get("BENCH_JAVA", "java")
-        jar = os.environ.get("BENCH_JAR", os.path.join(REPO, "proxy", "target", "sluice.jar"))
-        command = [java, *self.jvm_options, *os.environ.get("BENCH_JVM_OPTS", "").split(), "-jar", jar,
-                   "--config", config]
-        self.logfile = open(self.log_path, "w")
+    process = None
+
+    @staticmethod
+    def java_and_jar():
+        return (os.environ.get("BENCH_JAVA", "java"),
+                os.environ.get("BENCH_JAR", os.path.join(REPO, "proxy", "target", "sluice.jar")))
+
+    def spawn(self, command, log_path):
+        self.logfile = open(log_path, "w")
         self.process = subprocess.Popen(command, stdout=self.logfile, stderr=subprocess.STDOUT)
-        wait_http(f"http://127.0.0.1:{self.admin_port}/readyz", process=self.process)
-        return self
 
     @property
     def pid(self):
@@ -229,39 +214,50 @@ class Sluice:
             self.logfile.close()
 
 
-class FloorProgram:
+class Sluice(JavaProcess):
+    def __init__(self, out, name, config, origin_port, jvm_options=()):
+        self.name = name
+        self.config = os.path.join(HERE, config)
+        self.port = free_port()
+        self.admin_port = free_port()
+        self.origin_port = origin_port
+        self.jvm_options = list(jvm_options)
+        self.log_path = os.path.join(out, f"sluice-{name}.log")
+
+    def start(self):
+        # The YAML files are templates: ports are chosen free at start and written in here.
+        with open(self.config) as f:
+            text = (f.read().replace("${BENCH_SLUICE_PORT}", str(self.port))
+                    .replace("${BENCH_SLUICE_ADMIN_PORT}", str(self.admin_port))
+                    .replace("${BENCH_ORIGIN_PORT}", str(self.origin_port)))
+        config = os.path.join(os.path.dirname(self.log_path), f"sluice-{self.name}.yaml")
+        with open(config, "w") as f:
+            f.write(text)
+        java, jar = self.java_and_jar()
+        self.spawn([java, *self.jvm_options, *os.environ.get("BENCH_JVM_OPTS", "").split(), "-jar", jar,
+                    "--config", config], self.log_path)
+        wait_http(f"http://127.0.0.1:{self.admin_port}/readyz", process=self.process)
+        return self
+
+
+class FloorProgram(JavaProcess):
     """One of section (f)'s Java programs under floor/, run from source (the JDK compiles it at
     start), with Sluice's jar on the class path for Undertow."""
 
-    def __init__(self, out, source, upstream_port, threads=2):
+    def __init__(self, out, source, arguments, upstream_port, threads=2):
         self.source = os.path.join(HERE, "floor", source)
-        self.name = source.removesuffix(".java")
+        self.arguments = list(arguments)
         self.port = free_port()
         self.upstream_port = upstream_port
         self.threads = threads
-        self.log_path = os.path.join(out, f"{self.name}.log")
-        self.process = None
+        self.log_path = os.path.join(out, "-".join([source.removesuffix(".java"), *self.arguments]) + ".log")
 
     def start(self):
-        java = os.environ.get("BENCH_JAVA", "java")
-        jar = os.environ.get("BENCH_JAR", os.path.join(REPO, "proxy", "target", "sluice.jar"))
-        self.logfile = open(self.log_path, "w")
-        self.process = subprocess.Popen(
-            [java, "-cp", jar, self.source, str(self.port), str(self.upstream_port), str(self.threads)],
-            stdout=self.logfile, stderr=subprocess.STDOUT)
+        java, jar = self.java_and_jar()
+        self.spawn([java, "-cp", jar, self.source, *self.arguments,
+                    str(self.port), str(self.upstream_port), str(self.threads)], self.log_path)
         wait_http(f"http://127.0.0.1:{self.port}/item.json", process=self.process)
         return self
-
-    @property
-    def pid(self):
-        return self.process.pid
-
-    def stop(self):
-        if self.process and self.process.poll() is None:
-            self.process.kill()
-            self.process.wait()
-        if self.process:
-            self.logfile.close()
 
 
 def wrk(url, connections, seconds, threads=1, timeout="5s"):
@@ -745,11 +741,11 @@ def main():
             log(f"(f) CPU per request by layer: {rounds} rounds of {seconds} s, wrk -t1 -c32")
             own_nginx = Nginx(args.out, "nginx-proxy", "nginx-proxy.conf.in", nginx.origin_port).start()
             started.append(own_nginx)
-            relay = FloorProgram(args.out, "TcpRelay.java", nginx.origin_port).start()
+            relay = FloorProgram(args.out, "Floor.java", ["relay"], nginx.origin_port).start()
             started.append(relay)
-            codec = FloorProgram(args.out, "HttpFloorProxy.java", nginx.origin_port).start()
+            codec = FloorProgram(args.out, "Floor.java", ["http"], nginx.origin_port).start()
             started.append(codec)
-            undertow = FloorProgram(args.out, "UndertowProxy.java", nginx.origin_port).start()
+            undertow = FloorProgram(args.out, "UndertowProxy.java", [], nginx.origin_port).start()
             started.append(undertow)
             layers = [("nginx proxy_pass, own process", f"http://127.0.0.1:{own_nginx.proxy_port}/item.json", own_nginx.pid),
                       ("TCP relay, JDK NIO, no HTTP", f"http://127.0.0.1:{relay.port}/item.json", relay.pid),

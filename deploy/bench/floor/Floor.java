@@ -1,4 +1,5 @@
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
 import java.net.StandardSocketOptions;
 import java.nio.ByteBuffer;
@@ -17,18 +18,23 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentLinkedQueue;
 
 /**
- * The bench's floor for an HTTP proxy on the JVM: what nginx's {@code proxy_pass} does per request —
- * parse the request head into fields, drop hop-by-hop fields, send a new head on a pooled keep-alive
- * upstream connection, parse the answer's head, send a new head and the body back — on plain NIO
- * selectors, one thread per selector, each connection's reads registered once for its lifetime.
+ * The bench's two floors for a proxy on the JVM, section (f): plain NIO selectors, one thread each,
+ * every connection's reads registered once for its lifetime.
  *
- * <p>It is a measurement, not a proxy: bodyless requests only, {@code Content-Length} answers only,
- * no timeouts, no limits. What it shows is how much of a JVM proxy's cost an HTTP/1.1 codec has to be
- * when it is written for this shape.
+ * <ul>
+ *   <li>{@code relay}: bytes relayed between each client connection and an upstream connection of its
+ *       own, with no HTTP in between — one read and one write per direction, as few system calls as a
+ *       proxy can make. What it spends is the kernel's and the JDK selector's.
+ *   <li>{@code http}: what nginx's {@code proxy_pass} does per request — parse the request head into
+ *       fields, drop hop-by-hop fields, send a new head on a pooled keep-alive upstream connection,
+ *       parse the answer's head, send a new head and the body back. It is a measurement, not a proxy:
+ *       bodyless requests only, {@code Content-Length} answers only, no timeouts, no limits. What it
+ *       shows is how little of a JVM proxy's cost an HTTP/1.1 codec written for this shape needs.
+ * </ul>
  *
- * <p>Run by bench.py in section (f): {@code java HttpFloorProxy.java LISTEN_PORT UPSTREAM_PORT THREADS}.
+ * <p>Run by bench.py: {@code java Floor.java relay|http LISTEN_PORT UPSTREAM_PORT THREADS}.
  */
-public final class HttpFloorProxy {
+public final class Floor {
     private static final byte[] HEAD_END = {'\r', '\n', '\r', '\n'};
     // RFC 9110 §7.6.1, plus the fields this proxy writes itself.
     private static final Set<String> NOT_FORWARDED = Set.of(
@@ -43,21 +49,135 @@ public final class HttpFloorProxy {
             "content-length");
 
     public static void main(String[] args) throws IOException {
-        InetSocketAddress upstream = new InetSocketAddress("127.0.0.1", Integer.parseInt(args[1]));
-        Loop[] loops = new Loop[Integer.parseInt(args[2])];
+        boolean http = switch (args[0]) {
+            case "http" -> true;
+            case "relay" -> false;
+            default -> throw new IllegalArgumentException("mode is relay or http, not " + args[0]);
+        };
+        InetSocketAddress upstream = new InetSocketAddress("127.0.0.1", Integer.parseInt(args[2]));
+        Loop[] loops = new Loop[Integer.parseInt(args[3])];
         for (int i = 0; i < loops.length; i++) {
-            loops[i] = new Loop(upstream);
+            loops[i] = new Loop(upstream, http);
             loops[i].start();
         }
         try (ServerSocketChannel server = ServerSocketChannel.open()) {
-            server.bind(new InetSocketAddress("127.0.0.1", Integer.parseInt(args[0])), 4096);
+            server.bind(new InetSocketAddress("127.0.0.1", Integer.parseInt(args[1])), 4096);
             for (int next = 0; ; next = (next + 1) % loops.length) {
                 loops[next].adopt(server.accept());
             }
         }
     }
 
-    /** A request head, parsed. */
+    /** What a selection key carries: the connection's own handler. */
+    interface Readable {
+        void readable();
+    }
+
+    /** One selector thread; in http mode, with its own pool of idle upstream connections. */
+    private static final class Loop extends Thread {
+        private final InetSocketAddress upstream;
+        private final String upstreamHost;
+        private final boolean http;
+        private final Selector selector = Selector.open();
+        private final Queue<SocketChannel> accepted = new ConcurrentLinkedQueue<>();
+        private final ArrayDeque<Upstream> idle = new ArrayDeque<>();
+        private final ByteBuffer relayBuffer = ByteBuffer.allocateDirect(64 * 1024);
+
+        Loop(InetSocketAddress upstream, boolean http) throws IOException {
+            super("floor");
+            this.upstream = upstream;
+            this.upstreamHost = upstream.getHostString() + ":" + upstream.getPort();
+            this.http = http;
+            setDaemon(true);
+        }
+
+        void adopt(SocketChannel client) {
+            accepted.add(client);
+            selector.wakeup();
+        }
+
+        @Override
+        public void run() {
+            try {
+                while (true) {
+                    selector.select();
+                    SocketChannel channel;
+                    while ((channel = accepted.poll()) != null) accept(channel);
+                    for (Iterator<SelectionKey> keys = selector.selectedKeys().iterator(); keys.hasNext(); ) {
+                        SelectionKey key = keys.next();
+                        keys.remove();
+                        ((Readable) key.attachment()).readable();
+                    }
+                }
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        }
+
+        private void accept(SocketChannel channel) throws IOException {
+            SocketChannel client = nonBlocking(channel);
+            if (http) {
+                Client handler = new Client(this, client);
+                handler.key = client.register(selector, SelectionKey.OP_READ, handler);
+                return;
+            }
+            try {
+                SocketChannel server = nonBlocking(SocketChannel.open(upstream));
+                client.register(selector, SelectionKey.OP_READ, new Relay(this, client, server));
+                server.register(selector, SelectionKey.OP_READ, new Relay(this, server, client));
+            } catch (IOException e) {
+                client.close();
+            }
+        }
+
+        Upstream checkout() throws IOException {
+            Upstream connection = idle.pollLast();
+            if (connection != null) return connection;
+            SocketChannel channel = nonBlocking(SocketChannel.open(upstream));
+            connection = new Upstream(this, channel);
+            connection.key = channel.register(selector, SelectionKey.OP_READ, connection);
+            return connection;
+        }
+
+        void release(Upstream connection) {
+            connection.client = null;
+            idle.addLast(connection);
+        }
+
+        private static SocketChannel nonBlocking(SocketChannel channel) throws IOException {
+            channel.setOption(StandardSocketOptions.TCP_NODELAY, true);
+            channel.configureBlocking(false);
+            return channel;
+        }
+    }
+
+    /** relay mode: one direction of a connection pair; a read is written straight to the other side. */
+    private record Relay(Loop loop, SocketChannel from, SocketChannel to) implements Readable {
+        @Override
+        public void readable() {
+            ByteBuffer buffer = loop.relayBuffer;
+            try {
+                buffer.clear();
+                if (from.read(buffer) < 0) {
+                    closeBoth();
+                    return;
+                }
+                buffer.flip();
+                // A small answer fits the socket buffer in one write; a full one blocks the loop
+                // briefly, which a floor measurement with 1 KB bodies never meets.
+                while (buffer.hasRemaining()) to.write(buffer);
+            } catch (IOException e) {
+                closeBoth();
+            }
+        }
+
+        private void closeBoth() {
+            close(from);
+            close(to);
+        }
+    }
+
+    /** http mode: a message head, parsed. */
     record Head(String startLine, List<String> names, List<String> values) {
         String get(String name) {
             for (int i = 0; i < names.size(); i++) {
@@ -98,70 +218,6 @@ public final class HttpFloorProxy {
             }
             return new Head(startLine, names, values);
         }
-    }
-
-    /** One selector thread with its own pool of idle upstream connections. */
-    private static final class Loop extends Thread {
-        private final InetSocketAddress upstream;
-        private final String upstreamHost;
-        private final Selector selector = Selector.open();
-        private final Queue<SocketChannel> accepted = new ConcurrentLinkedQueue<>();
-        private final ArrayDeque<Upstream> idle = new ArrayDeque<>();
-
-        Loop(InetSocketAddress upstream) throws IOException {
-            super("http-floor");
-            this.upstream = upstream;
-            this.upstreamHost = upstream.getHostString() + ":" + upstream.getPort();
-            setDaemon(true);
-        }
-
-        void adopt(SocketChannel client) {
-            accepted.add(client);
-            selector.wakeup();
-        }
-
-        @Override
-        public void run() {
-            try {
-                while (true) {
-                    selector.select();
-                    SocketChannel channel;
-                    while ((channel = accepted.poll()) != null) {
-                        channel.setOption(StandardSocketOptions.TCP_NODELAY, true);
-                        channel.configureBlocking(false);
-                        Client client = new Client(this, channel);
-                        client.key = channel.register(selector, SelectionKey.OP_READ, client);
-                    }
-                    for (Iterator<SelectionKey> keys = selector.selectedKeys().iterator(); keys.hasNext(); ) {
-                        SelectionKey key = keys.next();
-                        keys.remove();
-                        ((Readable) key.attachment()).readable();
-                    }
-                }
-            } catch (IOException e) {
-                throw new java.io.UncheckedIOException(e);
-            }
-        }
-
-        Upstream checkout() throws IOException {
-            Upstream connection = idle.pollLast();
-            if (connection != null) return connection;
-            SocketChannel channel = SocketChannel.open(upstream);
-            channel.setOption(StandardSocketOptions.TCP_NODELAY, true);
-            channel.configureBlocking(false);
-            connection = new Upstream(this, channel);
-            connection.key = channel.register(selector, SelectionKey.OP_READ, connection);
-            return connection;
-        }
-
-        void release(Upstream connection) {
-            connection.client = null;
-            idle.addLast(connection);
-        }
-    }
-
-    interface Readable {
-        void readable();
     }
 
     /** A client connection: reads a head, forwards it, waits for the answer, reads the next. */
@@ -239,11 +295,7 @@ public final class HttpFloorProxy {
         }
 
         void close() {
-            try {
-                channel.close();
-            } catch (IOException ignored) {
-                // closing: nothing left to tell
-            }
+            Floor.close(channel);
         }
     }
 
@@ -318,11 +370,15 @@ public final class HttpFloorProxy {
         private void fail() {
             loop.idle.remove(this);
             if (client != null) client.close();
-            try {
-                channel.close();
-            } catch (IOException ignored) {
-                // closing: nothing left to tell
-            }
+            close(channel);
+        }
+    }
+
+    static void close(SocketChannel channel) {
+        try {
+            channel.close();
+        } catch (IOException ignored) {
+            // closing: nothing left to tell
         }
     }
 
