@@ -16,8 +16,9 @@ import java.util.concurrent.atomic.AtomicInteger;
  * {@code synchronized} {@code WeakHashMap} on every allocation and every free (so that the caches of
  * virtual threads can be reclaimed), and the data port's IO threads take that one lock several times
  * a request: 1.6% of Sluice's CPU in a profile of bare passthrough. The threads that touch these
- * buffers are the IO threads — platform threads, few and as long-lived as the server — so a plain
- * {@link ThreadLocal} holds each one's free list. A buffer freed beyond a thread's share goes to a
+ * buffers are the IO threads and, now and then, a thread of Sluice's fixed worker pool — platform
+ * threads, few and as long-lived as the server — so a plain {@link ThreadLocal} holds each one's
+ * free list (at most {@code perThread} buffers). A buffer freed beyond a thread's share goes to a
  * queue all threads share, and beyond that to the collector; a virtual thread keeps no list of its
  * own, since it would die with it.
  */
