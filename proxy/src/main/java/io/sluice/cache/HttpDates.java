@@ -1,6 +1,8 @@
 package io.sluice.cache;
 
+import java.time.DateTimeException;
 import java.time.Instant;
+import java.time.LocalDate;
 import java.time.LocalDateTime;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
@@ -26,10 +28,19 @@ final class HttpDates {
     private static final DateTimeFormatter ASCTIME =
             DateTimeFormatter.ofPattern("EEE MMM ppd HH:mm:ss yyyy", Locale.US);
 
+    private static final String DAYS = "MonTueWedThuFriSatSun";
+    private static final String MONTHS = "JanFebMarAprMayJunJulAugSepOctNovDec";
+
     private HttpDates() {}
 
     static Optional<Instant> parse(String value) {
         String v = value.trim();
+        Instant fixdate = imfFixdate(v);
+        return fixdate != null ? Optional.of(fixdate) : parseWithFormatters(v);
+    }
+
+    /** The three formats of §5.6.7 through {@link DateTimeFormatter}; {@link #parse} tries IMF-fixdate by hand first. */
+    static Optional<Instant> parseWithFormatters(String v) {
         for (DateTimeFormatter format : new DateTimeFormatter[] {IMF_FIXDATE, RFC_850, ASCTIME}) {
             try {
                 return Optional.of(LocalDateTime.parse(v, format).toInstant(ZoneOffset.UTC));
@@ -38,6 +49,63 @@ final class HttpDates {
             }
         }
         return Optional.empty();
+    }
+
+    /**
+     * IMF-fixdate read by hand, the form nearly every origin sends: a cache parses a response's
+     * {@code Date} for every response it stores, and going through {@link DateTimeFormatter} was
+     * about 2% of the CPU of a passthrough that stores every miss (async-profiler). Returns null for anything it is
+     * not sure of (other lengths or forms, out-of-range fields, a day name that does not match the
+     * date), which the formatters then decide, so both paths give the same answer.
+     */
+    private static Instant imfFixdate(String v) {
+        // Sun, 06 Nov 1994 08:49:37 GMT
+        if (v.length() != 29
+                || v.charAt(3) != ','
+                || v.charAt(4) != ' '
+                || v.charAt(7) != ' '
+                || v.charAt(11) != ' '
+                || v.charAt(16) != ' '
+                || v.charAt(19) != ':'
+                || v.charAt(22) != ':'
+                || !v.startsWith(" GMT", 25)) return null;
+        int weekday = nameAt(DAYS, v, 0);
+        int month = nameAt(MONTHS, v, 8);
+        int day = digits(v, 5, 2);
+        int year = digits(v, 12, 4);
+        int hour = digits(v, 17, 2);
+        int minute = digits(v, 20, 2);
+        int second = digits(v, 23, 2);
+        // digits() gives -1 for a non-digit; year 0000 is not a year of the era to the formatters.
+        if (weekday < 0 || month < 0 || day < 0 || year < 1) return null;
+        if (hour < 0 || hour > 23 || minute < 0 || minute > 59 || second < 0 || second > 59) return null;
+        LocalDate date;
+        try {
+            date = LocalDate.of(year, month + 1, day);
+        } catch (DateTimeException e) {
+            return null;
+        }
+        if (date.getDayOfWeek().ordinal() != weekday) return null;
+        return Instant.ofEpochSecond(date.toEpochDay() * 86_400 + hour * 3_600 + minute * 60 + second);
+    }
+
+    /** Which three-letter name of {@code names} stands at {@code at} (exact case, as the formatters want), or -1. */
+    private static int nameAt(String names, String v, int at) {
+        for (int i = 0; i < names.length(); i += 3) {
+            if (v.regionMatches(at, names, i, 3)) return i / 3;
+        }
+        return -1;
+    }
+
+    /** The decimal number in {@code v[at, at + count)}, or -1 if any of it is not an ASCII digit. */
+    private static int digits(String v, int at, int count) {
+        int n = 0;
+        for (int i = at; i < at + count; i++) {
+            char c = v.charAt(i);
+            if (c < '0' || c > '9') return -1;
+            n = n * 10 + (c - '0');
+        }
+        return n;
     }
 
     static String format(Instant instant) {

@@ -3,7 +3,11 @@ package io.sluice.cache;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
 import java.util.List;
+import java.util.Locale;
+import java.util.Random;
 import org.junit.jupiter.api.Test;
 
 class HeaderParsingTest {
@@ -16,6 +20,45 @@ class HeaderParsingTest {
         assertThat(HttpDates.parse("Sun Nov  6 08:49:37 1994")).contains(expected);
         assertThat(HttpDates.parse("0")).isEmpty();
         assertThat(HttpDates.format(expected)).isEqualTo("Sun, 06 Nov 1994 08:49:37 GMT");
+    }
+
+    @Test
+    void readsImfFixdateByHandExactlyAsTheFormattersDo() {
+        DateTimeFormatter imf = DateTimeFormatter.ofPattern("EEE, dd MMM yyyy HH:mm:ss 'GMT'", Locale.US);
+        Random random = new Random(7);
+        long first = Instant.parse("0001-01-01T00:00:00Z").getEpochSecond();
+        long last = Instant.parse("9999-12-31T23:59:59Z").getEpochSecond();
+        for (int i = 0; i < 5_000; i++) {
+            Instant instant = Instant.ofEpochSecond(first + (long) (random.nextDouble() * (last - first)));
+            String text = imf.format(instant.atOffset(ZoneOffset.UTC));
+
+            assertThat(HttpDates.parse(text)).as(text).contains(instant);
+            assertThat(HttpDates.parseWithFormatters(text)).as(text).contains(instant);
+        }
+
+        // Near misses: the hand-written reader must give the formatters' answer, whichever it is.
+        List<String> nearMisses = List.of(
+                "Mon, 06 Nov 1994 08:49:37 GMT", // the 6th was a Sunday
+                "Thu, 29 Feb 2001 08:49:37 GMT", // not a leap year
+                "Tue, 29 Feb 2000 08:49:37 GMT", // a leap year
+                "Sun, 06 nov 1994 08:49:37 GMT",
+                "sun, 06 Nov 1994 08:49:37 GMT",
+                "Sun, 06 Nov 1994 24:00:00 GMT",
+                "Sun, 06 Nov 1994 08:60:37 GMT",
+                "Sun, 06 Nov 1994 08:49:60 GMT",
+                "Sat, 01 Jan 0000 00:00:00 GMT",
+                "Sun, 00 Nov 1994 08:49:37 GMT",
+                "Sun, 06 Nov 1994 08:49:37 UTC",
+                "Sun, 6 Nov 1994 08:49:37 GMT",
+                "Sun, 06 Nov 1994 08:4a:37 GMT",
+                "Sun, 06 Nov 19940 08:49:37 GMT",
+                "Sun, 06 Nov 1994 08:49:37 GMT ",
+                "  Sun, 06 Nov 1994 08:49:37 GMT");
+        for (String text : nearMisses) {
+            assertThat(HttpDates.parse(text)).as(text).isEqualTo(HttpDates.parseWithFormatters(text.trim()));
+        }
+        assertThat(HttpDates.parse("Tue, 29 Feb 2000 08:49:37 GMT")).contains(Instant.parse("2000-02-29T08:49:37Z"));
+        assertThat(HttpDates.parse("Mon, 06 Nov 1994 08:49:37 GMT")).isEmpty();
     }
 
     @Test
