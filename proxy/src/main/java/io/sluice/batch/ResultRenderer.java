@@ -5,9 +5,8 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.sluice.fetch.ErrorType;
 import io.sluice.fetch.FetchException;
-import io.sluice.fetch.FetchRequest;
+import io.sluice.fetch.Fields;
 import io.sluice.fetch.Trace;
-import java.net.http.HttpHeaders;
 import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.Charset;
@@ -25,11 +24,11 @@ final class ResultRenderer {
         this.mapper = mapper;
     }
 
-    ObjectNode response(BatchItem item, int status, HttpHeaders headers, byte[] body, Trace trace, long elapsedNanos) {
+    ObjectNode response(BatchItem item, int status, Fields headers, byte[] body, Trace trace, long elapsedNanos) {
         ObjectNode result = head(item);
         result.put("status", status);
         ObjectNode h = result.putObject("headers");
-        headers.map().forEach((name, values) -> {
+        headers.forEach((name, values) -> {
             String key = name.toLowerCase(Locale.ROOT);
             if (values.size() == 1) {
                 h.put(key, values.get(0));
@@ -38,7 +37,7 @@ final class ResultRenderer {
                 values.forEach(array::add);
             }
         });
-        encodeBody(result, FetchRequest.first(headers, "content-type").orElse(""), body);
+        encodeBody(result, headers.firstValue("content-type").orElse(""), body);
         tail(result, trace, elapsedNanos);
         return result;
     }

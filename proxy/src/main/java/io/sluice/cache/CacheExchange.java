@@ -10,13 +10,12 @@ import io.sluice.fetch.Failures;
 import io.sluice.fetch.FetchException;
 import io.sluice.fetch.FetchRequest;
 import io.sluice.fetch.FetchResponse;
+import io.sluice.fetch.Fields;
 import io.sluice.fetch.ResponseBody;
 import io.sluice.fetch.Stage;
 import io.sluice.time.TimeSource;
 import java.net.URI;
-import java.net.http.HttpHeaders;
 import java.nio.ByteBuffer;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -299,7 +298,7 @@ final class CacheExchange {
 
     private boolean isConditional() {
         for (String field : CONDITIONAL_FIELDS) {
-            if (request.headers().map().containsKey(field)) return true;
+            if (request.headers().contains(field)) return true;
         }
         return false;
     }
@@ -404,7 +403,8 @@ final class CacheExchange {
                 store.invalidate(key);
                 // ...and may invalidate Location and Content-Location when same-origin.
                 for (String field : List.of("location", "content-location")) {
-                    FetchRequest.first(response.headers(), field)
+                    response.headers()
+                            .firstValue(field)
                             .flatMap(this::sameOrigin)
                             .ifPresent(uri -> store.invalidate(new ResourceKey(key.upstream(), Keys.url(uri))));
                 }
@@ -514,18 +514,9 @@ final class CacheExchange {
                 response.status(), addCacheStatus(response.headers(), member), response.body(), response.trace());
     }
 
-    /**
-     * Every response that passes the cache stage gets this, so it copies the fields once: the names
-     * are already unique whatever their case, and {@code HttpHeaders.of} sorts them into its own
-     * case-blind map, so a HashMap carries them there (a sorted copy first cost a second map).
-     */
-    private static HttpHeaders addCacheStatus(HttpHeaders headers, String member) {
-        Map<String, List<String>> fields = new HashMap<>(headers.map().size() * 2 + 2);
-        fields.putAll(headers.map());
-        List<String> existing = headers.allValues("Cache-Status");
-        if (!existing.isEmpty()) fields.keySet().removeIf(name -> name.equalsIgnoreCase("Cache-Status"));
-        fields.put("Cache-Status", List.of(cacheStatus(existing, member)));
-        return FetchRequest.headers(fields);
+    /** Every response that passes the cache stage gets this: one copy of the field references. */
+    private static Fields addCacheStatus(Fields headers, String member) {
+        return headers.with("Cache-Status", cacheStatus(headers.allValues("Cache-Status"), member));
     }
 
     /** RFC 9211 §2: each cache appends its member, so the origin's nearest cache comes first. */

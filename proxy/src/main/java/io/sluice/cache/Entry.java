@@ -1,8 +1,7 @@
 package io.sluice.cache;
 
 import io.sluice.config.CachePolicy;
-import io.sluice.fetch.FetchRequest;
-import java.net.http.HttpHeaders;
+import io.sluice.fetch.Fields;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
@@ -96,7 +95,7 @@ final class Entry {
 
     /** What the request that produced a response was, and when it was sent and answered. */
     record Exchange(
-            HttpHeaders requestHeaders,
+            Fields requestHeaders,
             String credential,
             long requestNanos,
             long responseNanos,
@@ -107,19 +106,19 @@ final class Entry {
      * The entry a GET response would become, with an empty body; empty if RFC 9111 §3 forbids
      * storing it or it would be useless (never fresh, no validators, no stale allowance).
      */
-    static Optional<Entry> storable(int status, HttpHeaders responseHeaders, Exchange exchange, long sequence) {
+    static Optional<Entry> storable(int status, Fields responseHeaders, Exchange exchange, long sequence) {
         if (status < 200 || status == 206 || status == 304) return Optional.empty();
         Directives cc = Directives.parse(responseHeaders.allValues("cache-control"));
         if (cc.has("no-store")) return Optional.empty();
         // A response that sets a cookie starts someone's session; replaying it to other callers is
         // the classic shared-cache leak, so Sluice never stores one (as Varnish's default does).
-        if (FetchRequest.first(responseHeaders, "set-cookie").isPresent()) return Optional.empty();
+        if (responseHeaders.firstValue("set-cookie").isPresent()) return Optional.empty();
         Optional<Map<String, String>> vary = varyOf(responseHeaders, exchange.requestHeaders());
         if (vary.isEmpty()) return Optional.empty();
 
         CachePolicy policy = exchange.policy();
-        boolean explicit = cc.has("max-age")
-                || FetchRequest.first(responseHeaders, "expires").isPresent();
+        boolean explicit =
+                cc.has("max-age") || responseHeaders.firstValue("expires").isPresent();
         if (!explicit && !HEURISTIC_STATUSES.contains(status)) return Optional.empty();
         long lifetime = lifetimeNanos(status, cc, responseHeaders, exchange.responseInstant(), policy);
         // no-cache (qualified or not: a private cache may treat "no-cache=field" as unqualified,
@@ -129,8 +128,8 @@ final class Entry {
         boolean mustRevalidate = noCache || cc.has("must-revalidate");
         long swr = mustRevalidate ? 0 : seconds(cc.seconds("stale-while-revalidate", 0, 0));
         long sie = mustRevalidate ? 0 : seconds(cc.seconds("stale-if-error", 0, 0));
-        boolean validators = FetchRequest.first(responseHeaders, "etag").isPresent()
-                || FetchRequest.first(responseHeaders, "last-modified").isPresent();
+        boolean validators = responseHeaders.firstValue("etag").isPresent()
+                || responseHeaders.firstValue("last-modified").isPresent();
         long keep = validators ? policy.maxTtl().toNanos() : 0;
 
         long initialAge = initialAgeNanos(responseHeaders, exchange);
@@ -157,25 +156,21 @@ final class Entry {
      * ({@code Cache-Control}, {@code Expires}) and the policy grants none. A look at two field names,
      * for the common case, before {@link #storable} parses anything.
      */
-    static boolean statesNoFreshness(HttpHeaders headers, CachePolicy policy) {
-        return policy.defaultTtl().isEmpty()
-                && !headers.map().containsKey("cache-control")
-                && !headers.map().containsKey("expires");
+    static boolean statesNoFreshness(Fields headers, CachePolicy policy) {
+        return policy.defaultTtl().isEmpty() && !headers.contains("cache-control") && !headers.contains("expires");
     }
 
     /** RFC 9111 §4.2.1, for a private cache (so {@code s-maxage} does not apply). */
     private static long lifetimeNanos(
-            int status, Directives cc, HttpHeaders headers, Instant responseInstant, CachePolicy policy) {
+            int status, Directives cc, Fields headers, Instant responseInstant, CachePolicy policy) {
         long lifetime;
         if (cc.has("max-age")) {
             lifetime = seconds(cc.seconds("max-age", 0, 0));
-        } else if (FetchRequest.first(headers, "expires").isPresent()) {
+        } else if (headers.firstValue("expires").isPresent()) {
             // An invalid Expires, such as "0", means already expired (§5.3).
             Optional<Instant> expires =
-                    HttpDates.parse(FetchRequest.first(headers, "expires").get());
-            Instant date = FetchRequest.first(headers, "date")
-                    .flatMap(HttpDates::parse)
-                    .orElse(responseInstant);
+                    HttpDates.parse(headers.firstValue("expires").get());
+            Instant date = headers.firstValue("date").flatMap(HttpDates::parse).orElse(responseInstant);
             lifetime = expires.map(e -> Math.max(0, Duration.between(date, e).toNanos()))
                     .orElse(0L);
         } else if (policy.defaultTtl().isPresent() && HEURISTIC_STATUSES.contains(status)) {
@@ -188,18 +183,17 @@ final class Entry {
     }
 
     /** RFC 9111 §4.2.3 corrected_initial_age. */
-    private static long initialAgeNanos(HttpHeaders headers, Exchange exchange) {
+    private static long initialAgeNanos(Fields headers, Exchange exchange) {
         Instant responseTime = exchange.responseInstant();
-        Instant date =
-                FetchRequest.first(headers, "date").flatMap(HttpDates::parse).orElse(responseTime);
+        Instant date = headers.firstValue("date").flatMap(HttpDates::parse).orElse(responseTime);
         long apparentAge = Math.max(0, Duration.between(date, responseTime).toNanos());
-        long ageValue = seconds(deltaSeconds(FetchRequest.first(headers, "age").orElse("0")));
+        long ageValue = seconds(deltaSeconds(headers.firstValue("age").orElse("0")));
         long responseDelay = Math.max(0, exchange.responseNanos() - exchange.requestNanos());
         return Math.max(apparentAge, ageValue + responseDelay);
     }
 
     /** The request-field values the response's {@code Vary} selects on; empty for {@code Vary: *}. */
-    private static Optional<Map<String, String>> varyOf(HttpHeaders response, HttpHeaders request) {
+    private static Optional<Map<String, String>> varyOf(Fields response, Fields request) {
         Map<String, String> vary = new TreeMap<>();
         for (String line : response.allValues("vary")) {
             for (String name : line.split(",")) {
@@ -213,7 +207,7 @@ final class Entry {
     }
 
     /** What is kept of a response's fields: all but {@code Age}, which is computed when served (§5.1). */
-    private static StoredFields stored(HttpHeaders headers) {
+    private static StoredFields stored(Fields headers) {
         return StoredFields.of(headers, name -> !name.equalsIgnoreCase("age"));
     }
 
@@ -252,19 +246,19 @@ final class Entry {
      * freshness is computed again from the merged fields as of this validation. Empty if the merged
      * response may no longer be stored.
      */
-    Optional<Entry> revalidated(HttpHeaders notModified, Exchange exchange, long sequence) {
+    Optional<Entry> revalidated(Fields notModified, Exchange exchange, long sequence) {
         Map<String, List<String>> merged = new TreeMap<>(String.CASE_INSENSITIVE_ORDER);
         fields.copyInto(merged);
-        notModified.map().forEach((name, values) -> {
+        notModified.forEach((name, values) -> {
             if (!NOT_UPDATED_BY_304.contains(name.toLowerCase(Locale.ROOT))) merged.put(name, values);
         });
-        HttpHeaders mergedHeaders = HttpHeaders.of(merged, (a, b) -> true);
+        Fields mergedHeaders = Fields.of(merged);
         return storable(status, mergedHeaders, exchange, sequence).map(e -> e.withBody(body));
     }
 
     /** Whether a 304 describes this entry: its strong validator, if it sends one, must match (§4.3.4). */
-    boolean describedBy(HttpHeaders notModified) {
-        Optional<String> newTag = FetchRequest.first(notModified, "etag");
+    boolean describedBy(Fields notModified) {
+        Optional<String> newTag = notModified.firstValue("etag");
         Optional<String> etag = etag();
         return newTag.isEmpty() || etag.isEmpty() || Objects.equals(strip(newTag.get()), strip(etag.get()));
     }
@@ -287,7 +281,7 @@ final class Entry {
     }
 
     /** RFC 9111 §4.1 and the credential: may this entry answer a request with these fields? */
-    boolean matches(String requestCredential, HttpHeaders requestHeaders) {
+    boolean matches(String requestCredential, Fields requestHeaders) {
         if (!credential.equals(requestCredential)) return false;
         for (Map.Entry<String, String> field : vary.entrySet()) {
             if (!Objects.equals(field.getValue(), Keys.varyValue(requestHeaders, field.getKey()))) return false;

@@ -1,7 +1,7 @@
 package io.sluice.cache;
 
+import io.sluice.fetch.Fields;
 import java.net.URI;
-import java.net.http.HttpHeaders;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -40,7 +40,7 @@ final class Keys {
      * a response obtained with one credential is never served to a request with another, and the
      * credential itself is never kept in memory longer than the request.
      */
-    static String credential(HttpHeaders headers) {
+    static String credential(Fields headers) {
         List<String> authorization = headers.allValues("authorization");
         List<String> cookie = headers.allValues("cookie");
         if (authorization.isEmpty() && cookie.isEmpty()) return "";
@@ -62,7 +62,7 @@ final class Keys {
     }
 
     /** A request's values of the field {@code name}, as compared for {@code Vary} (RFC 9111 §4.1). */
-    static String varyValue(HttpHeaders headers, String name) {
+    static String varyValue(Fields headers, String name) {
         List<String> values = headers.allValues(name);
         if (values.isEmpty()) return null;
         StringBuilder out = new StringBuilder();

@@ -4,8 +4,8 @@ import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import com.github.benmanes.caffeine.cache.Expiry;
 import io.sluice.cache.Keys.ResourceKey;
+import io.sluice.fetch.Fields;
 import io.sluice.time.TimeSource;
-import java.net.http.HttpHeaders;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
@@ -111,7 +111,7 @@ final class Store {
     }
 
     /** The newest variant of {@code key} that may answer this request and is still of some use. */
-    Entry select(ResourceKey key, String credential, HttpHeaders requestHeaders, long now) {
+    Entry select(ResourceKey key, String credential, Fields requestHeaders, long now) {
         Variants variants = cache.getIfPresent(key);
         if (variants == null) return null;
         for (Entry e : variants.entries()) {
@@ -124,7 +124,7 @@ final class Store {
      * The fields all variants of {@code key} select on, for coalescing requests before anything is
      * known: requests that differ in them may get different answers and are not collapsed.
      */
-    String varyFingerprint(ResourceKey key, HttpHeaders requestHeaders) {
+    String varyFingerprint(ResourceKey key, Fields requestHeaders) {
         Variants variants = cache.getIfPresent(key);
         if (variants == null) return "";
         TreeSet<String> fields = new TreeSet<>();
@@ -144,7 +144,7 @@ final class Store {
      * request would have selected. Nothing is stored if {@code key} was purged or invalidated since
      * {@code stamp} was taken.
      */
-    void put(ResourceKey key, Entry entry, HttpHeaders requestHeaders, long stamp) {
+    void put(ResourceKey key, Entry entry, Fields requestHeaders, long stamp) {
         long now = time.nanoTime();
         if (entry.retainUntilNanos() <= now) return;
         Counters c = counters(key.upstream());
@@ -165,7 +165,7 @@ final class Store {
     }
 
     /** Removes the variant this request would select (the origin no longer lets it be stored). */
-    void remove(ResourceKey key, String credential, HttpHeaders requestHeaders) {
+    void remove(ResourceKey key, String credential, Fields requestHeaders) {
         Counters c = counters(key.upstream());
         cache.asMap().computeIfPresent(key, (k, old) -> {
             List<Entry> next = new ArrayList<>();

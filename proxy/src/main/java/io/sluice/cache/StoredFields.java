@@ -1,6 +1,6 @@
 package io.sluice.cache;
 
-import java.net.http.HttpHeaders;
+import io.sluice.fetch.Fields;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -11,8 +11,8 @@ import java.util.function.Predicate;
 /**
  * A stored response's fields, packed into a handful of objects whatever their number: the names (for
  * well-known fields the very strings Undertow's parser shares between all responses), every value
- * concatenated into one string, and where each value ends. As a {@link HttpHeaders} the same ten
- * fields are some forty objects — map nodes, lists, value strings and their arrays — and in a full
+ * concatenated into one string, and where each value ends. As a {@code java.net.http.HttpHeaders}
+ * the same ten fields were some forty objects — map nodes, lists, value strings and their arrays — and in a full
  * cache that keeps taking new responses, objects are what the garbage collector copies and marks:
  * with every miss stored, young pauses grew with them (see README, Performance). A hit unpacks the
  * fields into the answer's own map, which it builds anyway.
@@ -32,12 +32,12 @@ final class StoredFields {
     }
 
     /** The fields of {@code headers} whose names {@code keep} accepts. */
-    static StoredFields of(HttpHeaders headers, Predicate<String> keep) {
+    static StoredFields of(Fields headers, Predicate<String> keep) {
         int count = 0;
         int length = 0;
-        for (Map.Entry<String, List<String>> field : headers.map().entrySet()) {
-            if (!keep.test(field.getKey())) continue;
-            for (String value : field.getValue()) {
+        for (int f = 0; f < headers.size(); f++) {
+            if (!keep.test(headers.name(f))) continue;
+            for (String value : headers.values(f)) {
                 count++;
                 length += value.length();
             }
@@ -46,10 +46,10 @@ final class StoredFields {
         int[] ends = new int[count];
         StringBuilder packed = new StringBuilder(length);
         int i = 0;
-        for (Map.Entry<String, List<String>> field : headers.map().entrySet()) {
-            if (!keep.test(field.getKey())) continue;
-            for (String value : field.getValue()) {
-                names[i] = field.getKey();
+        for (int f = 0; f < headers.size(); f++) {
+            if (!keep.test(headers.name(f))) continue;
+            for (String value : headers.values(f)) {
+                names[i] = headers.name(f);
                 packed.append(value);
                 ends[i++] = packed.length();
             }

@@ -1,7 +1,6 @@
 package io.sluice.fetch;
 
 import java.net.URI;
-import java.net.http.HttpHeaders;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -18,7 +17,7 @@ import java.util.Optional;
 public record FetchRequest(
         String method,
         URI uri,
-        HttpHeaders headers,
+        Fields headers,
         RequestBody body,
         Optional<String> upstream,
         Optional<Duration> timeout,
@@ -26,13 +25,11 @@ public record FetchRequest(
         CacheMode cache,
         boolean followRedirects) {
 
-    private static final HttpHeaders NO_HEADERS = HttpHeaders.of(Map.of(), (a, b) -> true);
-
     public static FetchRequest get(URI uri) {
         return new FetchRequest(
                 "GET",
                 uri,
-                NO_HEADERS,
+                Fields.EMPTY,
                 RequestBody.empty(),
                 Optional.empty(),
                 Optional.empty(),
@@ -49,7 +46,7 @@ public record FetchRequest(
         return new FetchRequest(method, uri, headers, body, upstream, timeout, maxWait, cache, followRedirects);
     }
 
-    public FetchRequest withHeaders(HttpHeaders headers) {
+    public FetchRequest withHeaders(Fields headers) {
         return new FetchRequest(method, uri, headers, body, upstream, timeout, maxWait, cache, followRedirects);
     }
 
@@ -58,21 +55,11 @@ public record FetchRequest(
     }
 
     /** Headers from a plain map (names case-insensitive). */
-    public static HttpHeaders headers(Map<String, List<String>> map) {
-        return HttpHeaders.of(map, (a, b) -> true);
+    public static Fields headers(Map<String, List<String>> map) {
+        return Fields.of(map);
     }
 
     public Optional<String> header(String name) {
-        return first(headers, name);
-    }
-
-    /**
-     * {@link HttpHeaders#firstValue}, without the stream it builds for every lookup: on the
-     * passthrough path a response is asked for half a dozen fields (rate-limit headers, framing,
-     * cache fields), and those streams were a measurable share of what a request allocates.
-     */
-    public static Optional<String> first(HttpHeaders headers, String name) {
-        List<String> values = headers.map().get(name);
-        return values == null || values.isEmpty() ? Optional.empty() : Optional.of(values.get(0));
+        return headers.firstValue(name);
     }
 }

@@ -37,7 +37,7 @@ public final class FollowRedirects implements Stage {
     private static Optional<FetchRequest> next(FetchRequest request, FetchResponse response) {
         int status = response.status();
         if (status != 301 && status != 302 && status != 303 && status != 307 && status != 308) return Optional.empty();
-        Optional<String> location = FetchRequest.first(response.headers(), "location");
+        Optional<String> location = response.headers().firstValue("location");
         if (location.isEmpty()) return Optional.empty();
         URI target;
         try {
@@ -51,7 +51,8 @@ public final class FollowRedirects implements Stage {
         if (!keepsMethod && !request.method().equals("HEAD")) next = next.withMethodAndBody("GET", RequestBody.empty());
         boolean sameOrigin = sameOrigin(request.uri(), target);
         if (!sameOrigin) {
-            Map<String, List<String>> headers = HopByHop.endToEnd(request.headers());
+            Map<String, List<String>> headers =
+                    HopByHop.endToEnd(request.headers().map());
             headers.keySet().removeIf(n -> {
                 String lower = n.toLowerCase(Locale.ROOT);
                 return lower.equals("authorization") || lower.equals("cookie");
@@ -59,7 +60,7 @@ public final class FollowRedirects implements Stage {
             next = next.withHeaders(FetchRequest.headers(headers)).withUpstream(Optional.empty());
         }
         if (!keepsMethod) {
-            Map<String, List<String>> headers = HopByHop.endToEnd(next.headers());
+            Map<String, List<String>> headers = HopByHop.endToEnd(next.headers().map());
             headers.keySet().removeIf(n -> n.toLowerCase(Locale.ROOT).startsWith("content-"));
             next = next.withHeaders(FetchRequest.headers(headers));
         }

@@ -20,7 +20,6 @@ import java.net.URISyntaxException;
 import java.net.http.HttpConnectTimeoutException;
 import java.net.http.HttpTimeoutException;
 import java.nio.ByteBuffer;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -163,10 +162,9 @@ final class Http1Exchange {
                 Headers.HOST,
                 uri.getPort() == -1 || uri.getPort() == 80 ? uri.getHost() : uri.getHost() + ":" + uri.getPort());
         // Straight from the request's fields into Undertow's map, hop-by-hop ones skipped on the way:
-        // HttpHeaders holds each name once already, so no sorted copy is needed in between, and
         // well-known names map to Undertow's own constants instead of a new HttpString each.
         Set<String> named = HopByHop.connectionNamed(request.headers().allValues("connection"));
-        request.headers().map().forEach((name, values) -> {
+        request.headers().forEach((name, values) -> {
             if (HopByHop.isForwardable(name, named)) out.putAll(HttpString.tryFromString(name), values);
         });
         for (Map.Entry<String, Interpolated> header : policy.headers().entrySet()) {
@@ -291,20 +289,18 @@ final class Http1Exchange {
             return;
         }
         // Hop-by-hop fields are dropped here, in the one copy out of Undertow's map (which holds each
-        // name once, whatever its case, so a HashMap suffices until HttpHeaders.of sorts it).
-        Map<String, List<String>> headers = new HashMap<>(in.size() * 2);
+        // name once, whatever its case).
+        Fields.Builder headers = Fields.builder(in.size());
         Set<String> named =
                 HopByHop.connectionNamed(in.get(Headers.CONNECTION) == null ? List.of() : in.get(Headers.CONNECTION));
         for (HeaderValues values : in) {
             String name = values.getHeaderName().toString();
-            // HttpHeaders.of copies each list itself.
-            if (HopByHop.isEndToEnd(name, named)) headers.put(name, values);
+            if (HopByHop.isEndToEnd(name, named)) headers.add(name, values);
         }
         ClientConnection answeredOn = connection;
         ChannelBody body = new ChannelBody(
                 exchange.getResponseChannel(), thread, length, complete -> bodyEnded(answeredOn, complete));
-        result.complete(new FetchResponse(
-                status, FetchRequest.headers(headers), ResponseBody.streaming(body, length), call.trace()));
+        result.complete(new FetchResponse(status, headers.build(), ResponseBody.streaming(body, length), call.trace()));
     }
 
     private void bodyEnded(ClientConnection answeredOn, boolean complete) {

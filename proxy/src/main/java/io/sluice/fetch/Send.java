@@ -6,7 +6,6 @@ import io.sluice.guard.AddressGuard;
 import io.sluice.guard.Pin;
 import io.sluice.time.TimeSource;
 import java.net.http.HttpClient;
-import java.net.http.HttpHeaders;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.ByteBuffer;
@@ -109,8 +108,10 @@ public final class Send implements Stage {
     }
 
     private static FetchResponse toFetchResponse(HttpResponse<Flow.Publisher<List<ByteBuffer>>> response, Call call) {
-        HttpHeaders headers = FetchRequest.headers(HopByHop.endToEnd(response.headers()));
-        long length = FetchRequest.first(response.headers(), "content-length")
+        Fields headers =
+                FetchRequest.headers(HopByHop.endToEnd(response.headers().map()));
+        long length = response.headers()
+                .firstValue("content-length")
                 .map(Long::parseLong)
                 .orElse(-1L);
         if ("HEAD".equalsIgnoreCase(response.request().method())

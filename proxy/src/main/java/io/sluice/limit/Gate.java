@@ -7,7 +7,6 @@ import io.sluice.fetch.Call;
 import io.sluice.fetch.ErrorType;
 import io.sluice.fetch.FetchException;
 import io.sluice.fetch.FetchListener;
-import io.sluice.fetch.FetchRequest;
 import io.sluice.fetch.FetchResponse;
 import io.sluice.time.TimeSource;
 import java.time.Duration;
@@ -234,8 +233,8 @@ final class Gate {
         int status = response.status();
         Instant now = time.clock().instant();
         if (status == 429 || status == 503) {
-            Optional<Duration> retryAfter = FetchRequest.first(response.headers(), "Retry-After")
-                    .flatMap(value -> RetryAfter.parse(value, now));
+            Optional<Duration> retryAfter =
+                    response.headers().firstValue("Retry-After").flatMap(value -> RetryAfter.parse(value, now));
             if (retryAfter.isPresent()) {
                 cooldown(startCooldown(retryAfter.get(), "Retry-After", policy), "retry_after", events);
             } else if (status == 429) {

@@ -1,7 +1,6 @@
 package io.sluice.limit;
 
-import io.sluice.fetch.FetchRequest;
-import java.net.http.HttpHeaders;
+import io.sluice.fetch.Fields;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Optional;
@@ -34,16 +33,15 @@ final class RateLimitHeaders {
     private RateLimitHeaders() {}
 
     /** How long to pause if the headers say no request is left until a reset; else empty. */
-    static Optional<Duration> exhaustedFor(HttpHeaders headers, Instant now) {
+    static Optional<Duration> exhaustedFor(Fields headers, Instant now) {
         // Asked of every response, so the names are constants and the lookups build no streams.
         for (int i = 0; i < REMAINING_FIELDS.length; i++) {
-            Optional<String> remaining = FetchRequest.first(headers, REMAINING_FIELDS[i]);
+            Optional<String> remaining = headers.firstValue(REMAINING_FIELDS[i]);
             if (remaining.isEmpty() || !isZero(remaining.get())) continue;
-            Optional<Duration> reset =
-                    FetchRequest.first(headers, RESET_FIELDS[i]).flatMap(value -> resetIn(value, now));
+            Optional<Duration> reset = headers.firstValue(RESET_FIELDS[i]).flatMap(value -> resetIn(value, now));
             if (reset.isPresent()) return reset;
         }
-        Optional<String> structured = FetchRequest.first(headers, "RateLimit");
+        Optional<String> structured = headers.firstValue("RateLimit");
         if (structured.isPresent()) {
             Matcher r = REMAINING.matcher(structured.get());
             Matcher t = RESET.matcher(structured.get());

@@ -8,6 +8,7 @@ import io.sluice.fetch.FetchFailure;
 import io.sluice.fetch.FetchOutcome;
 import io.sluice.fetch.FetchRequest;
 import io.sluice.fetch.FetchResponse;
+import io.sluice.fetch.Fields;
 import io.sluice.fetch.HopByHop;
 import io.sluice.fetch.Pipeline;
 import io.sluice.fetch.RequestBody;
@@ -27,10 +28,7 @@ import io.undertow.util.SameThreadExecutor;
 import java.net.URI;
 import java.net.URISyntaxException;
 import java.time.Duration;
-import java.util.HashMap;
-import java.util.List;
 import java.util.Locale;
-import java.util.Map;
 import java.util.Optional;
 
 /** Forwards one client request through the pipeline and streams the answer back. */
@@ -120,11 +118,9 @@ public final class PassthroughHandler implements HttpHandler {
             upstream = Optional.of(name);
         }
         HeaderMap in = exchange.getRequestHeaders();
-        // Undertow's map already holds each name once, whatever its case, and HttpHeaders.of sorts them
-        // into its own case-blind map, copying each list: a plain HashMap of Undertow's own lists is
-        // enough on the way in.
-        Map<String, List<String>> headers = new HashMap<>(in.size() * 2);
-        for (HeaderValues values : in) headers.put(values.getHeaderName().toString(), values);
+        // Straight from Undertow's map, which holds each name once whatever its case.
+        Fields.Builder headers = Fields.builder(in.size());
+        for (HeaderValues values : in) headers.add(values.getHeaderName().toString(), values);
 
         long length = exchange.getRequestContentLength();
         if (length > maxRequestBody) {
@@ -139,7 +135,7 @@ public final class PassthroughHandler implements HttpHandler {
         return new FetchRequest(
                 exchange.getRequestMethod().toString(),
                 target,
-                FetchRequest.headers(headers),
+                headers.build(),
                 body,
                 upstream,
                 Optional.empty(),
@@ -196,7 +192,7 @@ public final class PassthroughHandler implements HttpHandler {
                 }
                 exchange.setStatusCode(response.status());
                 // Well-known names map to Undertow's own constants: no HttpString made per field.
-                response.headers().map().forEach((name, values) -> out.putAll(HttpString.tryFromString(name), values));
+                response.headers().forEach((name, values) -> out.putAll(HttpString.tryFromString(name), values));
                 out.put(VIA, HopByHop.via(response.headers()));
                 if (!out.contains(CACHE_STATUS)) out.put(CACHE_STATUS, "sluice; fwd=" + fwd(response));
                 long length = response.body().contentLength();

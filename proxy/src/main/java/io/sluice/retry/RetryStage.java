@@ -116,7 +116,8 @@ public final class RetryStage implements Stage {
         if (response != null) {
             // RFC 9110 §10.2.3: the upstream said when to come back. The admission stage holds the
             // retry until then; if that is beyond what this call may wait, the answer stands.
-            Optional<Duration> retryAfter = FetchRequest.first(response.headers(), "Retry-After")
+            Optional<Duration> retryAfter = response.headers()
+                    .firstValue("Retry-After")
                     .flatMap(value -> RetryAfter.parse(value, time.clock().instant()));
             if (retryAfter.isPresent()) {
                 long until = retryAfter.get().toNanos();

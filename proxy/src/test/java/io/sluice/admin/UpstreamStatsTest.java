@@ -11,7 +11,6 @@ import io.sluice.fetch.ResponseBody;
 import io.sluice.fetch.Trace;
 import io.sluice.time.FakeTimeSource;
 import java.time.Duration;
-import java.util.Map;
 import java.util.Optional;
 import org.junit.jupiter.api.Test;
 
@@ -23,8 +22,7 @@ class UpstreamStatsTest {
         Trace trace = new Trace();
         trace.upstream(upstream);
         trace.cacheStatus(cache);
-        return new FetchResponse(
-                status, java.net.http.HttpHeaders.of(Map.of(), (a, b) -> true), ResponseBody.empty(), trace);
+        return new FetchResponse(status, io.sluice.fetch.Fields.EMPTY, ResponseBody.empty(), trace);
     }
 
     private static FetchOutcome refused(String upstream) {

@@ -104,7 +104,7 @@ final class FakeOrigin implements Stage {
         return received.get(received.size() - 1);
     }
 
-    static java.net.http.HttpHeaders headers(long length, String... fields) {
+    static io.sluice.fetch.Fields headers(long length, String... fields) {
         Map<String, List<String>> map = new TreeMap<>(String.CASE_INSENSITIVE_ORDER);
         if (length >= 0) map.put("Content-Length", List.of(Long.toString(length)));
         for (int i = 0; i < fields.length; i += 2) {

@@ -3,14 +3,14 @@ package io.sluice.cache;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.sluice.fetch.FetchRequest;
-import java.net.http.HttpHeaders;
+import io.sluice.fetch.Fields;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import org.junit.jupiter.api.Test;
 
 class StoredFieldsTest {
-    private final HttpHeaders response = FetchRequest.headers(Map.of(
+    private final Fields response = FetchRequest.headers(Map.of(
             "Content-Type", List.of("application/json"),
             "Cache-Control", List.of("max-age=60", "stale-if-error=30"),
             "ETag", List.of("\"v1\""),

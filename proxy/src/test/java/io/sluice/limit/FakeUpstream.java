@@ -3,10 +3,10 @@ package io.sluice.limit;
 import io.sluice.fetch.Call;
 import io.sluice.fetch.FetchRequest;
 import io.sluice.fetch.FetchResponse;
+import io.sluice.fetch.Fields;
 import io.sluice.fetch.ResponseBody;
 import io.sluice.fetch.Stage;
 import io.sluice.time.TimeSource;
-import java.net.http.HttpHeaders;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -85,7 +85,7 @@ public final class FakeUpstream implements Stage {
         return sentAt.size();
     }
 
-    private record Answer(int status, HttpHeaders headers) {}
+    private record Answer(int status, Fields headers) {}
 
     @Override
     public String toString() {

@@ -3,7 +3,7 @@ package io.sluice.limit;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.sluice.fetch.FetchRequest;
-import java.net.http.HttpHeaders;
+import io.sluice.fetch.Fields;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.LinkedHashMap;
@@ -14,7 +14,7 @@ import org.junit.jupiter.api.Test;
 class RateLimitHeadersTest {
     private static final Instant NOW = Instant.parse("2026-01-01T00:00:00Z");
 
-    private static HttpHeaders headers(String... pairs) {
+    private static Fields headers(String... pairs) {
         Map<String, List<String>> map = new LinkedHashMap<>();
         for (int i = 0; i < pairs.length; i += 2) map.put(pairs[i], List.of(pairs[i + 1]));
         return FetchRequest.headers(map);

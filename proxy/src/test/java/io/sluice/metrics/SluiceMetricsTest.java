@@ -11,12 +11,12 @@ import io.sluice.fetch.FetchListener;
 import io.sluice.fetch.FetchOutcome;
 import io.sluice.fetch.FetchRequest;
 import io.sluice.fetch.FetchResponse;
+import io.sluice.fetch.Fields;
 import io.sluice.fetch.Pipeline;
 import io.sluice.fetch.ResponseBody;
 import io.sluice.time.FakeTimeSource;
 import io.sluice.upstream.Upstreams;
 import java.net.URI;
-import java.net.http.HttpHeaders;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -140,7 +140,7 @@ class SluiceMetricsTest {
                     time.advance(Duration.ofMillis(5));
                     return CompletableFuture.completedFuture(new FetchResponse(
                             204,
-                            HttpHeaders.of(Map.of(), (a, b) -> true),
+                            Fields.EMPTY,
                             ResponseBody.empty(),
                             chain.call().trace()));
                 }),
