@@ -74,18 +74,28 @@ final class CacheExchange {
     CompletableFuture<FetchResponse> run() {
         String method = request.method().toUpperCase(Locale.ROOT);
         policy = call.upstream().policy().cache();
-        key = new ResourceKey(call.upstream().name(), Keys.url(request.uri()));
-        counters = store.counters(key.upstream());
-        if (!SAFE_METHODS.contains(method)) return invalidating();
+        counters = store.counters(call.upstream().name());
+        // An unsafe method invalidates what is stored even with the cache off now: it may be on again.
+        if (!SAFE_METHODS.contains(method)) {
+            key = keyOf(request.uri());
+            return invalidating();
+        }
+        // A safe request the cache will not look at needs no key, nor the URL's string.
+        if (!policy.enabled()) return bypass();
+        key = keyOf(request.uri());
         ask = Ask.of(request);
         // A GET with a body has no defined meaning (RFC 9110 §9.3.1); it is not for the cache to guess.
         boolean hasBody = request.body().length() != 0;
-        if (!policy.enabled() || !method.equals("GET") || ask.noStore() || isConditional() || hasBody) return bypass();
+        if (!method.equals("GET") || ask.noStore() || isConditional() || hasBody) return bypass();
         credential = Keys.credential(request.headers());
         arrivalSequence = store.currentSequence();
         stamp = store.stamp(key);
         cache.sightings.record(key);
         return lookup(true);
+    }
+
+    private ResourceKey keyOf(URI uri) {
+        return new ResourceKey(call.upstream().name(), Keys.url(uri));
     }
 
     // ---- lookup ----
@@ -406,7 +416,7 @@ final class CacheExchange {
                     response.headers()
                             .firstValue(field)
                             .flatMap(this::sameOrigin)
-                            .ifPresent(uri -> store.invalidate(new ResourceKey(key.upstream(), Keys.url(uri))));
+                            .ifPresent(uri -> store.invalidate(keyOf(uri)));
                 }
             }
             return withCacheStatus(response, CacheStage.CACHE_NAME + "; fwd=bypass");
