@@ -12,10 +12,11 @@ import java.util.function.Predicate;
  * A stored response's fields, packed into a handful of objects whatever their number: the names (for
  * well-known fields the very strings Undertow's parser shares between all responses), every value
  * concatenated into one string, and where each value ends. As a {@code java.net.http.HttpHeaders}
- * the same ten fields were some forty objects — map nodes, lists, value strings and their arrays — and in a full
- * cache that keeps taking new responses, objects are what the garbage collector copies and marks:
- * with every miss stored, young pauses grew with them (see README, Performance). A hit unpacks the
- * fields into the answer's own map, which it builds anyway.
+ * the same ten fields were some forty objects — map nodes, lists, value strings and their arrays —
+ * and as {@link io.sluice.fetch.Fields} still two arrays and a list per field; in a full cache that
+ * keeps taking new responses, objects are what the garbage collector copies and marks: with every
+ * miss stored, young pauses grew with them (see README, Performance). A hit unpacks the fields into
+ * the answer's own map, which it builds anyway.
  */
 final class StoredFields {
     /** One per value, in order; a field with several values repeats its name, consecutively. */
