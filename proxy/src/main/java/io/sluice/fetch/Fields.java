@@ -171,6 +171,7 @@ public final class Fields {
          * @throws IllegalArgumentException if the name is empty or already added, whatever its case
          */
         public Builder add(String name, List<String> fieldValues) {
+            ensureOpen();
             String trimmed = Objects.requireNonNull(name, "name").trim();
             if (trimmed.isEmpty()) throw new IllegalArgumentException("empty field name");
             for (int i = 0; i < size; i++) {
@@ -181,18 +182,28 @@ public final class Fields {
             return this;
         }
 
+        /** The fields added; the builder hands its arrays over and cannot be used again. */
         public Fields build() {
-            return size == 0 ? EMPTY : new Fields(names, values, size);
+            ensureOpen();
+            Fields fields = size == 0 ? EMPTY : new Fields(names, values, size);
+            names = null;
+            values = null;
+            return fields;
         }
 
         /** Appends a name known to be new and values already copied. */
         private void put(String name, List<String> fieldValues) {
+            ensureOpen();
             if (size == names.length) {
                 names = Arrays.copyOf(names, size * 2);
                 values = Arrays.copyOf(values, size * 2);
             }
             names[size] = name;
             values[size++] = fieldValues;
+        }
+
+        private void ensureOpen() {
+            if (names == null) throw new IllegalStateException("these fields were already built");
         }
 
         /** An immutable copy with each value trimmed; one value, the usual case, is one small object. */

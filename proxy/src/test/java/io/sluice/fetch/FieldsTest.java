@@ -106,4 +106,18 @@ class FieldsTest {
         assertThat(a).isEqualTo(b).hasSameHashCodeAs(b);
         assertThat(a).isNotEqualTo(b.with("Vary", "Accept-Encoding"));
     }
+
+    @Test
+    void aBuilderHandsItsFieldsOverOnce() {
+        Fields.Builder builder = Fields.builder(1).add("ETag", List.of("\"v1\""));
+        Fields built = builder.build();
+
+        assertThatThrownBy(() -> builder.add("Vary", List.of("Accept")))
+                .isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("already built");
+        assertThatThrownBy(builder::build).isInstanceOf(IllegalStateException.class);
+        assertThat(built.size())
+                .as("the fields built are not changed by later use")
+                .isEqualTo(1);
+    }
 }
