@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.sluice.fetch.CacheMode;
 import io.sluice.fetch.FetchRequest;
+import io.sluice.fetch.Fields;
 import io.sluice.fetch.RequestBody;
 import java.io.IOException;
 import java.net.URI;
@@ -221,7 +222,7 @@ final class BatchParser {
             follow = followNode.booleanValue();
         }
         return new FetchRequest(
-                method, uri, FetchRequest.headers(headers), body, Optional.empty(), timeout, maxWait, cache, follow);
+                method, uri, Fields.of(headers), body, Optional.empty(), timeout, maxWait, cache, follow);
     }
 
     private static String headerValue(String where, JsonNode value) throws InvalidItem {

@@ -303,7 +303,7 @@ final class CacheExchange {
         fields.putAll(request.headers().map());
         entry.etag().ifPresent(tag -> fields.put("If-None-Match", List.of(tag)));
         entry.lastModified().ifPresent(date -> fields.put("If-Modified-Since", List.of(date)));
-        return request.withHeaders(FetchRequest.headers(fields));
+        return request.withHeaders(Fields.of(fields));
     }
 
     private boolean isConditional() {
@@ -499,7 +499,7 @@ final class CacheExchange {
         entry.fields.copyInto(fields);
         fields.put("Age", List.of(Long.toString(entry.ageSeconds(now)))); // RFC 9111 §5.1
         appendCacheStatus(fields, CacheStage.CACHE_NAME + "; " + member);
-        return new FetchResponse(entry.status, FetchRequest.headers(fields), ResponseBody.of(entry.body), call.trace());
+        return new FetchResponse(entry.status, Fields.of(fields), ResponseBody.of(entry.body), call.trace());
     }
 
     /** RFC 9111 §5.2.1.7: nothing stored may answer an {@code only-if-cached} request, so 504. */
@@ -510,7 +510,7 @@ final class CacheExchange {
         Map<String, List<String>> fields = new TreeMap<>(String.CASE_INSENSITIVE_ORDER);
         fields.put("Content-Length", List.of("0"));
         appendCacheStatus(fields, CacheStage.CACHE_NAME + "; detail=only-if-cached");
-        return new FetchResponse(504, FetchRequest.headers(fields), ResponseBody.empty(), call.trace());
+        return new FetchResponse(504, Fields.of(fields), ResponseBody.empty(), call.trace());
     }
 
     /** Adds the time since the last account: lookups, and a collapsed request's wait for its leader. */

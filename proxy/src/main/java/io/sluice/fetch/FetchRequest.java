@@ -2,8 +2,6 @@ package io.sluice.fetch;
 
 import java.net.URI;
 import java.time.Duration;
-import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 
 /**
@@ -52,11 +50,6 @@ public record FetchRequest(
 
     public FetchRequest withUpstream(Optional<String> upstream) {
         return new FetchRequest(method, uri, headers, body, upstream, timeout, maxWait, cache, followRedirects);
-    }
-
-    /** Headers from a plain map (names case-insensitive). */
-    public static Fields headers(Map<String, List<String>> map) {
-        return Fields.of(map);
     }
 
     public Optional<String> header(String name) {

@@ -91,10 +91,6 @@ public final class Fields {
         return values[Objects.checkIndex(i, size)];
     }
 
-    public boolean isEmpty() {
-        return size == 0;
-    }
-
     /** These fields with {@code name} holding just {@code value}, in its place if it was there. */
     public Fields with(String name, String value) {
         Builder builder = builder(size + 1);

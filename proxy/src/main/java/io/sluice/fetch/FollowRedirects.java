@@ -57,12 +57,12 @@ public final class FollowRedirects implements Stage {
                 String lower = n.toLowerCase(Locale.ROOT);
                 return lower.equals("authorization") || lower.equals("cookie");
             });
-            next = next.withHeaders(FetchRequest.headers(headers)).withUpstream(Optional.empty());
+            next = next.withHeaders(Fields.of(headers)).withUpstream(Optional.empty());
         }
         if (!keepsMethod) {
             Map<String, List<String>> headers = HopByHop.endToEnd(next.headers().map());
             headers.keySet().removeIf(n -> n.toLowerCase(Locale.ROOT).startsWith("content-"));
-            next = next.withHeaders(FetchRequest.headers(headers));
+            next = next.withHeaders(Fields.of(headers));
         }
         return Optional.of(next);
     }

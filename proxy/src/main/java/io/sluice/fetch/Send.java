@@ -108,8 +108,7 @@ public final class Send implements Stage {
     }
 
     private static FetchResponse toFetchResponse(HttpResponse<Flow.Publisher<List<ByteBuffer>>> response, Call call) {
-        Fields headers =
-                FetchRequest.headers(HopByHop.endToEnd(response.headers().map()));
+        Fields headers = Fields.of(HopByHop.endToEnd(response.headers().map()));
         long length = response.headers()
                 .firstValue("content-length")
                 .map(Long::parseLong)

@@ -9,6 +9,7 @@ import io.sluice.fetch.FetchFailure;
 import io.sluice.fetch.FetchOutcome;
 import io.sluice.fetch.FetchRequest;
 import io.sluice.fetch.FetchResponse;
+import io.sluice.fetch.Fields;
 import io.sluice.fetch.Pipeline;
 import io.sluice.fetch.RequestBody;
 import io.sluice.fetch.ResolveUpstream;
@@ -73,7 +74,7 @@ final class CacheTestKit {
         return new FetchRequest(
                 method,
                 URI.create(url),
-                FetchRequest.headers(map),
+                Fields.of(map),
                 RequestBody.empty(),
                 Optional.empty(),
                 Optional.empty(),

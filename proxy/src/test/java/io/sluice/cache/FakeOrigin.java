@@ -3,6 +3,7 @@ package io.sluice.cache;
 import io.sluice.fetch.FetchException;
 import io.sluice.fetch.FetchRequest;
 import io.sluice.fetch.FetchResponse;
+import io.sluice.fetch.Fields;
 import io.sluice.fetch.ResponseBody;
 import io.sluice.fetch.Stage;
 import java.nio.charset.StandardCharsets;
@@ -24,10 +25,7 @@ final class FakeOrigin implements Stage {
     private final Deque<Function<Chain, CompletableFuture<FetchResponse>>> script = new ArrayDeque<>();
     private Function<Chain, CompletableFuture<FetchResponse>> last =
             chain -> CompletableFuture.completedFuture(new FetchResponse(
-                    200,
-                    FetchRequest.headers(Map.of()),
-                    ResponseBody.empty(),
-                    chain.call().trace()));
+                    200, Fields.of(Map.of()), ResponseBody.empty(), chain.call().trace()));
 
     @Override
     public synchronized CompletableFuture<FetchResponse> apply(Chain chain) {
@@ -110,6 +108,6 @@ final class FakeOrigin implements Stage {
         for (int i = 0; i < fields.length; i += 2) {
             map.computeIfAbsent(fields[i], k -> new ArrayList<>()).add(fields[i + 1]);
         }
-        return FetchRequest.headers(map);
+        return Fields.of(map);
     }
 }

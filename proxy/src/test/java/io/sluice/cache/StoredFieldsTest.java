@@ -2,7 +2,6 @@ package io.sluice.cache;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.sluice.fetch.FetchRequest;
 import io.sluice.fetch.Fields;
 import java.util.List;
 import java.util.Map;
@@ -10,7 +9,7 @@ import java.util.TreeMap;
 import org.junit.jupiter.api.Test;
 
 class StoredFieldsTest {
-    private final Fields response = FetchRequest.headers(Map.of(
+    private final Fields response = Fields.of(Map.of(
             "Content-Type", List.of("application/json"),
             "Cache-Control", List.of("max-age=60", "stale-if-error=30"),
             "ETag", List.of("\"v1\""),
@@ -43,8 +42,8 @@ class StoredFieldsTest {
 
     @Test
     void weighsNamesValuesAndAnAllowancePerValue() {
-        StoredFields one = StoredFields.of(FetchRequest.headers(Map.of("ETag", List.of("\"v1\""))), name -> true);
-        StoredFields none = StoredFields.of(FetchRequest.headers(Map.of()), name -> true);
+        StoredFields one = StoredFields.of(Fields.of(Map.of("ETag", List.of("\"v1\""))), name -> true);
+        StoredFields none = StoredFields.of(Fields.of(Map.of()), name -> true);
 
         assertThat(one.weight(16)).isEqualTo("ETag".length() + "\"v1\"".length() + 16);
         assertThat(none.weight(16)).isZero();

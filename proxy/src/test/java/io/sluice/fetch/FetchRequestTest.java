@@ -10,7 +10,7 @@ class FetchRequestTest {
     @Test
     void headerOfARequestIsCaseBlind() {
         FetchRequest request = FetchRequest.get(java.net.URI.create("http://example.test/"))
-                .withHeaders(FetchRequest.headers(Map.of("Idempotency-Key", List.of("k1"))));
+                .withHeaders(Fields.of(Map.of("Idempotency-Key", List.of("k1"))));
 
         assertThat(request.header("idempotency-key")).contains("k1");
         assertThat(request.header("Sluice-Max-Wait")).isEmpty();

@@ -35,7 +35,7 @@ public final class FakeUpstream implements Stage {
     public FakeUpstream enqueue(int status, String... headerPairs) {
         Map<String, List<String>> headers = new LinkedHashMap<>();
         for (int i = 0; i < headerPairs.length; i += 2) headers.put(headerPairs[i], List.of(headerPairs[i + 1]));
-        script.add(new Answer(status, FetchRequest.headers(headers)));
+        script.add(new Answer(status, Fields.of(headers)));
         return this;
     }
 
@@ -57,7 +57,7 @@ public final class FakeUpstream implements Stage {
             finished.add(done);
         }
         if (next instanceof Throwable error) return CompletableFuture.failedFuture(error);
-        Answer answer = next == null ? new Answer(200, FetchRequest.headers(Map.of())) : (Answer) next;
+        Answer answer = next == null ? new Answer(200, Fields.of(Map.of())) : (Answer) next;
         ResponseBody body = ResponseBody.of(("answer " + answer.status).getBytes());
         body.onFinish(() -> done.set(true));
         return CompletableFuture.completedFuture(new FetchResponse(answer.status, answer.headers, body, call.trace()));

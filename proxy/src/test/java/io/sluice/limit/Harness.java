@@ -7,6 +7,7 @@ import io.sluice.fetch.Call;
 import io.sluice.fetch.Deadline;
 import io.sluice.fetch.FetchOutcome;
 import io.sluice.fetch.FetchRequest;
+import io.sluice.fetch.Fields;
 import io.sluice.fetch.Pipeline;
 import io.sluice.fetch.RequestBody;
 import io.sluice.fetch.ResolveUpstream;
@@ -71,7 +72,7 @@ public final class Harness {
         return new FetchRequest(
                 method,
                 URI.create("http://api.test" + path),
-                FetchRequest.headers(headers),
+                Fields.of(headers),
                 body,
                 Optional.empty(),
                 Optional.empty(),

@@ -2,7 +2,6 @@ package io.sluice.limit;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.sluice.fetch.FetchRequest;
 import io.sluice.fetch.Fields;
 import java.time.Duration;
 import java.time.Instant;
@@ -17,7 +16,7 @@ class RateLimitHeadersTest {
     private static Fields headers(String... pairs) {
         Map<String, List<String>> map = new LinkedHashMap<>();
         for (int i = 0; i < pairs.length; i += 2) map.put(pairs[i], List.of(pairs[i + 1]));
-        return FetchRequest.headers(map);
+        return Fields.of(map);
     }
 
     @Test
