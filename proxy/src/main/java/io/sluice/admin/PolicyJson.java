@@ -6,6 +6,7 @@ import io.sluice.config.Durations;
 import io.sluice.config.Interpolated;
 import io.sluice.config.Policy;
 import io.sluice.config.RateLimit;
+import io.sluice.config.UpstreamTls;
 import io.sluice.upstream.Upstream;
 import java.util.Locale;
 import java.util.Map;
@@ -65,6 +66,15 @@ final class PolicyJson {
         new java.util.TreeMap<>(policy.headers())
                 .forEach((name, value) -> headers.put(name, header(name, value, redact)));
         node.put("allow_private", policy.allowPrivate());
+        node.put("connect", policy.connect().wireName());
+        node.put("tunnel_idle_timeout", Durations.format(policy.tunnelIdleTimeout()));
+        // Paths only: the files' contents (a client key above all) are never shown or stored.
+        UpstreamTls tls = policy.tls();
+        ObjectNode tlsNode = node.putObject("tls");
+        tls.caFile().ifPresent(file -> tlsNode.put("ca_file", file.toString()));
+        tls.clientCert().ifPresent(file -> tlsNode.put("client_cert", file.toString()));
+        tls.clientKey().ifPresent(file -> tlsNode.put("client_key", file.toString()));
+        tlsNode.put("min_version", tls.minVersion());
         return node;
     }
 

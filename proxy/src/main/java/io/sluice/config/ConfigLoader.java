@@ -61,13 +61,19 @@ public final class ConfigLoader {
               cache: {enabled: true, max_ttl: 1d}
               headers: {}
               allow_private: false
+              connect: intercept
+              tunnel_idle_timeout: 5m
+              tls: {}
+            tls:
+              ca_dir: "~/.sluice"
+              min_version: TLSv1.2
             upstreams: {}
             """;
 
     private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory());
     private static final Pattern UPSTREAM_NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9_.-]{0,62}");
     private static final Set<String> TOP_KEYS =
-            Set.of("listen", "admin", "server", "cache", "defaults", "upstreams", "redis");
+            Set.of("listen", "admin", "server", "cache", "defaults", "upstreams", "redis", "tls");
     private static final Set<String> POLICY_KEYS = Set.of(
             "limits",
             "max_concurrency",
@@ -77,7 +83,11 @@ public final class ConfigLoader {
             "retry",
             "cache",
             "headers",
-            "allow_private");
+            "allow_private",
+            "connect",
+            "tunnel_idle_timeout",
+            "tls");
+    private static final Set<String> POLICY_TLS_KEYS = Set.of("ca_file", "client_cert", "client_key", "min_version");
 
     private final Map<String, String> env;
 
@@ -224,8 +234,18 @@ public final class ConfigLoader {
                         size("cache.max_entry_size", c.get("max_entry_size")),
                         size("cache.max_in_flight", c.get("max_in_flight"))));
 
+        TlsConfig tls = tls(object("tls", root.get("tls")));
+
         JsonNode defaultsNode = object("defaults", root.get("defaults"));
         checkKeys("defaults", defaultsNode, POLICY_KEYS);
+        // tls.min_version is the default of every policy's own; defaults.tls.min_version, when
+        // written, wins over it, and an upstream's over both (by the usual merge).
+        JsonNode defaultsTls = object("defaults.tls", defaultsNode.get("tls"));
+        if (!defaultsTls.has("min_version") || defaultsTls.get("min_version").isNull()) {
+            ObjectNode withVersion = defaultsTls.deepCopy();
+            withVersion.put("min_version", tls.minVersion());
+            ((ObjectNode) defaultsNode).set("tls", withVersion);
+        }
         Policy defaults = policy("defaults", defaultsNode);
 
         JsonNode upstreamsNode = root.get("upstreams");
@@ -255,7 +275,7 @@ public final class ConfigLoader {
                             timeout == null ? RedisConfig.DEFAULT_TIMEOUT : duration("redis.timeout", timeout),
                             prefix == null ? RedisConfig.DEFAULT_KEY_PREFIX : string("redis.key_prefix", prefix))));
         }
-        return new SluiceConfig(listen, admin, server, cache, defaults, upstreams, redis);
+        return new SluiceConfig(listen, admin, server, cache, defaults, upstreams, redis, tls);
     }
 
     private Policy policy(String path, JsonNode node) {
@@ -315,6 +335,8 @@ public final class ConfigLoader {
                 headers.put(entry.getKey(), interpolated(where, entry.getValue()));
             }
         }
+        ConnectMode connect = connectMode(path + ".connect", node.get("connect"));
+        UpstreamTls tls = upstreamTls(path + ".tls", node.get("tls"));
         return construct(
                 path,
                 () -> new Policy(
@@ -326,7 +348,111 @@ public final class ConfigLoader {
                         cache,
                         headers,
                         bool(path + ".allow_private", node.get("allow_private")),
-                        duration(path + ".max_cooldown", node.get("max_cooldown"))));
+                        duration(path + ".max_cooldown", node.get("max_cooldown")),
+                        connect,
+                        duration(path + ".tunnel_idle_timeout", node.get("tunnel_idle_timeout")),
+                        tls));
+    }
+
+    private ConnectMode connectMode(String path, JsonNode node) {
+        String value = string(path, required(path, node)).trim();
+        try {
+            return ConnectMode.parse(value);
+        } catch (IllegalArgumentException e) {
+            throw new ConfigException(path, e.getMessage());
+        }
+    }
+
+    /**
+     * A policy's {@code tls}. The files are read now, so that a missing file, a bad PEM or a key
+     * that is not the certificate's fails at load with its key named; only the paths are kept.
+     */
+    private UpstreamTls upstreamTls(String path, JsonNode value) {
+        JsonNode node = object(path, value);
+        checkKeys(path, node, POLICY_TLS_KEYS);
+        Optional<Path> caFile = optionalPath(path + ".ca_file", node.get("ca_file"));
+        caFile.ifPresent(file -> pem(path + ".ca_file", () -> Pem.certificates(file)));
+        Optional<Path> cert = optionalPath(path + ".client_cert", node.get("client_cert"));
+        Optional<Path> key = optionalPath(path + ".client_key", node.get("client_key"));
+        if (cert.isPresent() && key.isEmpty()) {
+            throw new ConfigException(path + ".client_key", "required with client_cert (" + cert.get() + ")");
+        }
+        if (key.isPresent() && cert.isEmpty()) {
+            throw new ConfigException(path + ".client_cert", "required with client_key (" + key.get() + ")");
+        }
+        if (cert.isPresent()) {
+            var chain = pem(path + ".client_cert", () -> Pem.certificates(cert.get()));
+            var privateKey = pem(path + ".client_key", () -> Pem.privateKey(key.get()));
+            pem(path + ".client_key", () -> {
+                Pem.checkPair(chain.get(0), privateKey, key.get());
+                return null;
+            });
+        }
+        String minVersion = minVersion(path + ".min_version", node.get("min_version"));
+        return construct(path, () -> new UpstreamTls(caFile, cert, key, minVersion));
+    }
+
+    /** The top-level {@code tls}. Sluice's own CA is not loaded here, only its paths checked. */
+    private TlsConfig tls(JsonNode node) {
+        checkKeys("tls", node, Set.of("ca_dir", "ca_cert", "ca_key", "ca_file", "min_version"));
+        Path caDir = optionalPath("tls.ca_dir", required("tls.ca_dir", node.get("ca_dir")))
+                .orElseThrow(() -> new ConfigException("tls.ca_dir", "required"));
+        if (Files.exists(caDir) && !Files.isDirectory(caDir)) {
+            throw new ConfigException("tls.ca_dir", "not a directory: " + caDir);
+        }
+        Optional<Path> caCert = optionalPath("tls.ca_cert", node.get("ca_cert"));
+        Optional<Path> caKey = optionalPath("tls.ca_key", node.get("ca_key"));
+        if (caCert.isPresent() && caKey.isEmpty()) {
+            throw new ConfigException("tls.ca_key", "required with ca_cert (" + caCert.get() + ")");
+        }
+        if (caKey.isPresent() && caCert.isEmpty()) {
+            throw new ConfigException("tls.ca_cert", "required with ca_key (" + caKey.get() + ")");
+        }
+        caCert.ifPresent(file -> readableFile("tls.ca_cert", file));
+        caKey.ifPresent(file -> readableFile("tls.ca_key", file));
+        Optional<Path> caFile = optionalPath("tls.ca_file", node.get("ca_file"));
+        caFile.ifPresent(file -> pem("tls.ca_file", () -> Pem.certificates(file)));
+        String minVersion = minVersion("tls.min_version", node.get("min_version"));
+        return construct("tls", () -> new TlsConfig(caDir, caCert, caKey, caFile, minVersion));
+    }
+
+    private String minVersion(String path, JsonNode node) {
+        if (node == null || node.isNull()) return TlsVersions.DEFAULT;
+        String value = string(path, node).trim();
+        try {
+            return TlsVersions.check(value);
+        } catch (IllegalArgumentException e) {
+            throw new ConfigException(path, "expected TLSv1.2 or TLSv1.3, got \"" + value + "\"");
+        }
+    }
+
+    /** A path; {@code ~} at its start is the user's home directory. Absent or null is empty. */
+    private Optional<Path> optionalPath(String path, JsonNode node) {
+        if (node == null || node.isNull()) return Optional.empty();
+        String value = string(path, node).trim();
+        if (value.isEmpty()) throw new ConfigException(path, "expected a file path, got \"\"");
+        if (value.equals("~") || value.startsWith("~/")) {
+            value = System.getProperty("user.home") + value.substring(1);
+        }
+        try {
+            return Optional.of(Path.of(value));
+        } catch (java.nio.file.InvalidPathException e) {
+            throw new ConfigException(path, "invalid path \"" + value + "\": " + e.getReason());
+        }
+    }
+
+    private static void readableFile(String path, Path file) {
+        if (!Files.isRegularFile(file)) throw new ConfigException(path, "file not found: " + file);
+        if (!Files.isReadable(file)) throw new ConfigException(path, "cannot read " + file);
+    }
+
+    /** Runs a {@link Pem} read, naming {@code path} in its error; the message never holds file contents. */
+    private static <T> T pem(String path, java.util.function.Supplier<T> read) {
+        try {
+            return read.get();
+        } catch (IllegalArgumentException e) {
+            throw new ConfigException(path, e.getMessage());
+        }
     }
 
     // ---- typed readers: each names the path and the bad value ----

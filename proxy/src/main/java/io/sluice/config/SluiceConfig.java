@@ -12,13 +12,14 @@ public record SluiceConfig(
         CacheConfig cache,
         Policy defaults,
         Map<String, UpstreamConfig> upstreams,
-        Optional<RedisConfig> redis) {
+        Optional<RedisConfig> redis,
+        TlsConfig tls) {
     public SluiceConfig {
         upstreams = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(upstreams));
     }
 
     public SluiceConfig withListen(HostPort listen) {
-        return new SluiceConfig(listen, admin, server, cache, defaults, upstreams, redis);
+        return new SluiceConfig(listen, admin, server, cache, defaults, upstreams, redis, tls);
     }
 
     public SluiceConfig withAdminListen(HostPort adminListen) {
@@ -29,7 +30,8 @@ public record SluiceConfig(
                 cache,
                 defaults,
                 upstreams,
-                redis);
+                redis,
+                tls);
     }
 
     public SluiceConfig withStateFile(java.nio.file.Path stateFile) {
@@ -40,6 +42,12 @@ public record SluiceConfig(
                 cache,
                 defaults,
                 upstreams,
-                redis);
+                redis,
+                tls);
+    }
+
+    /** The same config with Sluice's interception CA kept in {@code caDir} (tests use a temporary one). */
+    public SluiceConfig withTlsCaDir(java.nio.file.Path caDir) {
+        return new SluiceConfig(listen, admin, server, cache, defaults, upstreams, redis, tls.withCaDir(caDir));
     }
 }
