@@ -19,6 +19,7 @@ import io.sluice.fetch.Pipeline;
 import io.sluice.fetch.ResolveUpstream;
 import io.sluice.fetch.Send;
 import io.sluice.fetch.Stage;
+import io.sluice.fetch.UpstreamClients;
 import io.sluice.guard.AddressGuard;
 import io.sluice.limit.AdmissionStage;
 import io.sluice.limit.ConcurrencyStage;
@@ -37,7 +38,6 @@ import io.undertow.Undertow;
 import io.undertow.UndertowOptions;
 import io.undertow.server.handlers.GracefulShutdownHandler;
 import java.net.InetSocketAddress;
-import java.net.http.HttpClient;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -65,7 +65,7 @@ public final class Sluice implements AutoCloseable {
     private final Upstreams upstreams;
     private final ExecutorService workers;
     private final ExecutorService lookups;
-    private final HttpClient client;
+    private final UpstreamClients clients;
     private final XnioWorker io;
     private final ThreadBufferPool buffers;
     private final Http1Transport http1;
@@ -93,13 +93,12 @@ public final class Sluice implements AutoCloseable {
         this.workers = pool("sluice-worker", config.server().workerThreads());
         // DNS lookups block; they get their own threads so a slow resolver cannot stall responses.
         this.lookups = pool("sluice-dns", Math.max(4, config.server().workerThreads()));
-        this.client = HttpClient.newBuilder()
-                .executor(workers)
-                .connectTimeout(config.defaults().timeouts().connect())
-                .followRedirects(HttpClient.Redirect.NEVER)
-                .proxy(HttpClient.Builder.NO_PROXY)
-                .version(HttpClient.Version.HTTP_2)
-                .build();
+        // One HttpClient per TLS profile (trust, client certificate, min version), built now.
+        this.clients = UpstreamClients.create(
+                config.tls(),
+                workers,
+                config.defaults().timeouts().connect(),
+                upstreams.all().stream().map(u -> u.policy()).toList());
         // One XNIO worker for the data port and the cleartext upstream connections: a passthrough
         // request is then received, sent upstream and answered on the same IO thread.
         this.io = worker(config.server().ioThreads());
@@ -172,8 +171,8 @@ public final class Sluice implements AutoCloseable {
                 admission, // token buckets and Retry-After cooldowns, FIFO, refused at once if it cannot fit
                 new ConcurrencyStage(time, workers), // max_concurrency, FIFO within the wait budget
                 new Send(
-                        client, http1, guard, workers,
-                        time)); // address guard, then http:// on the IO threads, https:// on the HttpClient
+                        clients, http1, guard, workers,
+                        time)); // address guard, then http:// on the IO threads, https:// on the profile's HttpClient
     }
 
     /**
@@ -269,7 +268,7 @@ public final class Sluice implements AutoCloseable {
     private void stopNow() {
         data.stop();
         admin.stop();
-        client.shutdownNow();
+        clients.close();
         metrics.close();
         registry.close();
         shared.ifPresent(SharedLimits::close);

@@ -6,6 +6,8 @@ import java.net.ConnectException;
 import java.net.UnknownHostException;
 import java.net.http.HttpConnectTimeoutException;
 import java.net.http.HttpTimeoutException;
+import java.security.cert.CertificateExpiredException;
+import java.security.cert.CertificateNotYetValidException;
 import java.util.Optional;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletionException;
@@ -41,13 +43,55 @@ public final class Failures {
             if (c instanceof ConnectException) {
                 return new FetchException(ErrorType.CONNECT, "connection failed: " + describe(c));
             }
-            if (c instanceof SSLException) return new FetchException(ErrorType.TLS, "TLS failed: " + describe(c));
+            if (c instanceof SSLException) return new FetchException(ErrorType.TLS, "TLS failed: " + tlsReason(c));
         }
         if (t instanceof CancellationException) return new FetchException(ErrorType.CANCELLED, "call cancelled");
         if (t instanceof IOException) {
             return new FetchException(ErrorType.UPSTREAM_RESET, "upstream connection failed: " + describe(t));
         }
         return new FetchException(ErrorType.INTERNAL, "internal error: " + describe(t));
+    }
+
+    /**
+     * Why a handshake failed, in the words an operator looks for: {@code unknown issuer},
+     * {@code hostname mismatch}, {@code certificate expired}, {@code certificate not yet valid}, or
+     * {@code handshake refused by upstream} with the alert it sent. The JDK's own message follows.
+     */
+    static String tlsReason(Throwable ssl) {
+        for (Throwable c = ssl; c != null; c = c.getCause()) {
+            if (c instanceof CertificateExpiredException) {
+                return "certificate expired (" + describe(c) + ")";
+            }
+            if (c instanceof CertificateNotYetValidException) {
+                return "certificate not yet valid (" + describe(c) + ")";
+            }
+        }
+        String message = describe(ssl);
+        if (message.contains("PKIX path building failed")) {
+            return "unknown issuer (no chain to a trusted root; trust the upstream's CA with tls.ca_file)";
+        }
+        if (message.contains("No subject alternative") || message.contains("No name matching")) {
+            return "hostname mismatch (" + message + ")";
+        }
+        if (message.contains("validity check failed")) return "certificate expired or not yet valid (" + message + ")";
+        // "Received fatal alert: x", which newer JDKs prefix with "(x) ".
+        int received = message.indexOf("Received fatal alert: ");
+        if (received >= 0) {
+            String alert = message.substring(received + "Received fatal alert: ".length())
+                    .trim();
+            String hint = switch (alert) {
+                case "protocol_version" -> "; no TLS version both sides accept (tls.min_version)";
+                case "certificate_required", "bad_certificate", "unknown_ca" ->
+                    "; it wants a client certificate it trusts (tls.client_cert, tls.client_key)";
+                case "handshake_failure" -> "; no cipher suite or protocol in common";
+                default -> "";
+            };
+            return "handshake refused by upstream (" + alert + ")" + hint;
+        }
+        if (message.contains("No appropriate protocol") || message.contains("protocol_version")) {
+            return "protocol version refused (" + message + "; tls.min_version)";
+        }
+        return message;
     }
 
     private static Throwable unwrap(Throwable t) {

@@ -16,26 +16,29 @@ import java.util.concurrent.Executor;
 import java.util.concurrent.Flow;
 
 /**
- * The last stage: checks and pins the destination address, then sends the request on the one
- * shared {@link HttpClient}. The response comes back as soon as its headers do; the body streams
+ * The last stage: checks and pins the destination address, then sends the request on the
+ * {@link HttpClient} of the upstream's TLS profile ({@link UpstreamClients}). The response comes back as soon as its headers do; the body streams
  * through {@link ResponseBody}. Cleartext origins are spoken to in HTTP/1.1 (no {@code h2c} upgrade
  * dance); TLS origins negotiate HTTP/2 by ALPN where offered.
  */
 public final class Send implements Stage {
-    private final HttpClient client;
+    private final UpstreamClients clients;
     private final Http1Transport http1;
     private final AddressGuard guard;
     private final Executor executor;
     private final TimeSource time;
 
-    /** Everything over {@code client}. */
+    /** Everything over {@code client}, whatever the policy's TLS settings. */
     public Send(HttpClient client, AddressGuard guard, Executor executor, TimeSource time) {
-        this(client, null, guard, executor, time);
+        this(UpstreamClients.of(client), null, guard, executor, time);
     }
 
-    /** Cleartext origins over {@code http1} (on the IO threads), TLS origins over {@code client}. */
-    public Send(HttpClient client, Http1Transport http1, AddressGuard guard, Executor executor, TimeSource time) {
-        this.client = client;
+    /**
+     * Cleartext origins over {@code http1} (on the IO threads), TLS origins over the client of the
+     * call's TLS profile.
+     */
+    public Send(UpstreamClients clients, Http1Transport http1, AddressGuard guard, Executor executor, TimeSource time) {
+        this.clients = clients;
         this.http1 = http1;
         this.guard = guard;
         this.executor = executor;
@@ -65,11 +68,16 @@ public final class Send implements Stage {
         return admitted.thenComposeAsync(
                 pin -> {
                     HttpRequest outbound;
+                    HttpClient client;
                     try {
                         outbound = toHttpRequest(request, policy);
+                        client = clients.clientFor(policy);
                     } catch (IllegalArgumentException e) {
                         pin.close();
                         throw new FetchException(ErrorType.INVALID_REQUEST, "cannot send request: " + e.getMessage());
+                    } catch (FetchException e) {
+                        pin.close();
+                        throw e;
                     }
                     long sentAt = time.nanoTime();
                     CompletableFuture<HttpResponse<Flow.Publisher<List<ByteBuffer>>>> exchange =

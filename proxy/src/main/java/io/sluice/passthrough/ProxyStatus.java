@@ -6,12 +6,20 @@ import io.sluice.fetch.FetchFailure;
 final class ProxyStatus {
     private ProxyStatus() {}
 
+    private static boolean isCertificate(String message) {
+        return message.contains("unknown issuer")
+                || message.contains("hostname mismatch")
+                || message.contains("certificate expired")
+                || message.contains("not yet valid");
+    }
+
     static String of(FetchFailure failure) {
         String error = switch (failure.type()) {
             case TIMEOUT -> failure.message().contains("connect") ? "connection_timeout" : "http_response_timeout";
             case CONNECT -> "connection_refused";
             case DNS -> "dns_error";
-            case TLS -> "tls_protocol_error";
+            // RFC 9209 §2.3.14 for the upstream's certificate, §2.3.13 for the rest of the handshake.
+            case TLS -> isCertificate(failure.message()) ? "tls_certificate_error" : "tls_protocol_error";
             case UPSTREAM_RESET -> "connection_terminated";
             case BLOCKED -> "destination_ip_prohibited";
             case RATE_LIMITED -> "http_request_denied";

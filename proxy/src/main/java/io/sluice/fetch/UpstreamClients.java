@@ -1,0 +1,163 @@
+package io.sluice.fetch;
+
+import io.sluice.config.Pem;
+import io.sluice.config.Policy;
+import io.sluice.config.TlsConfig;
+import io.sluice.config.UpstreamTls;
+import java.net.http.HttpClient;
+import java.nio.file.Path;
+import java.security.GeneralSecurityException;
+import java.security.KeyStore;
+import java.security.PrivateKey;
+import java.security.cert.X509Certificate;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executor;
+import java.util.function.Function;
+import javax.net.ssl.KeyManager;
+import javax.net.ssl.KeyManagerFactory;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLParameters;
+import javax.net.ssl.TrustManagerFactory;
+import javax.net.ssl.X509TrustManager;
+
+/**
+ * One {@link HttpClient} per distinct TLS profile (a policy's {@link UpstreamTls}): upstreams that
+ * trust the same roots, present the same client certificate and accept the same versions share a
+ * client and its connection pool. Profiles known at start are built then, so a bad file fails the
+ * start; one first seen later (an upstream added through the admin API) is built on first use.
+ *
+ * <p>Trust is always the JDK's defaults plus the global {@code tls.ca_file} plus the profile's
+ * own {@code ca_file}, and the JDK client checks the host name: no setting turns verification off.
+ */
+public final class UpstreamClients implements AutoCloseable {
+    private final Function<UpstreamTls, HttpClient> build;
+    private final ConcurrentHashMap<UpstreamTls, HttpClient> clients = new ConcurrentHashMap<>();
+
+    private UpstreamClients(Function<UpstreamTls, HttpClient> build) {
+        this.build = build;
+    }
+
+    /**
+     * Clients with the settings every upstream call shares ({@code executor} for callbacks,
+     * {@code connectTimeout}, no proxy, no redirects, HTTP/2 by ALPN), one per profile of
+     * {@code policies}, built now.
+     */
+    public static UpstreamClients create(
+            TlsConfig global, Executor executor, Duration connectTimeout, Collection<Policy> policies) {
+        List<X509Certificate> globalRoots =
+                global.caFile().map(Pem::certificates).orElse(List.of());
+        UpstreamClients clients = new UpstreamClients(tls -> {
+            SSLContext context = sslContext(globalRoots, tls);
+            SSLParameters parameters = context.getDefaultSSLParameters();
+            parameters.setProtocols(tls.protocols().toArray(String[]::new));
+            return HttpClient.newBuilder()
+                    .executor(executor)
+                    .connectTimeout(connectTimeout)
+                    .followRedirects(HttpClient.Redirect.NEVER)
+                    .proxy(HttpClient.Builder.NO_PROXY)
+                    .version(HttpClient.Version.HTTP_2)
+                    .sslContext(context)
+                    .sslParameters(parameters)
+                    .build();
+        });
+        try {
+            policies.forEach(clients::clientFor);
+        } catch (RuntimeException e) {
+            clients.close();
+            throw e;
+        }
+        return clients;
+    }
+
+    /** {@code client} for every policy, whatever its TLS settings: for tests that bring their own client. */
+    public static UpstreamClients of(HttpClient client) {
+        return new UpstreamClients(tls -> client);
+    }
+
+    /** The client for {@code policy}'s TLS profile; fails as {@code tls} when its files cannot be read now. */
+    public HttpClient clientFor(Policy policy) {
+        HttpClient client = clients.get(policy.tls());
+        if (client != null) return client;
+        try {
+            return clients.computeIfAbsent(policy.tls(), build);
+        } catch (IllegalArgumentException | IllegalStateException e) {
+            throw new FetchException(ErrorType.TLS, "TLS set-up failed: " + e.getMessage());
+        }
+    }
+
+    /** How many clients exist (one per profile seen). */
+    int size() {
+        return clients.size();
+    }
+
+    @Override
+    public void close() {
+        clients.values().stream().distinct().forEach(HttpClient::shutdownNow);
+    }
+
+    private static SSLContext sslContext(List<X509Certificate> globalRoots, UpstreamTls tls) {
+        List<X509Certificate> roots = new ArrayList<>(globalRoots);
+        tls.caFile().map(Pem::certificates).ifPresent(roots::addAll);
+        try {
+            if (roots.isEmpty() && !tls.hasClientCertificate()) return SSLContext.getDefault();
+            SSLContext context = SSLContext.getInstance("TLS");
+            context.init(keyManagers(tls).orElse(null), new javax.net.ssl.TrustManager[] {trust(roots)}, null);
+            return context;
+        } catch (GeneralSecurityException | java.io.IOException e) {
+            throw new IllegalStateException("cannot build the TLS context: " + e.getMessage(), e);
+        }
+    }
+
+    /** The JDK's default roots (its trust store, or {@code javax.net.ssl.trustStore}) and {@code extra}. */
+    private static X509TrustManager trust(List<X509Certificate> extra)
+            throws GeneralSecurityException, java.io.IOException {
+        KeyStore store = KeyStore.getInstance(KeyStore.getDefaultType());
+        store.load(null, null);
+        int n = 0;
+        for (X509Certificate root : defaultTrustManager().getAcceptedIssuers()) {
+            store.setCertificateEntry("jdk-" + n++, root);
+        }
+        for (X509Certificate root : extra) {
+            store.setCertificateEntry("extra-" + n++, root);
+        }
+        TrustManagerFactory factory = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+        factory.init(store);
+        return firstX509(factory.getTrustManagers());
+    }
+
+    private static X509TrustManager defaultTrustManager() throws GeneralSecurityException {
+        TrustManagerFactory factory = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+        factory.init((KeyStore) null);
+        return firstX509(factory.getTrustManagers());
+    }
+
+    private static X509TrustManager firstX509(javax.net.ssl.TrustManager[] managers) {
+        for (var manager : managers) {
+            if (manager instanceof X509TrustManager x509) return x509;
+        }
+        throw new IllegalStateException("no X.509 trust manager");
+    }
+
+    private static Optional<KeyManager[]> keyManagers(UpstreamTls tls)
+            throws GeneralSecurityException, java.io.IOException {
+        if (!tls.hasClientCertificate()) return Optional.empty();
+        Path certFile = tls.clientCert().orElseThrow();
+        Path keyFile = tls.clientKey().orElseThrow();
+        List<X509Certificate> chain = Pem.certificates(certFile);
+        PrivateKey key = Pem.privateKey(keyFile);
+        Pem.checkPair(chain.get(0), key, keyFile);
+        // An in-memory store only: the password guards nothing on disk.
+        char[] password = "in-memory".toCharArray();
+        KeyStore store = KeyStore.getInstance("PKCS12");
+        store.load(null, null);
+        store.setKeyEntry("client", key, password, chain.toArray(X509Certificate[]::new));
+        KeyManagerFactory factory = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
+        factory.init(store, password);
+        return Optional.of(factory.getKeyManagers());
+    }
+}

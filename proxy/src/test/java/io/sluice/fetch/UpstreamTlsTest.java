@@ -1,0 +1,278 @@
+package io.sluice.fetch;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.sluice.testing.SluiceServerExtension;
+import io.sluice.testing.TestHttp;
+import io.sluice.testing.Upstream;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.Socket;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import javax.net.ssl.SSLSocket;
+import javax.net.ssl.SSLSocketFactory;
+import mockwebserver3.MockWebServer;
+import okhttp3.Protocol;
+import okhttp3.tls.HandshakeCertificates;
+import okhttp3.tls.HeldCertificate;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * TLS to upstreams as configured by {@code tls:}: private roots, client certificates and a minimum
+ * version, against real TLS servers; every failure is typed {@code tls} and says why, in the batch
+ * result and in the passthrough {@code Proxy-Status}.
+ */
+class UpstreamTlsTest {
+    @RegisterExtension
+    final SluiceServerExtension sluice = new SluiceServerExtension();
+
+    @TempDir
+    Path dir;
+
+    private final HeldCertificate ca = new HeldCertificate.Builder()
+            .certificateAuthority(0)
+            .commonName("private CA")
+            .build();
+    private final HeldCertificate leaf = signedLeaf("localhost");
+    private final MockWebServer upstream = new MockWebServer();
+
+    @AfterEach
+    void stopUpstream() {
+        upstream.close();
+    }
+
+    @Test
+    void trustsPrivateCaGivenInUpstreamCaFile() throws Exception {
+        serve(tls(leaf).build(), false);
+        upstream.enqueue(Upstream.ok("text/plain", "private"));
+
+        JsonNode result = fetch(upstreamConfig("tls: {ca_file: \"" + write("ca.pem", ca.certificatePem()) + "\"}"));
+
+        assertThat(result.get("status").asInt()).isEqualTo(200);
+        assertThat(upstream.takeRequest(5, TimeUnit.SECONDS).getVersion()).isEqualToIgnoringCase("HTTP/2");
+    }
+
+    @Test
+    void trustsPrivateCaGivenInGlobalCaFile() throws Exception {
+        serve(tls(leaf).build(), false);
+        upstream.enqueue(Upstream.ok("text/plain", "private"));
+
+        JsonNode result =
+                fetch("tls: {ca_file: \"" + write("ca.pem", ca.certificatePem()) + "\"}\n" + upstreamConfig(""));
+
+        assertThat(result.get("status").asInt()).isEqualTo(200);
+    }
+
+    @Test
+    void privateCaNotConfiguredIsUnknownIssuer() throws Exception {
+        serve(tls(leaf).build(), false);
+
+        assertTlsFailure(upstreamConfig(""), "unknown issuer", "tls_certificate_error");
+        assertThat(upstream.getRequestCount()).isZero();
+    }
+
+    @Test
+    void certificateForAnotherNameIsHostnameMismatch() throws Exception {
+        serve(tls(signedLeaf("other.example")).build(), false);
+
+        assertTlsFailure(trustingCa(""), "hostname mismatch", "tls_certificate_error");
+    }
+
+    @Test
+    void expiredCertificateIsTypedExpired() throws Exception {
+        long now = System.currentTimeMillis();
+        HeldCertificate expired = new HeldCertificate.Builder()
+                .addSubjectAlternativeName("localhost")
+                .validityInterval(now - TimeUnit.DAYS.toMillis(30), now - TimeUnit.DAYS.toMillis(1))
+                .signedBy(ca)
+                .build();
+        serve(tls(expired).build(), false);
+
+        assertTlsFailure(trustingCa(""), "expired", "tls_certificate_error");
+    }
+
+    @Test
+    void presentsClientCertificateWhenUpstreamRequiresOne() throws Exception {
+        HeldCertificate clientCa = new HeldCertificate.Builder()
+                .certificateAuthority(0)
+                .commonName("client CA")
+                .rsa2048()
+                .build();
+        HeldCertificate client = new HeldCertificate.Builder()
+                .commonName("sluice")
+                .rsa2048()
+                .signedBy(clientCa)
+                .build();
+        serve(tls(leaf).addTrustedCertificate(clientCa.certificate()).build(), true);
+        upstream.enqueue(Upstream.ok("text/plain", "mutual"));
+        Path cert = write("client.pem", client.certificatePem());
+        Path key = write("client.key", client.privateKeyPkcs8Pem());
+
+        JsonNode result = fetch(trustingCa("client_cert: \"" + cert + "\", client_key: \"" + key + "\""));
+
+        assertThat(result.get("status").asInt()).isEqualTo(200);
+        assertThat(upstream.takeRequest(5, TimeUnit.SECONDS).getHandshake().peerCertificates())
+                .containsExactly(client.certificate());
+    }
+
+    @Test
+    void upstreamRequiringClientCertificateRefusesWithoutOne() throws Exception {
+        HeldCertificate clientCa = new HeldCertificate.Builder()
+                .certificateAuthority(0)
+                .commonName("client CA")
+                .build();
+        serve(tls(leaf).addTrustedCertificate(clientCa.certificate()).build(), true);
+
+        JsonNode error = fetch(trustingCa("")).get("error");
+
+        assertThat(error.get("type").asText()).isEqualTo("tls");
+        assertThat(error.get("message").asText()).contains("handshake refused");
+    }
+
+    @Test
+    void minVersionTls13AgainstTls12OnlyUpstreamIsRefused() throws Exception {
+        serve(tls(leaf).build(), false, "TLSv1.2");
+
+        assertTlsFailure(trustingCa("min_version: TLSv1.3"), "protocol_version", "tls_protocol_error");
+        assertThat(upstream.getRequestCount()).isZero();
+    }
+
+    @Test
+    void tls12OnlyUpstreamIsReachedByDefault() throws Exception {
+        serve(tls(leaf).build(), false, "TLSv1.2");
+        upstream.enqueue(Upstream.ok("text/plain", "old"));
+
+        assertThat(fetch(trustingCa("")).get("status").asInt()).isEqualTo(200);
+    }
+
+    // ---- helpers ----
+
+    private void assertTlsFailure(String config, String reason, String proxyStatusError) {
+        var running = sluice.start(config);
+
+        JsonNode error = TestHttp.batch(running.data("/v1/batch"), """
+                        {"requests": [{"url": "https://localhost:%d/x"}]}""".formatted(upstream.getPort()))
+                .get("responses")
+                .get(0)
+                .get("error");
+        assertThat(error.get("type").asText()).isEqualTo("tls");
+        assertThat(error.get("message").asText()).startsWith("TLS failed: ").contains(reason);
+
+        HttpResponse<String> passthrough = TestHttp.get(running.data("/secure/x"));
+        assertThat(passthrough.statusCode()).isEqualTo(502);
+        assertThat(passthrough.headers().firstValue("Proxy-Status"))
+                .hasValueSatisfying(status -> assertThat(status)
+                        .startsWith("sluice; error=" + proxyStatusError + "; details=\"TLS failed: ")
+                        .contains(reason));
+    }
+
+    private JsonNode fetch(String config) {
+        var running = sluice.start(config);
+        return TestHttp.batch(running.data("/v1/batch"), """
+                        {"requests": [{"url": "https://localhost:%d/x"}]}""".formatted(upstream.getPort()))
+                .get("responses")
+                .get(0);
+    }
+
+    /** The upstream's config; {@code tls} is the policy's {@code tls:} line, or empty. */
+    private String upstreamConfig(String tls) {
+        return """
+                upstreams:
+                  secure:
+                    base_url: "https://localhost:%d"
+                    allow_private: true
+                    retry: {max_attempts: 1}
+                    %s
+                """.formatted(upstream.getPort(), tls);
+    }
+
+    /** The upstream trusting {@link #ca} per upstream, with more {@code tls} keys. */
+    private String trustingCa(String moreTls) throws IOException {
+        String caFile = "ca_file: \"" + write("ca.pem", ca.certificatePem()) + "\"";
+        return upstreamConfig("tls: {" + caFile + (moreTls.isEmpty() ? "" : ", " + moreTls) + "}");
+    }
+
+    private HeldCertificate signedLeaf(String name) {
+        return new HeldCertificate.Builder()
+                .addSubjectAlternativeName(name)
+                .commonName(name)
+                .signedBy(ca)
+                .build();
+    }
+
+    private HandshakeCertificates.Builder tls(HeldCertificate serverCertificate) {
+        return new HandshakeCertificates.Builder().heldCertificate(serverCertificate, ca.certificate());
+    }
+
+    private void serve(HandshakeCertificates certificates, boolean requireClientAuth, String... protocols)
+            throws IOException {
+        SSLSocketFactory factory = certificates.sslSocketFactory();
+        upstream.useHttps(protocols.length == 0 ? factory : new Restricted(factory, protocols));
+        if (requireClientAuth) upstream.requireClientAuth();
+        upstream.setProtocols(List.of(Protocol.HTTP_2, Protocol.HTTP_1_1));
+        upstream.start(InetAddress.getLoopbackAddress(), 0);
+    }
+
+    private Path write(String name, String pem) throws IOException {
+        return Files.writeString(dir.resolve(name), pem);
+    }
+
+    /** Server sockets that speak only {@code protocols}: an upstream stuck on an older TLS. */
+    private static final class Restricted extends SSLSocketFactory {
+        private final SSLSocketFactory delegate;
+        private final String[] protocols;
+
+        Restricted(SSLSocketFactory delegate, String[] protocols) {
+            this.delegate = delegate;
+            this.protocols = protocols;
+        }
+
+        private Socket restrict(Socket socket) {
+            ((SSLSocket) socket).setEnabledProtocols(protocols);
+            return socket;
+        }
+
+        @Override
+        public Socket createSocket(Socket s, String host, int port, boolean autoClose) throws IOException {
+            return restrict(delegate.createSocket(s, host, port, autoClose));
+        }
+
+        @Override
+        public String[] getDefaultCipherSuites() {
+            return delegate.getDefaultCipherSuites();
+        }
+
+        @Override
+        public String[] getSupportedCipherSuites() {
+            return delegate.getSupportedCipherSuites();
+        }
+
+        @Override
+        public Socket createSocket(String host, int port) throws IOException {
+            return restrict(delegate.createSocket(host, port));
+        }
+
+        @Override
+        public Socket createSocket(String host, int port, InetAddress local, int localPort) throws IOException {
+            return restrict(delegate.createSocket(host, port, local, localPort));
+        }
+
+        @Override
+        public Socket createSocket(InetAddress host, int port) throws IOException {
+            return restrict(delegate.createSocket(host, port));
+        }
+
+        @Override
+        public Socket createSocket(InetAddress address, int port, InetAddress local, int localPort) throws IOException {
+            return restrict(delegate.createSocket(address, port, local, localPort));
+        }
+    }
+}
