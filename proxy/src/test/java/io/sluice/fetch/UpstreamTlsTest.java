@@ -101,6 +101,19 @@ class UpstreamTlsTest {
     }
 
     @Test
+    void certificateValidOnlyFromTomorrowIsTypedNotYetValid() throws Exception {
+        long now = System.currentTimeMillis();
+        HeldCertificate early = new HeldCertificate.Builder()
+                .addSubjectAlternativeName("localhost")
+                .validityInterval(now + TimeUnit.DAYS.toMillis(1), now + TimeUnit.DAYS.toMillis(30))
+                .signedBy(ca)
+                .build();
+        serve(tls(early).build(), false);
+
+        assertTlsFailure(trustingCa(""), "not yet valid", "tls_certificate_error");
+    }
+
+    @Test
     void presentsClientCertificateWhenUpstreamRequiresOne() throws Exception {
         HeldCertificate clientCa = new HeldCertificate.Builder()
                 .certificateAuthority(0)
