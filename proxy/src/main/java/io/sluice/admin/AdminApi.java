@@ -215,6 +215,13 @@ public final class AdminApi {
             if (!Upstream.DEFAULT.equals(u.name())) named.set(u.name(), PolicyJson.upstream(u, true));
         }
         config.redis().ifPresent(redis -> root.putObject("redis").put("uri", redactUserInfo(redis.uri())));
+        // Paths only: the CA key's contents are never served.
+        var tls = config.tls();
+        ObjectNode tlsNode = root.putObject("tls").put("ca_dir", tls.caDir().toString());
+        tls.caCert().ifPresent(file -> tlsNode.put("ca_cert", file.toString()));
+        tls.caKey().ifPresent(file -> tlsNode.put("ca_key", file.toString()));
+        tls.caFile().ifPresent(file -> tlsNode.put("ca_file", file.toString()));
+        tlsNode.put("min_version", tls.minVersion());
         return root;
     }
 

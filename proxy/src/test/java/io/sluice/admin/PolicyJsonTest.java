@@ -5,8 +5,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.sluice.config.ConfigLoader;
 import io.sluice.config.SluiceConfig;
 import io.sluice.config.UpstreamConfig;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.Map;
+import okhttp3.tls.HeldCertificate;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The admin API shows a policy as JSON and validates edits by reading that JSON back; every
@@ -15,8 +19,16 @@ import org.junit.jupiter.api.Test;
 class PolicyJsonTest {
     private final ConfigLoader loader = new ConfigLoader(Map.of("TOKEN", "s3cret"));
 
+    @TempDir
+    Path dir;
+
     @Test
-    void everyPolicyKeyRoundTripsThroughTheAdminJson() {
+    void everyPolicyKeyRoundTripsThroughTheAdminJson() throws Exception {
+        HeldCertificate client =
+                new HeldCertificate.Builder().commonName("client").build();
+        Path ca = Files.writeString(dir.resolve("ca.pem"), client.certificatePem());
+        Path cert = Files.writeString(dir.resolve("client.pem"), client.certificatePem());
+        Path key = Files.writeString(dir.resolve("client.key"), client.privateKeyPkcs8Pem());
         SluiceConfig config = loader.fromYaml("""
                 upstreams:
                   everything:
@@ -26,11 +38,14 @@ class PolicyJsonTest {
                     max_wait: 1500ms
                     max_cooldown: 3m
                     timeouts: {connect: 2s, response: 9s, total: 40s}
-                    retry: {max_attempts: 5, base_delay: 50ms, max_delay: 4s, budget: 35%, budget_reserve: 3}
+                    retry: {max_attempts: 5, base_delay: 50ms, max_delay: 4s, budget: 35%%, budget_reserve: 3}
                     cache: {enabled: false, max_ttl: 2h, default_ttl: 30s}
                     headers: {Authorization: "Bearer ${TOKEN}", X-Team: platform}
                     allow_private: true
-                """);
+                    connect: tunnel
+                    tunnel_idle_timeout: 45s
+                    tls: {ca_file: "%s", client_cert: "%s", client_key: "%s", min_version: TLSv1.3}
+                """.formatted(ca, cert, key));
         UpstreamConfig original = config.upstreams().get("everything");
 
         var json = PolicyJson.policy(original.policy(), false);
@@ -38,5 +53,8 @@ class PolicyJsonTest {
                 "everything", json.put("base_url", "https://api.example.com"), ConfigLoader.builtinDefaultsNode());
 
         assertThat(reread.policy()).isEqualTo(original.policy());
+        assertThat(json.get("connect").asText()).isEqualTo("tunnel");
+        assertThat(json.get("tls").get("client_key").asText()).isEqualTo(key.toString());
+        assertThat(json.toString()).doesNotContain("PRIVATE KEY");
     }
 }

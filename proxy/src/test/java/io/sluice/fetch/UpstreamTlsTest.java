@@ -9,6 +9,7 @@ import io.sluice.testing.Upstream;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.Socket;
+import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -100,6 +101,19 @@ class UpstreamTlsTest {
     }
 
     @Test
+    void certificateValidOnlyFromTomorrowIsTypedNotYetValid() throws Exception {
+        long now = System.currentTimeMillis();
+        HeldCertificate early = new HeldCertificate.Builder()
+                .addSubjectAlternativeName("localhost")
+                .validityInterval(now + TimeUnit.DAYS.toMillis(1), now + TimeUnit.DAYS.toMillis(30))
+                .signedBy(ca)
+                .build();
+        serve(tls(early).build(), false);
+
+        assertTlsFailure(trustingCa(""), "not yet valid", "tls_certificate_error");
+    }
+
+    @Test
     void presentsClientCertificateWhenUpstreamRequiresOne() throws Exception {
         HeldCertificate clientCa = new HeldCertificate.Builder()
                 .certificateAuthority(0)
@@ -151,6 +165,32 @@ class UpstreamTlsTest {
         upstream.enqueue(Upstream.ok("text/plain", "old"));
 
         assertThat(fetch(trustingCa("")).get("status").asInt()).isEqualTo(200);
+    }
+
+    @Test
+    void upstreamAddedThroughAdminApiGetsItsOwnTlsProfileAndStoresOnlyPaths() throws Exception {
+        serve(tls(leaf).build(), false);
+        upstream.enqueue(Upstream.ok("text/plain", "added"));
+        Path state = dir.resolve("state.json");
+        var running = sluice.start("admin: {token: t0ken, state_file: \"" + state + "\"}");
+        Path caFile = write("ca.pem", ca.certificatePem());
+
+        HttpResponse<String> added = TestHttp.send(HttpRequest.newBuilder(running.admin("/api/upstreams"))
+                .header("Authorization", "Bearer t0ken")
+                .header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString("""
+                        {"name": "secure", "base_url": "https://localhost:%d", "allow_private": true,
+                         "connect": "tunnel", "tunnel_idle_timeout": "1m", "tls": {"ca_file": "%s"}}""".formatted(upstream.getPort(), caFile)))
+                .build());
+        assertThat(added.statusCode()).as(added.body()).isEqualTo(201);
+
+        JsonNode shown = TestHttp.JSON.readTree(
+                TestHttp.get(running.admin("/api/upstreams/secure")).body());
+        assertThat(shown.at("/config/connect").asText()).isEqualTo("tunnel");
+        assertThat(shown.at("/config/tunnel_idle_timeout").asText()).isEqualTo("1m");
+        assertThat(shown.at("/config/tls/ca_file").asText()).isEqualTo(caFile.toString());
+        assertThat(Files.readString(state)).contains(caFile.toString()).doesNotContain("BEGIN");
+        assertThat(TestHttp.get(running.data("/secure/x")).body()).isEqualTo("added");
     }
 
     // ---- helpers ----
