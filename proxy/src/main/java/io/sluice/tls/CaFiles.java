@@ -116,10 +116,11 @@ final class CaFiles {
         KeyPair keyPair = Certificates.generateEcP256();
         Instant now = clock.instant();
         X500Name subject = new X500NameBuilder(BCStyle.INSTANCE)
+                // Most significant first, so it reads "CN=..., O=Sluice" in RFC 4514 order.
+                .addRDN(BCStyle.O, "Sluice")
                 .addRDN(
                         BCStyle.CN,
                         truncate("Sluice CA (" + hostname() + ") " + LocalDate.ofInstant(now, ZoneOffset.UTC), 64))
-                .addRDN(BCStyle.O, "Sluice")
                 .build();
         X509Certificate certificate;
         try {
