@@ -17,6 +17,7 @@ import java.nio.file.attribute.FileAttribute;
 import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.security.KeyPair;
+import java.security.NoSuchAlgorithmException;
 import java.security.PrivateKey;
 import java.security.cert.CertificateException;
 import java.security.cert.X509Certificate;
@@ -116,10 +117,11 @@ final class CaFiles {
         KeyPair keyPair = Certificates.generateEcP256();
         Instant now = clock.instant();
         X500Name subject = new X500NameBuilder(BCStyle.INSTANCE)
+                // Most significant first, so it reads "CN=..., O=Sluice" in RFC 4514 order.
+                .addRDN(BCStyle.O, "Sluice")
                 .addRDN(
                         BCStyle.CN,
                         truncate("Sluice CA (" + hostname() + ") " + LocalDate.ofInstant(now, ZoneOffset.UTC), 64))
-                .addRDN(BCStyle.O, "Sluice")
                 .build();
         X509Certificate certificate;
         try {
@@ -138,7 +140,7 @@ final class CaFiles {
                             false,
                             new JcaX509ExtensionUtils().createSubjectKeyIdentifier(keyPair.getPublic()));
             certificate = Certificates.sign(builder, keyPair.getPrivate());
-        } catch (IOException | java.security.NoSuchAlgorithmException e) {
+        } catch (IOException | NoSuchAlgorithmException e) {
             throw new IllegalStateException("cannot build CA certificate", e);
         }
 
@@ -158,8 +160,14 @@ final class CaFiles {
                 Files.deleteIfExists(keyTemp);
                 throw e;
             }
-            Files.move(keyTemp, keyFile, StandardCopyOption.ATOMIC_MOVE);
-            Files.move(certTemp, certFile, StandardCopyOption.ATOMIC_MOVE);
+            try {
+                Files.move(keyTemp, keyFile, StandardCopyOption.ATOMIC_MOVE);
+                Files.move(certTemp, certFile, StandardCopyOption.ATOMIC_MOVE);
+            } finally {
+                // No-ops once moved; otherwise no stray copy of the key stays behind.
+                Files.deleteIfExists(keyTemp);
+                Files.deleteIfExists(certTemp);
+            }
         } catch (AccessDeniedException e) {
             throw new IllegalArgumentException(
                     "cannot create the CA in " + dir + ": permission denied on " + e.getFile());

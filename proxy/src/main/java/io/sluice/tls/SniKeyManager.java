@@ -44,11 +44,11 @@ final class SniKeyManager extends X509ExtendedKeyManager {
     }
 
     void hint(InetSocketAddress clientPeer, String connectHost) {
-        hints.put(peerKey(clientPeer.getHostString(), clientPeer.getPort()), connectHost);
+        hints.put(peerKey(clientPeer), connectHost);
     }
 
     void clearHint(InetSocketAddress clientPeer) {
-        hints.invalidate(peerKey(clientPeer.getHostString(), clientPeer.getPort()));
+        hints.invalidate(peerKey(clientPeer));
     }
 
     @Override
@@ -158,6 +158,16 @@ final class SniKeyManager extends X509ExtendedKeyManager {
         }
         String hint = hints.getIfPresent(peerKey(peerHost, peerPort));
         return hint == null ? Optional.empty() : ServerName.parse(hint);
+    }
+
+    /**
+     * By the IP literal when the caller's address has one: an engine sees the accepted socket's
+     * address, which carries no host name, while the caller's may (the loopback address is
+     * "localhost/127.0.0.1").
+     */
+    private static String peerKey(InetSocketAddress peer) {
+        String host = peer.getAddress() != null ? peer.getAddress().getHostAddress() : peer.getHostString();
+        return peerKey(host, peer.getPort());
     }
 
     /** The same client address written the same way, whether an engine or the caller spelled it. */
