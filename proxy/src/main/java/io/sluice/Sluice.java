@@ -9,8 +9,12 @@ import io.sluice.admin.RecentRequests;
 import io.sluice.admin.UpstreamStats;
 import io.sluice.batch.BatchHandler;
 import io.sluice.cache.CacheStage;
+import io.sluice.config.ConfigException;
 import io.sluice.config.ConfigLoader;
 import io.sluice.config.SluiceConfig;
+import io.sluice.config.TlsConfig;
+import io.sluice.connect.ConnectHandler;
+import io.sluice.connect.OpenTunnel;
 import io.sluice.fetch.Deadline;
 import io.sluice.fetch.FetchListener;
 import io.sluice.fetch.FollowRedirects;
@@ -32,6 +36,8 @@ import io.sluice.server.AdminHandlers;
 import io.sluice.server.DataRouter;
 import io.sluice.server.ThreadBufferPool;
 import io.sluice.time.TimeSource;
+import io.sluice.tls.CertificateAuthority;
+import io.sluice.tls.InterceptTls;
 import io.sluice.upstream.UpstreamStateSource;
 import io.sluice.upstream.Upstreams;
 import io.undertow.Undertow;
@@ -48,6 +54,7 @@ import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import org.xnio.Option;
 import org.xnio.OptionMap;
 import org.xnio.Options;
 import org.xnio.Xnio;
@@ -60,6 +67,8 @@ public final class Sluice implements AutoCloseable {
     private static final Duration UPSTREAM_IDLE_TIMEOUT = Duration.ofSeconds(30);
     /** Idle connections kept per IO thread and upstream address; more are closed when released. */
     private static final int MAX_IDLE_PER_ADDRESS = 256;
+    /** Leaf certificates kept, one per TLS name and key type: a host costs one signature, not one per tunnel. */
+    private static final int MAX_CACHED_LEAVES = 10_000;
 
     private final SluiceConfig config;
     private final Upstreams upstreams;
@@ -80,6 +89,9 @@ public final class Sluice implements AutoCloseable {
     private final AtomicBoolean ready = new AtomicBoolean();
     private volatile boolean redisReached;
     private final Undertow data;
+    private final ConcurrencyStage concurrency;
+    private final CertificateAuthority ca;
+    private final ConnectHandler connect;
     private final Undertow admin;
 
     private Sluice(SluiceConfig config, TimeSource time, Map<String, String> env) {
@@ -115,6 +127,7 @@ public final class Sluice implements AutoCloseable {
         this.admission = shared.map(s -> AdmissionStage.shared(s, time, workers))
                 .orElseGet(() -> AdmissionStage.local(time, workers));
         this.retry = new RetryStage(time, workers);
+        this.concurrency = new ConcurrencyStage(time, workers);
         List<Stage> stages = assemblePipeline(time, guard);
         // Stages that hold per-upstream state describe it to the admin API and the metrics gauges.
         List<UpstreamStateSource> state = instancesOf(UpstreamStateSource.class, stages);
@@ -128,31 +141,57 @@ public final class Sluice implements AutoCloseable {
         long maxRequestBody = config.server().maxRequestBody().bytes();
         var passthrough = new PassthroughHandler(pipeline, upstreams, maxRequestBody);
         var batch = new BatchHandler(pipeline, config.server(), time, workers);
-        this.drain = new GracefulShutdownHandler(new DataRouter(batch, passthrough));
-        this.data = Undertow.builder()
+        // The data listener's limits and timeouts; intercepted tunnels parse their requests with the same.
+        OptionMap serverOptions = OptionMap.builder()
+                .set(
+                        UndertowOptions.MAX_ENTITY_SIZE,
+                        Math.max(maxRequestBody, config.server().maxBatchBytes().bytes()))
+                .set(
+                        UndertowOptions.MAX_HEADER_SIZE,
+                        config.server().maxHeaderSize().toIntExact())
+                .set(UndertowOptions.NO_REQUEST_TIMEOUT, (int)
+                        config.server().idleTimeout().toMillis())
+                .set(UndertowOptions.REQUEST_PARSE_TIMEOUT, (int)
+                        config.server().idleTimeout().toMillis())
+                .set(UndertowOptions.ENABLE_HTTP2, true)
+                // On (the builder's default), a TLS ClientHello sent right behind a CONNECT, before the
+                // 200 is flushed, leaves the 200 buffered and the tunnel stalls (design, "Things that bite").
+                .set(UndertowOptions.BUFFER_PIPELINED_DATA, false)
+                .getMap();
+        this.ca = certificateAuthority(config.tls(), time);
+        var interceptTls = InterceptTls.create(ca, time, MAX_CACHED_LEAVES);
+        OpenTunnel openTunnel = new OpenTunnel(guard, io);
+        var tunnels = new Pipeline(
+                assembleTunnelPipeline(openTunnel), time, FetchListener.of(List.of(metrics, stats, recent)));
+        this.connect = new ConnectHandler(
+                upstreams,
+                guard,
+                interceptTls,
+                tunnels,
+                openTunnel,
+                buffers,
+                serverOptions,
+                workers,
+                this::handleIntercepted);
+        this.drain = new GracefulShutdownHandler(new DataRouter(batch, passthrough, connect));
+        Undertow.Builder data = Undertow.builder()
                 .addHttpListener(config.listen().port(), config.listen().host())
                 .setWorker(io)
                 .setByteBufferPool(buffers)
-                .setServerOption(
-                        UndertowOptions.MAX_ENTITY_SIZE,
-                        Math.max(maxRequestBody, config.server().maxBatchBytes().bytes()))
-                .setServerOption(
-                        UndertowOptions.MAX_HEADER_SIZE,
-                        config.server().maxHeaderSize().toIntExact())
-                .setServerOption(UndertowOptions.NO_REQUEST_TIMEOUT, (int)
-                        config.server().idleTimeout().toMillis())
-                .setServerOption(UndertowOptions.REQUEST_PARSE_TIMEOUT, (int)
-                        config.server().idleTimeout().toMillis())
-                .setServerOption(UndertowOptions.ENABLE_HTTP2, true)
                 .setSocketOption(Options.BACKLOG, 4096)
-                .setHandler(drain)
-                .build();
+                .setHandler(drain);
+        for (Option<?> option : serverOptions) serverOption(data, option, serverOptions);
+        this.data = data.build();
         this.admin = Undertow.builder()
                 .addHttpListener(
                         config.admin().listen().port(), config.admin().listen().host())
                 .setIoThreads(1)
                 .setWorkerThreads(2)
-                .setHandler(new AdminHandlers(this::isReady, api.handler(), new PrometheusEndpoint(registry, metrics))
+                .setHandler(new AdminHandlers(
+                                this::isReady,
+                                api.handler(),
+                                new PrometheusEndpoint(registry, metrics),
+                                ca.certificatePem())
                         .handler())
                 .build();
     }
@@ -169,10 +208,50 @@ public final class Sluice implements AutoCloseable {
                 cache, // RFC 9111: hits and coalesced misses spend no tokens below
                 retry, // backoff with full jitter, per-upstream budget; each attempt is admitted again
                 admission, // token buckets and Retry-After cooldowns, FIFO, refused at once if it cannot fit
-                new ConcurrencyStage(time, workers), // max_concurrency, FIFO within the wait budget
+                concurrency, // max_concurrency, FIFO within the wait budget
                 new Send(
                         clients, http1, guard, workers,
                         time)); // address guard, then http:// on the IO threads, https:// on the profile's HttpClient
+    }
+
+    /** Requests read inside intercepted tunnels enter where every data-port request does. */
+    private void handleIntercepted(io.undertow.server.HttpServerExchange exchange) throws Exception {
+        drain.handleRequest(exchange);
+    }
+
+    /**
+     * What a {@code tunnel}-mode CONNECT runs through: the same stage instances as the pipeline above,
+     * so a tunnel spends one token and holds one concurrency slot of its upstream for its whole life.
+     */
+    private List<Stage> assembleTunnelPipeline(OpenTunnel openTunnel) {
+        return List.of(
+                new ResolveUpstream(upstreams), // the upstream governing https://host:port
+                admission, // one token per tunnel, cooldowns apply
+                concurrency, // one max_concurrency slot, held until the tunnel closes
+                openTunnel); // address guard, then a TCP connection within timeouts.connect
+    }
+
+    /**
+     * The operator's CA ({@code tls.ca_cert} + {@code tls.ca_key}), else the one generated under
+     * {@code tls.ca_dir} on first start. Its key stays in its file: nothing here logs or serves it.
+     */
+    private static CertificateAuthority certificateAuthority(TlsConfig tls, TimeSource time) {
+        if (tls.caCert().isPresent()) {
+            try {
+                return CertificateAuthority.load(tls.caCert().get(), tls.caKey().orElseThrow());
+            } catch (RuntimeException e) {
+                throw new ConfigException("tls.ca_cert", e.getMessage());
+            }
+        }
+        try {
+            return CertificateAuthority.loadOrGenerate(tls.caDir(), time.clock());
+        } catch (RuntimeException e) {
+            throw new ConfigException("tls.ca_dir", e.getMessage());
+        }
+    }
+
+    private static <T> void serverOption(Undertow.Builder builder, Option<T> option, OptionMap options) {
+        builder.setServerOption(option, options.get(option));
     }
 
     /**
@@ -228,6 +307,11 @@ public final class Sluice implements AutoCloseable {
         return (InetSocketAddress) admin.getListenerInfo().get(0).getAddress();
     }
 
+    /** Sluice's interception CA (its certificate; the key never leaves the CA's file). */
+    public CertificateAuthority certificateAuthority() {
+        return ca;
+    }
+
     public Upstreams upstreams() {
         return upstreams;
     }
@@ -267,6 +351,7 @@ public final class Sluice implements AutoCloseable {
 
     private void stopNow() {
         data.stop();
+        connect.closeAll();
         admin.stop();
         clients.close();
         metrics.close();

@@ -47,6 +47,11 @@ final class Composite implements FetchListener {
     }
 
     @Override
+    public void tunnelEnd(Call call, long bytesUp, long bytesDown) {
+        for (FetchListener l : listeners) l.tunnelEnd(call, bytesUp, bytesDown);
+    }
+
+    @Override
     public void cacheStored(Call call, long bytes) {
         for (FetchListener l : listeners) l.cacheStored(call, bytes);
     }

@@ -45,6 +45,12 @@ public interface FetchListener {
      */
     default void callEnd(Call call, FetchOutcome outcome, long elapsedNanos) {}
 
+    /**
+     * A {@code tunnel}-mode CONNECT admitted by {@code call} closed after carrying {@code bytesUp} from
+     * the client and {@code bytesDown} back (its {@link #callEnd} came when it opened).
+     */
+    default void tunnelEnd(Call call, long bytesUp, long bytesDown) {}
+
     /** A call started waiting for admission of kind {@code cause}. */
     default void admissionStart(Call call, Admission cause) {}
 

@@ -47,6 +47,11 @@ final class SafeListener implements FetchListener {
     }
 
     @Override
+    public void tunnelEnd(Call call, long bytesUp, long bytesDown) {
+        run(() -> delegate.tunnelEnd(call, bytesUp, bytesDown));
+    }
+
+    @Override
     public void cacheStored(Call call, long bytes) {
         run(() -> delegate.cacheStored(call, bytes));
     }

@@ -13,6 +13,7 @@ import io.sluice.fetch.HopByHop;
 import io.sluice.fetch.Pipeline;
 import io.sluice.fetch.RequestBody;
 import io.sluice.server.ClientDisconnect;
+import io.sluice.server.Intercepted;
 import io.sluice.server.Json;
 import io.sluice.server.RequestBodyPublisher;
 import io.sluice.server.ResponseStreamer;
@@ -99,7 +100,13 @@ public final class PassthroughHandler implements HttpHandler {
         Optional<String> upstream = Optional.empty();
         String query = exchange.getQueryString();
         String suffix = query == null || query.isEmpty() ? "" : "?" + query;
-        if (exchange.isHostIncludedInRequestURI()) {
+        URI intercepted = exchange.getAttachment(Intercepted.ORIGIN);
+        if (intercepted != null) {
+            // Inside a CONNECT tunnel: always to the tunnel's origin (its Host was checked against it).
+            String path = exchange.getRequestURI();
+            if (exchange.isHostIncludedInRequestURI()) path = pathOf(path);
+            target = parse(intercepted + path + suffix);
+        } else if (exchange.isHostIncludedInRequestURI()) {
             target = parse(exchange.getRequestURI() + suffix);
         } else {
             String path = exchange.getRequestURI();
@@ -142,6 +149,13 @@ public final class PassthroughHandler implements HttpHandler {
                 maxWait(in.getFirst("Sluice-Max-Wait")),
                 cacheMode(in.get(io.undertow.util.Headers.CACHE_CONTROL)),
                 false);
+    }
+
+    /** The path of an absolute-form target ({@code https://host/a?b} gives {@code /a}); the query is added apart. */
+    private static String pathOf(String absolute) {
+        int authority = absolute.indexOf("//");
+        int slash = authority < 0 ? -1 : absolute.indexOf('/', authority + 2);
+        return slash < 0 ? "/" : absolute.substring(slash);
     }
 
     private static URI parse(String uri) {

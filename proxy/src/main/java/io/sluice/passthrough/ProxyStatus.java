@@ -3,7 +3,7 @@ package io.sluice.passthrough;
 import io.sluice.fetch.FetchFailure;
 
 /** The RFC 9209 {@code Proxy-Status} value for a request Sluice itself failed. */
-final class ProxyStatus {
+public final class ProxyStatus {
     private ProxyStatus() {}
 
     private static boolean isCertificate(String message) {
@@ -13,7 +13,7 @@ final class ProxyStatus {
                 || message.contains("not yet valid");
     }
 
-    static String of(FetchFailure failure) {
+    public static String of(FetchFailure failure) {
         String error = switch (failure.type()) {
             case TIMEOUT -> failure.message().contains("connect") ? "connection_timeout" : "http_response_timeout";
             case CONNECT -> "connection_refused";

@@ -20,11 +20,14 @@ public final class AdminHandlers {
     private final BooleanSupplier ready;
     private final HttpHandler api;
     private final HttpHandler metrics;
+    private final String caCertificatePem;
 
-    public AdminHandlers(BooleanSupplier ready, HttpHandler api, HttpHandler metrics) {
+    /** {@code caCertificatePem} is served at {@code /api/tls/ca.pem}: public, so no token is needed. */
+    public AdminHandlers(BooleanSupplier ready, HttpHandler api, HttpHandler metrics, String caCertificatePem) {
         this.ready = ready;
         this.api = api;
         this.metrics = metrics;
+        this.caCertificatePem = caCertificatePem;
     }
 
     public HttpHandler handler() {
@@ -36,6 +39,7 @@ public final class AdminHandlers {
                 .setDirectoryListingEnabled(false);
         return Handlers.path(withUiHeaders(ui))
                 .addPrefixPath("/webjars", withUiHeaders(webjars))
+                .addExactPath("/api/tls/ca.pem", this::caCertificate)
                 .addPrefixPath("/api", api)
                 .addExactPath("/metrics", metrics)
                 .addExactPath("/healthz", exchange -> text(exchange, 200, "ok"))
@@ -44,6 +48,20 @@ public final class AdminHandlers {
                     if (ready.getAsBoolean()) text(exchange, 200, "ready");
                     else text(exchange, 503, "draining");
                 });
+    }
+
+    /** Sluice's CA certificate, for clients to trust when they send HTTPS through the data port. */
+    private void caCertificate(HttpServerExchange exchange) {
+        if (!exchange.getRequestMethod().equalToString("GET")
+                && !exchange.getRequestMethod().equalToString("HEAD")) {
+            exchange.getResponseHeaders().put(Headers.ALLOW, "GET, HEAD");
+            text(exchange, 405, "use GET");
+            return;
+        }
+        exchange.setStatusCode(200);
+        exchange.getResponseHeaders().put(Headers.CONTENT_TYPE, "application/x-pem-file");
+        exchange.getResponseHeaders().put(Headers.CONTENT_DISPOSITION, "attachment; filename=\"sluice-ca.pem\"");
+        exchange.getResponseSender().send(caCertificatePem);
     }
 
     private static HttpHandler withUiHeaders(HttpHandler next) {

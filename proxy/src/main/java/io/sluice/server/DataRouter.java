@@ -7,27 +7,34 @@ import io.undertow.util.Methods;
 /**
  * The data port's front: {@code POST /v1/batch} to the batch handler, every other request
  * (route form {@code /{upstream}/...} and absolute-form proxy requests) to passthrough. {@code v1}
- * is reserved, so it cannot name an upstream. {@code CONNECT} tunnels are refused: a tunnel would
- * carry TLS Sluice cannot meter.
+ * is reserved, so it cannot name an upstream. {@code CONNECT} goes to the connect handler (intercept,
+ * tunnel or refuse, per upstream); requests read inside an intercepted tunnel are all passthrough,
+ * whatever their path: {@code /v1/batch} on {@code api.example.com} is that API's path, not Sluice's.
  */
 public final class DataRouter implements HttpHandler {
     private final HttpHandler batch;
     private final HttpHandler passthrough;
+    private final HttpHandler connect;
 
-    public DataRouter(HttpHandler batch, HttpHandler passthrough) {
+    public DataRouter(HttpHandler batch, HttpHandler passthrough, HttpHandler connect) {
         this.batch = batch;
         this.passthrough = passthrough;
+        this.connect = connect;
     }
 
     @Override
     public void handleRequest(HttpServerExchange exchange) throws Exception {
+        boolean intercepted = exchange.getAttachment(Intercepted.ORIGIN) != null;
         if (exchange.getRequestMethod().equals(Methods.CONNECT)) {
-            Json.send(
-                    exchange,
-                    405,
-                    Json.error(
-                            "invalid_request",
-                            "CONNECT tunnels are not supported: send https:// URLs in a batch or the route form"));
+            if (intercepted) {
+                Json.send(exchange, 405, Json.error("invalid_request", "CONNECT inside an intercepted tunnel"));
+                return;
+            }
+            connect.handleRequest(exchange);
+            return;
+        }
+        if (intercepted) {
+            passthrough.handleRequest(exchange);
             return;
         }
         if (!exchange.isHostIncludedInRequestURI()) {

@@ -37,8 +37,11 @@ public final class SluiceProcess implements AutoCloseable {
     public static SluiceProcess start(String yaml, List<String> jvmOptions) throws IOException, InterruptedException {
         Path config = Files.createTempFile("sluice-test", ".yaml");
         Files.writeString(config, yaml);
+        // The process's home, so that its interception CA (tls.ca_dir: ~/.sluice) is its own and goes with it.
+        Path home = Files.createTempDirectory("sluice-test-home");
         List<String> command = new ArrayList<>();
         command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        command.add("-Duser.home=" + home);
         command.addAll(jvmOptions);
         command.addAll(List.of(
                 "-cp",
@@ -53,7 +56,10 @@ public final class SluiceProcess implements AutoCloseable {
         Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
         // Sluice reads its config once, at start; the file goes when the process does, not at JVM exit,
         // so a run of the whole suite leaves nothing behind in the temp directory.
-        process.onExit().thenRun(() -> deleteQuietly(config));
+        process.onExit().thenRun(() -> {
+            deleteQuietly(config);
+            deleteTree(home);
+        });
         BufferedReader reader =
                 new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8));
         CompletableFuture<int[]> ports = new CompletableFuture<>();
@@ -122,6 +128,15 @@ public final class SluiceProcess implements AutoCloseable {
             Files.deleteIfExists(file);
         } catch (IOException e) {
             // a temp file left behind is not worth failing a test for
+        }
+    }
+
+    /** Deletes {@code dir} and everything under it, quietly. */
+    static void deleteTree(Path dir) {
+        try (var paths = Files.walk(dir)) {
+            paths.sorted(java.util.Comparator.reverseOrder()).forEach(SluiceProcess::deleteQuietly);
+        } catch (IOException e) {
+            // Best effort: a leftover temp directory is not worth failing a test for.
         }
     }
 }

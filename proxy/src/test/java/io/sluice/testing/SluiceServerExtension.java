@@ -28,6 +28,13 @@ public final class SluiceServerExtension implements AfterEachCallback {
         SluiceConfig config = new ConfigLoader(env).fromYaml(yaml);
         config = config.withListen(io.sluice.config.HostPort.parse("127.0.0.1:0"))
                 .withAdminListen(io.sluice.config.HostPort.parse("127.0.0.1:0"));
+        // Unless the test chose one, the interception CA lives in a directory of this test run's own,
+        // not in the developer's ~/.sluice.
+        if (config.tls()
+                .caDir()
+                .equals(new ConfigLoader(Map.of()).defaults().tls().caDir())) {
+            config = config.withTlsCaDir(TestCa.DIR);
+        }
         Sluice sluice = Sluice.start(config, time, env);
         started.add(sluice);
         return new Running(sluice);
@@ -37,6 +44,21 @@ public final class SluiceServerExtension implements AfterEachCallback {
     public void afterEach(ExtensionContext context) {
         started.forEach(Sluice::close);
         started.clear();
+    }
+
+    /** One CA directory for the whole test JVM, removed when it exits. */
+    static final class TestCa {
+        static final java.nio.file.Path DIR = create();
+
+        private static java.nio.file.Path create() {
+            try {
+                java.nio.file.Path dir = java.nio.file.Files.createTempDirectory("sluice-test-ca");
+                Runtime.getRuntime().addShutdownHook(new Thread(() -> SluiceProcess.deleteTree(dir)));
+                return dir;
+            } catch (java.io.IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        }
     }
 
     /** A started Sluice and its addresses. */

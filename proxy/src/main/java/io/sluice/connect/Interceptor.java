@@ -1,0 +1,111 @@
+package io.sluice.connect;
+
+import io.sluice.server.Intercepted;
+import io.sluice.server.Json;
+import io.sluice.tls.InterceptTls;
+import io.undertow.UndertowOptions;
+import io.undertow.connector.ByteBufferPool;
+import io.undertow.protocols.ssl.UndertowXnioSsl;
+import io.undertow.server.HttpHandler;
+import io.undertow.server.HttpServerExchange;
+import io.undertow.server.protocol.http.HttpOpenListener;
+import io.undertow.util.Headers;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.util.concurrent.Executor;
+import org.xnio.OptionMap;
+import org.xnio.StreamConnection;
+import org.xnio.Xnio;
+import org.xnio.ssl.SslConnection;
+
+/**
+ * Terminates an accepted tunnel's TLS with a leaf certificate from Sluice's CA and hands the
+ * decrypted connection to Undertow's own HTTP/1.1 parser, with the data port's limits and timeouts.
+ * Every request read inside goes to the data port's root handler (so graceful shutdown counts it)
+ * marked with the tunnel's origin; a request whose {@code Host} names another origin is answered
+ * {@code 421} (RFC 9110 §15.5.20) and never sent anywhere.
+ */
+final class Interceptor {
+    private final InterceptTls tls;
+    private final UndertowXnioSsl ssl;
+    private final ByteBufferPool buffers;
+    private final OptionMap serverOptions;
+    private final HttpHandler root;
+
+    /**
+     * @param serverOptions the data listener's {@link UndertowOptions}, so header and body limits and
+     *     idle timeouts apply inside tunnels as they do outside
+     * @param handshakes runs the TLS engine's delegated tasks, leaf minting among them: never an IO thread
+     */
+    Interceptor(
+            InterceptTls tls, ByteBufferPool buffers, OptionMap serverOptions, Executor handshakes, HttpHandler root) {
+        this.tls = tls;
+        this.buffers = buffers;
+        this.serverOptions = serverOptions;
+        this.root = root;
+        this.ssl = new UndertowXnioSsl(
+                Xnio.getInstance(io.undertow.Undertow.class.getClassLoader()),
+                OptionMap.EMPTY,
+                buffers,
+                tls.sslContext(),
+                handshakes);
+    }
+
+    /** Called on the IO thread once the {@code 200} is flushed; {@code client} is the raw connection. */
+    void intercept(StreamConnection client, ConnectTarget target) {
+        InetSocketAddress peer = client.getPeerAddress(InetSocketAddress.class);
+        // Clients that send no SNI (an IP target) get a certificate for the CONNECT host.
+        if (peer != null) tls.hostHint(peer, target.bareHost());
+        SslConnection secured = ssl.wrapExistingConnection(client, OptionMap.EMPTY, false);
+        URI origin = target.origin();
+        HttpOpenListener http = new HttpOpenListener(buffers, serverOptions);
+        http.setRootHandler(new HttpHandler() {
+            @Override
+            public void handleRequest(HttpServerExchange exchange) throws Exception {
+                String authority = exchange.isHostIncludedInRequestURI()
+                        ? authorityOf(exchange.getRequestURI())
+                        : exchange.getRequestHeaders().getFirst(Headers.HOST);
+                if (!target.matches(authority)) {
+                    exchange.getResponseHeaders().put(Headers.CACHE_CONTROL, "no-store");
+                    Json.send(
+                            exchange,
+                            421,
+                            Json.error(
+                                    "invalid_request",
+                                    "this tunnel is to " + target.authority() + "; the request names "
+                                            + (authority == null ? "no host" : "\"" + shorten(authority) + "\"")));
+                    return;
+                }
+                exchange.putAttachment(Intercepted.ORIGIN, origin);
+                root.handleRequest(exchange);
+            }
+
+            @Override
+            public String toString() {
+                return "Intercepted(" + target + ")";
+            }
+        });
+        http.handleEvent(secured);
+    }
+
+    /** Forgets the tunnel's certificate hint once its connection has closed. */
+    void closed(InetSocketAddress peer) {
+        if (peer != null) tls.clearHint(peer);
+    }
+
+    private static String authorityOf(String absolute) {
+        int start = absolute.indexOf("//");
+        if (start < 0) return null;
+        int end = absolute.indexOf('/', start + 2);
+        return end < 0 ? absolute.substring(start + 2) : absolute.substring(start + 2, end);
+    }
+
+    private static String shorten(String s) {
+        return s.length() > 100 ? s.substring(0, 100) + "…" : s;
+    }
+
+    @Override
+    public String toString() {
+        return "Interceptor";
+    }
+}

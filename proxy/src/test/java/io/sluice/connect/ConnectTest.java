@@ -1,0 +1,401 @@
+package io.sluice.connect;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.sluice.testing.SluiceServerExtension;
+import io.sluice.testing.TestHttp;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.net.ProxySelector;
+import java.net.Socket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermission;
+import java.security.KeyStore;
+import java.security.cert.CertificateFactory;
+import java.security.cert.X509Certificate;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLHandshakeException;
+import javax.net.ssl.SSLSocket;
+import javax.net.ssl.TrustManagerFactory;
+import mockwebserver3.MockResponse;
+import mockwebserver3.MockWebServer;
+import mockwebserver3.RecordedRequest;
+import okhttp3.Protocol;
+import okhttp3.tls.HandshakeCertificates;
+import okhttp3.tls.HeldCertificate;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * {@code HTTPS_PROXY} pointed at Sluice, with Java's own {@link HttpClient} and a {@link ProxySelector}:
+ * the client sends {@code CONNECT}, trusts Sluice's CA, and every request inside the tunnel goes
+ * through the pipeline to a real TLS upstream whose private CA Sluice trusts via {@code tls.ca_file}.
+ */
+class ConnectTest {
+    @RegisterExtension
+    final SluiceServerExtension sluice = new SluiceServerExtension();
+
+    @TempDir
+    Path dir;
+
+    private final HeldCertificate originCa = new HeldCertificate.Builder()
+            .certificateAuthority(0)
+            .commonName("origin test CA")
+            .build();
+    private final HeldCertificate originLeaf = new HeldCertificate.Builder()
+            .addSubjectAlternativeName("localhost")
+            .commonName("localhost")
+            .signedBy(originCa)
+            .build();
+    private final MockWebServer upstream = new MockWebServer();
+
+    @BeforeEach
+    void startTlsUpstream() throws Exception {
+        HandshakeCertificates server = new HandshakeCertificates.Builder()
+                .heldCertificate(originLeaf, originCa.certificate())
+                .build();
+        upstream.useHttps(server.sslSocketFactory());
+        upstream.setProtocols(List.of(Protocol.HTTP_2, Protocol.HTTP_1_1));
+        upstream.start(java.net.InetAddress.getLoopbackAddress(), 0);
+    }
+
+    @AfterEach
+    void stopUpstream() {
+        upstream.close();
+    }
+
+    private SluiceServerExtension.Running start(String policy) throws IOException {
+        Path originCaFile = Files.writeString(dir.resolve("origin-ca.pem"), originCa.certificatePem());
+        return sluice.start("""
+                tls: {ca_dir: "%s", ca_file: "%s"}
+                upstreams:
+                  origin:
+                    match: ["https://localhost:%d"]
+                    allow_private: true
+                    retry: {max_attempts: 1}
+                %s
+                """.formatted(dir.resolve("ca"), originCaFile, upstream.getPort(), policy.indent(4)));
+    }
+
+    private URI origin(String path) {
+        return URI.create("https://localhost:" + upstream.getPort() + path);
+    }
+
+    @Test
+    void interceptsHttpsThroughTheProxyAndSendsEachRequestThroughThePipeline() throws Exception {
+        var running = start("");
+        upstream.enqueue(new MockResponse.Builder().body("one").build());
+        upstream.enqueue(new MockResponse.Builder().body("two").build());
+        HttpClient client = clientTrusting(running, sluiceCa(running));
+
+        HttpResponse<String> first =
+                client.send(HttpRequest.newBuilder(origin("/a?x=1")).build(), ofString());
+        HttpResponse<String> second =
+                client.send(HttpRequest.newBuilder(origin("/b")).build(), ofString());
+
+        assertThat(first.statusCode()).isEqualTo(200);
+        assertThat(first.body()).isEqualTo("one");
+        assertThat(second.body()).isEqualTo("two");
+        assertThat(first.headers().firstValue("cache-status"))
+                .hasValueSatisfying(v -> assertThat(v).startsWith("sluice"));
+        assertThat(first.headers().firstValue("server-timing")).isPresent();
+        assertThat(first.headers().firstValue("via"))
+                .hasValueSatisfying(v -> assertThat(v).contains("sluice"));
+        RecordedRequest a = upstream.takeRequest(5, TimeUnit.SECONDS);
+        assertThat(a.getTarget()).isEqualTo("/a?x=1");
+        assertThat(a.getHandshake()).isNotNull();
+        assertThat(upstream.takeRequest(5, TimeUnit.SECONDS).getTarget()).isEqualTo("/b");
+    }
+
+    @Test
+    void leafCertificateIsForTheHostAndSignedBySluicesCa() throws Exception {
+        var running = start("");
+        X509Certificate ca = sluiceCa(running);
+        try (Socket raw = connect(running, "localhost:" + upstream.getPort())) {
+            SSLSocket tls = (SSLSocket)
+                    sslContextTrusting(ca).getSocketFactory().createSocket(raw, "localhost", upstream.getPort(), true);
+            var params = tls.getSSLParameters();
+            params.setEndpointIdentificationAlgorithm("HTTPS");
+            tls.setSSLParameters(params);
+            tls.startHandshake();
+
+            var chain = tls.getSession().getPeerCertificates();
+            X509Certificate leaf = (X509Certificate) chain[0];
+            assertThat(leaf.getSubjectAlternativeNames())
+                    .anySatisfy(san -> assertThat(san.get(1)).isEqualTo("localhost"));
+            leaf.verify(ca.getPublicKey());
+        }
+    }
+
+    @Test
+    void cacheHitInsideTheTunnelSpendsNoUpstreamRequest() throws Exception {
+        var running = start("");
+        upstream.enqueue(new MockResponse.Builder()
+                .addHeader("Cache-Control", "max-age=600")
+                .body("cached")
+                .build());
+        HttpClient client = clientTrusting(running, sluiceCa(running));
+
+        client.send(HttpRequest.newBuilder(origin("/c")).build(), ofString());
+        HttpResponse<String> again =
+                client.send(HttpRequest.newBuilder(origin("/c")).build(), ofString());
+
+        assertThat(again.body()).isEqualTo("cached");
+        assertThat(again.headers().firstValue("cache-status"))
+                .hasValueSatisfying(v -> assertThat(v).contains("hit"));
+        assertThat(upstream.getRequestCount()).isEqualTo(1);
+    }
+
+    @Test
+    void tokenBucketLimitsInterceptedRequests() throws Exception {
+        var running = start("""
+                limits: [{rate: 1/min, burst: 1}]
+                max_wait: 0s
+                """);
+        upstream.enqueue(new MockResponse.Builder().body("ok").build());
+        HttpClient client = clientTrusting(running, sluiceCa(running));
+
+        assertThat(client.send(HttpRequest.newBuilder(origin("/1")).build(), ofString())
+                        .statusCode())
+                .isEqualTo(200);
+        HttpResponse<String> refused =
+                client.send(HttpRequest.newBuilder(origin("/2")).build(), ofString());
+
+        assertThat(refused.statusCode()).isEqualTo(429);
+        assertThat(refused.headers().firstValue("retry-after")).isPresent();
+        assertThat(refused.headers().firstValue("proxy-status"))
+                .hasValueSatisfying(v -> assertThat(v).contains("http_request_denied"));
+        assertThat(upstream.getRequestCount()).isEqualTo(1);
+    }
+
+    @Test
+    void retryAfterPausesTheUpstreamForInterceptedRequests() throws Exception {
+        var running = start("max_wait: 0s");
+        upstream.enqueue(new MockResponse.Builder()
+                .code(429)
+                .addHeader("Retry-After", "600")
+                .build());
+        HttpClient client = clientTrusting(running, sluiceCa(running));
+
+        assertThat(client.send(HttpRequest.newBuilder(origin("/1")).build(), ofString())
+                        .statusCode())
+                .isEqualTo(429);
+        HttpResponse<String> paused =
+                client.send(HttpRequest.newBuilder(origin("/2")).build(), ofString());
+
+        assertThat(paused.statusCode()).isEqualTo(429);
+        assertThat(paused.headers().firstValue("proxy-status")).isPresent();
+        assertThat(Long.parseLong(paused.headers().firstValue("retry-after").orElseThrow()))
+                .isGreaterThan(500);
+        assertThat(upstream.getRequestCount()).isEqualTo(1);
+    }
+
+    @Test
+    void clientThatDoesNotTrustTheCaFailsItsHandshakeAndNothingIsSent() throws Exception {
+        var running = start("");
+        HttpClient client = HttpClient.newBuilder()
+                .proxy(ProxySelector.of(new InetSocketAddress("127.0.0.1", running.dataPort())))
+                .build();
+
+        assertThatThrownBy(
+                        () -> client.send(HttpRequest.newBuilder(origin("/x")).build(), ofString()))
+                .isInstanceOf(SSLHandshakeException.class);
+        assertThat(upstream.getRequestCount()).isZero();
+    }
+
+    @Test
+    void requestNamingAnotherHostInsideTheTunnelIsMisdirected() throws Exception {
+        var running = start("");
+        X509Certificate ca = sluiceCa(running);
+        try (Socket raw = connect(running, "localhost:" + upstream.getPort())) {
+            SSLSocket tls = (SSLSocket)
+                    sslContextTrusting(ca).getSocketFactory().createSocket(raw, "localhost", upstream.getPort(), true);
+            tls.getOutputStream()
+                    .write("GET / HTTP/1.1\r\nHost: elsewhere.example\r\nConnection: close\r\n\r\n"
+                            .getBytes(StandardCharsets.US_ASCII));
+            String answer = readAll(tls.getInputStream());
+
+            assertThat(answer).startsWith("HTTP/1.1 421");
+        }
+        assertThat(upstream.getRequestCount()).isZero();
+    }
+
+    @Test
+    void guardRefusesMetadataAddressBeforeTheTunnelOpens() throws Exception {
+        var running = start("");
+        String answer = connectAnswer(running, "169.254.169.254:443");
+
+        assertThat(answer).startsWith("HTTP/1.1 403");
+        assertThat(answer).containsIgnoringCase("Proxy-Status: sluice; error=destination_ip_prohibited");
+    }
+
+    @Test
+    void connectToAPortOtherThan443NeedsAnUpstreamOfItsOwn() throws Exception {
+        var running = start("");
+        String answer = connectAnswer(running, "example.com:25");
+
+        assertThat(answer).startsWith("HTTP/1.1 403");
+        assertThat(answer).contains("only 443 is open by default");
+    }
+
+    @Test
+    void refuseModeAnswersWithProxyStatus() throws Exception {
+        var running = start("connect: refuse");
+        String answer = connectAnswer(running, "localhost:" + upstream.getPort());
+
+        assertThat(answer).startsWith("HTTP/1.1 403");
+        assertThat(answer).contains("connect: refuse").containsIgnoringCase("Proxy-Status:");
+    }
+
+    @Test
+    void malformedConnectTargetIsABadRequest() throws Exception {
+        var running = start("");
+        // Undertow itself refuses most malformed targets (a bare 400); this one passes its parser.
+        String answer = connectAnswer(running, "localhost:0", "localhost");
+
+        assertThat(answer).startsWith("HTTP/1.1 400");
+        assertThat(answer).contains("port out of range").containsIgnoringCase("Proxy-Status:");
+    }
+
+    @Test
+    void tunnelModePassesBytesUntouchedEndToEnd() throws Exception {
+        var running = start("connect: tunnel");
+        upstream.enqueue(new MockResponse.Builder().body("straight through").build());
+        // Through a tunnel the client talks TLS to the origin itself: it trusts the origin's CA, not Sluice's.
+        HttpClient client = HttpClient.newBuilder()
+                .proxy(ProxySelector.of(new InetSocketAddress("127.0.0.1", running.dataPort())))
+                .sslContext(sslContextTrusting(originCa.certificate()))
+                .build();
+
+        HttpResponse<String> response =
+                client.send(HttpRequest.newBuilder(origin("/t")).build(), ofString());
+
+        assertThat(response.body()).isEqualTo("straight through");
+        assertThat(response.headers().firstValue("via")).isEmpty();
+        assertThat(upstream.takeRequest(5, TimeUnit.SECONDS).getTarget()).isEqualTo("/t");
+    }
+
+    @Test
+    void tunnelModeTakesATokenPerTunnel() throws Exception {
+        var running = start("""
+                connect: tunnel
+                limits: [{rate: 1/min, burst: 1}]
+                max_wait: 0s
+                """);
+        try (Socket first = connect(running, "localhost:" + upstream.getPort())) {
+            String second = connectAnswer(running, "localhost:" + upstream.getPort());
+
+            assertThat(second).startsWith("HTTP/1.1 429");
+            assertThat(second).containsIgnoringCase("Retry-After:");
+        }
+    }
+
+    @Test
+    void caKeyIsOwnerOnlyAndNeverServed() throws Exception {
+        var running = start("");
+        Path key = dir.resolve("ca").resolve("sluice-ca-key.pem");
+
+        assertThat(Files.getPosixFilePermissions(key))
+                .isEqualTo(Set.of(PosixFilePermission.OWNER_READ, PosixFilePermission.OWNER_WRITE));
+        String keyText = Files.readString(key);
+        String keyBody =
+                keyText.lines().filter(l -> !l.startsWith("-----")).findFirst().orElseThrow();
+        var pem = TestHttp.get(running.admin("/api/tls/ca.pem"));
+        assertThat(pem.statusCode()).isEqualTo(200);
+        assertThat(pem.body()).startsWith("-----BEGIN CERTIFICATE-----").doesNotContain("PRIVATE");
+        for (String path : List.of("/api/config", "/api/upstreams", "/metrics", "/api/requests/recent")) {
+            assertThat(TestHttp.get(running.admin(path)).body()).as(path).doesNotContain(keyBody);
+        }
+    }
+
+    // --- helpers
+
+    private static HttpResponse.BodyHandler<String> ofString() {
+        return HttpResponse.BodyHandlers.ofString();
+    }
+
+    private static X509Certificate sluiceCa(SluiceServerExtension.Running running) throws Exception {
+        var pem = TestHttp.get(running.admin("/api/tls/ca.pem")).body();
+        return (X509Certificate) CertificateFactory.getInstance("X.509")
+                .generateCertificate(new java.io.ByteArrayInputStream(pem.getBytes(StandardCharsets.US_ASCII)));
+    }
+
+    private static HttpClient clientTrusting(SluiceServerExtension.Running running, X509Certificate ca)
+            throws Exception {
+        return HttpClient.newBuilder()
+                .proxy(ProxySelector.of(new InetSocketAddress("127.0.0.1", running.dataPort())))
+                .sslContext(sslContextTrusting(ca))
+                .version(HttpClient.Version.HTTP_1_1)
+                .build();
+    }
+
+    private static SSLContext sslContextTrusting(X509Certificate ca) throws Exception {
+        KeyStore store = KeyStore.getInstance("PKCS12");
+        store.load(null, null);
+        store.setCertificateEntry("ca", ca);
+        TrustManagerFactory trust = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+        trust.init(store);
+        SSLContext context = SSLContext.getInstance("TLS");
+        context.init(null, trust.getTrustManagers(), null);
+        return context;
+    }
+
+    /** A socket on which {@code CONNECT target} was answered 200 (the answer consumed). */
+    private static Socket connect(SluiceServerExtension.Running running, String target) throws IOException {
+        Socket socket = new Socket("127.0.0.1", running.dataPort());
+        socket.setSoTimeout(10_000);
+        socket.getOutputStream()
+                .write(("CONNECT " + target + " HTTP/1.1\r\nHost: " + target + "\r\n\r\n")
+                        .getBytes(StandardCharsets.US_ASCII));
+        String head = readHead(socket.getInputStream());
+        assertThat(head).startsWith("HTTP/1.1 200");
+        return socket;
+    }
+
+    private static String connectAnswer(SluiceServerExtension.Running running, String target) throws IOException {
+        return connectAnswer(running, target, target);
+    }
+
+    private static String connectAnswer(SluiceServerExtension.Running running, String target, String host)
+            throws IOException {
+        try (Socket socket = new Socket("127.0.0.1", running.dataPort())) {
+            socket.setSoTimeout(10_000);
+            OutputStream out = socket.getOutputStream();
+            out.write(("CONNECT " + target + " HTTP/1.1\r\nHost: " + host + "\r\nConnection: close\r\n\r\n")
+                    .getBytes(StandardCharsets.US_ASCII));
+            return readAll(socket.getInputStream());
+        }
+    }
+
+    private static String readHead(InputStream in) throws IOException {
+        ByteArrayOutputStream head = new ByteArrayOutputStream();
+        int matched = 0;
+        while (matched < 4) {
+            int b = in.read();
+            if (b < 0) break;
+            head.write(b);
+            matched = (b == '\r' && matched % 2 == 0) || (b == '\n' && matched % 2 == 1) ? matched + 1 : 0;
+        }
+        return head.toString(StandardCharsets.US_ASCII);
+    }
+
+    private static String readAll(InputStream in) throws IOException {
+        return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+    }
+}
