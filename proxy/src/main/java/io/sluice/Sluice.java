@@ -29,6 +29,7 @@ import io.sluice.passthrough.PassthroughHandler;
 import io.sluice.retry.RetryStage;
 import io.sluice.server.AdminHandlers;
 import io.sluice.server.DataRouter;
+import io.sluice.server.StrictFramingHandler;
 import io.sluice.server.ThreadBufferPool;
 import io.sluice.time.TimeSource;
 import io.sluice.upstream.UpstreamStateSource;
@@ -129,7 +130,7 @@ public final class Sluice implements AutoCloseable {
         long maxRequestBody = config.server().maxRequestBody().bytes();
         var passthrough = new PassthroughHandler(pipeline, upstreams, maxRequestBody);
         var batch = new BatchHandler(pipeline, config.server(), time, workers);
-        this.drain = new GracefulShutdownHandler(new DataRouter(batch, passthrough));
+        this.drain = new GracefulShutdownHandler(new StrictFramingHandler(new DataRouter(batch, passthrough)));
         this.data = Undertow.builder()
                 .addHttpListener(config.listen().port(), config.listen().host())
                 .setWorker(io)
