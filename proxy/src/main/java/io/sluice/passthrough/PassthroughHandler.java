@@ -106,7 +106,7 @@ public final class PassthroughHandler implements HttpHandler {
             String path = exchange.getRequestURI();
             int slash = path.indexOf('/', 1);
             String name = slash < 0 ? path.substring(1) : path.substring(1, slash);
-            String rest = slash < 0 ? "" : path.substring(slash);
+            String rest = slash < 0 ? "" : RoutePath.resolve(path.substring(slash));
             Upstream named = upstreams
                     .get(name)
                     .filter(u -> u.baseUrl().isPresent())

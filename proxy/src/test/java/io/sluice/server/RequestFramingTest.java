@@ -2,14 +2,11 @@ package io.sluice.server;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.sluice.testing.RawClient;
 import io.sluice.testing.RawUpstream;
 import io.sluice.testing.SluiceServerExtension;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.InputStream;
-import java.net.InetAddress;
 import java.net.Socket;
-import java.net.SocketTimeoutException;
 import java.nio.charset.StandardCharsets;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -202,32 +199,16 @@ class RequestFramingTest {
         assertThat(upstream.connections()).as("connections to the upstream").isZero();
     }
 
-    /** Sends {@code request} and reads the answer until Sluice closes the connection. */
     private String exchange(String request) throws IOException {
-        try (Socket client = connect()) {
-            client.getOutputStream().write(bytes(request));
-            client.getOutputStream().flush();
-            return readToClose(client);
-        }
+        return RawClient.exchange(port, request);
     }
 
     private Socket connect() throws IOException {
-        Socket client = new Socket(InetAddress.getLoopbackAddress(), port);
-        // A bound on each read, not a wait for behaviour: an open connection fails the test.
-        client.setSoTimeout(5_000);
-        return client;
+        return RawClient.connect(port);
     }
 
     private static String readToClose(Socket client) throws IOException {
-        ByteArrayOutputStream all = new ByteArrayOutputStream();
-        InputStream in = client.getInputStream();
-        byte[] buf = new byte[8192];
-        try {
-            for (int n; (n = in.read(buf)) >= 0; ) all.write(buf, 0, n);
-        } catch (SocketTimeoutException e) {
-            throw new AssertionError("connection still open after: " + all.toString(StandardCharsets.ISO_8859_1));
-        }
-        return all.toString(StandardCharsets.ISO_8859_1);
+        return RawClient.readToClose(client);
     }
 
     /** The upstream's view of the body: de-chunked if Sluice sent it chunked. */
