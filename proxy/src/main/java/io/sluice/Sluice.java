@@ -34,6 +34,7 @@ import io.sluice.passthrough.PassthroughHandler;
 import io.sluice.retry.RetryStage;
 import io.sluice.server.AdminHandlers;
 import io.sluice.server.DataRouter;
+import io.sluice.server.StrictFramingHandler;
 import io.sluice.server.ThreadBufferPool;
 import io.sluice.time.TimeSource;
 import io.sluice.tls.CertificateAuthority;
@@ -173,7 +174,7 @@ public final class Sluice implements AutoCloseable {
                 serverOptions,
                 workers,
                 this::handleIntercepted);
-        this.drain = new GracefulShutdownHandler(new DataRouter(batch, passthrough, connect));
+        this.drain = new GracefulShutdownHandler(new StrictFramingHandler(new DataRouter(batch, passthrough, connect)));
         Undertow.Builder data = Undertow.builder()
                 .addHttpListener(config.listen().port(), config.listen().host())
                 .setWorker(io)

@@ -39,7 +39,12 @@ public final class BatchHandler implements HttpHandler {
         this.executor = executor;
         this.limits = limits;
         this.time = time;
-        this.parser = new BatchParser(Json.MAPPER, limits.maxBatchItems());
+        this.parser = new BatchParser(
+                Json.MAPPER,
+                limits.maxBatchItems(),
+                limits.maxBatchBytes().bytes(),
+                limits.maxHeaderSize().bytes(),
+                limits.maxRequestBody().bytes());
         this.renderer = new ResultRenderer(Json.MAPPER);
     }
 

@@ -2,6 +2,7 @@ package io.sluice.batch;
 
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
+import com.fasterxml.jackson.core.StreamReadConstraints;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.sluice.fetch.CacheMode;
@@ -35,10 +36,25 @@ final class BatchParser {
 
     private final ObjectMapper mapper;
     private final int maxItems;
+    private final long maxHeaderBytes;
+    private final long maxBodyBytes;
 
-    BatchParser(ObjectMapper mapper, int maxItems) {
-        this.mapper = mapper;
+    /**
+     * @param maxDocumentBytes {@code server.max_batch_bytes}: also Jackson's longest string, so a
+     *     string body is bounded by the documented limits, not by Jackson's own default (20 MB)
+     * @param maxHeaderBytes {@code server.max_header_size}: an item's URL, and its header block, as
+     *     for a passthrough request
+     * @param maxBodyBytes {@code server.max_request_body}: an item's body, as for a passthrough request
+     */
+    BatchParser(ObjectMapper mapper, int maxItems, long maxDocumentBytes, long maxHeaderBytes, long maxBodyBytes) {
+        var constraints = StreamReadConstraints.builder()
+                .maxStringLength((int) Math.min(Integer.MAX_VALUE, maxDocumentBytes))
+                .build();
+        this.mapper = mapper.copyWith(
+                mapper.getFactory().rebuild().streamReadConstraints(constraints).build());
         this.maxItems = maxItems;
+        this.maxHeaderBytes = maxHeaderBytes;
+        this.maxBodyBytes = maxBodyBytes;
     }
 
     /** The whole batch could not be read; answered with 400. */
@@ -106,11 +122,12 @@ final class BatchParser {
     private BatchItem item(int index, JsonNode node) {
         String where = "requests[" + index + "]";
         String id = Integer.toString(index);
-        if (node != null && node.isObject() && node.has("id")) {
-            JsonNode idNode = node.get("id");
-            if (idNode.isTextual() || idNode.isNumber()) id = idNode.asText();
-        }
+        JsonNode idNode = node != null && node.isObject() ? node.get("id") : null;
+        if (idNode != null && (idNode.isTextual() || idNode.isNumber())) id = idNode.asText();
         try {
+            if (idNode != null && !idNode.isTextual() && !idNode.isNumber()) {
+                throw new InvalidItem(where + ".id", "must be a string or a number");
+            }
             return BatchItem.valid(index, id, request(where, node));
         } catch (InvalidItem e) {
             return BatchItem.invalid(index, id, e.getMessage());
@@ -152,6 +169,12 @@ final class BatchParser {
         }
         JsonNode urlNode = node.get("url");
         if (urlNode == null || !urlNode.isTextual()) throw new InvalidItem(where + ".url", "required (a string)");
+        long urlBytes = utf8Length(urlNode.asText());
+        if (urlBytes > maxHeaderBytes) {
+            throw new InvalidItem(
+                    where + ".url",
+                    "URL of " + urlBytes + " bytes exceeds " + maxHeaderBytes + " (server.max_header_size)");
+        }
         URI uri = url(where + ".url", urlNode.asText());
 
         Map<String, List<String>> headers = new TreeMap<>(String.CASE_INSENSITIVE_ORDER);
@@ -169,6 +192,16 @@ final class BatchParser {
                     values.add(headerValue(h, e.getValue()));
                 }
                 headers.put(e.getKey(), values);
+            }
+            // As a passthrough request's head is bounded by Undertow: each field as "name: value\r\n".
+            long headerBytes = 0;
+            for (var e : headers.entrySet()) {
+                for (String v : e.getValue()) headerBytes += utf8Length(e.getKey()) + 4 + utf8Length(v);
+            }
+            if (headerBytes > maxHeaderBytes) {
+                throw new InvalidItem(
+                        where + ".headers",
+                        headerBytes + " bytes of header fields exceed " + maxHeaderBytes + " (server.max_header_size)");
             }
         }
 
@@ -192,12 +225,15 @@ final class BatchParser {
         JsonNode b64 = node.get("body_base64");
         if (b64 != null && !b64.isNull()) {
             if (!b64.isTextual()) throw new InvalidItem(where + ".body_base64", "expected a base64 string");
+            // Checked before decoding: base64 holds 3 bytes per 4 characters.
+            checkBody(where + ".body_base64", b64.asText().length() / 4 * 3L);
             try {
                 body = RequestBody.of(Base64.getDecoder().decode(b64.asText()));
             } catch (IllegalArgumentException e) {
                 throw new InvalidItem(where + ".body_base64", "invalid base64: " + e.getMessage());
             }
         }
+        if (bodyNode != null && !bodyNode.isNull()) checkBody(where + ".body", body.length());
 
         Optional<Duration> timeout = millis(where + ".timeout_ms", node.get("timeout_ms"));
         Optional<Duration> maxWait = millis(where + ".max_wait_ms", node.get("max_wait_ms"));
@@ -225,8 +261,30 @@ final class BatchParser {
                 method, uri, Fields.of(headers), body, Optional.empty(), timeout, maxWait, cache, follow);
     }
 
+    private void checkBody(String where, long bytes) throws InvalidItem {
+        if (bytes > maxBodyBytes) {
+            throw new InvalidItem(
+                    where, "body of " + bytes + " bytes exceeds " + maxBodyBytes + " (server.max_request_body)");
+        }
+    }
+
+    private static long utf8Length(String s) {
+        long n = 0;
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            if (c < 0x80) n++;
+            else if (c < 0x800) n += 2;
+            else if (Character.isHighSurrogate(c)) {
+                n += 4;
+                i++;
+            } else n += 3;
+        }
+        return n;
+    }
+
+    /** A JSON string: a number or boolean would be sent as its text, which the client may not mean. */
     private static String headerValue(String where, JsonNode value) throws InvalidItem {
-        if (!value.isValueNode() || value.isNull()) throw new InvalidItem(where, "expected a string");
+        if (!value.isTextual()) throw new InvalidItem(where, "must be a string");
         String text = value.asText();
         if (text.indexOf('\r') >= 0 || text.indexOf('\n') >= 0)
             throw new InvalidItem(where, "line breaks are not allowed");

@@ -17,6 +17,7 @@ import io.sluice.server.Intercepted;
 import io.sluice.server.Json;
 import io.sluice.server.RequestBodyPublisher;
 import io.sluice.server.ResponseStreamer;
+import io.sluice.server.StrictFramingHandler;
 import io.sluice.upstream.Upstream;
 import io.sluice.upstream.Upstreams;
 import io.undertow.server.HttpHandler;
@@ -112,7 +113,7 @@ public final class PassthroughHandler implements HttpHandler {
             String path = exchange.getRequestURI();
             int slash = path.indexOf('/', 1);
             String name = slash < 0 ? path.substring(1) : path.substring(1, slash);
-            String rest = slash < 0 ? "" : path.substring(slash);
+            String rest = slash < 0 ? "" : RoutePath.resolve(path.substring(slash));
             Upstream named = upstreams
                     .get(name)
                     .filter(u -> u.baseUrl().isPresent())
@@ -226,6 +227,19 @@ public final class PassthroughHandler implements HttpHandler {
                 // a declared Content-Length over the limit gets before anything is sent.
                 out.put(CACHE_STATUS, "sluice; fwd=bypass");
                 Json.send(exchange, 413, Json.error(failure.type().wireName(), failure.message()));
+            }
+            case FetchFailure failure
+            when StrictFramingHandler.malformedBody(exchange) != null -> {
+                // The client's chunked body broke its framing on the way through; the upstream request
+                // was aborted, and the connection closes after this answer.
+                out.put(CACHE_STATUS, "sluice; fwd=bypass");
+                out.put(io.undertow.util.Headers.CONNECTION, "close");
+                Json.send(
+                        exchange,
+                        400,
+                        Json.error(
+                                ErrorType.INVALID_REQUEST.wireName(),
+                                "malformed chunked body: " + StrictFramingHandler.malformedBody(exchange)));
             }
             case FetchFailure failure -> {
                 out.put(

@@ -127,7 +127,9 @@ public final class RequestBodyPublisher implements Flow.Publisher<ByteBuffer> {
             done = true;
             keepOpen(ex);
             subscriber.onError(
-                    new FetchException(ErrorType.CANCELLED, "client request body failed: " + e.getMessage()));
+                    e instanceof StrictChunkedBody.Malformed
+                            ? new FetchException(ErrorType.INVALID_REQUEST, e.getMessage())
+                            : new FetchException(ErrorType.CANCELLED, "client request body failed: " + e.getMessage()));
         }
 
         private void exceeded(HttpServerExchange ex) {
