@@ -57,6 +57,10 @@ public final class Main implements Callable<Integer> {
         Sluice sluice;
         try {
             sluice = Sluice.start(cfg);
+        } catch (ConfigException e) {
+            // Found only when starting: a CA file that cannot be read or generated.
+            System.err.println("sluice: config error: " + e.getMessage());
+            return 2;
         } catch (RuntimeException e) {
             System.err.println("sluice: cannot start: " + describe(e));
             return 1;
@@ -65,6 +69,13 @@ public final class Main implements Callable<Integer> {
         var admin = sluice.adminAddress();
         System.out.println("sluice " + Version.current() + " listening on http://" + hostPort(data) + " (admin http://"
                 + hostPort(admin) + ")");
+        // What HTTPS_PROXY clients must trust; the key beside it is never printed, served or logged.
+        System.out.println("HTTPS_PROXY clients trust Sluice's CA: "
+                + sluice.certificateAuthority()
+                        .certificateFile()
+                        .map(Object::toString)
+                        .orElse("(operator CA)")
+                + " (also at http://" + hostPort(admin) + "/api/tls/ca.pem)");
         System.out.flush();
 
         CountDownLatch stopped = new CountDownLatch(1);

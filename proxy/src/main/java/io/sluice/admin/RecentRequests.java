@@ -37,6 +37,23 @@ public final class RecentRequests implements FetchListener {
 
     @Override
     public void callEnd(Call call, FetchOutcome outcome, long elapsedNanos) {
+        // An opened tunnel is recorded when it closes, with its bytes and whole duration.
+        if (outcome instanceof FetchResponse && call.request().method().equals("CONNECT")) return;
+        add(call, outcome, elapsedNanos, -1, -1);
+    }
+
+    @Override
+    public void tunnelEnd(Call call, long bytesUp, long bytesDown) {
+        Trace t = call.trace();
+        add(
+                call,
+                new FetchResponse(200, io.sluice.fetch.Fields.EMPTY, io.sluice.fetch.ResponseBody.empty(), t),
+                time.nanoTime() - call.startNanos(),
+                bytesUp,
+                bytesDown);
+    }
+
+    private void add(Call call, FetchOutcome outcome, long elapsedNanos, long bytesUp, long bytesDown) {
         Trace t = outcome.trace();
         Entry entry = new Entry(
                 time.clock().instant(),
@@ -51,7 +68,9 @@ public final class RecentRequests implements FetchListener {
                 t.queueNanos(),
                 t.cooldownNanos(),
                 t.upstreamNanos(),
-                t.cacheNanos());
+                t.cacheNanos(),
+                bytesUp,
+                bytesDown);
         synchronized (this) {
             if (entries.size() == capacity) entries.removeFirst();
             entries.addLast(entry);
@@ -91,7 +110,9 @@ public final class RecentRequests implements FetchListener {
             long queueNanos,
             long cooldownNanos,
             long upstreamNanos,
-            long cacheNanos) {
+            long cacheNanos,
+            long bytesUp,
+            long bytesDown) {
         ObjectNode toJson() {
             ObjectNode o = JsonNodeFactory.instance.objectNode();
             o.put("at", at.toString());
@@ -114,6 +135,7 @@ public final class RecentRequests implements FetchListener {
                     .put("cooldown_ms", ms(cooldownNanos))
                     .put("upstream_ms", ms(upstreamNanos))
                     .put("cache_ms", ms(cacheNanos));
+            if (bytesUp >= 0) o.putObject("tunnel").put("bytes_up", bytesUp).put("bytes_down", bytesDown);
             return o;
         }
 

@@ -255,6 +255,23 @@ public final class SluiceMetrics implements FetchListener, AutoCloseable {
         gc.close();
     }
 
+    @Override
+    public void tunnelEnd(Call call, long bytesUp, long bytesDown) {
+        String upstream = upstreamTag(call.trace());
+        counter("sluice.tunnels.closed", "tunnel-mode CONNECT pipes closed", upstream)
+                .increment();
+        tunnelBytes(upstream, "up").increment(bytesUp);
+        tunnelBytes(upstream, "down").increment(bytesDown);
+    }
+
+    private Counter tunnelBytes(String upstream, String direction) {
+        return Counter.builder("sluice.tunnel.bytes")
+                .description("Bytes carried by tunnel-mode CONNECT pipes: up from the client, down from the upstream")
+                .baseUnit("bytes")
+                .tags("upstream", upstream, "direction", direction)
+                .register(registry);
+    }
+
     private Counter counter(String name, String description, String upstream) {
         return Counter.builder(name)
                 .description(description)

@@ -292,6 +292,33 @@ class ConnectTest {
     }
 
     @Test
+    void closedTunnelShowsItsBytesInMetricsAndRecentRequests() throws Exception {
+        var running = start("connect: tunnel");
+        try (Socket tunnel = connect(running, "localhost:" + upstream.getPort())) {
+            SSLSocket tls = (SSLSocket) sslContextTrusting(originCa.certificate())
+                    .getSocketFactory()
+                    .createSocket(tunnel, "localhost", upstream.getPort(), true);
+            upstream.enqueue(new MockResponse.Builder().body("bytes").build());
+            tls.getOutputStream()
+                    .write("GET /m HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"
+                            .getBytes(StandardCharsets.US_ASCII));
+            assertThat(readUntil(tls.getInputStream(), "bytes")).startsWith("HTTP/1.1 200");
+        }
+
+        org.awaitility.Awaitility.await()
+                .atMost(java.time.Duration.ofSeconds(10))
+                .untilAsserted(() -> assertThat(
+                                TestHttp.get(running.admin("/metrics")).body())
+                        .containsPattern("sluice_tunnel_bytes_total\\{direction=\"up\",upstream=\"origin\"} [1-9]")
+                        .containsPattern("sluice_tunnel_bytes_total\\{direction=\"down\",upstream=\"origin\"} [1-9]"));
+        String recent = TestHttp.get(running.admin("/api/requests/recent")).body();
+        assertThat(recent)
+                .contains("\"method\":\"CONNECT\"")
+                .contains("\"bytes_up\"")
+                .contains("\"bytes_down\"");
+    }
+
+    @Test
     void tunnelModeTakesATokenPerTunnel() throws Exception {
         var running = start("""
                 connect: tunnel
@@ -393,6 +420,13 @@ class ConnectTest {
             matched = (b == '\r' && matched % 2 == 0) || (b == '\n' && matched % 2 == 1) ? matched + 1 : 0;
         }
         return head.toString(StandardCharsets.US_ASCII);
+    }
+
+    private static String readUntil(InputStream in, String end) throws IOException {
+        ByteArrayOutputStream seen = new ByteArrayOutputStream();
+        int b;
+        while (!seen.toString(StandardCharsets.UTF_8).endsWith(end) && (b = in.read()) >= 0) seen.write(b);
+        return seen.toString(StandardCharsets.UTF_8);
     }
 
     private static String readAll(InputStream in) throws IOException {
