@@ -8,7 +8,9 @@ import io.undertow.connector.ByteBufferPool;
 import io.undertow.protocols.ssl.UndertowXnioSsl;
 import io.undertow.server.HttpHandler;
 import io.undertow.server.HttpServerExchange;
+import io.undertow.server.protocol.http.AlpnOpenListener;
 import io.undertow.server.protocol.http.HttpOpenListener;
+import io.undertow.server.protocol.http2.Http2OpenListener;
 import io.undertow.util.Headers;
 import java.net.InetSocketAddress;
 import java.net.URI;
@@ -20,12 +22,13 @@ import org.xnio.ssl.SslConnection;
 
 /**
  * Terminates an accepted tunnel's TLS with a leaf certificate from Sluice's CA and hands the
- * decrypted connection to Undertow's own HTTP/1.1 parser, with the data port's limits and timeouts.
+ * decrypted connection to Undertow's own parsers (HTTP/2 by ALPN, else HTTP/1.1), with the data port's limits and timeouts.
  * Every request read inside goes to the data port's root handler (so graceful shutdown counts it)
  * marked with the tunnel's origin; a request whose {@code Host} names another origin is answered
  * {@code 421} (RFC 9110 §15.5.20) and never sent anywhere.
  */
 final class Interceptor {
+    private static final io.undertow.util.HttpString CACHE_STATUS = new io.undertow.util.HttpString("Cache-Status");
     private final InterceptTls tls;
     private final UndertowXnioSsl ssl;
     private final ByteBufferPool buffers;
@@ -58,8 +61,7 @@ final class Interceptor {
         if (peer != null) tls.hostHint(peer, target.bareHost());
         SslConnection secured = ssl.wrapExistingConnection(client, OptionMap.EMPTY, false);
         URI origin = target.origin();
-        HttpOpenListener http = new HttpOpenListener(buffers, serverOptions);
-        http.setRootHandler(new HttpHandler() {
+        HttpHandler tunnelRoot = new HttpHandler() {
             @Override
             public void handleRequest(HttpServerExchange exchange) throws Exception {
                 String authority = exchange.isHostIncludedInRequestURI()
@@ -67,6 +69,7 @@ final class Interceptor {
                         : exchange.getRequestHeaders().getFirst(Headers.HOST);
                 if (!target.matches(authority)) {
                     exchange.getResponseHeaders().put(Headers.CACHE_CONTROL, "no-store");
+                    exchange.getResponseHeaders().put(CACHE_STATUS, "sluice; fwd=bypass");
                     Json.send(
                             exchange,
                             421,
@@ -84,8 +87,14 @@ final class Interceptor {
             public String toString() {
                 return "Intercepted(" + target + ")";
             }
-        });
-        http.handleEvent(secured);
+        };
+        // HTTP/2 where the client offers it by ALPN, else HTTP/1.1: Undertow's own listeners, one pair
+        // per tunnel so that each carries its tunnel's origin.
+        HttpOpenListener http1 = new HttpOpenListener(buffers, serverOptions);
+        AlpnOpenListener alpn = new AlpnOpenListener(buffers, serverOptions, "http/1.1", http1);
+        alpn.addProtocol(Http2OpenListener.HTTP2, new Http2OpenListener(buffers, serverOptions), 10);
+        alpn.setRootHandler(tunnelRoot);
+        alpn.handleEvent(secured);
     }
 
     /** Forgets the tunnel's certificate hint once its connection has closed. */

@@ -124,6 +124,25 @@ class ConnectTest {
     }
 
     @Test
+    void clientThatOffersHttp2ByAlpnSpeaksHttp2InsideTheTunnel() throws Exception {
+        var running = start("");
+        upstream.enqueue(new MockResponse.Builder().body("over h2").build());
+        HttpClient client = HttpClient.newBuilder()
+                .proxy(ProxySelector.of(new InetSocketAddress("127.0.0.1", running.dataPort())))
+                .sslContext(sslContextTrusting(sluiceCa(running)))
+                .version(HttpClient.Version.HTTP_2)
+                .build();
+
+        HttpResponse<String> response =
+                client.send(HttpRequest.newBuilder(origin("/h2")).build(), ofString());
+
+        assertThat(response.version()).isEqualTo(HttpClient.Version.HTTP_2);
+        assertThat(response.body()).isEqualTo("over h2");
+        assertThat(response.headers().firstValue("cache-status")).isPresent();
+        assertThat(upstream.takeRequest(5, TimeUnit.SECONDS).getTarget()).isEqualTo("/h2");
+    }
+
+    @Test
     void leafCertificateIsForTheHostAndSignedBySluicesCa() throws Exception {
         var running = start("");
         X509Certificate ca = sluiceCa(running);
@@ -316,6 +335,18 @@ class ConnectTest {
                 .contains("\"method\":\"CONNECT\"")
                 .contains("\"bytes_up\"")
                 .contains("\"bytes_down\"");
+    }
+
+    @Test
+    void idleTunnelIsClosedAfterItsIdleTimeout() throws Exception {
+        var running = start("""
+                connect: tunnel
+                tunnel_idle_timeout: 200ms
+                """);
+        try (Socket tunnel = connect(running, "localhost:" + upstream.getPort())) {
+            // Nothing is sent: Sluice closes the pipe; the read's own timeout is only a bound.
+            assertThat(tunnel.getInputStream().read()).isEqualTo(-1);
+        }
     }
 
     @Test
