@@ -16,6 +16,9 @@ time and stops by itself; every process started here is stopped here.
   (f) on request only: CPU per request of each layer between the client and the origin, same
       minutes: nginx proxy_pass in its own process, a plain JDK NIO TCP relay (no HTTP), a minimal
       HTTP/1.1 proxy on plain NIO (both floor/Floor.java), Undertow's own ProxyHandler, and Sluice
+  (t) on request only: HTTPS (tls_bench.py): a throwaway CA and an nginx TLS origin; direct, nginx
+      proxy_pass https://, Sluice route form (h1 and h2 origin), squid ssl-bump vs Sluice intercepted
+      CONNECT through a CONNECT-capable load client (tls/tlsload.c), and new-tunnel latency
   scale: a 100,000-item NDJSON batch in -Xmx256m (RSS and heap sampled), 10,000 connections
 
 Contenders alternate within every round (the order rotates), and figures are medians over rounds.
@@ -684,8 +687,8 @@ def main():
     parser.add_argument("--scale", action=argparse.BooleanOptionalAction, default=None,
                         help="run the scale checks (default: on, off with --quick)")
     parser.add_argument("--only", default="abcde",
-                        help="which of a,b,c,d,e,f to run (c includes c' and c''; f, not run by default, "
-                             "splits passthrough's CPU by layer), e.g. --only c")
+                        help="which of a,b,c,d,e,f,t to run (c includes c' and c''; f, not run by default, "
+                             "splits passthrough's CPU by layer; t, not run by default, is HTTPS), e.g. --only c")
     parser.add_argument("--out", default=os.path.join(HERE, "out"))
     parser.add_argument("--warm", type=int, help="warm-up seconds per contender (default 60, 3 with --quick)")
     args = parser.parse_args()
@@ -703,6 +706,24 @@ def main():
 
     results = {"machine": machine(), "rounds": rounds, "seconds": seconds, "batch_items": 5000,
                "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
+    if "t" in args.only:
+        # (t) has its own processes and, unless given, its own shorter defaults (7 rows in one run).
+        import tls_bench
+        results["tls"] = tls_bench.run(args.out, args.rounds or 3, args.seconds or 5, args.warm or 20)
+        report = tls_bench.markdown(results["tls"])
+        print(report)
+        with open(os.path.join(args.out, "tls.md"), "w") as f:
+            f.write(report)
+        if not set(args.only) & set("abcdef"):
+            with open(os.path.join(args.out, "results.json"), "w") as f:
+                json.dump(results, f, indent=1)
+            log(f"results: {args.out}/results.json, {args.out}/tls.md")
+            if results["tls"]["failed_rows"]:
+                raise SystemExit(f"bench (t): FAILED requests in: {', '.join(results['tls']['failed_rows'])}")
+            return
+        if results["tls"]["failed_rows"]:
+            raise SystemExit(f"bench (t): FAILED requests in: {', '.join(results['tls']['failed_rows'])}")
+
     nginx = Nginx(args.out)
     started = []
     try:

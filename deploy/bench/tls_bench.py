@@ -1,0 +1,405 @@
+"""Section (t): HTTPS. Imported by bench.py (run.sh --only t).
+
+At run time: a throwaway origin CA + localhost certificate, and a separate interception CA shared by
+squid and Sluice (so the client trusts one CA file), in a temp dir readable by nginx's and squid's
+workers. Then, in one run with the order rotating every round:
+
+  wrk -t1 -c32 (keep-alive):  direct to the nginx TLS origin; nginx proxy_pass https:// with a
+                              keepalive upstream pool (reference); Sluice route form to the HTTP/1.1
+                              and to the HTTP/2 port of the origin
+  tlsload (tls/tlsload.c, 1 thread, 32 connections, keep-alive, the same shape as wrk -t1 -c32):
+                              direct to the origin (the client's own ceiling); through squid ssl-bump
+                              (CONNECT); through Sluice intercepted CONNECT
+  new tunnels:                200 fresh connections one after the other, CONNECT to first response
+                              byte, leaf cached, vs the same client's direct TLS connection
+
+Every row is checked: tlsload checks each response (2xx, body length); wrk's non-2xx and its bytes
+per response are checked; each URL is fetched once with curl, certificate verified, before the run.
+A row with any failure fails the section (exit 1) after the processes are stopped.
+"""
+import json
+import os
+import resource
+import shutil
+import signal
+import subprocess
+import tempfile
+import time
+import urllib.request
+
+import bench
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+BODY_BYTES = 1200
+
+
+def sh(*command, **kwargs):
+    subprocess.run(command, check=True, capture_output=True, **kwargs)
+
+
+def make_certificates(d):
+    """origin CA -> localhost leaf; an interception CA (its key PKCS#8, as Sluice wants). EC P-256."""
+    def key(name):
+        sh("openssl", "genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out", f"{d}/{name}.key")
+
+    def ca(name, subject):
+        key(name)
+        sh("openssl", "req", "-x509", "-new", "-key", f"{d}/{name}.key", "-days", "2", "-subj", subject,
+           "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign,cRLSign",
+           "-out", f"{d}/{name}.pem")
+
+    ca("origin-ca", "/CN=Sluice bench throwaway origin CA")
+    ca("intercept-ca", "/CN=Sluice bench throwaway interception CA")
+    key("localhost")
+    sh("openssl", "req", "-new", "-key", f"{d}/localhost.key", "-subj", "/CN=localhost", "-out", f"{d}/localhost.csr")
+    with open(f"{d}/localhost.ext", "w") as f:
+        f.write("basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=serverAuth\n"
+                "subjectAltName=DNS:localhost,IP:127.0.0.1\n")
+    sh("openssl", "x509", "-req", "-in", f"{d}/localhost.csr", "-CA", f"{d}/origin-ca.pem", "-CAkey",
+       f"{d}/origin-ca.key", "-CAcreateserial", "-days", "2", "-extfile", f"{d}/localhost.ext", "-out",
+       f"{d}/localhost.pem")
+    for name in os.listdir(d):
+        os.chmod(os.path.join(d, name), 0o644)  # throwaway keys; squid reads them as `proxy`
+
+
+def render(template, out_path, values):
+    with open(os.path.join(HERE, template)) as f:
+        text = f.read()
+    for k, v in values.items():
+        text = text.replace(k, str(v))
+    with open(out_path, "w") as f:
+        f.write(text)
+    return out_path
+
+
+class NginxTls:
+    def __init__(self, prefix, template, values):
+        self.prefix, self.template, self.values = prefix, template, dict(values)
+
+    def start(self):
+        os.makedirs(os.path.join(self.prefix, "tmp"), exist_ok=True)
+        os.chmod(self.prefix, 0o755)
+        conf = render(self.template, os.path.join(self.prefix, "nginx.conf"), {"@PREFIX@": self.prefix, **self.values})
+        sh("/usr/sbin/nginx", "-p", self.prefix, "-c", conf, "-e", os.path.join(self.prefix, "error.log"))
+        return self
+
+    def master_pid(self):
+        with open(os.path.join(self.prefix, "nginx.pid")) as f:
+            return int(f.read().strip())
+
+    @property
+    def pid(self):
+        master = self.master_pid()
+        with open(f"/proc/{master}/task/{master}/children") as f:
+            return tuple(int(child) for child in f.read().split())
+
+    def stop(self):
+        try:
+            pid = self.master_pid()
+            os.kill(pid, signal.SIGQUIT)
+            for _ in range(50):
+                if not os.path.exists(f"/proc/{pid}"):
+                    break
+                time.sleep(0.1)
+        except (OSError, ValueError):
+            pass
+
+
+def descendants(pid):
+    found = [pid]
+    for p in found:
+        try:
+            for task in os.listdir(f"/proc/{p}/task"):
+                with open(f"/proc/{p}/task/{task}/children") as f:
+                    found += [int(c) for c in f.read().split()]
+        except OSError:
+            pass
+    return tuple(found)
+
+
+class Squid:
+    def __init__(self, prefix, tls_dir):
+        self.prefix, self.tls_dir, self.port = prefix, tls_dir, bench.free_port()
+        self.process = None
+
+    def start(self):
+        os.makedirs(self.prefix, exist_ok=True)
+        conf = render("tls/squid.conf.in", os.path.join(self.prefix, "squid.conf"),
+                      {"@PREFIX@": self.prefix, "@PORT@": self.port, "@TLS_DIR@": self.tls_dir})
+        db = os.path.join(self.prefix, "ssl_db")
+        shutil.rmtree(db, ignore_errors=True)
+        sh("/usr/lib/squid/security_file_certgen", "-c", "-s", db, "-M", "16MB")
+        sh("chown", "-R", "proxy:proxy", self.prefix)
+        self.log = open(os.path.join(self.prefix, "squid.out"), "w")
+        self.process = subprocess.Popen(["/usr/sbin/squid", "-N", "-f", conf], stdout=self.log, stderr=subprocess.STDOUT)
+        return self
+
+    @property
+    def pid(self):
+        return descendants(self.process.pid)  # squid and its certgen helpers
+
+    def stop(self):
+        if self.process and self.process.poll() is None:
+            helpers = descendants(self.process.pid)[1:]
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+            for h in helpers:
+                try:
+                    os.kill(h, signal.SIGTERM)
+                except OSError:
+                    pass
+            self.log.close()
+
+
+def origin_accepts(status_port):
+    """Connections the origin accepted so far (its TLS handshakes), less the status request's own."""
+    with urllib.request.urlopen(f"http://127.0.0.1:{status_port}/status", timeout=5) as r:
+        lines = r.read().decode().splitlines()
+    return int(lines[2].split()[0])
+
+
+def tlsload(binary, mode, target, cafile, proxy=None, **options):
+    command = [binary, mode, "--target", target, "--cafile", cafile, "--path", "/item.json",
+               "--expect-len", str(BODY_BYTES)]
+    if proxy:
+        command += ["--proxy", proxy]
+    for k, v in options.items():
+        command += [f"--{k}", str(v)]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=300)
+    for line in done.stdout.splitlines():
+        if line.startswith("BENCH "):
+            result = json.loads(line[6:])
+            if "duration_us" in result:
+                result["rps"] = result["requests"] / (result["duration_us"] / 1e6)
+            result["failures"] = result["non2xx"] + result["bad_length"] + result["errors"] + result.get("timeouts", 0)
+            return result
+    raise SystemExit(f"bench (t): tlsload {mode} via {proxy or 'direct'} failed (status {done.returncode}): "
+                     f"{done.stderr.strip()}")
+
+
+def wrk_row(url):
+    def run(seconds):
+        result = bench.wrk(url, 32, seconds)
+        per = result["bytes"] / max(1, result["requests"])
+        # A response is the 1,200-byte body plus headers; anything shorter is not the document.
+        result["bad_length"] = 0 if BODY_BYTES < per < BODY_BYTES + 1200 else result["requests"]
+        result["failures"] = result["errors"] + result["bad_length"]
+        return result
+    return run
+
+
+def curl_check(url, cafile, proxy=None):
+    command = ["curl", "-sS", "--fail", "--cacert", cafile, "-o", "/dev/null", "-w", "%{http_code} %{size_download}", url]
+    if proxy:
+        command[1:1] = ["--proxy", proxy]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=30)
+    if done.returncode != 0 or done.stdout.strip() != f"200 {BODY_BYTES}":
+        raise SystemExit(f"bench (t): {url}{' via ' + proxy if proxy else ''} failed its check: "
+                         f"{done.stdout.strip()} {done.stderr.strip()}")
+
+
+def wait_until(check, what, timeout=60):
+    deadline = time.time() + timeout
+    while True:
+        try:
+            return check()
+        except (SystemExit, OSError, subprocess.SubprocessError) as e:
+            if time.time() > deadline:
+                raise SystemExit(f"bench (t): {what} not ready within {timeout}s: {e}")
+            time.sleep(0.5)
+
+
+def run(out, rounds, seconds, warm):
+    """Returns the section's results; raises SystemExit if any row had a failed request."""
+    work = tempfile.mkdtemp(prefix="sluice-bench-tls-")
+    os.chmod(work, 0o755)  # nginx's workers (nobody) and squid (proxy) read under it
+    tls_dir = os.path.join(work, "certs")
+    os.makedirs(tls_dir)
+    os.chmod(tls_dir, 0o755)
+    make_certificates(tls_dir)
+    ca_origin, ca_intercept = f"{tls_dir}/origin-ca.pem", f"{tls_dir}/intercept-ca.pem"
+    binary = os.path.join(work, "tlsload")
+    sh("cc", "-O2", "-o", binary, os.path.join(HERE, "tls", "tlsload.c"), "-lssl", "-lcrypto")
+
+    ports = {"@H1_PORT@": bench.free_port(), "@H2_PORT@": bench.free_port(), "@STATUS_PORT@": bench.free_port(),
+             "@PROXY_PORT@": bench.free_port(), "@TLS_DIR@": tls_dir}
+    h1, h2, status = ports["@H1_PORT@"], ports["@H2_PORT@"], ports["@STATUS_PORT@"]
+    www = os.path.join(work, "origin", "www")
+    os.makedirs(www)
+    body = {"id": 1, "name": "item", "tags": ["a", "b", "c"], "pad": ""}
+    body["pad"] = "x" * (BODY_BYTES - len(json.dumps(body, separators=(",", ":"))))
+    with open(os.path.join(www, "item.json"), "w") as f:
+        f.write(json.dumps(body, separators=(",", ":")))
+    for p in (os.path.join(work, "origin"), www):
+        os.chmod(p, 0o755)
+    os.chmod(os.path.join(www, "item.json"), 0o644)
+
+    started = []
+    results = {"rounds": rounds, "seconds": seconds, "body_bytes": BODY_BYTES}
+    try:
+        origin = NginxTls(os.path.join(work, "origin"), "tls/nginx-origin.conf.in", ports).start()
+        started.append(origin)
+        proxy = NginxTls(os.path.join(work, "proxy"), "tls/nginx-proxy.conf.in", ports).start()
+        started.append(proxy)
+        squid = Squid(os.path.join(work, "squid"), tls_dir).start()
+        started.append(squid)
+        config = render("tls/sluice-tls.yaml", os.path.join(work, "sluice-tls.yaml"),
+                        {"${BENCH_TLS_DIR}": tls_dir, "${BENCH_TLS_H1_PORT}": h1, "${BENCH_TLS_H2_PORT}": h2})
+        sluice = bench.Sluice(out, "tls", config, h1).start()
+        started.append(sluice)
+
+        target = f"localhost:{h1}"
+        urls = {"direct": f"https://localhost:{h1}/item.json",
+                "direct_wrk": f"https://127.0.0.1:{h1}/item.json",
+                "nginx": f"http://127.0.0.1:{ports['@PROXY_PORT@']}/item.json",
+                "sluice_h1": f"http://127.0.0.1:{sluice.port}/origin/item.json",
+                "sluice_h2": f"http://127.0.0.1:{sluice.port}/origin_h2/item.json"}
+        # Every path, certificate checks included, answers the document before anything is timed.
+        wait_until(lambda: curl_check(urls["direct"], ca_origin), "the TLS origin")
+        curl_check(f"https://localhost:{h2}/item.json", ca_origin)
+        wait_until(lambda: curl_check(urls["nginx"], ca_origin), "nginx proxy_pass")
+        curl_check(urls["sluice_h1"], ca_origin)
+        curl_check(urls["sluice_h2"], ca_origin)
+        squid_proxy, sluice_proxy = f"127.0.0.1:{squid.port}", f"127.0.0.1:{sluice.port}"
+        wait_until(lambda: curl_check(urls["direct"], ca_intercept, f"http://{squid_proxy}"), "squid")
+        curl_check(urls["direct"], ca_intercept, f"http://{sluice_proxy}")
+        # And a client that trusts only the origin CA must fail through either interceptor.
+        for p in (squid_proxy, sluice_proxy):
+            bad = subprocess.run(["curl", "-sS", "--proxy", f"http://{p}", "--cacert", ca_origin, "-o", "/dev/null",
+                                  urls["direct"]], capture_output=True, text=True, timeout=30)
+            if bad.returncode == 0:
+                raise SystemExit(f"bench (t): a client not trusting the interception CA got through {p}")
+
+        def load(proxy_address):
+            return lambda s: tlsload(binary, "load", target, ca_intercept if proxy_address else ca_origin,
+                                     proxy_address, conns=32, seconds=s)
+
+        contenders = [  # name, runner, process whose CPU is the proxy's, warm-up seconds
+            ("wrk: direct to origin", wrk_row(urls["direct_wrk"]), None, 3),
+            ("wrk: nginx proxy_pass https", wrk_row(urls["nginx"]), lambda: proxy.pid, 3),
+            ("wrk: Sluice route form, h1 origin", wrk_row(urls["sluice_h1"]), lambda: sluice.pid, warm),
+            ("wrk: Sluice route form, h2 origin", wrk_row(urls["sluice_h2"]), lambda: sluice.pid, warm // 2),
+            ("tlsload: direct to origin", load(None), None, 3),
+            ("tlsload: squid ssl-bump CONNECT", load(squid_proxy), lambda: squid.pid, 3),
+            ("tlsload: Sluice intercepted CONNECT", load(sluice_proxy), lambda: sluice.pid, warm),
+        ]
+        bench.log(f"(t) HTTPS: {rounds} rounds of {seconds} s, 32 connections, keep-alive; body {BODY_BYTES} B")
+        warm_handshakes = {}
+        for name, runner, _, w in contenders:
+            bench.log(f"  warm-up {name} ({w}s)")
+            before = origin_accepts(status)
+            runner(w)
+            warm_handshakes[name] = origin_accepts(status) - before - 1
+        runs = {name: [] for name, *_ in contenders}
+        for r in range(rounds):
+            order = contenders[r % len(contenders):] + contenders[:r % len(contenders)]
+            for name, runner, pid_of, _ in order:
+                pids = pid_of() if pid_of else None
+                cpu_before = bench.cpu_split(pids) if pids else None
+                client_before = resource.getrusage(resource.RUSAGE_CHILDREN)
+                accepts_before = origin_accepts(status)
+                result = runner(seconds)
+                result["origin_handshakes"] = origin_accepts(status) - accepts_before - 1
+                client_after = resource.getrusage(resource.RUSAGE_CHILDREN)
+                result["client_cpu_share"] = ((client_after.ru_utime + client_after.ru_stime)
+                                              - (client_before.ru_utime + client_before.ru_stime)) / seconds
+                if pids:
+                    after = bench.cpu_split(pids)
+                    result["cpu_s"] = after[0] + after[1] - cpu_before[0] - cpu_before[1]
+                    result["cpu_s_per_1000"] = result["cpu_s"] / max(1, result["requests"]) * 1000
+                runs[name].append(result)
+                bench.log(f"  round {r + 1}/{rounds} {name:>38}: {result['rps']:8.0f} req/s  p50 {result['p50_us']:6d} us"
+                          f"  p99 {result['p99_us']:6d} us  failures {result['failures']}  origin handshakes "
+                          f"{result['origin_handshakes']}  client CPU {result['client_cpu_share']:.2f}"
+                          + (f"  proxy CPU {result['cpu_s_per_1000']:.3f} s/1000" if pids else ""))
+        summary = {}
+        for name, rs in runs.items():
+            summary[name] = {k: bench.median([x[k] for x in rs]) for k in
+                             ("rps", "p50_us", "p99_us", "origin_handshakes", "client_cpu_share")}
+            summary[name]["requests"] = sum(x["requests"] for x in rs)
+            summary[name]["failures"] = sum(x["failures"] for x in rs)
+            summary[name]["warm_up_handshakes"] = warm_handshakes[name]
+            if "cpu_s_per_1000" in rs[0]:
+                summary[name]["cpu_s_per_1000"] = bench.median([x["cpu_s_per_1000"] for x in rs])
+        results["throughput"], results["throughput_runs"] = summary, runs
+
+        # New tunnels: a fresh connection each, CONNECT to the first byte of the response; the leaf is
+        # cached (the runs above minted it). Warm-up first, then direct / squid / Sluice alternated.
+        bench.log("(t) new tunnels: 200 fresh connections each, to the first response byte")
+        tunnel_rows = {"direct TLS connection": (None, ca_origin), "squid ssl-bump CONNECT": (squid_proxy, ca_intercept),
+                       "Sluice intercepted CONNECT": (sluice_proxy, ca_intercept)}
+        for name, (p, ca) in tunnel_rows.items():
+            # The tunnel path (CONNECT, server handshake) is code the keep-alive rows hardly ran: in a
+            # profiling run Sluice's p50 still fell from 15 to 7 ms between the 1,000th and 2,000th.
+            tlsload(binary, "tunnels", target, ca, p, count=1000)
+        tunnel_runs = {name: [] for name in tunnel_rows}
+        for r in range(2):
+            for name, (p, ca) in (tunnel_rows.items() if r == 0 else reversed(tunnel_rows.items())):
+                accepts_before = origin_accepts(status)
+                result = tlsload(binary, "tunnels", target, ca, p, count=100)
+                result["origin_handshakes"] = origin_accepts(status) - accepts_before - 1
+                tunnel_runs[name].append(result)
+                bench.log(f"  {name:>28}: p50 {result['p50_us']} us  p99 {result['p99_us']} us  failures {result['failures']}"
+                          f"  origin handshakes {result['origin_handshakes']}")
+        results["new_tunnels"] = {name: {"tunnels": sum(x["tunnels"] for x in rs),
+                                         "p50_us": bench.median([x["p50_us"] for x in rs]),
+                                         "p99_us": max(x["p99_us"] for x in rs),
+                                         "tls_done_p50_us": bench.median([x["tls_done_p50_us"] for x in rs]),
+                                         "connect_200_p50_us": bench.median([x["connect_200_p50_us"] for x in rs]),
+                                         "origin_handshakes": sum(x["origin_handshakes"] for x in rs),
+                                         "failures": sum(x["failures"] for x in rs)}
+                                  for name, rs in tunnel_runs.items()}
+    finally:
+        for process in reversed(started):
+            process.stop()
+        shutil.rmtree(work, ignore_errors=True)
+
+    t, n = results["throughput"], results["new_tunnels"]
+    sl, sq = t["tlsload: Sluice intercepted CONNECT"], t["tlsload: squid ssl-bump CONNECT"]
+    results["goals"] = {
+        "intercept_rps_vs_squid": sl["rps"] / sq["rps"],
+        "intercept_p99_vs_squid": sl["p99_us"] / sq["p99_us"],
+        "new_tunnel_added_ms": (n["Sluice intercepted CONNECT"]["p50_us"] - n["direct TLS connection"]["p50_us"]) / 1000,
+        "route_h1_rps_vs_nginx": t["wrk: Sluice route form, h1 origin"]["rps"] / t["wrk: nginx proxy_pass https"]["rps"],
+        "route_h1_p99_vs_nginx": t["wrk: Sluice route form, h1 origin"]["p99_us"] / t["wrk: nginx proxy_pass https"]["p99_us"],
+        "route_h2_rps_vs_nginx": t["wrk: Sluice route form, h2 origin"]["rps"] / t["wrk: nginx proxy_pass https"]["rps"],
+    }
+    results["failed_rows"] = [name for name, s in list(t.items()) + list(n.items()) if s["failures"]]
+    return results
+
+
+GOALS = [  # key, label, op, goal, format, source
+    ("intercept_rps_vs_squid", "intercepted CONNECT req/s vs squid ssl-bump", ">=", 1.5, "{:.2f}x", "issue 23"),
+    ("intercept_p99_vs_squid", "intercepted CONNECT p99 vs squid ssl-bump", "<=", 1.0, "{:.2f}x", "issue 23"),
+    ("new_tunnel_added_ms", "new tunnel, leaf cached: added to first byte (p50)", "<=", 2.0, "{:.2f} ms", "issue 23"),
+    ("route_h1_rps_vs_nginx", "route form, h1 origin, req/s vs nginx proxy_pass", ">=", 1.0, "{:.2f}x", "issue 24"),
+    ("route_h1_p99_vs_nginx", "route form, h1 origin, p99 vs nginx proxy_pass", "<=", 1.0, "{:.2f}x", "issue 24"),
+    ("route_h2_rps_vs_nginx", "route form, h2 origin, req/s vs nginx proxy_pass", ">=", 1.2, "{:.2f}x", "issue 24"),
+]
+
+
+def markdown(results):
+    g = results["goals"]
+    lines = ["| goal | measured | target | met |", "|---|---|---|---|"]
+    for key, label, op, goal, fmt, source in GOALS:
+        met = g[key] >= goal if op == ">=" else g[key] <= goal
+        lines.append(f"| {label} ({source}) | **{fmt.format(g[key])}** | {op} {fmt.format(goal)} | {'yes' if met else 'NO'} |")
+    lines += ["", f"| contender, 32 connections, keep-alive, {results['seconds']} s rounds | req/s | p50 | p99 | "
+                  "proxy CPU-s / 1,000 req | TLS handshakes to origin: warm-up, then per round | client CPU (cores) | failed requests |",
+              "|---|---|---|---|---|---|---|---|"]
+    for name, s in results["throughput"].items():
+        cpu = f"{s['cpu_s_per_1000']:.3f}" if "cpu_s_per_1000" in s else "—"
+        lines.append(f"| {name} | {s['rps']:.0f} | {s['p50_us'] / 1000:.2f} ms | {s['p99_us'] / 1000:.2f} ms | {cpu} | "
+                     f"{s['warm_up_handshakes']}, then {s['origin_handshakes']:.0f} | {s['client_cpu_share']:.2f} | {s['failures']} of {s['requests']:,} |")
+    lines += ["", "| new tunnel (fresh TCP + CONNECT + TLS, one GET), leaf cached | first byte p50 | p99 | "
+                  "CONNECT 200 p50 | handshake done p50 | TLS handshakes to origin | failed |",
+              "|---|---|---|---|---|---|---|"]
+    for name, s in results["new_tunnels"].items():
+        lines.append(f"| {name} ({s['tunnels']}) | {s['p50_us'] / 1000:.2f} ms | {s['p99_us'] / 1000:.2f} ms | "
+                     f"{s['connect_200_p50_us'] / 1000:.2f} ms | {s['tls_done_p50_us'] / 1000:.2f} ms | "
+                     f"{s['origin_handshakes']} | {s['failures']} |")
+    return "\n".join(lines) + "\n"
