@@ -119,7 +119,10 @@ public final class Sluice implements AutoCloseable {
         // without a lock (see ThreadBufferPool for why not Undertow's own): 16 KiB, as Undertow
         // would choose with this much memory, 32 kept per thread and 512 (8 MiB) more shared.
         this.buffers = new ThreadBufferPool(true, 16 * 1024, 32, 512);
-        this.http1 = new Http1Transport(io, buffers, time, UPSTREAM_IDLE_TIMEOUT, MAX_IDLE_PER_ADDRESS);
+        // http:// origins, and https:// ones whose policy does not ask for HTTP/2, over Undertow's
+        // HTTP/1.1 client on the IO threads; TLS with each profile's context from `clients`.
+        this.http1 = new Http1Transport(
+                io, buffers, time, UPSTREAM_IDLE_TIMEOUT, MAX_IDLE_PER_ADDRESS, clients::sslContext, workers);
         AddressGuard guard = new AddressGuard(lookups);
         this.cache = new CacheStage(config.cache(), time, workers);
         // With redis: configured, buckets and cooldowns are shared; connect() returns at once and

@@ -75,6 +75,7 @@ final class PolicyJson {
         tls.clientCert().ifPresent(file -> tlsNode.put("client_cert", file.toString()));
         tls.clientKey().ifPresent(file -> tlsNode.put("client_key", file.toString()));
         tlsNode.put("min_version", tls.minVersion());
+        tlsNode.put("http2", tls.http2());
         return node;
     }
 

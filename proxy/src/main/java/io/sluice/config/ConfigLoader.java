@@ -87,7 +87,8 @@ public final class ConfigLoader {
             "connect",
             "tunnel_idle_timeout",
             "tls");
-    private static final Set<String> POLICY_TLS_KEYS = Set.of("ca_file", "client_cert", "client_key", "min_version");
+    private static final Set<String> POLICY_TLS_KEYS =
+            Set.of("ca_file", "client_cert", "client_key", "min_version", "http2");
 
     private final Map<String, String> env;
 
@@ -389,7 +390,8 @@ public final class ConfigLoader {
             });
         }
         String minVersion = minVersion(path + ".min_version", node.get("min_version"));
-        return construct(path, () -> new UpstreamTls(caFile, cert, key, minVersion));
+        boolean http2 = node.has("http2") && bool(path + ".http2", node.get("http2"));
+        return construct(path, () -> new UpstreamTls(caFile, cert, key, minVersion, http2));
     }
 
     /** The top-level {@code tls}. Sluice's own CA is not loaded here, only its paths checked. */

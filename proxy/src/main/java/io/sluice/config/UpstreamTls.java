@@ -8,16 +8,23 @@ import java.util.Optional;
  * TLS to one upstream (design, "TLS to upstreams"): {@code caFile} holds PEM roots trusted in
  * addition to the JDK's and the global {@code tls.ca_file}; {@code clientCert} and {@code
  * clientKey} (PEM, the key PKCS#8) are presented when the upstream asks for a client certificate;
- * no protocol older than {@code minVersion} is offered. Verification cannot be turned off.
+ * no protocol older than {@code minVersion} is offered. Verification cannot be turned off. With
+ * {@code http2}, HTTP/2 is offered by ALPN and the upstream is spoken to over {@code java.net.http};
+ * without it (the default), over HTTP/1.1 with pooled keep-alive connections on the IO threads.
  *
  * <p>Only paths are held: the files are read and checked by {@link ConfigLoader} and read again
  * when the upstream's client is built, so key material never reaches a {@code toString}, the admin
  * API or the state file. Equal records are one TLS profile and share one client.
  */
 public record UpstreamTls(
-        Optional<Path> caFile, Optional<Path> clientCert, Optional<Path> clientKey, String minVersion) {
+        Optional<Path> caFile, Optional<Path> clientCert, Optional<Path> clientKey, String minVersion, boolean http2) {
     public static final UpstreamTls DEFAULT =
-            new UpstreamTls(Optional.empty(), Optional.empty(), Optional.empty(), TlsVersions.DEFAULT);
+            new UpstreamTls(Optional.empty(), Optional.empty(), Optional.empty(), TlsVersions.DEFAULT, false);
+
+    /** The same trust, certificate and versions: one TLS context serves both. */
+    public UpstreamTls withoutHttp2() {
+        return http2 ? new UpstreamTls(caFile, clientCert, clientKey, minVersion, false) : this;
+    }
 
     public UpstreamTls {
         if (clientCert.isPresent() != clientKey.isPresent()) {

@@ -49,6 +49,10 @@ final class Http1Exchange {
     private final InetAddress address;
     private final int port;
     private final String poolKey;
+    private final boolean tls;
+    /** Watches the TLS handshake of the connection this exchange opened; null when it reused one. */
+    private HandshakeWitness witness;
+
     private final CompletableFuture<FetchResponse> result = new CompletableFuture<>();
     private ClientConnection connection;
     private TimeSource.Timer timer;
@@ -63,8 +67,13 @@ final class Http1Exchange {
         this.call = call;
         this.thread = thread;
         this.address = address;
-        this.port = request.uri().getPort() == -1 ? 80 : request.uri().getPort();
-        this.poolKey = address.getHostAddress() + "#" + port;
+        this.tls = "https".equalsIgnoreCase(request.uri().getScheme());
+        this.port = request.uri().getPort() != -1 ? request.uri().getPort() : tls ? 443 : 80;
+        // A TLS connection is bound to the name its certificate was checked for and to its TLS profile.
+        this.poolKey = tls
+                ? address.getHostAddress() + "#" + port + "|" + request.uri().getHost() + "|"
+                        + policy.tls().withoutHttp2()
+                : address.getHostAddress() + "#" + port;
     }
 
     CompletableFuture<FetchResponse> result() {
@@ -85,9 +94,10 @@ final class Http1Exchange {
 
     private void connect() {
         reused = false;
+        witness = tls ? new HandshakeWitness() : null;
         URI destination;
         try {
-            destination = new URI("http", null, address.getHostAddress(), port, null, null, null);
+            destination = new URI(tls ? "https" : "http", null, address.getHostAddress(), port, null, null, null);
         } catch (URISyntaxException e) {
             fail(new IOException("checked address did not make a URI: " + address, e));
             return;
@@ -117,8 +127,9 @@ final class Http1Exchange {
                         null,
                         destination,
                         thread,
+                        tls ? transport.ssl(policy.tls(), witness) : null,
                         transport.buffers(),
-                        transport.options());
+                        tls ? transport.tlsOptions(request.uri().getHost(), policy.tls()) : transport.options());
     }
 
     private void sendOn(ClientConnection conn) {
@@ -350,6 +361,11 @@ final class Http1Exchange {
      * closing is what fails the body's reader.
      */
     private void fail(Throwable error) {
+        // Undertow reports a failed TLS handshake as a closed channel; the reason is the witness's.
+        HandshakeWitness witnessed = witness;
+        if (witnessed != null && witnessed.failure() != null && !(error instanceof javax.net.ssl.SSLException)) {
+            error = witnessed.failure();
+        }
         disarm();
         ClientConnection open = connection;
         connection = null;

@@ -1,8 +1,11 @@
 package io.sluice.fetch;
 
+import io.sluice.config.UpstreamTls;
 import io.sluice.time.TimeSource;
+import io.undertow.UndertowOptions;
 import io.undertow.client.ClientConnection;
 import io.undertow.connector.ByteBufferPool;
+import io.undertow.protocols.ssl.UndertowXnioSsl;
 import java.net.URI;
 import java.time.Duration;
 import java.util.ArrayDeque;
@@ -11,11 +14,15 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executor;
+import java.util.function.Function;
+import javax.net.ssl.SSLContext;
 import org.xnio.IoUtils;
 import org.xnio.OptionMap;
 import org.xnio.Options;
 import org.xnio.XnioIoThread;
 import org.xnio.XnioWorker;
+import org.xnio.ssl.XnioSsl;
 
 /**
  * Cleartext HTTP/1.1 to upstreams on the data server's own IO threads, through Undertow's HTTP
@@ -23,7 +30,8 @@ import org.xnio.XnioWorker;
  * thread, with keep-alive connections pooled per IO thread and per destination address — the shape
  * nginx has, and the reason this exists: {@code java.net.http} spends about half of a proxied
  * request's CPU in its own selector thread and hands every request across three threads (see README,
- * Performance). TLS origins stay on the shared {@code java.net.http} client (ALPN, HTTP/2).
+ * Performance). TLS origins come here too, over Undertow's SSL with the profile's context, unless
+ * their policy asks for HTTP/2 ({@code tls.http2}), which stays on {@code java.net.http}.
  *
  * <p>Connections are opened to the address the guard checked, never to a name, so DNS rebinding has
  * nothing to rebind.
@@ -40,10 +48,28 @@ public final class Http1Transport {
     /** Origins that answered HTTP/1.1 without framing; they are sent over java.net.http instead. */
     private final Set<String> unframedOrigins = ConcurrentHashMap.newKeySet();
 
+    private final Function<UpstreamTls, SSLContext> tlsContexts;
+    private final Executor handshakes;
+
     record Idle(ClientConnection connection, long since) {}
 
     public Http1Transport(
             XnioWorker worker, ByteBufferPool buffers, TimeSource time, Duration idleTimeout, int maxIdlePerAddress) {
+        this(worker, buffers, time, idleTimeout, maxIdlePerAddress, null, Runnable::run);
+    }
+
+    /**
+     * Also speaks HTTP/1.1 over TLS to {@code https://} origins whose policy does not ask for HTTP/2,
+     * with each TLS profile's context from {@code tlsContexts}; handshake tasks run on {@code handshakes}.
+     */
+    public Http1Transport(
+            XnioWorker worker,
+            ByteBufferPool buffers,
+            TimeSource time,
+            Duration idleTimeout,
+            int maxIdlePerAddress,
+            Function<UpstreamTls, SSLContext> tlsContexts,
+            Executor handshakes) {
         if (idleTimeout.isNegative())
             throw new IllegalArgumentException("idle timeout cannot be negative: " + idleTimeout);
         if (maxIdlePerAddress < 0)
@@ -53,15 +79,55 @@ public final class Http1Transport {
         this.time = time;
         this.idleTimeout = idleTimeout;
         this.maxIdlePerAddress = maxIdlePerAddress;
+        this.tlsContexts = tlsContexts;
+        this.handshakes = handshakes;
         this.options = OptionMap.builder()
                 .set(Options.TCP_NODELAY, true)
                 .set(Options.KEEP_ALIVE, true)
                 .getMap();
     }
 
-    /** Whether this transport speaks to {@code uri}: cleartext, and not known to need close-delimited bodies. */
-    boolean carries(URI uri) {
-        return "http".equalsIgnoreCase(uri.getScheme()) && !unframedOrigins.contains(origin(uri));
+    /**
+     * Whether this transport speaks to {@code uri}: cleartext, or TLS when it has TLS contexts and
+     * {@code tls} does not ask for HTTP/2; and the origin is not known to need close-delimited bodies.
+     */
+    boolean carries(URI uri, UpstreamTls tls) {
+        String scheme = uri.getScheme();
+        boolean speaks = "http".equalsIgnoreCase(scheme)
+                || ("https".equalsIgnoreCase(scheme) && tlsContexts != null && !tls.http2());
+        return speaks && !unframedOrigins.contains(origin(uri));
+    }
+
+    /**
+     * The TLS side of one new connection: Undertow's SSL over {@code tls}'s profile context, whose
+     * engine tells {@code witness} why a handshake failed; handshake tasks (certificate checks) run
+     * off the IO threads. Made per connection, which is cheap next to a handshake.
+     */
+    XnioSsl ssl(UpstreamTls tls, HandshakeWitness witness) {
+        return new UndertowXnioSsl(
+                worker.getXnio(), OptionMap.EMPTY, buffers, witness.context(tlsContexts.apply(tls)), handshakes);
+    }
+
+    /**
+     * Connection options for a TLS connection to {@code host} at a checked address: the name is sent
+     * as SNI (unless it is an address) and the certificate is checked against it (RFC 9110 §4.3.4),
+     * whatever address was connected to; only {@code tls}'s protocol versions are offered.
+     */
+    OptionMap tlsOptions(String uriHost, UpstreamTls tls) {
+        String host = uriHost.startsWith("[") ? uriHost.substring(1, uriHost.length() - 1) : uriHost;
+        OptionMap.Builder builder = OptionMap.builder()
+                .addAll(options)
+                .set(Options.SSL_PEER_HOST_NAME, host)
+                .set(UndertowOptions.ENDPOINT_IDENTIFICATION_ALGORITHM, "HTTPS")
+                .setSequence(Options.SSL_ENABLED_PROTOCOLS, tls.protocols().toArray(String[]::new));
+        if (!isAddressLiteral(host)) builder.set(UndertowOptions.SSL_SNI_HOSTNAME, host);
+        return builder.getMap();
+    }
+
+    private static boolean isAddressLiteral(String host) {
+        return host.indexOf(':') >= 0
+                || host.startsWith("[")
+                || host.chars().allMatch(c -> c == '.' || (c >= '0' && c <= '9'));
     }
 
     /**

@@ -52,7 +52,7 @@ public final class Send implements Stage {
         Policy policy = call.upstream().policy();
         call.trace().countAttempt();
         CompletableFuture<Pin> admitted = guard.admit(request.uri(), policy.allowPrivate());
-        if (http1 != null && http1.carries(request.uri())) {
+        if (http1 != null && http1.carries(request.uri(), policy.tls())) {
             // Connected to the checked address itself, so the pin is not needed past this point.
             return admitted.thenCompose(pin -> {
                 java.net.InetAddress address = pin.addresses().get(0);

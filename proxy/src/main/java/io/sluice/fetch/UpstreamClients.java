@@ -35,10 +35,15 @@ import javax.net.ssl.X509TrustManager;
  * own {@code ca_file}, and the JDK client checks the host name: no setting turns verification off.
  */
 public final class UpstreamClients implements AutoCloseable {
-    private final Function<UpstreamTls, HttpClient> build;
+    private final Function<UpstreamTls, SSLContext> buildContext;
+    private final ConcurrentHashMap<UpstreamTls, SSLContext> contexts = new ConcurrentHashMap<>();
+    private final java.util.function.BiFunction<UpstreamClients, UpstreamTls, HttpClient> build;
     private final ConcurrentHashMap<UpstreamTls, HttpClient> clients = new ConcurrentHashMap<>();
 
-    private UpstreamClients(Function<UpstreamTls, HttpClient> build) {
+    private UpstreamClients(
+            Function<UpstreamTls, SSLContext> buildContext,
+            java.util.function.BiFunction<UpstreamClients, UpstreamTls, HttpClient> build) {
+        this.buildContext = buildContext;
         this.build = build;
     }
 
@@ -51,8 +56,8 @@ public final class UpstreamClients implements AutoCloseable {
             TlsConfig global, Executor executor, Duration connectTimeout, Collection<Policy> policies) {
         List<X509Certificate> globalRoots =
                 global.caFile().map(Pem::certificates).orElse(List.of());
-        UpstreamClients clients = new UpstreamClients(tls -> {
-            SSLContext context = sslContext(globalRoots, tls);
+        UpstreamClients clients = new UpstreamClients(tls -> sslContext(globalRoots, tls), (self, tls) -> {
+            SSLContext context = self.sslContext(tls);
             SSLParameters parameters = context.getDefaultSSLParameters();
             parameters.setProtocols(tls.protocols().toArray(String[]::new));
             return HttpClient.newBuilder()
@@ -76,7 +81,23 @@ public final class UpstreamClients implements AutoCloseable {
 
     /** {@code client} for every policy, whatever its TLS settings: for tests that bring their own client. */
     public static UpstreamClients of(HttpClient client) {
-        return new UpstreamClients(tls -> client);
+        return new UpstreamClients(tls -> client.sslContext(), (self, tls) -> client);
+    }
+
+    /**
+     * The TLS context of {@code tls}'s profile (trust, client certificate), shared by the profile's
+     * {@code java.net.http} client and the HTTP/1.1 transport; fails as {@code tls} when its files
+     * cannot be read now.
+     */
+    public SSLContext sslContext(UpstreamTls tls) {
+        UpstreamTls profile = tls.withoutHttp2();
+        SSLContext context = contexts.get(profile);
+        if (context != null) return context;
+        try {
+            return contexts.computeIfAbsent(profile, buildContext);
+        } catch (IllegalArgumentException | IllegalStateException e) {
+            throw new FetchException(ErrorType.TLS, "TLS set-up failed: " + e.getMessage());
+        }
     }
 
     /** The client for {@code policy}'s TLS profile; fails as {@code tls} when its files cannot be read now. */
@@ -84,7 +105,7 @@ public final class UpstreamClients implements AutoCloseable {
         HttpClient client = clients.get(policy.tls());
         if (client != null) return client;
         try {
-            return clients.computeIfAbsent(policy.tls(), build);
+            return clients.computeIfAbsent(policy.tls(), tls -> build.apply(this, tls));
         } catch (IllegalArgumentException | IllegalStateException e) {
             throw new FetchException(ErrorType.TLS, "TLS set-up failed: " + e.getMessage());
         }

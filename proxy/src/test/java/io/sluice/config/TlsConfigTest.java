@@ -58,7 +58,7 @@ class TlsConfigTest {
         assertThat(internal.connect()).isEqualTo(ConnectMode.TUNNEL);
         assertThat(internal.tunnelIdleTimeout()).isEqualTo(Duration.ofSeconds(30));
         assertThat(internal.tls())
-                .isEqualTo(new UpstreamTls(Optional.of(ca), Optional.of(cert), Optional.of(key), "TLSv1.3"));
+                .isEqualTo(new UpstreamTls(Optional.of(ca), Optional.of(cert), Optional.of(key), "TLSv1.3", false));
         assertThat(internal.tls().protocols()).containsExactly("TLSv1.3");
         assertThat(internal.tls().toString()).doesNotContain("PRIVATE");
         assertThat(config.upstreams().get("other").policy().connect()).isEqualTo(ConnectMode.REFUSE);

@@ -61,7 +61,7 @@ class TlsTest {
     private String config() {
         return """
                 upstreams:
-                  secure: {base_url: "https://localhost:%d", allow_private: true, retry: {max_attempts: 1}}
+                  secure: {base_url: "https://localhost:%d", allow_private: true, retry: {max_attempts: 1}, tls: {http2: true}}
                 """.formatted(upstream.getPort());
     }
 

@@ -18,6 +18,7 @@ import java.util.concurrent.TimeUnit;
 import javax.net.ssl.SSLSocket;
 import javax.net.ssl.SSLSocketFactory;
 import mockwebserver3.MockWebServer;
+import mockwebserver3.RecordedRequest;
 import okhttp3.Protocol;
 import okhttp3.tls.HandshakeCertificates;
 import okhttp3.tls.HeldCertificate;
@@ -58,7 +59,8 @@ class UpstreamTlsTest {
         JsonNode result = fetch(upstreamConfig("tls: {ca_file: \"" + write("ca.pem", ca.certificatePem()) + "\"}"));
 
         assertThat(result.get("status").asInt()).isEqualTo(200);
-        assertThat(upstream.takeRequest(5, TimeUnit.SECONDS).getVersion()).isEqualToIgnoringCase("HTTP/2");
+        // HTTP/1.1 unless the policy asks for HTTP/2 (tls.http2), though the upstream offers both.
+        assertThat(upstream.takeRequest(5, TimeUnit.SECONDS).getVersion()).isEqualToIgnoringCase("HTTP/1.1");
     }
 
     @Test
@@ -212,6 +214,36 @@ class UpstreamTlsTest {
                 .hasValueSatisfying(status -> assertThat(status)
                         .startsWith("sluice; error=" + proxyStatusError + "; details=\"TLS failed: ")
                         .contains(reason));
+    }
+
+    @Test
+    void http2IsNegotiatedWhenThePolicyAsksForIt() throws Exception {
+        serve(tls(leaf).build(), false);
+        upstream.enqueue(Upstream.ok("text/plain", "over h2"));
+
+        JsonNode result = fetch(trustingCa("http2: true"));
+
+        assertThat(result.get("body").asText()).isEqualTo("over h2");
+        assertThat(upstream.takeRequest(5, TimeUnit.SECONDS).getVersion()).isEqualToIgnoringCase("HTTP/2");
+    }
+
+    @Test
+    void http11ConnectionsToATlsUpstreamAreKeptAlive() throws Exception {
+        serve(tls(leaf).build(), false);
+        upstream.enqueue(Upstream.ok("text/plain", "one"));
+        upstream.enqueue(Upstream.ok("text/plain", "two"));
+        var running = sluice.start(trustingCa(""));
+
+        for (String path : List.of("/1", "/2")) {
+            var response = TestHttp.get(running.data("/secure" + path));
+            assertThat(response.statusCode()).isEqualTo(200);
+        }
+
+        RecordedRequest first = upstream.takeRequest(5, TimeUnit.SECONDS);
+        RecordedRequest second = upstream.takeRequest(5, TimeUnit.SECONDS);
+        assertThat(second.getConnectionIndex()).isEqualTo(first.getConnectionIndex());
+        assertThat(second.getHandshake()).isNotNull();
+        assertThat(first.getHandshakeServerNames()).containsExactly("localhost");
     }
 
     private JsonNode fetch(String config) {
