@@ -21,6 +21,7 @@ import io.sluice.fetch.FollowRedirects;
 import io.sluice.fetch.Http1Transport;
 import io.sluice.fetch.Pipeline;
 import io.sluice.fetch.ResolveUpstream;
+import io.sluice.fetch.ResponseHeaderLimits;
 import io.sluice.fetch.Send;
 import io.sluice.fetch.Stage;
 import io.sluice.fetch.UpstreamClients;
@@ -211,8 +212,14 @@ public final class Sluice implements AutoCloseable {
                 admission, // token buckets and Retry-After cooldowns, FIFO, refused at once if it cannot fit
                 concurrency, // max_concurrency, FIFO within the wait budget
                 new Send(
-                        clients, http1, guard, workers,
-                        time)); // address guard, then http:// on the IO threads, https:// on the profile's HttpClient
+                        clients,
+                        http1,
+                        guard,
+                        workers,
+                        time,
+                        ResponseHeaderLimits.of(
+                                config.server()))); // address guard, then http:// on the IO threads, https:// on the
+        // profile's HttpClient
     }
 
     /** Requests read inside intercepted tunnels enter where every data-port request does. */
