@@ -72,6 +72,9 @@ public final class Sluice implements AutoCloseable {
     /** Leaf certificates kept, one per TLS name and key type: a host costs one signature, not one per tunnel. */
     private static final int MAX_CACHED_LEAVES = 10_000;
 
+    /** How long answers to calls cancelled at the end of the shutdown grace get to be written. */
+    private static final Duration SHUTDOWN_ANSWER_WAIT = Duration.ofSeconds(2);
+
     private final SluiceConfig config;
     private final Upstreams upstreams;
     private final ExecutorService workers;
@@ -346,8 +349,17 @@ public final class Sluice implements AutoCloseable {
             Thread.currentThread().interrupt();
             drained = false;
         }
-        if (!drained)
+        if (!drained) {
             LOG.log(System.Logger.Level.WARNING, "shutdown grace of {0} passed with requests in flight", grace);
+            // Every call still running ends as a typed `cancelled` (batch items) or 503 (passthrough),
+            // and those answers get a moment to be written before the listeners close.
+            pipeline.cancelAll();
+            try {
+                drain.awaitShutdown(SHUTDOWN_ANSWER_WAIT.toMillis());
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
         stopNow();
         return drained;
     }
