@@ -20,6 +20,7 @@ import io.sluice.fetch.FetchListener;
 import io.sluice.fetch.FollowRedirects;
 import io.sluice.fetch.Http1Transport;
 import io.sluice.fetch.Pipeline;
+import io.sluice.fetch.RefuseEarly;
 import io.sluice.fetch.ResolveUpstream;
 import io.sluice.fetch.ResponseHeaderLimits;
 import io.sluice.fetch.Send;
@@ -209,6 +210,7 @@ public final class Sluice implements AutoCloseable {
         return List.of(
                 new FollowRedirects(), // opt-in per request; each hop re-enters everything below
                 new ResolveUpstream(upstreams), // which policy governs this origin
+                new RefuseEarly(guard), // a blocked IP literal, refused before it costs a token
                 new Deadline(time), // timeouts.total bounds all that follows, body included
                 cache, // RFC 9111: hits and coalesced misses spend no tokens below
                 retry, // backoff with full jitter, per-upstream budget; each attempt is admitted again
