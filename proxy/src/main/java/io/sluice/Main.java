@@ -4,6 +4,7 @@ import io.sluice.config.ConfigException;
 import io.sluice.config.ConfigLoader;
 import io.sluice.config.HostPort;
 import io.sluice.config.SluiceConfig;
+import io.sluice.fetch.ResponseHeaderLimits;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Path;
@@ -53,6 +54,13 @@ public final class Main implements Callable<Integer> {
         } catch (ConfigException e) {
             System.err.println("sluice: config error: " + e.getMessage());
             return 2;
+        }
+        // java.net.http bounds a response head only by this JVM-wide property, read once: set it from
+        // the config before any client exists (an explicit -D wins).
+        if (System.getProperty("jdk.http.maxHeaderSize") == null) {
+            System.setProperty(
+                    "jdk.http.maxHeaderSize",
+                    Long.toString(ResponseHeaderLimits.of(cfg.server()).jdkMaxHeaderSize()));
         }
         Sluice sluice;
         try {

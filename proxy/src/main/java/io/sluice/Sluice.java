@@ -20,7 +20,9 @@ import io.sluice.fetch.FetchListener;
 import io.sluice.fetch.FollowRedirects;
 import io.sluice.fetch.Http1Transport;
 import io.sluice.fetch.Pipeline;
+import io.sluice.fetch.RefuseEarly;
 import io.sluice.fetch.ResolveUpstream;
+import io.sluice.fetch.ResponseHeaderLimits;
 import io.sluice.fetch.Send;
 import io.sluice.fetch.Stage;
 import io.sluice.fetch.UpstreamClients;
@@ -70,6 +72,9 @@ public final class Sluice implements AutoCloseable {
     private static final int MAX_IDLE_PER_ADDRESS = 256;
     /** Leaf certificates kept, one per TLS name and key type: a host costs one signature, not one per tunnel. */
     private static final int MAX_CACHED_LEAVES = 10_000;
+
+    /** How long answers to calls cancelled at the end of the shutdown grace get to be written. */
+    private static final Duration SHUTDOWN_ANSWER_WAIT = Duration.ofSeconds(2);
 
     private final SluiceConfig config;
     private final Upstreams upstreams;
@@ -208,14 +213,21 @@ public final class Sluice implements AutoCloseable {
         return List.of(
                 new FollowRedirects(), // opt-in per request; each hop re-enters everything below
                 new ResolveUpstream(upstreams), // which policy governs this origin
+                new RefuseEarly(guard), // a blocked IP literal, refused before it costs a token
                 new Deadline(time), // timeouts.total bounds all that follows, body included
                 cache, // RFC 9111: hits and coalesced misses spend no tokens below
                 retry, // backoff with full jitter, per-upstream budget; each attempt is admitted again
                 admission, // token buckets and Retry-After cooldowns, FIFO, refused at once if it cannot fit
                 concurrency, // max_concurrency, FIFO within the wait budget
                 new Send(
-                        clients, http1, guard, workers,
-                        time)); // address guard, then http:// on the IO threads, https:// on the profile's HttpClient
+                        clients,
+                        http1,
+                        guard,
+                        workers,
+                        time,
+                        ResponseHeaderLimits.of(
+                                config.server()))); // address guard, then http:// on the IO threads, https:// on the
+        // profile's HttpClient
     }
 
     /** Requests read inside intercepted tunnels enter where every data-port request does. */
@@ -342,8 +354,17 @@ public final class Sluice implements AutoCloseable {
             Thread.currentThread().interrupt();
             drained = false;
         }
-        if (!drained)
+        if (!drained) {
             LOG.log(System.Logger.Level.WARNING, "shutdown grace of {0} passed with requests in flight", grace);
+            // Every call still running ends as a typed `cancelled` (batch items) or 503 (passthrough),
+            // and those answers get a moment to be written before the listeners close.
+            pipeline.cancelAll();
+            try {
+                drain.awaitShutdown(SHUTDOWN_ANSWER_WAIT.toMillis());
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
         stopNow();
         return drained;
     }

@@ -200,6 +200,8 @@ public final class AdminApi {
                 .put("max_item_response_bytes", s.maxItemResponseBytes().toString())
                 .put("max_request_body", s.maxRequestBody().toString())
                 .put("max_header_size", s.maxHeaderSize().toString())
+                .put("max_response_header_size", s.maxResponseHeaderSize().toString())
+                .put("max_response_headers", s.maxResponseHeaders())
                 .put("idle_timeout", Durations.format(s.idleTimeout()))
                 .put("shutdown_grace", Durations.format(s.shutdownGrace()))
                 .put("io_threads", s.ioThreads())

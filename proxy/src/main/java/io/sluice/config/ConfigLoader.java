@@ -43,6 +43,8 @@ public final class ConfigLoader {
               max_item_response_bytes: 8MB
               max_request_body: 1GB
               max_header_size: 64KB
+              max_response_header_size: 64KB
+              max_response_headers: 200
               idle_timeout: 2m
               shutdown_grace: 30s
               io_threads: 0
@@ -205,6 +207,8 @@ public final class ConfigLoader {
                         "max_item_response_bytes",
                         "max_request_body",
                         "max_header_size",
+                        "max_response_header_size",
+                        "max_response_headers",
                         "idle_timeout",
                         "shutdown_grace",
                         "io_threads",
@@ -221,6 +225,8 @@ public final class ConfigLoader {
                         size("server.max_item_response_bytes", s.get("max_item_response_bytes")),
                         size("server.max_request_body", s.get("max_request_body")),
                         size("server.max_header_size", s.get("max_header_size")),
+                        size("server.max_response_header_size", s.get("max_response_header_size")),
+                        integer("server.max_response_headers", s.get("max_response_headers")),
                         duration("server.idle_timeout", s.get("idle_timeout")),
                         duration("server.shutdown_grace", s.get("shutdown_grace")),
                         io > 0 ? io : Math.max(2, cores),

@@ -15,6 +15,8 @@ public record ServerConfig(
         DataSize maxItemResponseBytes,
         DataSize maxRequestBody,
         DataSize maxHeaderSize,
+        DataSize maxResponseHeaderSize,
+        int maxResponseHeaders,
         Duration idleTimeout,
         Duration shutdownGrace,
         int ioThreads,
@@ -24,6 +26,12 @@ public record ServerConfig(
             throw new IllegalArgumentException("max_batch_items must be at least 1: " + maxBatchItems);
         if (maxBatchConcurrency < 1) {
             throw new IllegalArgumentException("max_batch_concurrency must be at least 1: " + maxBatchConcurrency);
+        }
+        if (maxResponseHeaderSize.bytes() < 1) {
+            throw new IllegalArgumentException("max_response_header_size must be positive: " + maxResponseHeaderSize);
+        }
+        if (maxResponseHeaders < 1) {
+            throw new IllegalArgumentException("max_response_headers must be at least 1: " + maxResponseHeaders);
         }
         Checks.positive("idle_timeout", idleTimeout);
         Checks.notNegative("shutdown_grace", shutdownGrace);

@@ -57,6 +57,11 @@ final class Composite implements FetchListener {
     }
 
     @Override
+    public void upstreamProtocolError(Call call, String type) {
+        for (FetchListener l : listeners) l.upstreamProtocolError(call, type);
+    }
+
+    @Override
     public String toString() {
         return "FetchListener" + listeners;
     }

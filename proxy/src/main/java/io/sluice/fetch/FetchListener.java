@@ -69,6 +69,13 @@ public interface FetchListener {
     /** A response of {@code bytes} was stored in the cache. */
     default void cacheStored(Call call, long bytes) {}
 
+    /**
+     * The upstream of {@code call} sent a response Sluice could not accept: {@code type} is
+     * {@code invalid_status_line}, {@code invalid_header}, {@code headers_too_large} or
+     * {@code too_many_headers}.
+     */
+    default void upstreamProtocolError(Call call, String type) {}
+
     /** All of {@code listeners}, in order; one that throws does not keep the others from hearing. */
     static FetchListener of(List<FetchListener> listeners) {
         List<FetchListener> all = listeners.stream().map(FetchListener::safe).toList();

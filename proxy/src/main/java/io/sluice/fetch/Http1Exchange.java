@@ -53,6 +53,7 @@ final class Http1Exchange {
     /** Watches the TLS handshake of the connection this exchange opened; null when it reused one. */
     private HandshakeWitness witness;
 
+    private final ResponseHeaderLimits headerLimits;
     private final CompletableFuture<FetchResponse> result = new CompletableFuture<>();
     private ClientConnection connection;
     private TimeSource.Timer timer;
@@ -60,8 +61,15 @@ final class Http1Exchange {
     private boolean retriedStale;
     private boolean requestWritten;
 
-    Http1Exchange(Http1Transport transport, FetchRequest request, InetAddress address, Call call, XnioIoThread thread) {
+    Http1Exchange(
+            Http1Transport transport,
+            FetchRequest request,
+            InetAddress address,
+            Call call,
+            XnioIoThread thread,
+            ResponseHeaderLimits headerLimits) {
         this.transport = transport;
+        this.headerLimits = headerLimits;
         this.request = request;
         this.policy = call.upstream().policy();
         this.call = call;
@@ -286,6 +294,16 @@ final class Http1Exchange {
         ClientResponse response = exchange.getResponse();
         int status = response.getResponseCode();
         var in = response.getResponseHeaders();
+        ResponseHeaderLimits.Tally tally = headerLimits.tally();
+        for (HeaderValues values : in) {
+            int name = values.getHeaderName().length();
+            for (String value : values) tally.add(name, value.length());
+        }
+        FetchException tooLarge = tally.exceeded();
+        if (tooLarge != null) {
+            fail(tooLarge);
+            return;
+        }
         boolean bodiless = request.method().equals("HEAD") || status == 204 || status == 304;
         long length = bodiless ? 0 : contentLength(in.getFirst(Headers.CONTENT_LENGTH));
         if (!bodiless
@@ -335,6 +353,14 @@ final class Http1Exchange {
         if (result.isDone() || failed != connection) return;
         connection = null;
         abort(failed);
+        // Undertow reports a response it could not parse as a closed channel; what was wrong was taken
+        // out of its log (UndertowClientLog) a moment ago, on this thread. Not a stale connection: the
+        // upstream answered, badly, so nothing is sent again.
+        var parse = UndertowClientLog.take();
+        if (parse != null) {
+            fail(UndertowClientLog.describe(parse));
+            return;
+        }
         if (reused && !retriedStale && repeatable()) {
             retriedStale = true;
             disarm();

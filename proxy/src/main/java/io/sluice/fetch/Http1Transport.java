@@ -74,6 +74,7 @@ public final class Http1Transport {
             throw new IllegalArgumentException("idle timeout cannot be negative: " + idleTimeout);
         if (maxIdlePerAddress < 0)
             throw new IllegalArgumentException("max idle connections cannot be negative: " + maxIdlePerAddress);
+        UndertowClientLog.install();
         this.worker = worker;
         this.buffers = buffers;
         this.time = time;
@@ -135,9 +136,10 @@ public final class Http1Transport {
      * thread when it has one, else on one of the worker's. Completes, on that thread, when the
      * response headers have arrived; the body streams after.
      */
-    CompletableFuture<FetchResponse> send(FetchRequest request, java.net.InetAddress address, Call call) {
+    CompletableFuture<FetchResponse> send(
+            FetchRequest request, java.net.InetAddress address, Call call, ResponseHeaderLimits headerLimits) {
         XnioIoThread thread = call.ioThread() != null ? call.ioThread() : worker.getIoThread();
-        Http1Exchange exchange = new Http1Exchange(this, request, address, call, thread);
+        Http1Exchange exchange = new Http1Exchange(this, request, address, call, thread, headerLimits);
         if (Thread.currentThread() == thread) {
             exchange.start();
         } else {

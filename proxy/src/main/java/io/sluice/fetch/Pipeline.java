@@ -13,6 +13,11 @@ public final class Pipeline {
     private final List<Stage> stages;
     private final TimeSource time;
     private final FetchListener listener;
+    /** Calls not yet over (body included), so a shutdown past its grace can end each with an answer. */
+    private final java.util.Set<Call> live = java.util.concurrent.ConcurrentHashMap.newKeySet();
+
+    /** The reason every call still running when the shutdown grace ends is cancelled with. */
+    public static final String SHUTTING_DOWN = "Sluice is shutting down";
 
     public Pipeline(List<Stage> stages, TimeSource time) {
         this(stages, time, FetchListener.NONE);
@@ -44,7 +49,17 @@ public final class Pipeline {
         return listener;
     }
 
+    /**
+     * Cancels every call still in flight with {@link #SHUTTING_DOWN}: each ends as a typed
+     * {@code cancelled} failure its front door answers (a batch item's error, a passthrough 503)
+     * instead of a connection closed under it.
+     */
+    public void cancelAll() {
+        for (Call call : live) call.cancel(new FetchException(ErrorType.CANCELLED, SHUTTING_DOWN));
+    }
+
     CompletableFuture<FetchOutcome> execute(Call call) {
+        live.add(call);
         listener.callStart(call);
         return run(call).thenApply(outcome -> {
             listener.callEnd(call, outcome, time.nanoTime() - call.startNanos());
@@ -62,9 +77,13 @@ public final class Pipeline {
         return response.handle((r, error) -> {
             if (error != null) {
                 call.disarmDeadline();
+                live.remove(call);
                 return Failures.toFailure(error, call.trace());
             }
-            r.body().onFinish(call::disarmDeadline);
+            r.body().onFinish(() -> {
+                call.disarmDeadline();
+                live.remove(call);
+            });
             return r;
         });
     }

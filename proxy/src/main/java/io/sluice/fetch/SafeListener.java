@@ -56,6 +56,11 @@ final class SafeListener implements FetchListener {
         run(() -> delegate.cacheStored(call, bytes));
     }
 
+    @Override
+    public void upstreamProtocolError(Call call, String type) {
+        run(() -> delegate.upstreamProtocolError(call, type));
+    }
+
     private static void run(Runnable event) {
         try {
             event.run();

@@ -27,18 +27,28 @@ public final class Send implements Stage {
     private final AddressGuard guard;
     private final Executor executor;
     private final TimeSource time;
+    private final ResponseHeaderLimits headerLimits;
+    private final ProtocolErrorLog protocolErrors;
 
     /** Everything over {@code client}, whatever the policy's TLS settings. */
     public Send(HttpClient client, AddressGuard guard, Executor executor, TimeSource time) {
-        this(UpstreamClients.of(client), null, guard, executor, time);
+        this(UpstreamClients.of(client), null, guard, executor, time, ResponseHeaderLimits.NONE);
     }
 
     /**
      * Cleartext origins over {@code http1} (on the IO threads), TLS origins over the client of the
      * call's TLS profile.
      */
-    public Send(UpstreamClients clients, Http1Transport http1, AddressGuard guard, Executor executor, TimeSource time) {
+    public Send(
+            UpstreamClients clients,
+            Http1Transport http1,
+            AddressGuard guard,
+            Executor executor,
+            TimeSource time,
+            ResponseHeaderLimits headerLimits) {
         this.clients = clients;
+        this.headerLimits = headerLimits;
+        this.protocolErrors = new ProtocolErrorLog(time);
         this.http1 = http1;
         this.guard = guard;
         this.executor = executor;
@@ -58,8 +68,10 @@ public final class Send implements Stage {
                 java.net.InetAddress address = pin.addresses().get(0);
                 pin.close();
                 long sentAt = time.nanoTime();
-                return http1.send(request, address, call)
-                        .whenComplete((response, error) -> call.trace().addUpstream(time.nanoTime() - sentAt));
+                return http1.send(request, address, call, headerLimits).whenComplete((response, error) -> {
+                    call.trace().addUpstream(time.nanoTime() - sentAt);
+                    if (error != null) reportProtocolError(call, error);
+                });
             });
         }
         // An admission already decided (an IP literal: no DNS) is sent from this thread, since sendAsync
@@ -90,12 +102,63 @@ public final class Send implements Stage {
                             (response, error) -> {
                                 pin.close();
                                 call.trace().addUpstream(time.nanoTime() - sentAt);
-                                if (error != null) throw Failures.classify(error);
+                                if (error != null) {
+                                    FetchException failure = jdkFailure(error);
+                                    reportProtocolError(call, failure);
+                                    throw failure;
+                                }
+                                FetchException tooLarge =
+                                        headerLimits.check(response.headers().map());
+                                if (tooLarge != null) {
+                                    // Nothing of the body is wanted: cancelling it closes the stream.
+                                    response.body().subscribe(new CancelAll());
+                                    reportProtocolError(call, tooLarge);
+                                    throw tooLarge;
+                                }
                                 return toFetchResponse(response, call);
                             },
                             executor);
                 },
                 sendOn);
+    }
+
+    /**
+     * The JDK client's own header bound ({@code jdk.http.maxHeaderSize}, set from
+     * {@code server.max_response_header_size} at startup) reports a {@link java.net.ProtocolException}
+     * naming no setting of ours; it is the same refusal as {@link ResponseHeaderLimits}'.
+     */
+    private FetchException jdkFailure(Throwable error) {
+        for (Throwable c = error; c != null; c = c.getCause()) {
+            if (c instanceof java.net.ProtocolException p
+                    && p.getMessage() != null
+                    && p.getMessage().contains("size too big")) {
+                return headerLimits.jdkLimitHit();
+            }
+        }
+        return Failures.classify(error);
+    }
+
+    private void reportProtocolError(Call call, Throwable error) {
+        FetchException failure = Failures.classify(error);
+        ProtocolError kind = ProtocolError.of(failure);
+        if (kind != null) protocolErrors.report(call, kind, failure.getMessage());
+    }
+
+    /** Takes a body that is not wanted and cancels it at once. */
+    private static final class CancelAll implements Flow.Subscriber<List<ByteBuffer>> {
+        @Override
+        public void onSubscribe(Flow.Subscription subscription) {
+            subscription.cancel();
+        }
+
+        @Override
+        public void onNext(List<ByteBuffer> item) {}
+
+        @Override
+        public void onError(Throwable throwable) {}
+
+        @Override
+        public void onComplete() {}
     }
 
     private static HttpRequest toHttpRequest(FetchRequest request, Policy policy) {

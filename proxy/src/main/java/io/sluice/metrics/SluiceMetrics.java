@@ -242,6 +242,15 @@ public final class SluiceMetrics implements FetchListener, AutoCloseable {
                 .increment(bytes);
     }
 
+    @Override
+    public void upstreamProtocolError(Call call, String type) {
+        Counter.builder("sluice.upstream.protocol.errors")
+                .description("Upstream responses refused as broken or oversized, by kind")
+                .tags("upstream", upstreamTag(call.trace()), "type", type)
+                .register(registry)
+                .increment();
+    }
+
     /** Re-reads every upstream's live state into the gauges; call before each scrape. */
     public void refreshGauges() {
         List<Upstream> all = List.copyOf(upstreams.all());

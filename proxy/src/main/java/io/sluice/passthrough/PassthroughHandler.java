@@ -256,9 +256,12 @@ public final class PassthroughHandler implements HttpHandler {
                     out.put(RATELIMIT_REMAINING, "0");
                     out.put(RATELIMIT_RESET, seconds);
                 });
+                // Cut off by a shutdown past its grace: the client may retry elsewhere (RFC 9110 §15.6.4).
+                boolean shuttingDown = failure.type() == ErrorType.CANCELLED
+                        && failure.message().equals(io.sluice.fetch.Pipeline.SHUTTING_DOWN);
                 Json.send(
                         exchange,
-                        failure.type().httpStatus(),
+                        shuttingDown ? 503 : failure.type().httpStatus(),
                         Json.error(failure.type().wireName(), failure.message()));
             }
         }

@@ -20,10 +20,16 @@ public final class ProxyStatus {
             case DNS -> "dns_error";
             // RFC 9209 §2.3.14 for the upstream's certificate, §2.3.13 for the rest of the handshake.
             case TLS -> isCertificate(failure.message()) ? "tls_certificate_error" : "tls_protocol_error";
-            case UPSTREAM_RESET -> "connection_terminated";
+            // RFC 9209 §2.3.15: the upstream answered, but not in HTTP.
+            case UPSTREAM_RESET ->
+                failure.message().startsWith("upstream sent ") ? "http_protocol_error" : "connection_terminated";
             case BLOCKED -> "destination_ip_prohibited";
             case RATE_LIMITED -> "http_request_denied";
-            case TOO_LARGE -> "http_response_body_size";
+            // RFC 9209 §2.3.16 for a header block past server.max_response_header_size / _headers.
+            case TOO_LARGE ->
+                failure.message().contains("(server.max_response_header")
+                        ? "http_response_header_section_size"
+                        : "http_response_body_size";
             case INVALID_REQUEST -> "http_request_error";
             case CANCELLED, INTERNAL -> "proxy_internal_error";
         };
