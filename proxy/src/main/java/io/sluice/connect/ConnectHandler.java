@@ -21,10 +21,11 @@ import io.sluice.tls.InterceptTls;
 import io.sluice.upstream.Upstream;
 import io.sluice.upstream.Upstreams;
 import io.undertow.connector.ByteBufferPool;
+import io.undertow.server.Connectors;
 import io.undertow.server.HttpHandler;
 import io.undertow.server.HttpServerExchange;
+import io.undertow.util.Headers;
 import io.undertow.util.HttpString;
-import io.undertow.util.Protocols;
 import io.undertow.util.SameThreadExecutor;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
@@ -38,6 +39,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import org.xnio.IoUtils;
 import org.xnio.OptionMap;
 import org.xnio.StreamConnection;
+import org.xnio.conduits.StreamSinkConduit;
 
 /**
  * Answers {@code CONNECT host:port} as the upstream governing {@code https://host:port} says
@@ -214,17 +216,36 @@ public final class ConnectHandler implements HttpHandler {
 
     /**
      * Sends the {@code 200} and hands the raw client connection to {@code then} once it is flushed.
-     * RFC 9110 §9.3.6: no {@code Content-Length} or {@code Transfer-Encoding} on a 2xx to CONNECT. An
-     * HTTP/1.0 CONNECT (Python's http.client sends one) is kept open: the tunnel is the connection.
+     *
+     * <p>After a 2xx the connection is the tunnel (RFC 9110 §9.3.6), so it stays open whatever the
+     * request said about persistence: an HTTP/1.0 CONNECT (Python's http.client) and one with {@code
+     * Connection: close} (Node's undici) both expect the tunnel on this connection. Undertow, framing
+     * the empty response as for any request, would close it after the 200 (HTTP/1.0 without a length,
+     * or {@code close} asked for) and adds {@code Content-Length: 0}, which a 2xx to CONNECT must not
+     * carry. The wrapper runs once Undertow has chosen the framing and before the head is written,
+     * and undoes both. A CONNECT has no content (§9.3.6), but for HTTP/1.0 Undertow reads its body to
+     * the end of the connection and would swallow the client's TLS hello as that body: the request
+     * is ended here instead.
      */
     private void accept(HttpServerExchange exchange, java.util.function.Consumer<StreamConnection> then) {
-        if (exchange.getProtocol().equals(Protocols.HTTP_1_0)) exchange.setPersistent(true);
+        if (!exchange.isRequestComplete()) Connectors.terminateRequest(exchange);
         exchange.acceptConnectRequest((client, ignored) -> {
             open.add(client);
             then.accept(client);
         });
+        exchange.addResponseWrapper((factory, ex) -> {
+            StreamSinkConduit framed = factory.create();
+            for (HttpString framing : List.of(Headers.CONTENT_LENGTH, Headers.TRANSFER_ENCODING, Headers.CONNECTION)) {
+                ex.getResponseHeaders().remove(framing);
+            }
+            ex.setPersistent(true);
+            return framed;
+        });
+        exchange.setPersistent(true);
+        // A length (removed again by the wrapper) makes Undertow frame the empty response itself;
+        // without one an HTTP/1.0 response is delimited by closing, and the tunnel with it.
+        exchange.setResponseContentLength(0);
         exchange.setStatusCode(200);
-        exchange.getResponseHeaders().remove(io.undertow.util.Headers.CONTENT_LENGTH);
         exchange.endExchange();
     }
 

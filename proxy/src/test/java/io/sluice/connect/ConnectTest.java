@@ -239,6 +239,42 @@ class ConnectTest {
     }
 
     @Test
+    void tunnelStaysOpenForHttp10ConnectAndConnectionCloseAndTheAnswerHasNoLength() throws Exception {
+        var running = start("");
+        X509Certificate ca = sluiceCa(running);
+        String target = "localhost:" + upstream.getPort();
+        // Python's http.client sends the first, Node's undici the second: after the 200 the
+        // connection is the tunnel either way (RFC 9110 §9.3.6).
+        for (String head : List.of(
+                "CONNECT " + target + " HTTP/1.0\r\n\r\n",
+                "CONNECT " + target + " HTTP/1.1\r\nHost: " + target + "\r\nConnection: close\r\n\r\n")) {
+            upstream.enqueue(new MockResponse.Builder().body("inside").build());
+            try (Socket raw = new Socket("127.0.0.1", running.dataPort())) {
+                raw.setSoTimeout(10_000);
+                raw.getOutputStream().write(head.getBytes(StandardCharsets.US_ASCII));
+                String answer = readHead(raw.getInputStream());
+                assertThat(answer).as(head).containsPattern("^HTTP/1\\.[01] 200");
+                assertThat(answer.toLowerCase(java.util.Locale.ROOT))
+                        .as(head)
+                        .doesNotContain("content-length")
+                        .doesNotContain("transfer-encoding")
+                        .doesNotContain("connection: close");
+
+                SSLSocket tls = (SSLSocket) sslContextTrusting(ca)
+                        .getSocketFactory()
+                        .createSocket(raw, "localhost", upstream.getPort(), true);
+                tls.getOutputStream()
+                        .write(("GET /inside HTTP/1.1\r\nHost: " + target + "\r\nConnection: close\r\n\r\n")
+                                .getBytes(StandardCharsets.US_ASCII));
+                assertThat(readAll(tls.getInputStream()))
+                        .as(head)
+                        .startsWith("HTTP/1.1 200")
+                        .endsWith("inside");
+            }
+        }
+    }
+
+    @Test
     void requestNamingAnotherHostInsideTheTunnelIsMisdirected() throws Exception {
         var running = start("");
         X509Certificate ca = sluiceCa(running);

@@ -91,6 +91,17 @@ class ComposeAndSystemdTest {
     }
 
     @Test
+    void composeKeepsTheGeneratedCaInTheStateVolume() {
+        String caDir = composeConfig().tls().caDir().toString();
+        String stateVolume = strings(service("sluice").path("volumes")).stream()
+                .filter(v -> v.startsWith("sluice-state:"))
+                .findFirst()
+                .orElseThrow();
+        // A CA regenerated with each new container would break every client that trusts the old one.
+        assertThat(caDir).startsWith(stateVolume.split(":")[1] + "/");
+    }
+
+    @Test
     void composeStopGraceExceedsShutdownGrace() {
         Duration stop =
                 Durations.parse(service("sluice").path("stop_grace_period").asText());

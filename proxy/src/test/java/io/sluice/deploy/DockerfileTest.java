@@ -113,6 +113,9 @@ class DockerfileTest {
         SluiceConfig config = new ConfigLoader(Map.of()).load(DeployFiles.deploy("docker/sluice.yaml"));
         assertThat(config.admin().stateFile())
                 .hasValueSatisfying(p -> assertThat(p.toString()).startsWith("/var/lib/sluice/"));
+        // The generated CA goes where the image's user may write (the root file system may be read-only).
+        assertThat(config.tls().caDir().toString()).startsWith("/var/lib/sluice/");
+        assertThat(all("RUN")).anySatisfy(run -> assertThat(run).contains("chown sluice:sluice /var/lib/sluice"));
     }
 
     @Test

@@ -16,6 +16,7 @@ import java.util.Set;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
+import okhttp3.tls.HeldCertificate;
 import org.junit.jupiter.api.Test;
 
 /** The Kubernetes base under deploy/kubernetes agrees with Sluice: ports, probes, config, lifecycle. */
@@ -58,8 +59,68 @@ class KubernetesManifestsTest {
         return byKind.get("ConfigMap").path("data").path("sluice.yaml").asText();
     }
 
+    /**
+     * The ConfigMap's config as Sluice loads it. Its CA files live in the sluice-ca Secret's mount,
+     * which this machine does not have: a throwaway CA stands in for them, at the same file names.
+     */
     private SluiceConfig config() {
-        return new ConfigLoader(secretEnv()).fromYaml(sluiceYaml());
+        return new ConfigLoader(secretEnv()).fromYaml(sluiceYaml().replace(CA_MOUNT + "/", caStandIn() + "/"));
+    }
+
+    private static final String CA_MOUNT = "/etc/sluice-ca";
+
+    private static Path caStandIn() {
+        try {
+            Path dir = Files.createTempDirectory("sluice-k8s-ca");
+            dir.toFile().deleteOnExit();
+            HeldCertificate ca = new HeldCertificate.Builder()
+                    .certificateAuthority(0)
+                    .commonName("stand-in for the sluice-ca Secret")
+                    .build();
+            for (var file : Map.of("tls.crt", ca.certificatePem(), "tls.key", ca.privateKeyPkcs8Pem())
+                    .entrySet()) {
+                Path written = Files.writeString(dir.resolve(file.getKey()), file.getValue());
+                written.toFile().deleteOnExit();
+            }
+            return dir;
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
+    private JsonNode volume(String name) {
+        for (JsonNode v : podSpec().path("volumes")) {
+            if (v.path("name").asText().equals(name)) return v;
+        }
+        throw new AssertionError("no volume named " + name);
+    }
+
+    private static JsonNode mount(JsonNode container, String mountPath) {
+        for (JsonNode m : container.path("volumeMounts")) {
+            if (m.path("mountPath").asText().equals(mountPath)) return m;
+        }
+        throw new AssertionError(container.path("name").asText() + " mounts nothing at " + mountPath);
+    }
+
+    private JsonNode app() {
+        return podSpec().path("containers").get(0);
+    }
+
+    private Map<String, String> appEnv() {
+        Map<String, String> env = new HashMap<>();
+        app().path("env")
+                .forEach(e -> env.put(e.path("name").asText(), e.path("value").asText()));
+        return env;
+    }
+
+    /** {@code key -> path} of a secret volume's items. */
+    private static Map<String, String> items(JsonNode secretVolume) {
+        Map<String, String> items = new HashMap<>();
+        secretVolume
+                .path("secret")
+                .path("items")
+                .forEach(i -> items.put(i.path("key").asText(), i.path("path").asText()));
+        return items;
     }
 
     private int namedPort(JsonNode container, String name) {
@@ -163,6 +224,50 @@ class KubernetesManifestsTest {
                 .forEach(e -> env.put(e.path("name").asText(), e.path("value").asText()));
         assertThat(env.get("SLUICE_URL"))
                 .isEqualTo("http://127.0.0.1:" + config().listen().port());
+    }
+
+    @Test
+    void sluiceCaIsTheOperatorsFromASecretMountedReadOnlyWhereTheConfigPoints() {
+        SluiceConfig config = config();
+        assertThat(sluiceYaml()).contains("ca_cert: " + CA_MOUNT + "/tls.crt", "ca_key: " + CA_MOUNT + "/tls.key");
+        assertThat(config.tls().caCert()).isPresent();
+        assertThat(config.tls().caKey()).isPresent();
+
+        JsonNode mount = mount(sidecar(), CA_MOUNT);
+        assertThat(mount.path("readOnly").asBoolean()).isTrue();
+        JsonNode volume = volume(mount.path("name").asText());
+        // YAML 1.1 octal, as the Kubernetes API reads it: 0400 is 256.
+        assertThat(volume.path("secret").path("defaultMode").asInt()).isEqualTo(0400);
+        assertThat(volume.path("secret").path("secretName").asText()).isEqualTo("sluice-ca");
+        // kubectl create secret tls names the keys tls.crt and tls.key.
+        assertThat(items(volume)).isEqualTo(Map.of("tls.crt", "tls.crt", "tls.key", "tls.key"));
+        // A non-root Sluice reads root-owned secret files only through the pod's fsGroup.
+        assertThat(podSpec().path("securityContext").path("fsGroup").asInt()).isEqualTo(DockerfileTest.imageUid());
+        // No example CA key ships: the Secret is the operator's to create.
+        assertThat(byKind.values())
+                .noneSatisfy(doc ->
+                        assertThat(doc.path("metadata").path("name").asText()).isEqualTo("sluice-ca"));
+    }
+
+    @Test
+    void appUsesSluiceAsHttpsProxyAndTrustsItsCaCertificateButNeverSeesTheKey() {
+        Map<String, String> env = appEnv();
+        assertThat(env.get("HTTPS_PROXY"))
+                .isEqualTo("http://127.0.0.1:" + config().listen().port());
+        assertThat(env.get("NO_PROXY").split(",")).contains("127.0.0.1", "localhost");
+
+        String bundle = env.get("SSL_CERT_FILE");
+        assertThat(bundle).isNotEmpty();
+        for (String variable : List.of("REQUESTS_CA_BUNDLE", "NODE_EXTRA_CA_CERTS", "CURL_CA_BUNDLE")) {
+            assertThat(env.get(variable)).as(variable).isEqualTo(bundle);
+        }
+        Path file = Path.of(bundle);
+        JsonNode mount = mount(app(), file.getParent().toString());
+        assertThat(mount.path("readOnly").asBoolean()).isTrue();
+        JsonNode volume = volume(mount.path("name").asText());
+        assertThat(volume.path("secret").path("secretName").asText()).isEqualTo("sluice-ca");
+        assertThat(items(volume)).isEqualTo(Map.of("tls.crt", file.getFileName().toString()));
+        assertThat(app().path("volumeMounts").findValuesAsText("mountPath")).doesNotContain(CA_MOUNT);
     }
 
     @Test
