@@ -20,6 +20,7 @@ import java.util.regex.Pattern;
  * prints when it is listening.
  */
 public final class SluiceProcess implements AutoCloseable {
+    private final java.util.Collection<String> output;
     private static final Pattern LISTENING =
             Pattern.compile("listening on http://127\\.0\\.0\\.1:(\\d+) \\(admin http://127\\.0\\.0\\.1:(\\d+)\\)");
 
@@ -27,7 +28,8 @@ public final class SluiceProcess implements AutoCloseable {
     private final int dataPort;
     private final int adminPort;
 
-    private SluiceProcess(Process process, int dataPort, int adminPort) {
+    private SluiceProcess(Process process, int dataPort, int adminPort, java.util.Collection<String> output) {
+        this.output = output;
         this.process = process;
         this.dataPort = dataPort;
         this.adminPort = adminPort;
@@ -89,11 +91,16 @@ public final class SluiceProcess implements AutoCloseable {
             process.destroyForcibly();
             throw new IllegalStateException("Sluice did not start: " + lines, e);
         }
-        return new SluiceProcess(process, p[0], p[1]);
+        return new SluiceProcess(process, p[0], p[1], lines);
     }
 
     public int dataPort() {
         return dataPort;
+    }
+
+    /** What the process has printed so far (stdout and stderr), line by line. */
+    public List<String> output() {
+        return List.copyOf(output);
     }
 
     public int adminPort() {
