@@ -1,7 +1,6 @@
 package io.sluice;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.sluice.testing.SluiceServerExtension;
@@ -29,7 +28,8 @@ class PythonClientTest {
 
     @Test
     void pythonRequestsUsesBatchRouteFormAndForwardProxy(@TempDir Path dir) throws Exception {
-        assumeTrue(pythonWithRequests(), "needs /usr/bin/python3 with requests (apt-get install python3-requests)");
+        io.sluice.testing.RequiredTool.require(
+                pythonWithRequests(), "/usr/bin/python3 with requests (Debian package python3-requests)");
         try (MockWebServer upstream = Upstream.start()) {
             upstream.setDispatcher(new Dispatcher() {
                 @Override

@@ -1,7 +1,6 @@
 package io.sluice.connect;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.sluice.testing.SluiceServerExtension;
@@ -280,10 +279,7 @@ class HttpsProxyClientsTest {
 
     /** Locally a missing client skips its test; under CI it fails it, since .ci/run installs it. */
     private static void require(boolean present, String what) {
-        if ("true".equals(System.getenv("CI"))) {
-            assertThat(present).as("CI must provide " + what + "; see .ci/run").isTrue();
-        }
-        assumeTrue(present, () -> "needs " + what);
+        io.sluice.testing.RequiredTool.require(present, what);
     }
 
     private static boolean pythonWithRequests() {

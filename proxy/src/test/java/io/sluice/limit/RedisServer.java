@@ -10,7 +10,6 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
-import org.junit.jupiter.api.Assumptions;
 
 /**
  * A real {@code redis-server} on a free port, without persistence, owned by one test: it can be
@@ -28,7 +27,8 @@ final class RedisServer implements AutoCloseable {
 
     /** Starts a server; skips the test when {@code redis-server} is not installed. */
     static RedisServer start() throws IOException {
-        Assumptions.assumeTrue(Files.isExecutable(BINARY), "redis-server is not installed at " + BINARY);
+        io.sluice.testing.RequiredTool.require(
+                Files.isExecutable(BINARY), "redis-server at " + BINARY + " (Debian package redis-server)");
         int port;
         try (ServerSocket socket = new ServerSocket(0)) {
             port = socket.getLocalPort();

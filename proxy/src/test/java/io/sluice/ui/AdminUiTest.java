@@ -1,7 +1,6 @@
 package io.sluice.ui;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.sluice.testing.HeldUpstream;
 import io.sluice.testing.SluiceServerExtension;
@@ -64,10 +63,11 @@ class AdminUiTest {
 
     @BeforeEach
     void startBrowser() {
-        assumeTrue(Files.isExecutable(CHROMIUM), "no Chromium at " + CHROMIUM + ": the browser test is skipped");
-        assumeTrue(
+        io.sluice.testing.RequiredTool.require(
+                Files.isExecutable(CHROMIUM), "Chromium at " + CHROMIUM + " (Debian package chromium)");
+        io.sluice.testing.RequiredTool.require(
                 Files.isExecutable(CHROMEDRIVER),
-                "no chromedriver at " + CHROMEDRIVER + ": the browser test is skipped");
+                "chromedriver at " + CHROMEDRIVER + " (Debian package chromium-driver)");
         ChromeDriverService service = new ChromeDriverService.Builder()
                 .usingDriverExecutable(new File(CHROMEDRIVER.toString()))
                 .usingAnyFreePort()
