@@ -181,7 +181,8 @@ public final class Sluice implements AutoCloseable {
                 buffers,
                 serverOptions,
                 workers,
-                this::handleIntercepted);
+                this::handleIntercepted,
+                time);
         this.drain = new GracefulShutdownHandler(new StrictFramingHandler(new DataRouter(batch, passthrough, connect)));
         Undertow.Builder data = Undertow.builder()
                 .addHttpListener(config.listen().port(), config.listen().host())

@@ -1,5 +1,7 @@
 package io.sluice.connect;
 
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
 import io.sluice.config.Policy;
 import io.sluice.fetch.CacheMode;
 import io.sluice.fetch.Call;
@@ -17,6 +19,7 @@ import io.sluice.fetch.Trace;
 import io.sluice.guard.AddressGuard;
 import io.sluice.passthrough.ProxyStatus;
 import io.sluice.server.Json;
+import io.sluice.time.TimeSource;
 import io.sluice.tls.InterceptTls;
 import io.sluice.upstream.Upstream;
 import io.sluice.upstream.Upstreams;
@@ -29,6 +32,7 @@ import io.undertow.util.HttpString;
 import io.undertow.util.SameThreadExecutor;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
+import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
@@ -52,6 +56,8 @@ import org.xnio.conduits.StreamSinkConduit;
 public final class ConnectHandler implements HttpHandler {
     private static final HttpString PROXY_STATUS = new HttpString("Proxy-Status");
     private static final HttpString RETRY_AFTER = new HttpString("Retry-After");
+    /** How long an admitted intercept target skips the guard's look-up before the 200. */
+    private static final Duration RECENT_VERDICT = Duration.ofSeconds(10);
 
     private final Upstreams upstreams;
     private final AddressGuard guard;
@@ -59,6 +65,8 @@ public final class ConnectHandler implements HttpHandler {
     private final Pipeline tunnels;
     private final OpenTunnel openTunnel;
     private final ByteBufferPool buffers;
+    /** Intercept targets the guard admitted in the last few seconds (see {@link #intercept}). */
+    private final Cache<String, Boolean> recentlyAdmitted;
     /** Client connections of open tunnels of both kinds, closed by {@link #closeAll} at shutdown. */
     private final Set<StreamConnection> open = ConcurrentHashMap.newKeySet();
 
@@ -78,13 +86,20 @@ public final class ConnectHandler implements HttpHandler {
             ByteBufferPool buffers,
             OptionMap serverOptions,
             Executor handshakes,
-            HttpHandler root) {
+            HttpHandler root,
+            TimeSource time) {
         this.upstreams = upstreams;
         this.guard = guard;
         this.tunnels = tunnels;
         this.openTunnel = openTunnel;
         this.buffers = buffers;
         this.interceptor = new Interceptor(tls, buffers, serverOptions, handshakes, root);
+        this.recentlyAdmitted = Caffeine.newBuilder()
+                .ticker(time::nanoTime)
+                .executor(Runnable::run)
+                .expireAfterWrite(RECENT_VERDICT)
+                .maximumSize(10_000)
+                .build();
     }
 
     @Override
@@ -125,7 +140,14 @@ public final class ConnectHandler implements HttpHandler {
 
     private void intercept(HttpServerExchange exchange, ConnectTarget target, Policy policy) {
         // The guard checks the destination now, so a refused one gets an HTTP answer rather than a
-        // handshake and then one per request; each request inside is checked again when it is sent.
+        // handshake and then one per request. A host it admitted moments ago is not looked up again
+        // before the 200 (a DNS round trip on the lookup pool and back): each request inside is
+        // checked and pinned again when it is sent, so this saves time, never a check.
+        String verdictKey = target.authority() + (policy.allowPrivate() ? "|private" : "");
+        if (recentlyAdmitted.getIfPresent(verdictKey) != null) {
+            acceptIntercepted(exchange, target);
+            return;
+        }
         var admitted = guard.admit(target.origin(), policy.allowPrivate());
         exchange.dispatch(
                 SameThreadExecutor.INSTANCE,
@@ -137,16 +159,21 @@ public final class ConnectHandler implements HttpHandler {
                             refuse(exchange, e.type().httpStatus(), e);
                             return;
                         }
-                        accept(exchange, client -> {
-                            InetSocketAddress peer = client.getPeerAddress(InetSocketAddress.class);
-                            exchange.getConnection().addCloseListener(c -> {
-                                open.remove(client);
-                                interceptor.closed(peer);
-                            });
-                            interceptor.intercept(client, target);
-                        });
+                        recentlyAdmitted.put(verdictKey, Boolean.TRUE);
+                        acceptIntercepted(exchange, target);
                     });
                 }));
+    }
+
+    private void acceptIntercepted(HttpServerExchange exchange, ConnectTarget target) {
+        accept(exchange, client -> {
+            InetSocketAddress peer = client.getPeerAddress(InetSocketAddress.class);
+            exchange.getConnection().addCloseListener(c -> {
+                open.remove(client);
+                interceptor.closed(peer);
+            });
+            interceptor.intercept(client, target);
+        });
     }
 
     private void tunnel(HttpServerExchange exchange, ConnectTarget target, Policy policy) {

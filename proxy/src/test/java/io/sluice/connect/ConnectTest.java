@@ -301,6 +301,31 @@ class ConnectTest {
     }
 
     @Test
+    void policyChangeRefusesATargetAdmittedMomentsAgo() throws Exception {
+        Path originCaFile = Files.writeString(dir.resolve("origin-ca.pem"), originCa.certificatePem());
+        var running = sluice.start("""
+                admin: {token: "connect-test-token"}
+                tls: {ca_dir: "%s", ca_file: "%s"}
+                upstreams:
+                  origin: {match: ["https://localhost:%d"], allow_private: true}
+                """.formatted(dir.resolve("ca"), originCaFile, upstream.getPort()));
+        connect(running, "localhost:" + upstream.getPort()).close();
+
+        // A recent admission only spares the look-up before the 200; it never outlives the policy.
+        var change = HttpRequest.newBuilder(running.admin("/api/upstreams/origin"))
+                .header("Authorization", "Bearer connect-test-token")
+                .header("Content-Type", "application/json")
+                .PUT(HttpRequest.BodyPublishers.ofString(
+                        "{\"match\": [\"https://localhost:" + upstream.getPort() + "\"], \"allow_private\": false}"))
+                .build();
+        assertThat(TestHttp.send(change).statusCode()).isEqualTo(200);
+        String answer = connectAnswer(running, "localhost:" + upstream.getPort());
+
+        assertThat(answer).startsWith("HTTP/1.1 403");
+        assertThat(answer).containsIgnoringCase("Proxy-Status: sluice; error=destination_ip_prohibited");
+    }
+
+    @Test
     void connectToAPortOtherThan443NeedsAnUpstreamOfItsOwn() throws Exception {
         var running = start("");
         String answer = connectAnswer(running, "example.com:25");
