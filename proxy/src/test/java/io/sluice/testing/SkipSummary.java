@@ -54,7 +54,9 @@ public final class SkipSummary implements TestExecutionListener {
                 .append(skipped.size() == 1 ? " test was" : " tests were")
                 .append(" SKIPPED ====\n");
         skipped.forEach(line -> out.append("  - ").append(line).append('\n'));
-        out.append("Install what they need: ").append(RequiredTool.INSTALL_ALL).append('\n');
+        if (skipped.stream().anyMatch(line -> line.contains("needs "))) {
+            out.append("Install what they need: ").append(RequiredTool.INSTALL_ALL).append('\n');
+        }
         out.append("(Tests that need a Docker engine stay skipped on machines without one.)\n");
         try {
             Files.createDirectories(REPORT.getParent());
