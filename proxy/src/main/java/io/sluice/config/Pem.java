@@ -75,8 +75,23 @@ public final class Pem {
             throw new IllegalArgumentException("the key in " + keyFile + " is " + key.getAlgorithm()
                     + " but the certificate's is " + publicKey.getAlgorithm());
         }
-        // A signature made with the key and checked with the certificate: one test for RSA and EC.
-        String algorithm = key.getAlgorithm().equals("EC") ? "SHA256withECDSA" : "SHA256withRSA";
+        if (keyMatches(key, publicKey)) return;
+        throw new IllegalArgumentException("the key in " + keyFile + " does not match the certificate ("
+                + certificate.getSubjectX500Principal().getName() + ")");
+    }
+
+    /**
+     * Whether {@code key} is the private half of {@code publicKey}: a signature made with the one and
+     * checked with the other, one test for RSA and EC. Never says anything about the key itself.
+     */
+    public static boolean keyMatches(PrivateKey key, PublicKey publicKey) {
+        if (!key.getAlgorithm().equals(publicKey.getAlgorithm())) return false;
+        String algorithm = switch (key.getAlgorithm()) {
+            case "EC" -> "SHA256withECDSA";
+            case "RSA" -> "SHA256withRSA";
+            default -> null;
+        };
+        if (algorithm == null) return false;
         byte[] probe = "sluice key check".getBytes(StandardCharsets.US_ASCII);
         try {
             Signature signer = Signature.getInstance(algorithm);
@@ -86,12 +101,10 @@ public final class Pem {
             Signature verifier = Signature.getInstance(algorithm);
             verifier.initVerify(publicKey);
             verifier.update(probe);
-            if (verifier.verify(signature)) return;
+            return verifier.verify(signature);
         } catch (GeneralSecurityException e) {
-            // Reported below, without the key: a mismatch is all the operator needs.
+            return false;
         }
-        throw new IllegalArgumentException("the key in " + keyFile + " does not match the certificate ("
-                + certificate.getSubjectX500Principal().getName() + ")");
     }
 
     private static PrivateKey pkcs8(Path file, byte[] der) {

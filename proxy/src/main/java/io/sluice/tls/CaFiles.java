@@ -94,7 +94,7 @@ final class CaFiles {
             throw new IllegalArgumentException(
                     "CA key " + keyFile + " is " + key.getAlgorithm() + "; Sluice signs with EC or RSA CA keys");
         }
-        if (!Certificates.keysMatch(key, certificate.getPublicKey())) {
+        if (!io.sluice.config.Pem.keyMatches(key, certificate.getPublicKey())) {
             throw new IllegalArgumentException(
                     "CA key " + keyFile + " does not match the public key of certificate " + certFile);
         }

@@ -8,9 +8,7 @@ import java.security.GeneralSecurityException;
 import java.security.KeyPair;
 import java.security.KeyPairGenerator;
 import java.security.PrivateKey;
-import java.security.PublicKey;
 import java.security.SecureRandom;
-import java.security.Signature;
 import java.security.cert.CertificateException;
 import java.security.cert.X509Certificate;
 import java.security.spec.ECGenParameterSpec;
@@ -73,28 +71,6 @@ final class Certificates {
             return new JcaX509CertificateConverter().getCertificate(builder.build(contentSigner));
         } catch (OperatorCreationException | CertificateException e) {
             throw new IllegalStateException("cannot sign certificate", e);
-        }
-    }
-
-    /** Proves possession: a signature by {@code key} that {@code publicKey} verifies. */
-    static boolean keysMatch(PrivateKey key, PublicKey publicKey) {
-        if (!key.getAlgorithm().equals(publicKey.getAlgorithm())) {
-            return false;
-        }
-        try {
-            byte[] challenge = new byte[32];
-            RANDOM.nextBytes(challenge);
-            String algorithm = signatureAlgorithm(key);
-            Signature signer = Signature.getInstance(algorithm);
-            signer.initSign(key);
-            signer.update(challenge);
-            byte[] signature = signer.sign();
-            Signature verifier = Signature.getInstance(algorithm);
-            verifier.initVerify(publicKey);
-            verifier.update(challenge);
-            return verifier.verify(signature);
-        } catch (GeneralSecurityException | IllegalArgumentException e) {
-            return false;
         }
     }
 

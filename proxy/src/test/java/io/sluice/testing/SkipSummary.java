@@ -55,7 +55,9 @@ public final class SkipSummary implements TestExecutionListener {
                 .append(" SKIPPED ====\n");
         skipped.forEach(line -> out.append("  - ").append(line).append('\n'));
         if (skipped.stream().anyMatch(line -> line.contains("needs "))) {
-            out.append("Install what they need: ").append(RequiredTool.INSTALL_ALL).append('\n');
+            out.append("Install what they need: ")
+                    .append(RequiredTool.INSTALL_ALL)
+                    .append('\n');
         }
         out.append("(Tests that need a Docker engine stay skipped on machines without one.)\n");
         try {
