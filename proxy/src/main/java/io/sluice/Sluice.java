@@ -183,7 +183,11 @@ public final class Sluice implements AutoCloseable {
                 workers,
                 this::handleIntercepted,
                 time);
-        this.drain = new GracefulShutdownHandler(new StrictFramingHandler(new DataRouter(batch, passthrough, connect)));
+        // RFC 9110 §10.1.1: Sluice answers a client's `Expect: 100-continue` itself, with 100 once it
+        // starts reading the body (not before admission, so a refused request sends no body), and does
+        // not forward the expectation: the upstream gets the whole body at once.
+        this.drain = new GracefulShutdownHandler(new StrictFramingHandler(
+                new io.undertow.server.handlers.HttpContinueReadHandler(new DataRouter(batch, passthrough, connect))));
         Undertow.Builder data = Undertow.builder()
                 .addHttpListener(config.listen().port(), config.listen().host())
                 .setWorker(io)

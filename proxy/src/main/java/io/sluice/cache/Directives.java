@@ -36,10 +36,17 @@ final class Directives {
             while (i < n && (s.charAt(i) == ',' || s.charAt(i) == ' ' || s.charAt(i) == '\t')) i++;
             int nameStart = i;
             while (i < n && s.charAt(i) != '=' && s.charAt(i) != ',') i++;
-            String name = s.substring(nameStart, i).trim().toLowerCase(Locale.ROOT);
+            String rawName = s.substring(nameStart, i);
+            String name = rawName.trim().toLowerCase(Locale.ROOT);
             String value = "";
+            // §5.2: cache-directive = token [ "=" ( token / quoted-string ) ], no whitespace around
+            // the "=". `max-age =3600` or `max-age= 3600` is no max-age directive at all, so it is
+            // read past and ignored, as if the origin had not sent it.
+            boolean wellFormed = true;
             if (i < n && s.charAt(i) == '=') {
                 i++;
+                if (rawName.endsWith(" ") || rawName.endsWith("\t")) wellFormed = false;
+                if (i < n && (s.charAt(i) == ' ' || s.charAt(i) == '\t')) wellFormed = false;
                 while (i < n && (s.charAt(i) == ' ' || s.charAt(i) == '\t')) i++;
                 if (i < n && s.charAt(i) == '"') {
                     StringBuilder quoted = new StringBuilder();
@@ -57,7 +64,7 @@ final class Directives {
                     value = s.substring(valueStart, i).trim();
                 }
             }
-            if (!name.isEmpty()) out.putIfAbsent(name, value);
+            if (!name.isEmpty() && wellFormed) out.putIfAbsent(name, value);
         }
     }
 

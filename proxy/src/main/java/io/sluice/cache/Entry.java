@@ -211,9 +211,15 @@ final class Entry {
         return StoredFields.of(headers, name -> !name.equalsIgnoreCase("age"));
     }
 
-    /** RFC 9111 §1.2.2 delta-seconds; an invalid {@code Age} is ignored (0). */
-    private static long deltaSeconds(String value) {
-        String v = value.trim();
+    /**
+     * RFC 9111 §5.1: {@code Age} is a singleton, but a cache that gets a list ({@code Age: 7200, 0},
+     * or the field twice) SHOULD use the first member and discard the rest, and ignore (0) a value
+     * that is then not delta-seconds (§1.2.2). Taking the smallest or the last instead would let one
+     * stray member make a response look fresher than it is.
+     */
+    static long deltaSeconds(String value) {
+        int comma = value.indexOf(',');
+        String v = (comma < 0 ? value : value.substring(0, comma)).trim();
         if (v.isEmpty() || !v.chars().allMatch(c -> c >= '0' && c <= '9')) return 0;
         return v.length() > 10
                 ? Directives.MAX_DELTA_SECONDS

@@ -14,19 +14,26 @@ import java.util.Optional;
 
 /**
  * HTTP dates ({@code Date}, {@code Expires}, {@code Last-Modified}). RFC 9110 §5.6.7: a recipient
- * accepts all three formats: IMF-fixdate, the obsolete RFC 850 form and ANSI C's asctime.
+ * accepts all three formats: IMF-fixdate, the obsolete RFC 850 form and ANSI C's asctime. Names of
+ * days and months and {@code GMT} are read ignoring case: the grammar spells them case-sensitively,
+ * but §5.6.7 asks recipients to be lenient about what they parse, as browsers and squid are.
  */
 final class HttpDates {
-    private static final DateTimeFormatter IMF_FIXDATE =
-            DateTimeFormatter.ofPattern("EEE, dd MMM yyyy HH:mm:ss 'GMT'", Locale.US);
+    private static final DateTimeFormatter IMF_FIXDATE = new DateTimeFormatterBuilder()
+            .parseCaseInsensitive()
+            .appendPattern("EEE, dd MMM yyyy HH:mm:ss 'GMT'")
+            .toFormatter(Locale.US);
     private static final DateTimeFormatter RFC_850 = new DateTimeFormatterBuilder()
+            .parseCaseInsensitive()
             .appendPattern("EEEE, dd-MMM-")
             // §5.6.7: a two-digit year more than 50 years in the future is in the past century.
             .appendValueReduced(ChronoField.YEAR, 2, 2, 1970)
             .appendPattern(" HH:mm:ss 'GMT'")
             .toFormatter(Locale.US);
-    private static final DateTimeFormatter ASCTIME =
-            DateTimeFormatter.ofPattern("EEE MMM ppd HH:mm:ss yyyy", Locale.US);
+    private static final DateTimeFormatter ASCTIME = new DateTimeFormatterBuilder()
+            .parseCaseInsensitive()
+            .appendPattern("EEE MMM ppd HH:mm:ss yyyy")
+            .toFormatter(Locale.US);
 
     private static final String DAYS = "MonTueWedThuFriSatSun";
     private static final String MONTHS = "JanFebMarAprMayJunJulAugSepOctNovDec";
@@ -68,7 +75,7 @@ final class HttpDates {
                 || v.charAt(16) != ' '
                 || v.charAt(19) != ':'
                 || v.charAt(22) != ':'
-                || !v.startsWith(" GMT", 25)) return null;
+                || !v.regionMatches(true, 25, " GMT", 0, 4)) return null;
         int weekday = nameAt(DAYS, v, 0);
         int month = nameAt(MONTHS, v, 8);
         int day = digits(v, 5, 2);
@@ -89,10 +96,10 @@ final class HttpDates {
         return Instant.ofEpochSecond(date.toEpochDay() * 86_400 + hour * 3_600 + minute * 60 + second);
     }
 
-    /** Which three-letter name of {@code names} stands at {@code at} (exact case, as the formatters want), or -1. */
+    /** Which three-letter name of {@code names} stands at {@code at}, ignoring case as the formatters do, or -1. */
     private static int nameAt(String names, String v, int at) {
         for (int i = 0; i < names.length(); i += 3) {
-            if (v.regionMatches(at, names, i, 3)) return i / 3;
+            if (v.regionMatches(true, at, names, i, 3)) return i / 3;
         }
         return -1;
     }

@@ -57,6 +57,16 @@ final class Composite implements FetchListener {
     }
 
     @Override
+    public void upstreamInterim(Call call, int status) {
+        for (FetchListener l : listeners) l.upstreamInterim(call, status);
+    }
+
+    @Override
+    public void transportFallback(Call call, String reason) {
+        for (FetchListener l : listeners) l.transportFallback(call, reason);
+    }
+
+    @Override
     public void upstreamProtocolError(Call call, String type) {
         for (FetchListener l : listeners) l.upstreamProtocolError(call, type);
     }

@@ -76,6 +76,18 @@ public interface FetchListener {
      */
     default void upstreamProtocolError(Call call, String type) {}
 
+    /**
+     * The upstream of {@code call} sent an interim response ({@code 102}, {@code 103}, …) before its
+     * final one; Sluice took it out and went on reading (RFC 9110 §15.2).
+     */
+    default void upstreamInterim(Call call, int status) {}
+
+    /**
+     * {@code call}'s request was sent again over another transport because the first could not read
+     * the response ({@code reason}: {@code close_delimited}); for this request only.
+     */
+    default void transportFallback(Call call, String reason) {}
+
     /** All of {@code listeners}, in order; one that throws does not keep the others from hearing. */
     static FetchListener of(List<FetchListener> listeners) {
         List<FetchListener> all = listeners.stream().map(FetchListener::safe).toList();

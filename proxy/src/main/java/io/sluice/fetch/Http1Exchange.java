@@ -8,7 +8,6 @@ import io.undertow.client.ClientConnection;
 import io.undertow.client.ClientExchange;
 import io.undertow.client.ClientRequest;
 import io.undertow.client.ClientResponse;
-import io.undertow.client.UndertowClient;
 import io.undertow.util.HeaderValues;
 import io.undertow.util.Headers;
 import io.undertow.util.HttpString;
@@ -16,7 +15,6 @@ import io.undertow.util.Protocols;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.URI;
-import java.net.URISyntaxException;
 import java.net.http.HttpConnectTimeoutException;
 import java.net.http.HttpTimeoutException;
 import java.nio.ByteBuffer;
@@ -26,6 +24,7 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Flow;
 import org.xnio.IoUtils;
+import org.xnio.OptionMap;
 import org.xnio.XnioIoThread;
 import org.xnio.channels.StreamSinkChannel;
 
@@ -40,6 +39,19 @@ final class Http1Exchange {
     private static final Set<String> IDEMPOTENT = Set.of("GET", "HEAD", "OPTIONS", "TRACE", "PUT", "DELETE");
 
     private static final Set<String> BODY_EXPECTED = Set.of("POST", "PUT", "PATCH");
+
+    /** Past this a response head is passed to Undertow unkept, and its values are Undertow's. */
+    private static final long RAW_HEAD_LIMIT = 1024 * 1024;
+
+    /**
+     * The response's body runs to the connection's close (RFC 9112 §6.3), which Undertow's client
+     * cannot read; {@link Send} may send the request again over {@code java.net.http}.
+     */
+    static final class CloseDelimited extends IOException {
+        CloseDelimited() {
+            super("upstream answered HTTP/1.1 without Content-Length or chunked framing");
+        }
+    }
 
     private final Http1Transport transport;
     private final FetchRequest request;
@@ -56,6 +68,9 @@ final class Http1Exchange {
     private final ResponseHeaderLimits headerLimits;
     private final CompletableFuture<FetchResponse> result = new CompletableFuture<>();
     private ClientConnection connection;
+    /** The bytes under {@link #connection}: its response heads as they arrived. */
+    private HeadCapture capture;
+
     private TimeSource.Timer timer;
     private boolean reused;
     private boolean retriedStale;
@@ -91,10 +106,10 @@ final class Http1Exchange {
     void start() {
         call.onCancel(reason -> onThread(() -> abandon(reason)));
         if (result.isDone()) return;
-        ClientConnection pooled = transport.checkout(poolKey);
+        Http1Transport.Idle pooled = transport.checkout(poolKey);
         if (pooled != null) {
             reused = true;
-            sendOn(pooled);
+            sendOn(pooled.connection(), pooled.capture());
         } else {
             connect();
         }
@@ -103,45 +118,62 @@ final class Http1Exchange {
     private void connect() {
         reused = false;
         witness = tls ? new HandshakeWitness() : null;
-        URI destination;
-        try {
-            destination = new URI(tls ? "https" : "http", null, address.getHostAddress(), port, null, null, null);
-        } catch (URISyntaxException e) {
-            fail(new IOException("checked address did not make a URI: " + address, e));
-            return;
-        }
+        java.net.InetSocketAddress destination = new java.net.InetSocketAddress(address, port);
         arm(
                 policy.timeouts().connect(),
                 () -> new HttpConnectTimeoutException(
                         "connect timed out after " + policy.timeouts().connect().toMillis() + " ms"));
-        UndertowClient.getInstance()
-                .connect(
-                        new ClientCallback<>() {
-                            @Override
-                            public void completed(ClientConnection opened) {
-                                if (result.isDone()) {
-                                    IoUtils.safeClose(opened);
+        // Opened here rather than by UndertowClient so that HeadCapture sits under Undertow's parser.
+        org.xnio.ChannelListener<org.xnio.StreamConnection> opened = raw -> {
+            if (result.isDone()) {
+                IoUtils.safeClose(raw);
+                return;
+            }
+            disarm();
+            HeadCapture captured = new HeadCapture(raw.getSourceChannel().getConduit());
+            raw.getSourceChannel().setConduit(captured);
+            sendOn(
+                    io.undertow.client.http.SluiceHttp1Connections.over(
+                            raw, tls ? tlsOptions() : transport.options(), transport.buffers()),
+                    captured);
+        };
+        org.xnio.IoFuture<? extends org.xnio.StreamConnection> opening;
+        if (tls) {
+            opening = transport
+                    .ssl(policy.tls(), witness)
+                    .openSslConnection(
+                            thread,
+                            destination,
+                            connection -> {
+                                try {
+                                    connection.startHandshake();
+                                } catch (IOException e) {
+                                    IoUtils.safeClose(connection);
+                                    fail(e);
                                     return;
                                 }
-                                disarm();
-                                sendOn(opened);
-                            }
-
-                            @Override
-                            public void failed(IOException e) {
-                                fail(e);
-                            }
-                        },
-                        null,
-                        destination,
-                        thread,
-                        tls ? transport.ssl(policy.tls(), witness) : null,
-                        transport.buffers(),
-                        tls ? transport.tlsOptions(request.uri().getHost(), policy.tls()) : transport.options());
+                                opened.handleEvent(connection);
+                            },
+                            tlsOptions());
+        } else {
+            opening = thread.openStreamConnection(destination, opened, transport.options());
+        }
+        opening.addNotifier(
+                (future, ignored) -> {
+                    if (future.getStatus() == org.xnio.IoFuture.Status.FAILED)
+                        onThread(() -> fail(future.getException()));
+                },
+                null);
     }
 
-    private void sendOn(ClientConnection conn) {
+    private OptionMap tlsOptions() {
+        return transport.tlsOptions(request.uri().getHost(), policy.tls());
+    }
+
+    private void sendOn(ClientConnection conn, HeadCapture captured) {
         connection = conn;
+        capture = captured;
+        captured.expectResponse(Math.min(headerLimits.maxBytes(), RAW_HEAD_LIMIT));
         arm(
                 policy.timeouts().response(),
                 () -> new HttpTimeoutException("no response headers within "
@@ -293,6 +325,8 @@ final class Http1Exchange {
         disarm();
         ClientResponse response = exchange.getResponse();
         int status = response.getResponseCode();
+        HeadCapture captured = capture;
+        for (int interim : captured.interims()) call.events().upstreamInterim(call, interim);
         var in = response.getResponseHeaders();
         ResponseHeaderLimits.Tally tally = headerLimits.tally();
         for (HeaderValues values : in) {
@@ -311,32 +345,40 @@ final class Http1Exchange {
                 && !in.contains(Headers.TRANSFER_ENCODING)
                 && response.getProtocol().equals(Protocols.HTTP_1_1)) {
             // RFC 9112 §6.3: such a body runs until the connection closes. Undertow's client reads it as
-            // empty, which would silently lose it, so refuse it and send this origin over java.net.http
-            // from now on; an idempotent request is retried there by the retry stage.
-            transport.markUnframed(request.uri());
-            fail(new IOException("upstream answered HTTP/1.1 without Content-Length or chunked framing"));
+            // empty, which would silently lose it, so refuse it; Send sends this one request again over
+            // java.net.http if it may be repeated. Later requests to the origin still come here.
+            fail(new CloseDelimited());
             return;
         }
-        // Hop-by-hop fields are dropped here, in the one copy out of Undertow's map (which holds each
-        // name once, whatever its case).
+        // Hop-by-hop fields are dropped here, in the one copy out of the response head. Values and
+        // names come from the bytes as they arrived (RawHead) where Undertow's reading agrees with
+        // them, since Undertow's own values have each run of whitespace collapsed.
         Fields.Builder headers = Fields.builder(in.size());
         Set<String> named =
                 HopByHop.connectionNamed(in.get(Headers.CONNECTION) == null ? List.of() : in.get(Headers.CONNECTION));
-        for (HeaderValues values : in) {
-            String name = values.getHeaderName().toString();
-            if (HopByHop.isEndToEnd(name, named)) headers.add(name, values);
+        byte[] raw = captured.finalHead();
+        List<RawHead.Field> exact = raw == null ? null : RawHead.fields(raw, in);
+        if (exact != null) {
+            for (RawHead.Field field : exact) {
+                if (HopByHop.isEndToEnd(field.name(), named)) headers.add(field.name(), field.values());
+            }
+        } else {
+            for (HeaderValues values : in) {
+                String name = values.getHeaderName().toString();
+                if (HopByHop.isEndToEnd(name, named)) headers.add(name, values);
+            }
         }
         ClientConnection answeredOn = connection;
         ChannelBody body = new ChannelBody(
-                exchange.getResponseChannel(), thread, length, complete -> bodyEnded(answeredOn, complete));
+                exchange.getResponseChannel(), thread, length, complete -> bodyEnded(answeredOn, captured, complete));
         result.complete(new FetchResponse(status, headers.build(), ResponseBody.streaming(body, length), call.trace()));
     }
 
-    private void bodyEnded(ClientConnection answeredOn, boolean complete) {
+    private void bodyEnded(ClientConnection answeredOn, HeadCapture captured, boolean complete) {
         if (complete && requestWritten && answeredOn.isOpen()) {
             // Let go of it before it is shared: nothing late from this exchange may close it.
             if (connection == answeredOn) connection = null;
-            transport.release(poolKey, answeredOn);
+            transport.release(poolKey, answeredOn, captured);
         } else {
             abort(answeredOn);
         }
@@ -371,6 +413,11 @@ final class Http1Exchange {
     }
 
     private boolean repeatable() {
+        return repeatable(request);
+    }
+
+    /** Whether {@code request} may be sent a second time (RFC 9110 §9.2.2) and its body can be. */
+    static boolean repeatable(FetchRequest request) {
         return request.body().replayable()
                 && (IDEMPOTENT.contains(request.method())
                         || request.header("Idempotency-Key").isPresent());

@@ -11,7 +11,6 @@ import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.HashMap;
 import java.util.Map;
-import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
@@ -45,13 +44,11 @@ public final class Http1Transport {
     private final int maxIdlePerAddress;
     /** Per IO thread: idle connections by destination. Touched only by the owning thread. */
     private final Map<Thread, Map<String, ArrayDeque<Idle>>> idle = new ConcurrentHashMap<>();
-    /** Origins that answered HTTP/1.1 without framing; they are sent over java.net.http instead. */
-    private final Set<String> unframedOrigins = ConcurrentHashMap.newKeySet();
 
     private final Function<UpstreamTls, SSLContext> tlsContexts;
     private final Executor handshakes;
 
-    record Idle(ClientConnection connection, long since) {}
+    record Idle(ClientConnection connection, HeadCapture capture, long since) {}
 
     public Http1Transport(
             XnioWorker worker, ByteBufferPool buffers, TimeSource time, Duration idleTimeout, int maxIdlePerAddress) {
@@ -90,13 +87,13 @@ public final class Http1Transport {
 
     /**
      * Whether this transport speaks to {@code uri}: cleartext, or TLS when it has TLS contexts and
-     * {@code tls} does not ask for HTTP/2; and the origin is not known to need close-delimited bodies.
+     * {@code tls} does not ask for HTTP/2. Nothing an origin answered changes this: a response this
+     * transport cannot read is sent again over {@code java.net.http} for that request alone ({@link Send}).
      */
     boolean carries(URI uri, UpstreamTls tls) {
         String scheme = uri.getScheme();
-        boolean speaks = "http".equalsIgnoreCase(scheme)
+        return "http".equalsIgnoreCase(scheme)
                 || ("https".equalsIgnoreCase(scheme) && tlsContexts != null && !tls.http2());
-        return speaks && !unframedOrigins.contains(origin(uri));
     }
 
     /**
@@ -160,12 +157,8 @@ public final class Http1Transport {
         return time;
     }
 
-    void markUnframed(URI uri) {
-        unframedOrigins.add(origin(uri));
-    }
-
     /** An open idle connection to {@code key}, or null. Call on the IO thread that owns the pool. */
-    ClientConnection checkout(String key) {
+    Idle checkout(String key) {
         ArrayDeque<Idle> queue = pool().get(key);
         if (queue == null) return null;
         long now = time.nanoTime();
@@ -173,7 +166,7 @@ public final class Http1Transport {
         // Most recently used first: it is the least likely to have been closed by the upstream.
         while ((entry = queue.pollLast()) != null) {
             if (entry.connection().isOpen() && now - entry.since() < idleTimeout.toNanos()) {
-                return entry.connection();
+                return entry;
             }
             IoUtils.safeClose(entry.connection());
         }
@@ -181,22 +174,18 @@ public final class Http1Transport {
     }
 
     /** Returns a connection whose exchange ended cleanly. Call on the IO thread that owns it. */
-    void release(String key, ClientConnection connection) {
+    void release(String key, ClientConnection connection, HeadCapture capture) {
         if (!connection.isOpen()) return;
         ArrayDeque<Idle> queue = pool().computeIfAbsent(key, k -> new ArrayDeque<>());
         if (queue.size() >= maxIdlePerAddress) {
             IoUtils.safeClose(connection);
             return;
         }
-        queue.addLast(new Idle(connection, time.nanoTime()));
+        queue.addLast(new Idle(connection, capture, time.nanoTime()));
     }
 
     private Map<String, ArrayDeque<Idle>> pool() {
         return idle.computeIfAbsent(Thread.currentThread(), t -> new HashMap<>());
-    }
-
-    private static String origin(URI uri) {
-        return uri.getScheme().toLowerCase(java.util.Locale.ROOT) + "://" + uri.getHost() + ":" + uri.getPort();
     }
 
     @Override

@@ -57,6 +57,16 @@ final class SafeListener implements FetchListener {
     }
 
     @Override
+    public void upstreamInterim(Call call, int status) {
+        run(() -> delegate.upstreamInterim(call, status));
+    }
+
+    @Override
+    public void transportFallback(Call call, String reason) {
+        run(() -> delegate.transportFallback(call, reason));
+    }
+
+    @Override
     public void upstreamProtocolError(Call call, String type) {
         run(() -> delegate.upstreamProtocolError(call, type));
     }

@@ -65,15 +65,38 @@ public final class Send implements Stage {
         if (http1 != null && http1.carries(request.uri(), policy.tls())) {
             // Connected to the checked address itself, so the pin is not needed past this point.
             return admitted.thenCompose(pin -> {
-                java.net.InetAddress address = pin.addresses().get(0);
-                pin.close();
-                long sentAt = time.nanoTime();
-                return http1.send(request, address, call, headerLimits).whenComplete((response, error) -> {
-                    call.trace().addUpstream(time.nanoTime() - sentAt);
-                    if (error != null) reportProtocolError(call, error);
-                });
-            });
+                        java.net.InetAddress address = pin.addresses().get(0);
+                        pin.close();
+                        long sentAt = time.nanoTime();
+                        return http1.send(request, address, call, headerLimits).whenComplete((response, error) -> {
+                            call.trace().addUpstream(time.nanoTime() - sentAt);
+                            if (error != null) reportProtocolError(call, error);
+                        });
+                    })
+                    .exceptionallyCompose(error -> {
+                        // A body that runs to the connection's close, which Undertow's client cannot read: this
+                        // request alone, if it may be repeated, goes again over java.net.http. Nothing is
+                        // remembered about the origin, so one odd response never changes how later ones go.
+                        if (unwrap(error) instanceof Http1Exchange.CloseDelimited
+                                && Http1Exchange.repeatable(request)) {
+                            call.events().transportFallback(call, "close_delimited");
+                            call.trace().countAttempt();
+                            return overJdk(call, request, policy, guard.admit(request.uri(), policy.allowPrivate()));
+                        }
+                        return CompletableFuture.failedFuture(error);
+                    });
         }
+        return overJdk(call, request, policy, admitted);
+    }
+
+    private static Throwable unwrap(Throwable error) {
+        Throwable t = error;
+        while (t instanceof java.util.concurrent.CompletionException && t.getCause() != null) t = t.getCause();
+        return t;
+    }
+
+    private CompletableFuture<FetchResponse> overJdk(
+            Call call, FetchRequest request, Policy policy, CompletableFuture<Pin> admitted) {
         // An admission already decided (an IP literal: no DNS) is sent from this thread, since sendAsync
         // does not block; one that waited for DNS moves off the lookup pool to the workers first.
         Executor sendOn = admitted.isDone() ? Runnable::run : executor;

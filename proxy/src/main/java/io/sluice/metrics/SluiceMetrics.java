@@ -251,6 +251,25 @@ public final class SluiceMetrics implements FetchListener, AutoCloseable {
                 .increment();
     }
 
+    @Override
+    public void upstreamInterim(Call call, int status) {
+        Counter.builder("sluice.upstream.interim.responses")
+                .description("Interim (1xx) responses from upstreams, taken out before the final response")
+                .tags("upstream", upstreamTag(call.trace()), "status", Integer.toString(status))
+                .register(registry)
+                .increment();
+    }
+
+    @Override
+    public void transportFallback(Call call, String reason) {
+        Counter.builder("sluice.transport.fallbacks")
+                .description(
+                        "Requests sent again over java.net.http because Undertow's client could not read the response")
+                .tags("upstream", upstreamTag(call.trace()), "reason", reason)
+                .register(registry)
+                .increment();
+    }
+
     /** Re-reads every upstream's live state into the gauges; call before each scrape. */
     public void refreshGauges() {
         List<Upstream> all = List.copyOf(upstreams.all());

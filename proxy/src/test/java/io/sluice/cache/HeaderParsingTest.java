@@ -82,6 +82,43 @@ class HeaderParsingTest {
     }
 
     @Test
+    void readsHttpDatesIgnoringTheCaseOfNamesAndGmt() {
+        Instant expected = Instant.parse("2050-08-18T08:49:37Z");
+
+        // RFC 9110 §5.6.7: recipients are lenient; the three forms, each in odd case.
+        assertThat(HttpDates.parse("thu, 18 aug 2050 08:49:37 gmt")).contains(expected);
+        assertThat(HttpDates.parse("THU, 18 AUG 2050 08:49:37 GMT")).contains(expected);
+        assertThat(HttpDates.parse("thursday, 18-aug-50 08:49:37 gmt")).contains(expected);
+        assertThat(HttpDates.parse("thu aug 18 08:49:37 2050")).contains(expected);
+        // Leniency is about case only: a wrong weekday or a doubled space is still no date.
+        assertThat(HttpDates.parse("fri, 18 aug 2050 08:49:37 gmt")).isEmpty();
+        assertThat(HttpDates.parse("Thu, 18  Aug  2050 08:49:37 GMT")).isEmpty();
+    }
+
+    @Test
+    void usesTheFirstMemberOfAListBasedAge() {
+        // RFC 9111 §5.1: a list-based Age uses its first member; an invalid one is ignored.
+        assertThat(Entry.deltaSeconds("7200, 0")).isEqualTo(7200);
+        assertThat(Entry.deltaSeconds("0, 7200")).isZero();
+        assertThat(Entry.deltaSeconds(" 60 ")).isEqualTo(60);
+        assertThat(Entry.deltaSeconds("soon, 60")).isZero();
+        assertThat(Entry.deltaSeconds("-5")).isZero();
+    }
+
+    @Test
+    void ignoresADirectiveWithWhitespaceAroundItsEquals() {
+        // RFC 9111 §5.2: token [ "=" ( token / quoted-string ) ], no whitespace about the "=".
+        assertThat(Directives.parse(List.of("max-age =3600")).has("max-age")).isFalse();
+        assertThat(Directives.parse(List.of("max-age= 3600")).has("max-age")).isFalse();
+        assertThat(Directives.parse(List.of("max-age =3600, max-age=5")).seconds("max-age", -1, 0))
+                .isEqualTo(5);
+        // Whitespace around the commas of the list is fine (RFC 9110 §5.6.1).
+        Directives listed = Directives.parse(List.of(" public ,  max-age=60 , s-maxage=\"1, 2\""));
+        assertThat(listed.seconds("max-age", -1, 0)).isEqualTo(60);
+        assertThat(listed.has("public")).isTrue();
+    }
+
+    @Test
     void normalisesUrlsForKeys() {
         assertThat(Keys.url(java.net.URI.create("HTTP://Example.COM:80?q=1#top")))
                 .isEqualTo("http://example.com/?q=1");
