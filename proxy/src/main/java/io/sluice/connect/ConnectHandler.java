@@ -126,11 +126,14 @@ public final class ConnectHandler implements HttpHandler {
     private void intercept(HttpServerExchange exchange, ConnectTarget target, Policy policy) {
         // The guard checks the destination now, so a refused one gets an HTTP answer rather than a
         // handshake and then one per request; each request inside is checked again when it is sent.
-        var admitted = guard.admit(target.origin(), policy.allowPrivate());
+        // Then the leaf is minted off the IO thread before the 200, so the handshake finds it cached.
+        var ready = guard.admit(target.origin(), policy.allowPrivate()).thenCompose(pin -> {
+            pin.close();
+            return interceptor.prepare(target);
+        });
         exchange.dispatch(
                 SameThreadExecutor.INSTANCE,
-                () -> admitted.whenComplete((pin, error) -> {
-                    if (pin != null) pin.close();
+                () -> ready.whenComplete((done, error) -> {
                     onIoThread(exchange, () -> {
                         if (error != null) {
                             FetchException e = Failures.classify(error);

@@ -91,7 +91,8 @@ class TlsConfigTest {
                         """.formatted(dir, caCert, caKey, roots)).tls();
 
         assertThat(tls)
-                .isEqualTo(new TlsConfig(dir, Optional.of(caCert), Optional.of(caKey), Optional.of(roots), "TLSv1.2"));
+                .isEqualTo(new TlsConfig(
+                        dir, Optional.of(caCert), Optional.of(caKey), Optional.of(roots), "TLSv1.2", TlsProvider.JDK));
     }
 
     @Test

@@ -34,7 +34,12 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class UpstreamTlsTest {
     @RegisterExtension
-    final SluiceServerExtension sluice = new SluiceServerExtension();
+    final SluiceServerExtension sluice = new SluiceServerExtension().tlsProvider(tlsProvider());
+
+    /** Whose TLS engine Sluice uses; the Conscrypt variant of this test overrides it. */
+    io.sluice.config.TlsProvider tlsProvider() {
+        return io.sluice.config.TlsProvider.JDK;
+    }
 
     @TempDir
     Path dir;
