@@ -162,7 +162,11 @@ public final class UpstreamClients implements AutoCloseable {
             // The JDK's trust manager either way: the same roots, and the same typed reasons
             // (unknown issuer, expired, host name) whichever engine asks it.
             SSLContext context = engines == null ? SSLContext.getInstance("TLS") : engines.newContext();
-            context.init(keyManagers(tls).orElse(null), new javax.net.ssl.TrustManager[] {trust(roots)}, null);
+            X509TrustManager trust = trust(roots);
+            if (engines != null && trust instanceof javax.net.ssl.X509ExtendedTrustManager extended) {
+                trust = new GenericAuthType(extended);
+            }
+            context.init(keyManagers(tls).orElse(null), new javax.net.ssl.TrustManager[] {trust}, null);
             return context;
         } catch (GeneralSecurityException | java.io.IOException e) {
             throw new IllegalStateException("cannot build the TLS context: " + e.getMessage(), e);
