@@ -95,6 +95,15 @@ class UpstreamTlsTest {
     }
 
     @Test
+    void sendsTheUpstreamsHostNameAsSni() throws Exception {
+        serve(tls(leaf).build(), false);
+
+        fetch(trustingCa(""));
+
+        assertThat(upstream.takeRequest().getHandshakeServerNames()).containsExactly("localhost");
+    }
+
+    @Test
     void expiredCertificateIsTypedExpired() throws Exception {
         long now = System.currentTimeMillis();
         HeldCertificate expired = new HeldCertificate.Builder()
