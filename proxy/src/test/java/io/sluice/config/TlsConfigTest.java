@@ -96,6 +96,15 @@ class TlsConfigTest {
     }
 
     @Test
+    void providerIsJdkByDefaultConscryptWhenAskedAndABadOneNamesTheKey() {
+        assertThat(loader.fromYaml("upstreams: {}").tls().provider()).isEqualTo(TlsProvider.JDK);
+        assertThat(loader.fromYaml("tls: {provider: conscrypt}").tls().provider())
+                .isEqualTo(TlsProvider.CONSCRYPT);
+        assertThatThrownBy(() -> loader.fromYaml("tls: {provider: openssl}"))
+                .hasMessage("tls.provider: expected one of [jdk, conscrypt], got \"openssl\"");
+    }
+
+    @Test
     void badConnectModeAndMinVersionNameTheKey() {
         assertThatThrownBy(() -> loader.fromYaml("upstreams: {x: {match: [x.io], connect: mitm}}"))
                 .hasMessage("upstreams.x.connect: expected one of [intercept, tunnel, refuse], got \"mitm\"");
