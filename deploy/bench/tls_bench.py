@@ -248,27 +248,38 @@ def run(out, rounds, seconds, warm):
         squid = Squid(os.path.join(work, "squid"), tls_dir).start()
         started.append(squid)
         config = render("tls/sluice-tls.yaml", os.path.join(work, "sluice-tls.yaml"),
-                        {"${BENCH_TLS_DIR}": tls_dir, "${BENCH_TLS_H1_PORT}": h1, "${BENCH_TLS_H2_PORT}": h2})
+                        {"${BENCH_TLS_DIR}": tls_dir, "${BENCH_TLS_H1_PORT}": h1, "${BENCH_TLS_H2_PORT}": h2,
+                         "${BENCH_TLS_PROVIDER}": "jdk"})
         sluice = bench.Sluice(out, "tls", config, h1).start()
         started.append(sluice)
+        # The same Sluice with tls.provider: conscrypt (upstream HTTP/1.1 and interception over BoringSSL).
+        config_cs = render("tls/sluice-tls.yaml", os.path.join(work, "sluice-tls-conscrypt.yaml"),
+                           {"${BENCH_TLS_DIR}": tls_dir, "${BENCH_TLS_H1_PORT}": h1, "${BENCH_TLS_H2_PORT}": h2,
+                            "${BENCH_TLS_PROVIDER}": "conscrypt"})
+        sluice_cs = bench.Sluice(out, "tls-conscrypt", config_cs, h1).start()
+        started.append(sluice_cs)
 
         target = f"localhost:{h1}"
         urls = {"direct": f"https://localhost:{h1}/item.json",
                 "direct_wrk": f"https://127.0.0.1:{h1}/item.json",
                 "nginx": f"http://127.0.0.1:{ports['@PROXY_PORT@']}/item.json",
                 "sluice_h1": f"http://127.0.0.1:{sluice.port}/origin/item.json",
-                "sluice_h2": f"http://127.0.0.1:{sluice.port}/origin_h2/item.json"}
+                "sluice_h2": f"http://127.0.0.1:{sluice.port}/origin_h2/item.json",
+                "sluice_cs_h1": f"http://127.0.0.1:{sluice_cs.port}/origin/item.json"}
         # Every path, certificate checks included, answers the document before anything is timed.
         wait_until(lambda: curl_check(urls["direct"], ca_origin), "the TLS origin")
         curl_check(f"https://localhost:{h2}/item.json", ca_origin)
         wait_until(lambda: curl_check(urls["nginx"], ca_origin), "nginx proxy_pass")
         curl_check(urls["sluice_h1"], ca_origin)
         curl_check(urls["sluice_h2"], ca_origin)
+        curl_check(urls["sluice_cs_h1"], ca_origin)
         squid_proxy, sluice_proxy = f"127.0.0.1:{squid.port}", f"127.0.0.1:{sluice.port}"
+        sluice_cs_proxy = f"127.0.0.1:{sluice_cs.port}"
         wait_until(lambda: curl_check(urls["direct"], ca_intercept, f"http://{squid_proxy}"), "squid")
         curl_check(urls["direct"], ca_intercept, f"http://{sluice_proxy}")
-        # And a client that trusts only the origin CA must fail through either interceptor.
-        for p in (squid_proxy, sluice_proxy):
+        curl_check(urls["direct"], ca_intercept, f"http://{sluice_cs_proxy}")
+        # And a client that trusts only the origin CA must fail through every interceptor.
+        for p in (squid_proxy, sluice_proxy, sluice_cs_proxy):
             bad = subprocess.run(["curl", "-sS", "--proxy", f"http://{p}", "--cacert", ca_origin, "-o", "/dev/null",
                                   urls["direct"]], capture_output=True, text=True, timeout=30)
             if bad.returncode == 0:
@@ -283,9 +294,11 @@ def run(out, rounds, seconds, warm):
             ("wrk: nginx proxy_pass https", wrk_row(urls["nginx"]), lambda: proxy.pid, 3),
             ("wrk: Sluice route form, h1 origin", wrk_row(urls["sluice_h1"]), lambda: sluice.pid, warm),
             ("wrk: Sluice route form, h2 origin", wrk_row(urls["sluice_h2"]), lambda: sluice.pid, warm // 2),
+            ("wrk: Sluice+Conscrypt route form, h1 origin", wrk_row(urls["sluice_cs_h1"]), lambda: sluice_cs.pid, warm),
             ("tlsload: direct to origin", load(None), None, 3),
             ("tlsload: squid ssl-bump CONNECT", load(squid_proxy), lambda: squid.pid, 3),
             ("tlsload: Sluice intercepted CONNECT", load(sluice_proxy), lambda: sluice.pid, warm),
+            ("tlsload: Sluice+Conscrypt intercepted CONNECT", load(sluice_cs_proxy), lambda: sluice_cs.pid, warm),
         ]
         bench.log(f"(t) HTTPS: {rounds} rounds of {seconds} s, 32 connections, keep-alive; body {BODY_BYTES} B")
         warm_handshakes = {}
@@ -312,7 +325,7 @@ def run(out, rounds, seconds, warm):
                     result["cpu_s"] = after[0] + after[1] - cpu_before[0] - cpu_before[1]
                     result["cpu_s_per_1000"] = result["cpu_s"] / max(1, result["requests"]) * 1000
                 runs[name].append(result)
-                bench.log(f"  round {r + 1}/{rounds} {name:>38}: {result['rps']:8.0f} req/s  p50 {result['p50_us']:6d} us"
+                bench.log(f"  round {r + 1}/{rounds} {name:>46}: {result['rps']:8.0f} req/s  p50 {result['p50_us']:6d} us"
                           f"  p99 {result['p99_us']:6d} us  failures {result['failures']}  origin handshakes "
                           f"{result['origin_handshakes']}  client CPU {result['client_cpu_share']:.2f}"
                           + (f"  proxy CPU {result['cpu_s_per_1000']:.3f} s/1000" if pids else ""))
@@ -331,7 +344,8 @@ def run(out, rounds, seconds, warm):
         # cached (the runs above minted it). Warm-up first, then direct / squid / Sluice alternated.
         bench.log("(t) new tunnels: 200 fresh connections each, to the first response byte")
         tunnel_rows = {"direct TLS connection": (None, ca_origin), "squid ssl-bump CONNECT": (squid_proxy, ca_intercept),
-                       "Sluice intercepted CONNECT": (sluice_proxy, ca_intercept)}
+                       "Sluice intercepted CONNECT": (sluice_proxy, ca_intercept),
+                       "Sluice+Conscrypt intercepted CONNECT": (sluice_cs_proxy, ca_intercept)}
         for name, (p, ca) in tunnel_rows.items():
             # The tunnel path (CONNECT, server handshake) is code the keep-alive rows hardly ran: in a
             # profiling run Sluice's p50 still fell from 15 to 7 ms between the 1,000th and 2,000th.
@@ -367,6 +381,15 @@ def run(out, rounds, seconds, warm):
         "route_h1_rps_vs_nginx": t["wrk: Sluice route form, h1 origin"]["rps"] / t["wrk: nginx proxy_pass https"]["rps"],
         "route_h1_p99_vs_nginx": t["wrk: Sluice route form, h1 origin"]["p99_us"] / t["wrk: nginx proxy_pass https"]["p99_us"],
         "route_h2_rps_vs_nginx": t["wrk: Sluice route form, h2 origin"]["rps"] / t["wrk: nginx proxy_pass https"]["rps"],
+        # tls.provider: conscrypt, same run: against squid / nginx, and against Sluice on JSSE.
+        "cs_intercept_rps_vs_squid": t["tlsload: Sluice+Conscrypt intercepted CONNECT"]["rps"] / sq["rps"],
+        "cs_intercept_p99_vs_squid": t["tlsload: Sluice+Conscrypt intercepted CONNECT"]["p99_us"] / sq["p99_us"],
+        "cs_new_tunnel_added_ms": (n["Sluice+Conscrypt intercepted CONNECT"]["p50_us"]
+                                   - n["direct TLS connection"]["p50_us"]) / 1000,
+        "cs_route_h1_rps_vs_nginx": t["wrk: Sluice+Conscrypt route form, h1 origin"]["rps"]
+                                    / t["wrk: nginx proxy_pass https"]["rps"],
+        "cs_route_h1_p99_vs_nginx": t["wrk: Sluice+Conscrypt route form, h1 origin"]["p99_us"]
+                                    / t["wrk: nginx proxy_pass https"]["p99_us"],
     }
     results["failed_rows"] = [name for name, s in list(t.items()) + list(n.items()) if s["failures"]]
     return results
@@ -379,6 +402,14 @@ GOALS = [  # key, label, op, goal, format, source
     ("route_h1_rps_vs_nginx", "route form, h1 origin, req/s vs nginx proxy_pass", ">=", 1.0, "{:.2f}x", "issue 24"),
     ("route_h1_p99_vs_nginx", "route form, h1 origin, p99 vs nginx proxy_pass", "<=", 1.0, "{:.2f}x", "issue 24"),
     ("route_h2_rps_vs_nginx", "route form, h2 origin, req/s vs nginx proxy_pass", ">=", 1.2, "{:.2f}x", "issue 24"),
+    ("cs_intercept_rps_vs_squid", "Conscrypt: intercepted CONNECT req/s vs squid ssl-bump", ">=", 1.5, "{:.2f}x", "issue 23"),
+    ("cs_intercept_p99_vs_squid", "Conscrypt: intercepted CONNECT p99 vs squid ssl-bump", "<=", 1.0, "{:.2f}x", "issue 23"),
+    ("cs_new_tunnel_added_ms", "Conscrypt: new tunnel, leaf cached: added to first byte (p50)", "<=", 2.0, "{:.2f} ms",
+     "issue 23"),
+    ("cs_route_h1_rps_vs_nginx", "Conscrypt: route form, h1 origin, req/s vs nginx proxy_pass", ">=", 1.0, "{:.2f}x",
+     "issue 24"),
+    ("cs_route_h1_p99_vs_nginx", "Conscrypt: route form, h1 origin, p99 vs nginx proxy_pass", "<=", 1.0, "{:.2f}x",
+     "issue 24"),
 ]
 
 

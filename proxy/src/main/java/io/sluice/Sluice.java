@@ -41,6 +41,7 @@ import io.sluice.server.ThreadBufferPool;
 import io.sluice.time.TimeSource;
 import io.sluice.tls.CertificateAuthority;
 import io.sluice.tls.InterceptTls;
+import io.sluice.tls.TlsEngines;
 import io.sluice.upstream.UpstreamStateSource;
 import io.sluice.upstream.Upstreams;
 import io.undertow.Undertow;
@@ -112,8 +113,11 @@ public final class Sluice implements AutoCloseable {
         // DNS lookups block; they get their own threads so a slow resolver cannot stall responses.
         this.lookups = pool("sluice-dns", Math.max(4, config.server().workerThreads()));
         // One HttpClient per TLS profile (trust, client certificate, min version), built now.
+        // tls.provider: upstream HTTP/1.1 and interception; java.net.http stays on the JDK's TLS.
+        TlsEngines engines = TlsEngines.select(config.tls().provider());
         this.clients = UpstreamClients.create(
                 config.tls(),
+                engines,
                 workers,
                 config.defaults().timeouts().connect(),
                 upstreams.all().stream().map(u -> u.policy()).toList());
@@ -127,7 +131,7 @@ public final class Sluice implements AutoCloseable {
         // http:// origins, and https:// ones whose policy does not ask for HTTP/2, over Undertow's
         // HTTP/1.1 client on the IO threads; TLS with each profile's context from `clients`.
         this.http1 = new Http1Transport(
-                io, buffers, time, UPSTREAM_IDLE_TIMEOUT, MAX_IDLE_PER_ADDRESS, clients::sslContext, workers);
+                io, buffers, time, UPSTREAM_IDLE_TIMEOUT, MAX_IDLE_PER_ADDRESS, clients::http1Context, workers);
         AddressGuard guard = new AddressGuard(lookups);
         this.cache = new CacheStage(config.cache(), time, workers);
         // With redis: configured, buckets and cooldowns are shared; connect() returns at once and
@@ -168,7 +172,7 @@ public final class Sluice implements AutoCloseable {
                 .set(UndertowOptions.BUFFER_PIPELINED_DATA, false)
                 .getMap();
         this.ca = certificateAuthority(config.tls(), time);
-        var interceptTls = InterceptTls.create(ca, time, MAX_CACHED_LEAVES);
+        var interceptTls = InterceptTls.create(ca, time, MAX_CACHED_LEAVES, engines);
         OpenTunnel openTunnel = new OpenTunnel(guard, io);
         var tunnels = new Pipeline(
                 assembleTunnelPipeline(openTunnel), time, FetchListener.of(List.of(metrics, stats, recent)));

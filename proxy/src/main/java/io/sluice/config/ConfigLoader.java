@@ -69,6 +69,7 @@ public final class ConfigLoader {
             tls:
               ca_dir: "~/.sluice"
               min_version: TLSv1.2
+              provider: jdk
             upstreams: {}
             """;
 
@@ -402,7 +403,7 @@ public final class ConfigLoader {
 
     /** The top-level {@code tls}. Sluice's own CA is not loaded here, only its paths checked. */
     private TlsConfig tls(JsonNode node) {
-        checkKeys("tls", node, Set.of("ca_dir", "ca_cert", "ca_key", "ca_file", "min_version"));
+        checkKeys("tls", node, Set.of("ca_dir", "ca_cert", "ca_key", "ca_file", "min_version", "provider"));
         Path caDir = optionalPath("tls.ca_dir", required("tls.ca_dir", node.get("ca_dir")))
                 .orElseThrow(() -> new ConfigException("tls.ca_dir", "required"));
         if (Files.exists(caDir) && !Files.isDirectory(caDir)) {
@@ -421,7 +422,17 @@ public final class ConfigLoader {
         Optional<Path> caFile = optionalPath("tls.ca_file", node.get("ca_file"));
         caFile.ifPresent(file -> pem("tls.ca_file", () -> Pem.certificates(file)));
         String minVersion = minVersion("tls.min_version", node.get("min_version"));
-        return construct("tls", () -> new TlsConfig(caDir, caCert, caKey, caFile, minVersion));
+        TlsProvider provider = tlsProvider(node.get("provider"));
+        return construct("tls", () -> new TlsConfig(caDir, caCert, caKey, caFile, minVersion, provider));
+    }
+
+    private TlsProvider tlsProvider(JsonNode node) {
+        String value = string("tls.provider", required("tls.provider", node)).trim();
+        try {
+            return TlsProvider.parse(value);
+        } catch (IllegalArgumentException e) {
+            throw new ConfigException("tls.provider", e.getMessage());
+        }
     }
 
     private String minVersion(String path, JsonNode node) {

@@ -50,4 +50,8 @@ public record SluiceConfig(
     public SluiceConfig withTlsCaDir(java.nio.file.Path caDir) {
         return new SluiceConfig(listen, admin, server, cache, defaults, upstreams, redis, tls.withCaDir(caDir));
     }
+
+    public SluiceConfig withTlsProvider(TlsProvider provider) {
+        return new SluiceConfig(listen, admin, server, cache, defaults, upstreams, redis, tls.withProvider(provider));
+    }
 }

@@ -36,6 +36,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
 import java.util.concurrent.Flow;
@@ -142,17 +143,25 @@ public final class ConnectHandler implements HttpHandler {
         // The guard checks the destination now, so a refused one gets an HTTP answer rather than a
         // handshake and then one per request. A host it admitted moments ago is not looked up again
         // before the 200 (a DNS round trip on the lookup pool and back): each request inside is
-        // checked and pinned again when it is sent, so this saves time, never a check.
+        // checked and pinned again when it is sent, so this saves time, never a check. Then the leaf
+        // is minted off the IO thread before the 200, so the handshake finds it cached.
         String verdictKey = target.authority() + (policy.allowPrivate() ? "|private" : "");
+        CompletableFuture<?> ready;
         if (recentlyAdmitted.getIfPresent(verdictKey) != null) {
-            acceptIntercepted(exchange, target);
-            return;
+            ready = interceptor.prepare(target);
+            if (ready.isDone() && !ready.isCompletedExceptionally()) {
+                acceptIntercepted(exchange, target);
+                return;
+            }
+        } else {
+            ready = guard.admit(target.origin(), policy.allowPrivate()).thenCompose(pin -> {
+                pin.close();
+                return interceptor.prepare(target);
+            });
         }
-        var admitted = guard.admit(target.origin(), policy.allowPrivate());
         exchange.dispatch(
                 SameThreadExecutor.INSTANCE,
-                () -> admitted.whenComplete((pin, error) -> {
-                    if (pin != null) pin.close();
+                () -> ready.whenComplete((done, error) -> {
                     onIoThread(exchange, () -> {
                         if (error != null) {
                             FetchException e = Failures.classify(error);

@@ -34,6 +34,11 @@ final class Interceptor {
     private final ByteBufferPool buffers;
     private final OptionMap serverOptions;
     private final HttpHandler root;
+    private final Executor handshakes;
+    /** Only the versions JSSE enables by default: Conscrypt would also enable TLS 1.0 and 1.1. */
+    private static final OptionMap SERVER_TLS = OptionMap.builder()
+            .setSequence(org.xnio.Options.SSL_ENABLED_PROTOCOLS, "TLSv1.3", "TLSv1.2")
+            .getMap();
 
     /**
      * @param serverOptions the data listener's {@link UndertowOptions}, so header and body limits and
@@ -46,6 +51,7 @@ final class Interceptor {
         this.buffers = buffers;
         this.serverOptions = serverOptions;
         this.root = root;
+        this.handshakes = handshakes;
         this.ssl = new UndertowXnioSsl(
                 Xnio.getInstance(io.undertow.Undertow.class.getClassLoader()),
                 OptionMap.EMPTY,
@@ -54,12 +60,20 @@ final class Interceptor {
                 handshakes);
     }
 
+    /**
+     * Mints the leaf for the CONNECT host on the handshake executor, unless cached, so that the
+     * handshake (on the IO thread with Conscrypt) finds it ready: call before sending the {@code 200}.
+     */
+    java.util.concurrent.CompletableFuture<Void> prepare(ConnectTarget target) {
+        return tls.prepare(target.bareHost(), handshakes);
+    }
+
     /** Called on the IO thread once the {@code 200} is flushed; {@code client} is the raw connection. */
     void intercept(StreamConnection client, ConnectTarget target) {
         InetSocketAddress peer = client.getPeerAddress(InetSocketAddress.class);
         // Clients that send no SNI (an IP target) get a certificate for the CONNECT host.
         if (peer != null) tls.hostHint(peer, target.bareHost());
-        SslConnection secured = ssl.wrapExistingConnection(client, OptionMap.EMPTY, false);
+        SslConnection secured = ssl.wrapExistingConnection(client, SERVER_TLS, false);
         URI origin = target.origin();
         HttpHandler tunnelRoot = new HttpHandler() {
             @Override

@@ -57,6 +57,9 @@ public final class Failures {
      * {@code hostname mismatch}, {@code certificate expired}, {@code certificate not yet valid}, or
      * {@code handshake refused by upstream} with the alert it sent. The JDK's own message follows.
      */
+    private static final java.util.regex.Pattern BORINGSSL_ALERT =
+            java.util.regex.Pattern.compile(":(?:SSLV3|TLSV1)_ALERT_([A-Z_]+)");
+
     static String tlsReason(Throwable ssl) {
         for (Throwable c = ssl; c != null; c = c.getCause()) {
             if (c instanceof CertificateExpiredException) {
@@ -75,10 +78,14 @@ public final class Failures {
         }
         if (message.contains("validity check failed")) return "certificate expired or not yet valid (" + message + ")";
         // "Received fatal alert: x", which newer JDKs prefix with "(x) ".
+        // Conscrypt (BoringSSL) names a received alert "error:...:TLSV1_ALERT_PROTOCOL_VERSION (...)".
+        java.util.regex.Matcher boring = BORINGSSL_ALERT.matcher(message);
         int received = message.indexOf("Received fatal alert: ");
-        if (received >= 0) {
-            String alert = message.substring(received + "Received fatal alert: ".length())
-                    .trim();
+        if (received >= 0 || boring.find()) {
+            String alert = received >= 0
+                    ? message.substring(received + "Received fatal alert: ".length())
+                            .trim()
+                    : boring.group(1).toLowerCase(java.util.Locale.ROOT);
             String hint = switch (alert) {
                 case "protocol_version" -> "; no TLS version both sides accept (tls.min_version)";
                 case "certificate_required", "bad_certificate", "unknown_ca" ->

@@ -4,6 +4,7 @@ import io.sluice.config.Pem;
 import io.sluice.config.Policy;
 import io.sluice.config.TlsConfig;
 import io.sluice.config.UpstreamTls;
+import io.sluice.tls.TlsEngines;
 import java.net.http.HttpClient;
 import java.nio.file.Path;
 import java.security.GeneralSecurityException;
@@ -37,26 +38,40 @@ import javax.net.ssl.X509TrustManager;
 public final class UpstreamClients implements AutoCloseable {
     private final Function<UpstreamTls, SSLContext> buildContext;
     private final ConcurrentHashMap<UpstreamTls, SSLContext> contexts = new ConcurrentHashMap<>();
+    /** Null when the HTTP/1.1 transport shares {@link #contexts} (the JDK's provider). */
+    private final Function<UpstreamTls, SSLContext> buildHttp1Context;
+
+    private final ConcurrentHashMap<UpstreamTls, SSLContext> http1Contexts = new ConcurrentHashMap<>();
     private final java.util.function.BiFunction<UpstreamClients, UpstreamTls, HttpClient> build;
     private final ConcurrentHashMap<UpstreamTls, HttpClient> clients = new ConcurrentHashMap<>();
 
     private UpstreamClients(
             Function<UpstreamTls, SSLContext> buildContext,
+            Function<UpstreamTls, SSLContext> buildHttp1Context,
             java.util.function.BiFunction<UpstreamClients, UpstreamTls, HttpClient> build) {
         this.buildContext = buildContext;
+        this.buildHttp1Context = buildHttp1Context;
         this.build = build;
     }
 
     /**
      * Clients with the settings every upstream call shares ({@code executor} for callbacks,
      * {@code connectTimeout}, no proxy, no redirects, HTTP/2 by ALPN), one per profile of
-     * {@code policies}, built now.
+     * {@code policies}, built now. The HTTP/1.1 transport's contexts come from {@code engines};
+     * {@code java.net.http}'s are always the JDK's.
      */
     public static UpstreamClients create(
-            TlsConfig global, Executor executor, Duration connectTimeout, Collection<Policy> policies) {
+            TlsConfig global,
+            TlsEngines engines,
+            Executor executor,
+            Duration connectTimeout,
+            Collection<Policy> policies) {
         List<X509Certificate> globalRoots =
                 global.caFile().map(Pem::certificates).orElse(List.of());
-        UpstreamClients clients = new UpstreamClients(tls -> sslContext(globalRoots, tls), (self, tls) -> {
+        Function<UpstreamTls, SSLContext> http1 = engines.effective() == io.sluice.config.TlsProvider.JDK
+                ? null
+                : tls -> sslContext(globalRoots, tls, engines);
+        UpstreamClients clients = new UpstreamClients(tls -> sslContext(globalRoots, tls, null), http1, (self, tls) -> {
             SSLContext context = self.sslContext(tls);
             SSLParameters parameters = context.getDefaultSSLParameters();
             parameters.setProtocols(tls.protocols().toArray(String[]::new));
@@ -72,6 +87,7 @@ public final class UpstreamClients implements AutoCloseable {
         });
         try {
             policies.forEach(clients::clientFor);
+            policies.forEach(policy -> clients.http1Context(policy.tls()));
         } catch (RuntimeException e) {
             clients.close();
             throw e;
@@ -81,7 +97,7 @@ public final class UpstreamClients implements AutoCloseable {
 
     /** {@code client} for every policy, whatever its TLS settings: for tests that bring their own client. */
     public static UpstreamClients of(HttpClient client) {
-        return new UpstreamClients(tls -> client.sslContext(), (self, tls) -> client);
+        return new UpstreamClients(tls -> client.sslContext(), null, (self, tls) -> client);
     }
 
     /**
@@ -95,6 +111,22 @@ public final class UpstreamClients implements AutoCloseable {
         if (context != null) return context;
         try {
             return contexts.computeIfAbsent(profile, buildContext);
+        } catch (IllegalArgumentException | IllegalStateException e) {
+            throw new FetchException(ErrorType.TLS, "TLS set-up failed: " + e.getMessage());
+        }
+    }
+
+    /**
+     * The context of {@code tls}'s profile for the HTTP/1.1 transport: {@link #sslContext} with the
+     * JDK's provider, else the same trust and client certificate over {@code tls.provider}'s.
+     */
+    public SSLContext http1Context(UpstreamTls tls) {
+        if (buildHttp1Context == null) return sslContext(tls);
+        UpstreamTls profile = tls.withoutHttp2();
+        SSLContext context = http1Contexts.get(profile);
+        if (context != null) return context;
+        try {
+            return http1Contexts.computeIfAbsent(profile, buildHttp1Context);
         } catch (IllegalArgumentException | IllegalStateException e) {
             throw new FetchException(ErrorType.TLS, "TLS set-up failed: " + e.getMessage());
         }
@@ -121,13 +153,20 @@ public final class UpstreamClients implements AutoCloseable {
         clients.values().stream().distinct().forEach(HttpClient::shutdownNow);
     }
 
-    private static SSLContext sslContext(List<X509Certificate> globalRoots, UpstreamTls tls) {
+    /** Over the JDK's provider when {@code engines} is null. */
+    private static SSLContext sslContext(List<X509Certificate> globalRoots, UpstreamTls tls, TlsEngines engines) {
         List<X509Certificate> roots = new ArrayList<>(globalRoots);
         tls.caFile().map(Pem::certificates).ifPresent(roots::addAll);
         try {
-            if (roots.isEmpty() && !tls.hasClientCertificate()) return SSLContext.getDefault();
-            SSLContext context = SSLContext.getInstance("TLS");
-            context.init(keyManagers(tls).orElse(null), new javax.net.ssl.TrustManager[] {trust(roots)}, null);
+            if (engines == null && roots.isEmpty() && !tls.hasClientCertificate()) return SSLContext.getDefault();
+            // The JDK's trust manager either way: the same roots, and the same typed reasons
+            // (unknown issuer, expired, host name) whichever engine asks it.
+            SSLContext context = engines == null ? SSLContext.getInstance("TLS") : engines.newContext();
+            X509TrustManager trust = trust(roots);
+            if (engines != null && trust instanceof javax.net.ssl.X509ExtendedTrustManager extended) {
+                trust = new GenericAuthType(extended);
+            }
+            context.init(keyManagers(tls).orElse(null), new javax.net.ssl.TrustManager[] {trust}, null);
             return context;
         } catch (GeneralSecurityException | java.io.IOException e) {
             throw new IllegalStateException("cannot build the TLS context: " + e.getMessage(), e);

@@ -4,6 +4,8 @@ import io.sluice.time.TimeSource;
 import java.net.InetSocketAddress;
 import java.security.GeneralSecurityException;
 import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
 import javax.net.ssl.KeyManager;
 import javax.net.ssl.SSLContext;
 
@@ -11,6 +13,11 @@ import javax.net.ssl.SSLContext;
  * The server side of TLS interception: an {@link SSLContext} that presents, for each server name a
  * client asks for, a leaf signed by the {@link CertificateAuthority}. Leaves are minted on first
  * use and cached for a day, so a host costs one signature, not one per connection.
+ *
+ * <p>With JSSE the key manager mints inside a delegated task, off the IO thread. Conscrypt has no
+ * delegated tasks, so with it the key manager presents only leaves minted beforehand by {@link
+ * #prepare}: a client whose SNI names a host other than the one prepared (the CONNECT host) gets
+ * no certificate and a failed handshake, unless that host's leaf is cached already.
  */
 public final class InterceptTls {
     private final CertificateAuthority ca;
@@ -30,15 +37,22 @@ public final class InterceptTls {
      *     plus the certificate object
      */
     public static InterceptTls create(CertificateAuthority ca, TimeSource time, int maxCachedLeaves) {
+        return create(ca, time, maxCachedLeaves, TlsEngines.jdk());
+    }
+
+    /** The same over {@code engines}' provider. */
+    public static InterceptTls create(
+            CertificateAuthority ca, TimeSource time, int maxCachedLeaves, TlsEngines engines) {
         Objects.requireNonNull(ca, "ca");
+        Objects.requireNonNull(engines, "engines");
         Objects.requireNonNull(time, "time");
         if (maxCachedLeaves <= 0) {
             throw new IllegalArgumentException("maxCachedLeaves must be positive: " + maxCachedLeaves);
         }
         LeafMinter minter = new LeafMinter(ca, time, maxCachedLeaves);
-        SniKeyManager keyManager = new SniKeyManager(minter, time);
+        SniKeyManager keyManager = new SniKeyManager(minter, time, engines.delegatesTasks());
         try {
-            SSLContext context = SSLContext.getInstance("TLS");
+            SSLContext context = engines.newContext();
             // No trust managers: the server side never asks clients for certificates.
             context.init(new KeyManager[] {keyManager}, null, Certificates.RANDOM);
             return new InterceptTls(ca, minter, keyManager, context);
@@ -65,6 +79,25 @@ public final class InterceptTls {
 
     public void clearHint(InetSocketAddress clientPeer) {
         keyManager.clearHint(Objects.requireNonNull(clientPeer, "clientPeer"));
+    }
+
+    /**
+     * Mints, on {@code executor}, the leaf a client naming {@code connectHost} (by SNI or, with none,
+     * by the host hint) will be shown, so that the handshake finds it cached; done at once when it
+     * is. Only the EC leaf: every current client accepts it (an RSA-only client's RSA leaf is minted
+     * inside its handshake, in a delegated task, with JSSE). Fails when no leaf can be made for the
+     * name.
+     */
+    public CompletableFuture<Void> prepare(String connectHost, Executor executor) {
+        Objects.requireNonNull(executor, "executor");
+        ServerName name = ServerName.parse(Objects.requireNonNull(connectHost, "connectHost"))
+                .orElse(null);
+        if (name == null) {
+            return CompletableFuture.failedFuture(
+                    new IllegalArgumentException("no certificate can name \"" + connectHost + "\""));
+        }
+        if (minter.cached(name, LeafMinter.KeyType.EC)) return CompletableFuture.completedFuture(null);
+        return CompletableFuture.runAsync(() -> minter.chain(name, LeafMinter.KeyType.EC), executor);
     }
 
     /** Leaves signed so far, for tests and metrics. */

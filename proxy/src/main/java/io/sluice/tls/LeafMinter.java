@@ -55,6 +55,8 @@ final class LeafMinter {
 
     private final Cache<LeafKey, X509Certificate[]> leaves;
     private final LongAdder minted = new LongAdder();
+    /** Test hook: told the thread of every mint, so a test can prove none ran on an IO thread. */
+    static volatile java.util.function.Consumer<Thread> mintObserver;
 
     private record RsaKey(KeyPair pair, SubjectKeyIdentifier id) {}
 
@@ -81,6 +83,16 @@ final class LeafMinter {
     X509Certificate[] chain(ServerName name, KeyType type) {
         return leaves.get(new LeafKey(name.name(), type), key -> mint(name, type))
                 .clone();
+    }
+
+    /** The chain when it is cached, else null: never mints. */
+    X509Certificate[] cachedChain(ServerName name, KeyType type) {
+        X509Certificate[] chain = leaves.getIfPresent(new LeafKey(name.name(), type));
+        return chain == null ? null : chain.clone();
+    }
+
+    boolean cached(ServerName name, KeyType type) {
+        return leaves.getIfPresent(new LeafKey(name.name(), type)) != null;
     }
 
     PrivateKey privateKey(KeyType type) {
@@ -128,6 +140,8 @@ final class LeafMinter {
                     .addExtension(Extension.subjectKeyIdentifier, false, type == KeyType.EC ? ecKeyId : rsaKey().id());
             X509Certificate leaf = Certificates.sign(builder, ca.privateKey());
             minted.increment();
+            java.util.function.Consumer<Thread> observer = mintObserver;
+            if (observer != null) observer.accept(Thread.currentThread());
             return new X509Certificate[] {leaf, ca.certificate()};
         } catch (IOException e) {
             throw new IllegalStateException("cannot build a leaf for " + name.name(), e);

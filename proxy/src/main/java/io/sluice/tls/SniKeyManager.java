@@ -33,9 +33,16 @@ final class SniKeyManager extends X509ExtendedKeyManager {
 
     private final LeafMinter minter;
     private final Cache<String, String> hints;
+    /**
+     * False with an engine that calls the key manager on the IO thread (Conscrypt): then only leaves
+     * minted beforehand are presented, and only EC ones, because BoringSSL keeps one certificate per
+     * connection (the last one Conscrypt is given) rather than choosing by the client's suites.
+     */
+    private final boolean mintOnHandshake;
 
-    SniKeyManager(LeafMinter minter, TimeSource time) {
+    SniKeyManager(LeafMinter minter, TimeSource time, boolean mintOnHandshake) {
         this.minter = minter;
+        this.mintOnHandshake = mintOnHandshake;
         this.hints = Caffeine.newBuilder()
                 .ticker(time::nanoTime)
                 .executor(Runnable::run)
@@ -77,7 +84,9 @@ final class SniKeyManager extends X509ExtendedKeyManager {
             return null;
         }
         try {
-            return minter.chain(parsed.name(), parsed.type());
+            return mintOnHandshake
+                    ? minter.chain(parsed.name(), parsed.type())
+                    : minter.cachedChain(parsed.name(), parsed.type());
         } catch (RuntimeException e) {
             LOG.log(
                     System.Logger.Level.WARNING,
@@ -110,7 +119,7 @@ final class SniKeyManager extends X509ExtendedKeyManager {
 
     private String alias(String keyTypeName, SSLSession handshake, String peerHost, int peerPort) {
         LeafMinter.KeyType type = keyType(keyTypeName);
-        if (type == null) {
+        if (type == null || (!mintOnHandshake && type != LeafMinter.KeyType.EC)) {
             return null;
         }
         Optional<ServerName> name = requestedName(handshake, peerHost, peerPort);
@@ -120,6 +129,12 @@ final class SniKeyManager extends X509ExtendedKeyManager {
         // Mint now rather than in getCertificateChain, so that a failure ends the handshake with
         // "no certificate" instead of a chain the JDK trips over later.
         if (getCertificateChain(type.name() + SEPARATOR + name.get().name()) == null) {
+            if (!mintOnHandshake) {
+                LOG.log(
+                        System.Logger.Level.DEBUG,
+                        "no leaf prepared for {0}; no certificate",
+                        name.get().name());
+            }
             return null;
         }
         return type.name() + SEPARATOR + name.get().name();

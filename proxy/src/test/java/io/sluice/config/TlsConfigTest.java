@@ -91,7 +91,17 @@ class TlsConfigTest {
                         """.formatted(dir, caCert, caKey, roots)).tls();
 
         assertThat(tls)
-                .isEqualTo(new TlsConfig(dir, Optional.of(caCert), Optional.of(caKey), Optional.of(roots), "TLSv1.2"));
+                .isEqualTo(new TlsConfig(
+                        dir, Optional.of(caCert), Optional.of(caKey), Optional.of(roots), "TLSv1.2", TlsProvider.JDK));
+    }
+
+    @Test
+    void providerIsJdkByDefaultConscryptWhenAskedAndABadOneNamesTheKey() {
+        assertThat(loader.fromYaml("upstreams: {}").tls().provider()).isEqualTo(TlsProvider.JDK);
+        assertThat(loader.fromYaml("tls: {provider: conscrypt}").tls().provider())
+                .isEqualTo(TlsProvider.CONSCRYPT);
+        assertThatThrownBy(() -> loader.fromYaml("tls: {provider: openssl}"))
+                .hasMessage("tls.provider: expected one of [jdk, conscrypt], got \"openssl\"");
     }
 
     @Test

@@ -49,7 +49,12 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class ConnectTest {
     @RegisterExtension
-    final SluiceServerExtension sluice = new SluiceServerExtension();
+    final SluiceServerExtension sluice = new SluiceServerExtension().tlsProvider(tlsProvider());
+
+    /** Whose TLS engine Sluice uses; the Conscrypt variant of this test overrides it. */
+    io.sluice.config.TlsProvider tlsProvider() {
+        return io.sluice.config.TlsProvider.JDK;
+    }
 
     @TempDir
     Path dir;
@@ -63,7 +68,7 @@ class ConnectTest {
             .commonName("localhost")
             .signedBy(originCa)
             .build();
-    private final MockWebServer upstream = new MockWebServer();
+    final MockWebServer upstream = new MockWebServer();
 
     @BeforeEach
     void startTlsUpstream() throws Exception {
@@ -80,7 +85,7 @@ class ConnectTest {
         upstream.close();
     }
 
-    private SluiceServerExtension.Running start(String policy) throws IOException {
+    SluiceServerExtension.Running start(String policy) throws IOException {
         Path originCaFile = Files.writeString(dir.resolve("origin-ca.pem"), originCa.certificatePem());
         return sluice.start("""
                 tls: {ca_dir: "%s", ca_file: "%s"}
@@ -93,7 +98,7 @@ class ConnectTest {
                 """.formatted(dir.resolve("ca"), originCaFile, upstream.getPort(), policy.indent(4)));
     }
 
-    private URI origin(String path) {
+    URI origin(String path) {
         return URI.create("https://localhost:" + upstream.getPort() + path);
     }
 
@@ -449,7 +454,7 @@ class ConnectTest {
         return HttpResponse.BodyHandlers.ofString();
     }
 
-    private static X509Certificate sluiceCa(SluiceServerExtension.Running running) throws Exception {
+    static X509Certificate sluiceCa(SluiceServerExtension.Running running) throws Exception {
         var pem = TestHttp.get(running.admin("/api/tls/ca.pem")).body();
         return (X509Certificate) CertificateFactory.getInstance("X.509")
                 .generateCertificate(new java.io.ByteArrayInputStream(pem.getBytes(StandardCharsets.US_ASCII)));
@@ -464,7 +469,7 @@ class ConnectTest {
                 .build();
     }
 
-    private static SSLContext sslContextTrusting(X509Certificate ca) throws Exception {
+    static SSLContext sslContextTrusting(X509Certificate ca) throws Exception {
         KeyStore store = KeyStore.getInstance("PKCS12");
         store.load(null, null);
         store.setCertificateEntry("ca", ca);
@@ -476,7 +481,7 @@ class ConnectTest {
     }
 
     /** A socket on which {@code CONNECT target} was answered 200 (the answer consumed). */
-    private static Socket connect(SluiceServerExtension.Running running, String target) throws IOException {
+    static Socket connect(SluiceServerExtension.Running running, String target) throws IOException {
         Socket socket = new Socket("127.0.0.1", running.dataPort());
         socket.setSoTimeout(10_000);
         socket.getOutputStream()

@@ -45,7 +45,12 @@ class HttpsProxyClientsTest {
     private static final Path PYTHON = Path.of("/usr/bin/python3");
 
     @RegisterExtension
-    final SluiceServerExtension sluice = new SluiceServerExtension();
+    final SluiceServerExtension sluice = new SluiceServerExtension().tlsProvider(tlsProvider());
+
+    /** Whose TLS engine Sluice uses; the Conscrypt variant of this test overrides it. */
+    io.sluice.config.TlsProvider tlsProvider() {
+        return io.sluice.config.TlsProvider.JDK;
+    }
 
     @TempDir
     Path dir;

@@ -34,7 +34,12 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class UpstreamTlsTest {
     @RegisterExtension
-    final SluiceServerExtension sluice = new SluiceServerExtension();
+    final SluiceServerExtension sluice = new SluiceServerExtension().tlsProvider(tlsProvider());
+
+    /** Whose TLS engine Sluice uses; the Conscrypt variant of this test overrides it. */
+    io.sluice.config.TlsProvider tlsProvider() {
+        return io.sluice.config.TlsProvider.JDK;
+    }
 
     @TempDir
     Path dir;
@@ -87,6 +92,15 @@ class UpstreamTlsTest {
         serve(tls(signedLeaf("other.example")).build(), false);
 
         assertTlsFailure(trustingCa(""), "hostname mismatch", "tls_certificate_error");
+    }
+
+    @Test
+    void sendsTheUpstreamsHostNameAsSni() throws Exception {
+        serve(tls(leaf).build(), false);
+
+        fetch(trustingCa(""));
+
+        assertThat(upstream.takeRequest().getHandshakeServerNames()).containsExactly("localhost");
     }
 
     @Test

@@ -18,6 +18,13 @@ import org.junit.jupiter.api.extension.ExtensionContext;
  */
 public final class SluiceServerExtension implements AfterEachCallback {
     private final List<Sluice> started = new ArrayList<>();
+    private io.sluice.config.TlsProvider tlsProvider;
+
+    /** Every Sluice this starts uses {@code provider} for {@code tls.provider}, whatever its YAML says. */
+    public SluiceServerExtension tlsProvider(io.sluice.config.TlsProvider provider) {
+        this.tlsProvider = provider;
+        return this;
+    }
 
     /** Starts Sluice with {@code yaml} merged over the built-in defaults, listening on loopback port 0. */
     public Running start(String yaml) {
@@ -35,6 +42,7 @@ public final class SluiceServerExtension implements AfterEachCallback {
                 .equals(new ConfigLoader(Map.of()).defaults().tls().caDir())) {
             config = config.withTlsCaDir(TestCa.DIR);
         }
+        if (tlsProvider != null) config = config.withTlsProvider(tlsProvider);
         Sluice sluice = Sluice.start(config, time, env);
         started.add(sluice);
         return new Running(sluice);

@@ -215,14 +215,14 @@ class InterceptTlsTest {
         return (X509Certificate) client.getSession().getPeerCertificates()[0];
     }
 
-    private static SSLEngine server(InterceptTls tls) {
+    static SSLEngine server(InterceptTls tls) {
         // As XNIO creates it: peer host and port are the client's socket address.
         SSLEngine engine = tls.sslContext().createSSLEngine(CLIENT_PEER.getHostString(), CLIENT_PEER.getPort());
         engine.setUseClientMode(false);
         return engine;
     }
 
-    private static SSLEngine client(SSLContext context, String host) {
+    static SSLEngine client(SSLContext context, String host) {
         SSLEngine engine = context.createSSLEngine(host, 443);
         engine.setUseClientMode(true);
         SSLParameters parameters = engine.getSSLParameters();
@@ -247,7 +247,7 @@ class InterceptTlsTest {
     }
 
     /** Shuttles records between two engines in memory until both finish the handshake. */
-    private static void handshake(SSLEngine client, SSLEngine server) throws IOException {
+    static void handshake(SSLEngine client, SSLEngine server) throws IOException {
         ByteBuffer clientToServer = ByteBuffer.allocate(1 << 17);
         ByteBuffer serverToClient = ByteBuffer.allocate(1 << 17);
         client.beginHandshake();

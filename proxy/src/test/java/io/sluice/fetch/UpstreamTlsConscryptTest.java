@@ -1,0 +1,11 @@
+package io.sluice.fetch;
+
+import io.sluice.config.TlsProvider;
+
+/** Every case of {@link UpstreamTlsTest} with {@code tls.provider: conscrypt}. */
+class UpstreamTlsConscryptTest extends UpstreamTlsTest {
+    @Override
+    TlsProvider tlsProvider() {
+        return TlsProvider.CONSCRYPT;
+    }
+}
