@@ -171,7 +171,7 @@ final class Entry {
             Optional<Instant> expires =
                     HttpDates.parse(headers.firstValue("expires").get());
             Instant date = headers.firstValue("date").flatMap(HttpDates::parse).orElse(responseInstant);
-            lifetime = expires.map(e -> Math.max(0, Duration.between(date, e).toNanos()))
+            lifetime = expires.map(e -> Math.max(0, nanos(Duration.between(date, e))))
                     .orElse(0L);
         } else if (policy.defaultTtl().isPresent() && HEURISTIC_STATUSES.contains(status)) {
             // §4.2.2 heuristic freshness, only where the operator opted in with default_ttl.
@@ -186,7 +186,7 @@ final class Entry {
     private static long initialAgeNanos(Fields headers, Exchange exchange) {
         Instant responseTime = exchange.responseInstant();
         Instant date = headers.firstValue("date").flatMap(HttpDates::parse).orElse(responseTime);
-        long apparentAge = Math.max(0, Duration.between(date, responseTime).toNanos());
+        long apparentAge = Math.max(0, nanos(Duration.between(date, responseTime)));
         long ageValue = seconds(deltaSeconds(headers.firstValue("age").orElse("0")));
         long responseDelay = Math.max(0, exchange.responseNanos() - exchange.requestNanos());
         return Math.max(apparentAge, ageValue + responseDelay);
@@ -314,6 +314,18 @@ final class Entry {
         long stale = Math.max(keepForValidationNanos, Math.max(staleWhileRevalidateNanos, staleIfErrorNanos));
         // Saturating: max_ttl and max-age may be large enough to overflow a nanosecond instant.
         return saturatedAdd(saturatedAdd(responseNanos, lifetimeNanos - initialAgeNanos), stale);
+    }
+
+    /**
+     * A span between two HTTP dates in nanoseconds, saturated: dates run from year 1 to 9999, and an
+     * {@code Expires} of 9999 (a common "never") is further from now than a long of nanoseconds reaches.
+     */
+    private static long nanos(Duration duration) {
+        try {
+            return duration.toNanos();
+        } catch (ArithmeticException e) {
+            return duration.isNegative() ? Long.MIN_VALUE : Long.MAX_VALUE;
+        }
     }
 
     static long saturatedAdd(long a, long b) {

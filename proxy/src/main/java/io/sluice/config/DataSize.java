@@ -31,7 +31,6 @@ public record DataSize(long bytes) {
         if (!matcher.matches()) {
             throw new IllegalArgumentException("invalid size \"" + text + "\" (use e.g. 512KB, 8MB, 1GB)");
         }
-        long n = Long.parseLong(matcher.group(1));
         String unit = matcher.group(2) == null ? "B" : matcher.group(2);
         long multiplier = switch (unit) {
             case "B" -> 1;
@@ -39,7 +38,11 @@ public record DataSize(long bytes) {
             case "MB", "MIB" -> 1024 * 1024;
             default -> 1024L * 1024 * 1024;
         };
-        return new DataSize(Math.multiplyExact(n, multiplier));
+        try {
+            return new DataSize(Math.multiplyExact(Long.parseLong(matcher.group(1)), multiplier));
+        } catch (ArithmeticException | NumberFormatException e) {
+            throw new IllegalArgumentException("size \"" + text + "\" is too large (at most 8 EiB)");
+        }
     }
 
     /** The int value, for APIs that take one; sizes here are far below 2 GiB. */

@@ -3,8 +3,16 @@ package io.sluice.config;
 import java.time.Duration;
 import java.util.regex.Pattern;
 
-/** Durations written {@code 250ms}, {@code 5s}, {@code 2m}, {@code 1h} (or combined, {@code 1m30s}). */
+/**
+ * Durations written {@code 250ms}, {@code 5s}, {@code 2m}, {@code 1h} (or combined, {@code 1m30s}). A
+ * duration is at most {@link #MAX} (about 292 years), so that every one can be counted in nanoseconds:
+ * caches, deadlines and token buckets all do.
+ */
 public final class Durations {
+    /** The longest duration a long count of nanoseconds holds, in whole days: 106751d. */
+    public static final Duration MAX =
+            Duration.ofDays(Duration.ofNanos(Long.MAX_VALUE).toDays());
+
     private static final Pattern PART = Pattern.compile("(\\d+)(ms|s|m|h|d)");
     private static final Pattern WHOLE = Pattern.compile("(?:\\d+(?:ms|s|m|h|d))+");
 
@@ -18,16 +26,24 @@ public final class Durations {
         }
         Duration total = Duration.ZERO;
         var part = PART.matcher(s);
-        while (part.find()) {
-            long n = Long.parseLong(part.group(1));
-            total = total.plus(
-                    switch (part.group(2)) {
-                        case "ms" -> Duration.ofMillis(n);
-                        case "s" -> Duration.ofSeconds(n);
-                        case "m" -> Duration.ofMinutes(n);
-                        case "h" -> Duration.ofHours(n);
-                        default -> Duration.ofDays(n);
-                    });
+        try {
+            while (part.find()) {
+                long n = Long.parseLong(part.group(1));
+                total = total.plus(
+                        switch (part.group(2)) {
+                            case "ms" -> Duration.ofMillis(n);
+                            case "s" -> Duration.ofSeconds(n);
+                            case "m" -> Duration.ofMinutes(n);
+                            case "h" -> Duration.ofHours(n);
+                            default -> Duration.ofDays(n);
+                        });
+            }
+        } catch (ArithmeticException | NumberFormatException e) {
+            total = null; // past any long: too long, as below
+        }
+        if (total == null || total.compareTo(MAX) > 0) {
+            throw new IllegalArgumentException(
+                    "duration \"" + text + "\" is too long (at most 106751d, about 292 years)");
         }
         return total;
     }

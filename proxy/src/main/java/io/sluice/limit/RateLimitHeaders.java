@@ -54,7 +54,7 @@ final class RateLimitHeaders {
     static Optional<Duration> resetIn(String value, Instant now) {
         String v = value.trim();
         if (!NUMBER.matcher(v).matches()) {
-            return RetryAfter.parseDate(v, now).map(at -> at.isAfter(now) ? Duration.between(now, at) : Duration.ZERO);
+            return RetryAfter.parseDate(v, now).map(at -> RetryAfter.until(at, now));
         }
         double number = Double.parseDouble(v);
         Instant at;
@@ -65,7 +65,7 @@ final class RateLimitHeaders {
         } else {
             return Optional.of(Duration.ofNanos((long) Math.ceil(number * 1e9)));
         }
-        return Optional.of(at.isAfter(now) ? Duration.between(now, at) : Duration.ZERO);
+        return Optional.of(RetryAfter.until(at, now));
     }
 
     private static boolean isZero(String value) {

@@ -18,8 +18,13 @@ import java.util.regex.Pattern;
  * would be ignored. Also used for {@code RateLimit-Reset}-style values given as dates.
  */
 public final class RetryAfter {
-    /** Longer than any sane pause; bigger values are clamped to it before the policy caps them. */
-    private static final long MAX_SECONDS = 10_000_000_000L;
+    /**
+     * Longer than any sane pause; bigger values, in seconds or as a far date, are clamped to it before
+     * the policy caps them. About 292 years: what a long counts in nanoseconds, as deadlines do.
+     */
+    static final Duration MAX = Duration.ofNanos(Long.MAX_VALUE).withNanos(0);
+
+    private static final long MAX_SECONDS = MAX.getSeconds();
 
     private static final Pattern DELAY_SECONDS = Pattern.compile("\\d+");
     // The day name is matched loosely and not checked against the date: a wrong weekday is a
@@ -57,7 +62,14 @@ public final class RetryAfter {
             long seconds = v.length() > 11 ? MAX_SECONDS : Math.min(MAX_SECONDS, Long.parseLong(v));
             return Optional.of(Duration.ofSeconds(seconds));
         }
-        return parseDate(v, now).map(date -> date.isAfter(now) ? Duration.between(now, date) : Duration.ZERO);
+        return parseDate(v, now).map(date -> until(date, now));
+    }
+
+    /** The pause until {@code at}: zero if it is past, at most {@link #MAX}. */
+    static Duration until(Instant at, Instant now) {
+        if (!at.isAfter(now)) return Duration.ZERO;
+        Duration pause = Duration.between(now, at);
+        return pause.compareTo(MAX) > 0 ? MAX : pause;
     }
 
     /**

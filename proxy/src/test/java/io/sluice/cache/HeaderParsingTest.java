@@ -11,6 +11,27 @@ import java.util.Random;
 import org.junit.jupiter.api.Test;
 
 class HeaderParsingTest {
+    /**
+     * Found by CacheHeadersFuzzTest: a span between HTTP dates of more than 292 years (an Expires of
+     * 9999, a Date of year 1) overflowed a long of nanoseconds and failed the response.
+     */
+    @Test
+    void storesAResponseThatExpiresInYear9999AsFreshForMaxTtl() {
+        var policy = new io.sluice.config.CachePolicy(true, java.time.Duration.ofDays(1), java.util.Optional.empty());
+        var exchange = new Entry.Exchange(
+                io.sluice.fetch.Fields.EMPTY, "", 0, 0, Instant.parse("2026-01-01T00:00:00Z"), policy);
+        var neverExpires =
+                io.sluice.fetch.Fields.of(java.util.Map.of("Expires", List.of("Fri, 31 Dec 9999 23:59:59 GMT")));
+        var datedYearOne = io.sluice.fetch.Fields.of(java.util.Map.of(
+                "Cache-Control", List.of("max-age=60"), "Date", List.of("Mon, 01 Jan 0001 00:00:00 GMT")));
+
+        assertThat(Entry.storable(200, neverExpires, exchange, 1))
+                .hasValueSatisfying(e ->
+                        assertThat(e.lifetimeNanos).isEqualTo(policy.maxTtl().toNanos()));
+        // Its apparent age is past any lifetime: not stored, and no exception.
+        assertThat(Entry.storable(200, datedYearOne, exchange, 1)).isEmpty();
+    }
+
     @Test
     void acceptsAllThreeHttpDateFormats() {
         Instant expected = Instant.parse("1994-11-06T08:49:37Z");

@@ -85,6 +85,22 @@ class ConfigLoaderTest {
                 .hasMessage("defaults: max_concurrency must be at least 1: 0");
     }
 
+    /** Found by ConfigLoaderFuzzTest: these overflowed into ArithmeticException, or into a toNanos() later. */
+    @Test
+    void refusesDurationsAndSizesTooLargeToCountNamingTheKey() {
+        assertThatThrownBy(() -> loader.fromYaml("defaults: {max_wait: 9223372036854775807d}"))
+                .isInstanceOf(ConfigException.class)
+                .hasMessage("defaults.max_wait: duration \"9223372036854775807d\" is too long (at most 106751d,"
+                        + " about 292 years)");
+        assertThatThrownBy(() -> loader.fromYaml("defaults: {cache: {max_ttl: 106752d}}"))
+                .hasMessageStartingWith("defaults.cache.max_ttl: duration \"106752d\" is too long");
+        assertThat(Durations.parse("106751d")).isEqualTo(Durations.MAX);
+        assertThat(Durations.parse(Durations.format(Durations.MAX))).isEqualTo(Durations.MAX);
+        assertThatThrownBy(() -> loader.fromYaml("cache: {max_size: 99999999999GB}"))
+                .isInstanceOf(ConfigException.class)
+                .hasMessage("cache.max_size: size \"99999999999GB\" is too large (at most 8 EiB)");
+    }
+
     @Test
     void rejectsUnknownKeysSoTyposDoNotFallBackSilently() {
         assertThatThrownBy(() -> loader.fromYaml("defaults: {max_wiat: 5s}"))

@@ -11,6 +11,19 @@ import org.junit.jupiter.params.provider.CsvSource;
 class RetryAfterTest {
     private static final Instant NOW = Instant.parse("1994-11-06T08:49:00Z");
 
+    /**
+     * Found by LimitHeadersFuzzTest: a pause past 292 years (10^10 seconds, or a date in 9999) did not
+     * fit the nanoseconds the retry stage counts it in, and failed the call with ArithmeticException.
+     */
+    @Test
+    void clampsAPauseTooLongToCountInNanoseconds() {
+        for (String value : new String[] {"99999999999999999999", "10000000000", "Fri, 31 Dec 9999 23:59:59 GMT"}) {
+            assertThat(RetryAfter.parse(value, NOW)).as(value).contains(RetryAfter.MAX);
+        }
+        assertThat(RetryAfter.MAX.toNanos()).isPositive();
+        assertThat(RateLimitHeaders.resetIn("99999999999999999999", NOW)).contains(RetryAfter.MAX);
+    }
+
     @Test
     void readsDelaySeconds() {
         assertThat(RetryAfter.parse("120", NOW)).contains(Duration.ofSeconds(120));
