@@ -437,6 +437,15 @@ async function removeUpstream(name) {
   }
 }
 
+// ---------- HTTPS ----------
+
+function renderTls(tls) {
+  $('#ca-subject').textContent = tls.ca.subject;
+  $('#ca-sha256').textContent = tls.ca.sha256;
+  $('#ca-not-after').textContent = new Date(tls.ca.not_after).toISOString().slice(0, 10);
+  $('#tunnels-open').textContent = String(tls.tunnels_open);
+}
+
 // ---------- polling ----------
 
 let pollTimer;
@@ -444,9 +453,11 @@ async function poll() {
   clearTimeout(pollTimer);
   const conn = $('#conn');
   try {
-    const [upstreams, recent] = await Promise.all([api('/api/upstreams'), api('/api/requests/recent?limit=60')]);
+    const [upstreams, recent, tls] = await Promise.all([
+      api('/api/upstreams'), api('/api/requests/recent?limit=60'), api('/api/tls')]);
     state.upstreams = upstreams.upstreams;
     renderUpstreams();
+    renderTls(tls);
     updateCharts();
     renderRecent(recent.requests);
     state.polls += 1;

@@ -190,6 +190,7 @@ public final class Sluice implements AutoCloseable {
         // RFC 9110 §10.1.1: Sluice answers a client's `Expect: 100-continue` itself, with 100 once it
         // starts reading the body (not before admission, so a refused request sends no body), and does
         // not forward the expectation: the upstream gets the whole body at once.
+        metrics.tunnelsOpen(connect::openTunnels);
         this.drain = new GracefulShutdownHandler(new StrictFramingHandler(
                 new io.undertow.server.handlers.HttpContinueReadHandler(new DataRouter(batch, passthrough, connect))));
         Undertow.Builder data = Undertow.builder()
@@ -209,7 +210,8 @@ public final class Sluice implements AutoCloseable {
                                 this::isReady,
                                 api.handler(),
                                 new PrometheusEndpoint(registry, metrics),
-                                ca.certificatePem())
+                                ca.certificatePem(),
+                                this::tlsStatus)
                         .handler())
                 .build();
     }
@@ -237,6 +239,20 @@ public final class Sluice implements AutoCloseable {
                         ResponseHeaderLimits.of(
                                 config.server()))); // address guard, then http:// on the IO threads, https:// on the
         // profile's HttpClient
+    }
+
+    /** {@code GET /api/tls}: what an operator needs to hand Sluice's CA to clients, and how many tunnels are open. */
+    private Object tlsStatus() {
+        var certificate = ca.certificate();
+        return Map.of(
+                "ca",
+                Map.of(
+                        "subject", certificate.getSubjectX500Principal().getName(),
+                        "sha256", ca.fingerprintSha256(),
+                        "not_after", certificate.getNotAfter().toInstant().toString(),
+                        "pem", "/api/tls/ca.pem"),
+                "tunnels_open",
+                connect.openTunnels());
     }
 
     /** Requests read inside intercepted tunnels enter where every data-port request does. */

@@ -283,6 +283,13 @@ public final class SluiceMetrics implements FetchListener, AutoCloseable {
         gc.close();
     }
 
+    /** {@code sluice_tunnels_open}: CONNECT tunnels of both kinds open now, read at scrape time. */
+    public void tunnelsOpen(java.util.function.IntSupplier open) {
+        io.micrometer.core.instrument.Gauge.builder("sluice.tunnels.open", open::getAsInt)
+                .description("CONNECT tunnels open now, intercepted and tunnel mode")
+                .register(registry);
+    }
+
     @Override
     public void tunnelEnd(Call call, long bytesUp, long bytesDown) {
         String upstream = upstreamTag(call.trace());

@@ -7,6 +7,7 @@ import io.undertow.server.handlers.resource.ClassPathResourceManager;
 import io.undertow.util.Headers;
 import io.undertow.util.HttpString;
 import java.util.function.BooleanSupplier;
+import java.util.function.Supplier;
 
 /**
  * The admin port: health, readiness, {@code /metrics}, the admin API under {@code /api}, and the
@@ -21,13 +22,23 @@ public final class AdminHandlers {
     private final HttpHandler api;
     private final HttpHandler metrics;
     private final String caCertificatePem;
+    private final Supplier<Object> tlsStatus;
 
-    /** {@code caCertificatePem} is served at {@code /api/tls/ca.pem}: public, so no token is needed. */
-    public AdminHandlers(BooleanSupplier ready, HttpHandler api, HttpHandler metrics, String caCertificatePem) {
+    /**
+     * {@code caCertificatePem} is served at {@code /api/tls/ca.pem} and {@code tlsStatus} (the CA's
+     * subject, fingerprint and validity, open tunnels) at {@code /api/tls}: public, so no token is needed.
+     */
+    public AdminHandlers(
+            BooleanSupplier ready,
+            HttpHandler api,
+            HttpHandler metrics,
+            String caCertificatePem,
+            Supplier<Object> tlsStatus) {
         this.ready = ready;
         this.api = api;
         this.metrics = metrics;
         this.caCertificatePem = caCertificatePem;
+        this.tlsStatus = tlsStatus;
     }
 
     public HttpHandler handler() {
@@ -40,6 +51,10 @@ public final class AdminHandlers {
         return Handlers.path(withUiHeaders(ui))
                 .addPrefixPath("/webjars", withUiHeaders(webjars))
                 .addExactPath("/api/tls/ca.pem", this::caCertificate)
+                .addExactPath("/api/tls", exchange -> {
+                    exchange.getResponseHeaders().put(Headers.CACHE_CONTROL, "no-store");
+                    Json.send(exchange, 200, tlsStatus.get());
+                })
                 .addPrefixPath("/api", api)
                 .addExactPath("/metrics", metrics)
                 .addExactPath("/healthz", exchange -> text(exchange, 200, "ok"))

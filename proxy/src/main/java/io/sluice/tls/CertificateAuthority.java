@@ -73,6 +73,11 @@ public final class CertificateAuthority {
         return Optional.ofNullable(certificateFile);
     }
 
+    /** The certificate's SHA-256 fingerprint, colon-separated hex, as browsers and openssl show it. */
+    public String fingerprintSha256() {
+        return fingerprint(certificate);
+    }
+
     PrivateKey privateKey() {
         return key;
     }

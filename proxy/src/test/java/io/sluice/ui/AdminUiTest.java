@@ -2,6 +2,7 @@ package io.sluice.ui;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import io.sluice.testing.HeldUpstream;
 import io.sluice.testing.SluiceServerExtension;
 import io.sluice.testing.SluiceServerExtension.Running;
@@ -195,6 +196,34 @@ class AdminUiTest {
 
             driver.manage().window().setSize(new Dimension(1440, 1500));
             screenshot("04-dashboard");
+        }
+    }
+
+    @Test
+    void operatorFindsTheCaToHandToAppsAndTheOpenTunnels() throws Exception {
+        // An intercepted tunnel to a loopback origin: nothing leaves the machine, and none is needed
+        // for the tunnel to count as open (it waits for the client's TLS handshake).
+        Running s = sluice.start("""
+                admin: {token: "%s"}
+                upstreams:
+                  local: {match: ["https://localhost:443"], allow_private: true}
+                """.formatted(TOKEN));
+        JsonNode tls = TestHttp.JSON.readTree(TestHttp.get(s.admin("/api/tls")).body());
+        String fingerprint = tls.at("/ca/sha256").asText();
+        assertThat(fingerprint).matches("([0-9A-F]{2}:){31}[0-9A-F]{2}");
+
+        driver.get(s.admin("/?interval=500").toString());
+        wait.until(ExpectedConditions.textToBe(By.id("ca-sha256"), fingerprint));
+        assertThat(driver.findElement(By.id("tunnels-open")).getText()).isEqualTo("0");
+        String href = driver.findElement(By.id("ca-download")).getAttribute("href");
+        assertThat(TestHttp.get(java.net.URI.create(href)).body()).startsWith("-----BEGIN CERTIFICATE-----");
+
+        try (java.net.Socket tunnel = new java.net.Socket("127.0.0.1", s.dataPort())) {
+            tunnel.getOutputStream()
+                    .write("CONNECT localhost:443 HTTP/1.1\r\nHost: localhost:443\r\n\r\n"
+                            .getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+            wait.until(ExpectedConditions.textToBe(By.id("tunnels-open"), "1"));
+            screenshot("05-https-panel");
         }
     }
 
