@@ -104,7 +104,7 @@ public final class Sluice implements AutoCloseable {
     private Sluice(SluiceConfig config, TimeSource time, Map<String, String> env) {
         this.config = config;
         this.upstreams = new Upstreams(config.defaults(), config.upstreams().values());
-        // Changes made through the admin API, layered over the config (see docs/admin.md).
+        // Changes made through the admin API, layered over the config (see docs/operating.md, "State file").
         PolicyStore policies = PolicyStore.open(
                 new ConfigLoader(env), upstreams, config.admin().stateFile(), time.clock());
         // Every async stage and the HTTP client's callbacks run here, never on the common pool
@@ -298,7 +298,7 @@ public final class Sluice implements AutoCloseable {
     /**
      * Ready once the listeners are up and, in shared mode, Redis has answered once: a replica
      * that starts without Redis would spend a local share of the budget while the others share
-     * one. A later Redis outage does not unready it; it falls back to its local share (see README).
+     * one. A later Redis outage does not unready it; it falls back to its local share (see docs/limits.md, "Shared mode").
      */
     private boolean isReady() {
         if (!ready.get()) return false;

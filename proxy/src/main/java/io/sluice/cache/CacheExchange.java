@@ -251,8 +251,8 @@ final class CacheExchange {
         // A response that is never fresh is stored only to be revalidated, which pays only for a URL
         // that is asked for again: it is stored from its URL's second request on (like nginx's
         // proxy_cache_min_uses 2). A stream of distinct URLs then costs the store nothing, where storing
-        // each one roughly halved passthrough's throughput, in copying and garbage collection (README,
-        // Performance).
+        // each one roughly halved passthrough's throughput, in copying and garbage collection
+        // (docs/performance.md).
         boolean firstAsk = entry == null && !cache.sightings.repeated(key);
         Optional<Entry> storable = firstAsk && Entry.statesNoFreshness(response.headers(), policy)
                 ? Optional.empty()

@@ -15,7 +15,7 @@ import java.util.function.Predicate;
  * the same ten fields were some forty objects — map nodes, lists, value strings and their arrays —
  * and as {@link io.sluice.fetch.Fields} still two arrays and a list per field; in a full cache that
  * keeps taking new responses, objects are what the garbage collector copies and marks: with every
- * miss stored, young pauses grew with them (see README, Performance). A hit unpacks the fields into
+ * miss stored, young pauses grew with them (see docs/performance.md). A hit unpacks the fields into
  * the answer's own map, which it builds anyway.
  */
 final class StoredFields {

@@ -29,7 +29,7 @@ import java.util.regex.Pattern;
  */
 public final class ConfigLoader {
 
-    /** The built-in defaults, as documented in the README. */
+    /** The built-in defaults, as documented in docs/configuration.md (ConfigReferenceTest checks it). */
     public static final String BUILTIN = """
             listen: 127.0.0.1:7600
             admin:

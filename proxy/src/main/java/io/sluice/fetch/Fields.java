@@ -20,7 +20,7 @@ import java.util.function.BiConsumer;
  * {@code TreeMap} and copies every list: a passthrough request made three of those (the request,
  * the response, the response again with {@code Cache-Status}), and their tree nodes and
  * comparisons were the largest share of what Sluice itself allocated and spent per request (see
- * README, Performance). A message has about a dozen fields, so two arrays filled in one pass and
+ * docs/performance.md). A message has about a dozen fields, so two arrays filled in one pass and
  * scanned on lookup cost less than any map, and adding one field copies an array of references.
  * {@link #map()} still gives the sorted map, built once, for paths that want it.
  */

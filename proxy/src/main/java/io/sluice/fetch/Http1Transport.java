@@ -28,8 +28,8 @@ import org.xnio.ssl.XnioSsl;
  * client. A passthrough request is received, admitted, sent, answered and streamed back on one IO
  * thread, with keep-alive connections pooled per IO thread and per destination address — the shape
  * nginx has, and the reason this exists: {@code java.net.http} spends about half of a proxied
- * request's CPU in its own selector thread and hands every request across three threads (see README,
- * Performance). TLS origins come here too, over Undertow's SSL with the profile's context, unless
+ * request's CPU in its own selector thread and hands every request across three threads (see
+ * docs/performance.md). TLS origins come here too, over Undertow's SSL with the profile's context, unless
  * their policy asks for HTTP/2 ({@code tls.http2}), which stays on {@code java.net.http}.
  *
  * <p>Connections are opened to the address the guard checked, never to a name, so DNS rebinding has

@@ -29,7 +29,7 @@ import java.util.concurrent.Executors;
  * CacheStage → Send}) against the upstream round trip it saves, on real time, one request at a
  * time, the body read whole as a front door would. The upstream is a JDK {@link HttpServer} on
  * loopback, so the round trip is the cheapest one possible; real upstreams are slower. Run it as
- * described in docs/cache.md.
+ * described in docs/performance.md, "What a cache hit costs".
  */
 public final class CacheHitBenchmark {
     private static final int BODY_BYTES = 1024;

@@ -25,7 +25,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * Cost of one admission decision ({@link Gate#admit}), not a test: run it by hand (see
- * docs/limits.md). Local: one thread, decisions back to back, each timed. Redis: a real
+ * docs/performance.md, "Admission decisions"). Local: one thread, decisions back to back, each timed. Redis: a real
  * {@code redis-server}, 16 decisions in flight on one hot key, each timed from issue to answer.
  * Times include one {@code System.nanoTime()} pair (~30 ns here). Arguments: local and Redis
  * decision counts (default 2,000,000 and 50,000).
