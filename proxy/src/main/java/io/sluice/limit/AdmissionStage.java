@@ -30,6 +30,8 @@ public final class AdmissionStage implements Stage, UpstreamStateSource {
     private final TimeSource time;
     private final Executor executor;
     private final LongAdder cappedCooldowns = new LongAdder();
+    // One secret per process: key labels are stable while it runs and mean nothing outside it.
+    private final KeyLabels labels = KeyLabels.random();
 
     private AdmissionStage(LimitStore store, TimeSource time, Executor executor) {
         this.store = store;
@@ -81,7 +83,7 @@ public final class AdmissionStage implements Stage, UpstreamStateSource {
         Gate gate = gates.get(upstream);
         return gate != null
                 ? gate
-                : gates.computeIfAbsent(upstream, name -> new Gate(name, store, time, cappedCooldowns));
+                : gates.computeIfAbsent(upstream, name -> new Gate(name, store, time, cappedCooldowns, labels));
     }
 
     @Override
@@ -109,6 +111,15 @@ public final class AdmissionStage implements Stage, UpstreamStateSource {
     public java.util.OptionalLong availableTokens(String upstream) {
         Gate gate = gates.get(upstream);
         return gate == null ? java.util.OptionalLong.empty() : gate.availableTokens();
+    }
+
+    /**
+     * Keys of {@code upstream} holding {@code per: key} buckets of their own now, at most its
+     * {@code max_keys} (the shared {@code none} and {@code overflow} buckets are not counted).
+     */
+    public int liveKeys(String upstream) {
+        Gate gate = gates.get(upstream);
+        return gate == null ? 0 : gate.liveKeys();
     }
 
     /** Cooldowns an upstream asked for that exceeded {@code max_cooldown} and were capped. */
