@@ -27,6 +27,13 @@ import java.util.concurrent.atomic.LongAdder;
 public final class AdmissionStage implements Stage, UpstreamStateSource {
     private final ConcurrentHashMap<String, Gate> gates = new ConcurrentHashMap<>();
     private final LimitStore store;
+    /**
+     * Where {@code per: key} buckets live: always this process. Labels come from a per-process
+     * secret, so in Redis two sidecars would not share a key's bucket anyway (not done yet; see
+     * docs/multi-tenant-budgets.md).
+     */
+    private final LimitStore keyStore;
+
     private final TimeSource time;
     private final Executor executor;
     private final LongAdder cappedCooldowns = new LongAdder();
@@ -35,6 +42,7 @@ public final class AdmissionStage implements Stage, UpstreamStateSource {
 
     private AdmissionStage(LimitStore store, TimeSource time, Executor executor) {
         this.store = store;
+        this.keyStore = LimitStore.local(time);
         this.time = time;
         this.executor = executor;
     }
@@ -83,7 +91,8 @@ public final class AdmissionStage implements Stage, UpstreamStateSource {
         Gate gate = gates.get(upstream);
         return gate != null
                 ? gate
-                : gates.computeIfAbsent(upstream, name -> new Gate(name, store, time, cappedCooldowns, labels));
+                : gates.computeIfAbsent(
+                        upstream, name -> new Gate(name, store, keyStore, time, cappedCooldowns, labels));
     }
 
     @Override

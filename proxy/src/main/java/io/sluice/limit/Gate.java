@@ -34,6 +34,7 @@ final class Gate {
 
     private final String upstream;
     private final LimitStore store;
+    private final LimitStore keyStore;
     private final TimeSource time;
     private final LongAdder cappedCooldowns;
     private final KeyLabels labels;
@@ -60,8 +61,15 @@ final class Gate {
     private TimeSource.Timer resumeTimer;
     private long resumeAt;
 
-    Gate(String upstream, LimitStore store, TimeSource time, LongAdder cappedCooldowns, KeyLabels labels) {
+    Gate(
+            String upstream,
+            LimitStore store,
+            LimitStore keyStore,
+            TimeSource time,
+            LongAdder cappedCooldowns,
+            KeyLabels labels) {
         this.upstream = upstream;
+        this.keyStore = keyStore;
         this.labels = labels;
         this.store = store;
         this.time = time;
@@ -239,7 +247,7 @@ final class Gate {
         if (perKey.isEmpty() || policy.key().isEmpty()) {
             keyed = null;
         } else if (keyed == null) {
-            keyed = new KeyedBuckets(upstream, store, time, perKey, policy.maxKeys(), policy.maxWait());
+            keyed = new KeyedBuckets(upstream, keyStore, time, perKey, policy.maxKeys(), policy.maxWait());
         } else {
             keyed.configure(perKey, policy.maxKeys(), policy.maxWait());
         }

@@ -52,6 +52,7 @@ public final class AdmissionBenchmark {
         Gate one = new Gate(
                 "example",
                 LimitStore.local(time),
+                LimitStore.local(time),
                 time,
                 new java.util.concurrent.atomic.LongAdder(),
                 KeyLabels.random());
@@ -59,12 +60,14 @@ public final class AdmissionBenchmark {
         Gate two = new Gate(
                 "example",
                 LimitStore.local(time),
+                LimitStore.local(time),
                 time,
                 new java.util.concurrent.atomic.LongAdder(),
                 KeyLabels.random());
         report("local, 2 limits, admitted", local(two, calls(TWO_LIMITS, time), localOps));
         Gate refusing = new Gate(
                 "example",
+                LimitStore.local(time),
                 LimitStore.local(time),
                 time,
                 new java.util.concurrent.atomic.LongAdder(),
@@ -80,7 +83,12 @@ public final class AdmissionBenchmark {
             long giveUpAt = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
             while (!shared.usingRedis() && System.nanoTime() < giveUpAt) Thread.onSpinWait();
             Gate hot = new Gate(
-                    "example", shared.store(), time, new java.util.concurrent.atomic.LongAdder(), KeyLabels.random());
+                    "example",
+                    shared.store(),
+                    LimitStore.local(time),
+                    time,
+                    new java.util.concurrent.atomic.LongAdder(),
+                    KeyLabels.random());
             List<Call> calls = calls(UNLIMITED, time);
             redis(hot, calls, redisOps / 5, 16); // warm-up
             report("redis, 16 in flight, one key", redis(hot, calls, redisOps, 16));

@@ -90,4 +90,41 @@ class KeyedAdmissionTest {
         assertThat(admitted(send(h, "a"))).isTrue();
         assertThat(admission.liveKeys("example")).isZero();
     }
+
+    @Test
+    void inSharedModeKeyBucketsStayInTheSidecarBesideTheSharedUpstreamBucket() throws Exception {
+        try (RedisServer redis = RedisServer.start();
+                SharedLimits shared = SharedLimits.connect(
+                        new io.sluice.config.RedisConfig(
+                                io.sluice.config.Interpolated.literal(redis.uri()),
+                                0.5,
+                                Duration.ofSeconds(1),
+                                "keys:"),
+                        time)) {
+            long giveUpAt = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(15);
+            while (!shared.usingRedis()) {
+                assertThat(System.nanoTime()).as("connected to Redis").isLessThan(giveUpAt);
+                time.advance(SharedLimits.PROBE_INTERVAL);
+                java.util.concurrent.locks.LockSupport.parkNanos(20_000_000L);
+            }
+            Harness h = Harness.of(
+                    time,
+                    "key: header:X-Tenant\nmax_wait: 0s\nlimits: [{rate: 1/h, per: key}, {rate: 3/h}]",
+                    AdmissionStage.shared(shared, time, Runnable::run));
+            assertThat(settled(send(h, "a"))).isTrue();
+            assertThat(settled(send(h, "a"))).isFalse(); // a's own hour
+            assertThat(settled(send(h, "b"))).isTrue();
+            assertThat(settled(send(h, "c"))).isTrue();
+            assertThat(settled(send(h, "d"))).isFalse(); // the upstream's 3/h, held in Redis
+            assertThat(shared.usingRedis()).isTrue();
+        }
+    }
+
+    /** Waits (bounded, real time) for an outcome that goes through Redis; true when admitted. */
+    private static boolean settled(CompletableFuture<FetchOutcome> outcome) throws Exception {
+        FetchOutcome result = outcome.get(5, java.util.concurrent.TimeUnit.SECONDS);
+        if (result instanceof FetchResponse) return true;
+        assertThat(((FetchFailure) result).type()).isEqualTo(ErrorType.RATE_LIMITED);
+        return false;
+    }
 }
