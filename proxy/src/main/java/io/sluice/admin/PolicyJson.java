@@ -43,8 +43,11 @@ final class PolicyJson {
         ObjectNode node = JsonNodeFactory.instance.objectNode();
         var limits = node.putArray("limits");
         for (RateLimit limit : policy.limits()) {
-            limits.addObject().put("rate", limit.rate()).put("burst", limit.burst());
+            ObjectNode l = limits.addObject().put("rate", limit.rate()).put("burst", limit.burst());
+            if (limit.perKey()) l.put("per", "key");
         }
+        policy.key().ifPresent(key -> node.put("key", key.toString()));
+        node.put("max_keys", policy.maxKeys());
         node.put("max_concurrency", policy.maxConcurrency());
         node.put("max_wait", Durations.format(policy.maxWait()));
         node.put("max_cooldown", Durations.format(policy.maxCooldown()));

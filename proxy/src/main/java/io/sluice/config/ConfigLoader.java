@@ -58,6 +58,7 @@ public final class ConfigLoader {
               max_concurrency: 32
               max_wait: 30s
               max_cooldown: 10m
+              max_keys: 10000
               timeouts: {connect: 5s, response: 30s, total: 60s}
               retry: {max_attempts: 3, base_delay: 100ms, max_delay: 10s, budget: 20%, budget_reserve: 10}
               cache: {enabled: true, max_ttl: 1d}
@@ -89,7 +90,9 @@ public final class ConfigLoader {
             "allow_private",
             "connect",
             "tunnel_idle_timeout",
-            "tls");
+            "tls",
+            "key",
+            "max_keys");
     private static final Set<String> POLICY_TLS_KEYS =
             Set.of("ca_file", "client_cert", "client_key", "min_version", "http2");
 
@@ -296,12 +299,31 @@ public final class ConfigLoader {
             for (int i = 0; i < limitsNode.size(); i++) {
                 String where = path + ".limits[" + i + "]";
                 JsonNode limit = object(where, limitsNode.get(i));
-                checkKeys(where, limit, Set.of("rate", "burst"));
+                checkKeys(where, limit, Set.of("rate", "burst", "per"));
                 String rate = string(where + ".rate", required(where + ".rate", limit.get("rate")));
                 Long burst = limit.has("burst") ? (long) integer(where + ".burst", limit.get("burst")) : null;
-                limits.add(construct(where, () -> RateLimit.parse(rate, burst)));
+                boolean perKey = perKey(where + ".per", limit.get("per"));
+                limits.add(construct(where, () -> RateLimit.parse(rate, burst).perKey(perKey)));
             }
         }
+        Optional<KeySource> key = Optional.ofNullable(node.get("key"))
+                .filter(n -> !n.isNull())
+                .map(n -> {
+                    String text = string(path + ".key", n);
+                    return construct(path + ".key", () -> KeySource.parse(text));
+                });
+        for (int i = 0; i < limits.size(); i++) {
+            if (limits.get(i).perKey() && key.isEmpty()) {
+                throw new ConfigException(
+                        path + ".limits[" + i + "].per",
+                        "per: key needs " + path + ".key (header:NAME or query:NAME), which is not set");
+            }
+        }
+        JsonNode maxKeysNode = node.get("max_keys");
+        int maxKeys = maxKeysNode == null || maxKeysNode.isNull()
+                ? Policy.DEFAULT_MAX_KEYS
+                : integer(path + ".max_keys", maxKeysNode);
+        if (maxKeys < 1) throw new ConfigException(path + ".max_keys", "must be at least 1, got " + maxKeys);
         JsonNode t = object(path + ".timeouts", node.get("timeouts"));
         checkKeys(path + ".timeouts", t, Set.of("connect", "response", "total"));
         Timeouts timeouts = construct(
@@ -359,7 +381,17 @@ public final class ConfigLoader {
                         duration(path + ".max_cooldown", node.get("max_cooldown")),
                         connect,
                         duration(path + ".tunnel_idle_timeout", node.get("tunnel_idle_timeout")),
-                        tls));
+                        tls,
+                        key,
+                        maxKeys));
+    }
+
+    /** A limit's {@code per}: absent (the whole upstream) or {@code key}. */
+    private boolean perKey(String path, JsonNode node) {
+        if (node == null || node.isNull()) return false;
+        String value = string(path, node).trim();
+        if (value.equals("key")) return true;
+        throw new ConfigException(path, "expected key, got \"" + value + "\"");
     }
 
     private ConnectMode connectMode(String path, JsonNode node) {

@@ -3,6 +3,7 @@ package io.sluice.config;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 
 /**
  * What Sluice applies to every request of one upstream (see the design's "Upstreams and policy").
@@ -12,6 +13,8 @@ import java.util.Map;
  * logged and counted, so a buggy or hostile header cannot stop traffic for days. {@code connect}
  * says what a {@code CONNECT} to the upstream's origin does, {@code tunnelIdleTimeout} closes an
  * idle {@code tunnel}-mode pipe, and {@code tls} is how Sluice itself speaks TLS to the upstream.
+ * {@code key} says what a {@code per: key} limit is per, and {@code maxKeys} how many distinct keys
+ * get buckets of their own (see docs/multi-tenant-budgets.md).
  */
 public record Policy(
         List<RateLimit> limits,
@@ -25,7 +28,12 @@ public record Policy(
         Duration maxCooldown,
         ConnectMode connect,
         Duration tunnelIdleTimeout,
-        UpstreamTls tls) {
+        UpstreamTls tls,
+        Optional<KeySource> key,
+        int maxKeys) {
+
+    /** {@code max_keys} when not set: enough for a busy multi-tenant app, small enough to hold (~a few MB). */
+    public static final int DEFAULT_MAX_KEYS = 10_000;
 
     public Policy {
         limits = List.copyOf(limits);
@@ -38,5 +46,19 @@ public record Policy(
         if (connect == null) throw new IllegalArgumentException("connect: required");
         Checks.positive("tunnel_idle_timeout", tunnelIdleTimeout);
         if (tls == null) throw new IllegalArgumentException("tls: required");
+        if (key == null) throw new IllegalArgumentException("key: required (Optional.empty() for none)");
+        if (maxKeys < 1) throw new IllegalArgumentException("max_keys must be at least 1: " + maxKeys);
+        for (int i = 0; i < limits.size(); i++) {
+            if (limits.get(i).perKey() && key.isEmpty()) {
+                throw new IllegalArgumentException(
+                        "limits[" + i + "].per: key needs the policy's key: (header:NAME or query:NAME)");
+            }
+        }
+    }
+
+    /** Whether any limit is {@code per: key}. */
+    public boolean hasKeyedLimits() {
+        for (RateLimit limit : limits) if (limit.perKey()) return true;
+        return false;
     }
 }

@@ -7,8 +7,10 @@ import java.util.regex.Pattern;
  * One token bucket: {@code tokens} per {@code period}, holding at most {@code burst} tokens.
  * Written {@code {rate: 90/min, burst: 10}}; without {@code burst} the bucket holds one period's
  * worth, so {@code 5000/h} may be spent as fast as the upstream allows and then refills evenly.
+ * {@code perKey} ({@code per: key}) makes it one bucket for each distinct value of the policy's
+ * {@code key} instead of one for the whole upstream.
  */
-public record RateLimit(long tokens, Duration period, long burst) {
+public record RateLimit(long tokens, Duration period, long burst, boolean perKey) {
     private static final Pattern RATE = Pattern.compile("(\\d+)\\s*/\\s*(ms|s|sec|min|m|h|hour|d|day)");
 
     public RateLimit {
@@ -17,6 +19,16 @@ public record RateLimit(long tokens, Duration period, long burst) {
             throw new IllegalArgumentException("rate period must be positive: " + period);
         }
         if (burst <= 0) throw new IllegalArgumentException("burst must be positive: " + burst);
+    }
+
+    /** One bucket for the whole upstream. */
+    public RateLimit(long tokens, Duration period, long burst) {
+        this(tokens, period, burst, false);
+    }
+
+    /** This limit, one bucket per key ({@code per: key}) or per upstream. */
+    public RateLimit perKey(boolean perKey) {
+        return new RateLimit(tokens, period, burst, perKey);
     }
 
     /** Parses {@code N/s}, {@code N/min}, {@code N/h} (also {@code N/d}). */

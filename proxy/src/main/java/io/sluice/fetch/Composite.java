@@ -42,6 +42,11 @@ final class Composite implements FetchListener {
     }
 
     @Override
+    public void keyOverflow(Call call) {
+        for (FetchListener l : listeners) l.keyOverflow(call);
+    }
+
+    @Override
     public void cacheCoalesced(Call call) {
         for (FetchListener l : listeners) l.cacheCoalesced(call);
     }

@@ -63,6 +63,12 @@ public interface FetchListener {
     /** {@code upstream} entered a cooldown of {@code length} because of {@code reason} ({@code retry_after}, {@code ratelimit_headers}). */
     default void cooldownStart(String upstream, Duration length, String reason) {}
 
+    /**
+     * {@code call}'s key found its upstream's {@code max_keys} taken and shares the overflow bucket.
+     * Carries no key value or label.
+     */
+    default void keyOverflow(Call call) {}
+
     /** A call was answered by another call's in-flight fetch of the same cache key. */
     default void cacheCoalesced(Call call) {}
 

@@ -42,6 +42,11 @@ final class SafeListener implements FetchListener {
     }
 
     @Override
+    public void keyOverflow(Call call) {
+        run(() -> delegate.keyOverflow(call));
+    }
+
+    @Override
     public void cacheCoalesced(Call call) {
         run(() -> delegate.cacheCoalesced(call));
     }

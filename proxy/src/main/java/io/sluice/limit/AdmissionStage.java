@@ -27,12 +27,22 @@ import java.util.concurrent.atomic.LongAdder;
 public final class AdmissionStage implements Stage, UpstreamStateSource {
     private final ConcurrentHashMap<String, Gate> gates = new ConcurrentHashMap<>();
     private final LimitStore store;
+    /**
+     * Where {@code per: key} buckets live: always this process. Labels come from a per-process
+     * secret, so in Redis two sidecars would not share a key's bucket anyway (not done yet; see
+     * docs/multi-tenant-budgets.md).
+     */
+    private final LimitStore keyStore;
+
     private final TimeSource time;
     private final Executor executor;
     private final LongAdder cappedCooldowns = new LongAdder();
+    // One secret per process: key labels are stable while it runs and mean nothing outside it.
+    private final KeyLabels labels = KeyLabels.random();
 
     private AdmissionStage(LimitStore store, TimeSource time, Executor executor) {
         this.store = store;
+        this.keyStore = LimitStore.local(time);
         this.time = time;
         this.executor = executor;
     }
@@ -81,7 +91,8 @@ public final class AdmissionStage implements Stage, UpstreamStateSource {
         Gate gate = gates.get(upstream);
         return gate != null
                 ? gate
-                : gates.computeIfAbsent(upstream, name -> new Gate(name, store, time, cappedCooldowns));
+                : gates.computeIfAbsent(
+                        upstream, name -> new Gate(name, store, keyStore, time, cappedCooldowns, labels));
     }
 
     @Override
@@ -109,6 +120,15 @@ public final class AdmissionStage implements Stage, UpstreamStateSource {
     public java.util.OptionalLong availableTokens(String upstream) {
         Gate gate = gates.get(upstream);
         return gate == null ? java.util.OptionalLong.empty() : gate.availableTokens();
+    }
+
+    /**
+     * Keys of {@code upstream} holding {@code per: key} buckets of their own now, at most its
+     * {@code max_keys} (the shared {@code none} and {@code overflow} buckets are not counted).
+     */
+    public int liveKeys(String upstream) {
+        Gate gate = gates.get(upstream);
+        return gate == null ? 0 : gate.liveKeys();
     }
 
     /** Cooldowns an upstream asked for that exceeded {@code max_cooldown} and were capped. */

@@ -42,10 +42,13 @@ final class BucketConfigs {
     /**
      * A lower bound on the nanoseconds until {@code tokens} more tokens can be taken from a full
      * bucket: what a request queued behind a cooldown must wait at least once the cooldown ends.
+     * {@code per: key} limits are left out: the queue ahead may hold other keys, whose tokens come
+     * from other buckets, so counting it against one key's bucket would overstate the wait.
      */
     static long lowerBoundNanos(List<RateLimit> limits, long tokens) {
         long worst = 0;
         for (RateLimit limit : limits) {
+            if (limit.perKey()) continue;
             long missing = tokens - limit.burst();
             if (missing <= 0) continue;
             double nanos = (double) missing * limit.period().toNanos() / limit.tokens();

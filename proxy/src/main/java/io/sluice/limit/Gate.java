@@ -34,12 +34,19 @@ final class Gate {
 
     private final String upstream;
     private final LimitStore store;
+    private final LimitStore keyStore;
     private final TimeSource time;
     private final LongAdder cappedCooldowns;
+    private final KeyLabels labels;
 
     private volatile List<RateLimit> limits;
+    private volatile Policy applied;
     private volatile String limitsText = "[]";
+    /** The upstream's own bucket: its limits without {@code per: key}; null when there are none. */
     private volatile TokenBucket bucket;
+    /** The {@code per: key} buckets; null when no limit is per key. */
+    private volatile KeyedBuckets keyed;
+
     private volatile int bare429s;
 
     // Guarded by this.
@@ -54,8 +61,16 @@ final class Gate {
     private TimeSource.Timer resumeTimer;
     private long resumeAt;
 
-    Gate(String upstream, LimitStore store, TimeSource time, LongAdder cappedCooldowns) {
+    Gate(
+            String upstream,
+            LimitStore store,
+            LimitStore keyStore,
+            TimeSource time,
+            LongAdder cappedCooldowns,
+            KeyLabels labels) {
         this.upstream = upstream;
+        this.keyStore = keyStore;
+        this.labels = labels;
         this.store = store;
         this.time = time;
         this.cappedCooldowns = cappedCooldowns;
@@ -73,7 +88,7 @@ final class Gate {
         List<RateLimit> currentLimits = call.upstream().policy().limits();
         CompletableFuture<Instant> shared = store.sharedCooldownEnd(upstream);
         if (shared == null) return admit(call, currentLimits, start, budgetEnd, start);
-        TokenBucket b = pausedAt(start) ? null : bucket(currentLimits);
+        TokenBucket b = pausedAt(start) ? null : bucket(call, currentLimits);
         if (b != null) {
             // Ask Redis for the shared cooldown and for the token at once: a round trip less than
             // one after the other. A cooldown that turns out to be on sends the token back.
@@ -130,12 +145,15 @@ final class Gate {
     /** Takes a token; {@code now} is a clock reading taken just before (one read less on the hot path). */
     private CompletableFuture<Void> reserve(
             Call call, List<RateLimit> currentLimits, long tokenStart, long budgetEnd, long now) {
-        TokenBucket b = bucket(currentLimits);
+        TokenBucket b = bucket(call, currentLimits);
         if (b == null) {
             call.trace().addQueue(now - tokenStart);
             return ADMITTED;
         }
         if (b instanceof LocalTokenBucket local) return reserved(call, local.reserveNow(), tokenStart, budgetEnd, now);
+        if (b instanceof BothBuckets both && both.isLocal()) {
+            return reserved(call, both.reserveNow(), tokenStart, budgetEnd, now);
+        }
         return b.reserve().thenCompose(r -> reserved(call, r, tokenStart, budgetEnd, time.nanoTime()));
     }
 
@@ -204,21 +222,51 @@ final class Gate {
         });
     }
 
-    private TokenBucket bucket(List<RateLimit> wanted) {
-        if (wanted == limits) return bucket;
-        synchronized (this) {
-            if (wanted.isEmpty()) {
-                bucket = null;
-            } else if (bucket == null) {
-                bucket = store.bucket(upstream, wanted);
-            } else if (!wanted.equals(limits)) {
-                bucket.reconfigure(wanted);
-            }
-            limits = wanted;
-            // Kept ready for refusals: under overload every other decision may be one.
-            limitsText = describe(wanted);
-            return bucket;
+    /** The buckets {@code call} takes a token from: the upstream's, its key's, or both. */
+    private TokenBucket bucket(Call call, List<RateLimit> wanted) {
+        Policy policy = call.upstream().policy();
+        if (wanted != limits || policy != applied) configure(policy, wanted);
+        KeyedBuckets k = keyed;
+        TokenBucket whole = bucket;
+        if (k == null) return whole;
+        TokenBucket own = k.bucket(label(call, policy), () -> call.events().keyOverflow(call));
+        return whole == null ? own : new BothBuckets(whole, own);
+    }
+
+    private synchronized void configure(Policy policy, List<RateLimit> wanted) {
+        if (wanted == limits && policy == applied) return;
+        List<RateLimit> whole = wanted.stream().filter(l -> !l.perKey()).toList();
+        List<RateLimit> perKey = wanted.stream().filter(RateLimit::perKey).toList();
+        if (whole.isEmpty()) {
+            bucket = null;
+        } else if (bucket == null) {
+            bucket = store.bucket(upstream, whole);
+        } else {
+            bucket.reconfigure(whole);
         }
+        if (perKey.isEmpty() || policy.key().isEmpty()) {
+            keyed = null;
+        } else if (keyed == null) {
+            keyed = new KeyedBuckets(upstream, keyStore, time, perKey, policy.maxKeys(), policy.maxWait());
+        } else {
+            keyed.configure(perKey, policy.maxKeys(), policy.maxWait());
+        }
+        limits = wanted;
+        applied = policy;
+        // Kept ready for refusals: under overload every other decision may be one.
+        limitsText = describe(wanted);
+    }
+
+    /**
+     * The label of {@code call}'s key, read from its own request (a batch item's own headers and
+     * URL). The value is hashed here and goes no further.
+     */
+    private String label(Call call, Policy policy) {
+        var request = call.request();
+        return policy.key()
+                .flatMap(key -> key.valueIn(request::header, request.uri()))
+                .map(labels::label)
+                .orElse(KeyLabels.NONE);
     }
 
     // ---- cooldowns ----
@@ -393,6 +441,12 @@ final class Gate {
         return paused.size();
     }
 
+    /** Keys with buckets of their own now (0 when no limit is per key). */
+    int liveKeys() {
+        KeyedBuckets k = keyed;
+        return k == null ? 0 : k.liveKeys();
+    }
+
     java.util.OptionalLong availableTokens() {
         TokenBucket b = bucket;
         return b == null ? java.util.OptionalLong.empty() : b.availableTokens();
@@ -419,7 +473,7 @@ final class Gate {
     private static String describe(List<RateLimit> limits) {
         if (limits == null) return "[]";
         List<String> out = new ArrayList<>();
-        for (RateLimit l : limits) out.add(l.rate() + " burst " + l.burst());
+        for (RateLimit l : limits) out.add(l.rate() + " burst " + l.burst() + (l.perKey() ? " per key" : ""));
         return out.toString();
     }
 

@@ -4,7 +4,9 @@
  * cooldowns ({@link io.sluice.limit.AdmissionStage}; Bucket4j buckets, FIFO by reservation,
  * deadline-aware refusal, pauses from {@code Retry-After} and rate-limit headers), optionally
  * shared by every sidecar through Redis ({@link io.sluice.limit.SharedLimits}), and the
- * concurrency cap ({@link io.sluice.limit.ConcurrencyStage}). Waiting is a future completed by a
+ * concurrency cap ({@link io.sluice.limit.ConcurrencyStage}). A {@code per: key} limit is one bucket
+ * per key label ({@code KeyedBuckets}; the key's value is hashed by {@code KeyLabels} and goes no
+ * further), bounded by idle expiry and {@code max_keys}. Waiting is a future completed by a
  * timer or a release; no thread ever sleeps.
  */
 package io.sluice.limit;

@@ -224,6 +224,15 @@ public final class SluiceMetrics implements FetchListener, AutoCloseable {
     }
 
     @Override
+    public void keyOverflow(Call call) {
+        counter(
+                        "sluice.key.overflow",
+                        "Requests whose key found max_keys taken and shared the overflow bucket",
+                        call.upstream().name())
+                .increment();
+    }
+
+    @Override
     public void cacheCoalesced(Call call) {
         counter(
                         "sluice.cache.coalesced",

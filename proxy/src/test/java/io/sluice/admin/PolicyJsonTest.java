@@ -33,7 +33,9 @@ class PolicyJsonTest {
                 upstreams:
                   everything:
                     base_url: https://api.example.com
-                    limits: [{rate: 5000/h}, {rate: 90/min, burst: 10}]
+                    limits: [{rate: 5000/h, per: key}, {rate: 90/min, burst: 10}]
+                    key: "header:X-Tenant"
+                    max_keys: 250
                     max_concurrency: 7
                     max_wait: 1500ms
                     max_cooldown: 3m

@@ -93,4 +93,61 @@ class LimitConfigTest {
         assertThatThrownBy(() -> loader.fromYaml("defaults: {max_cooldown: soon}"))
                 .hasMessageStartingWith("defaults.max_cooldown: invalid duration \"soon\"");
     }
+
+    @Test
+    void readsPerKeyLimitsTheirKeyAndMaxKeys() {
+        SluiceConfig config = loader.fromYaml("""
+                upstreams:
+                  github:
+                    base_url: https://api.github.com
+                    key: header:Authorization
+                    max_keys: 2000
+                    limits:
+                      - {rate: 5000/h, per: key}
+                      - {rate: 100/s}
+                  search:
+                    base_url: https://search.example.com
+                    key: query:api_key
+                """);
+        Policy github = config.upstreams().get("github").policy();
+        assertThat(github.key()).contains(new KeySource(KeySource.Kind.HEADER, "Authorization"));
+        assertThat(github.maxKeys()).isEqualTo(2000);
+        assertThat(github.limits())
+                .containsExactly(
+                        new RateLimit(5000, Duration.ofHours(1), 5000, true),
+                        new RateLimit(100, Duration.ofSeconds(1), 100, false));
+        assertThat(config.upstreams().get("search").policy().key().orElseThrow().toString())
+                .isEqualTo("query:api_key");
+        assertThat(config.defaults().key()).isEmpty();
+        assertThat(config.defaults().maxKeys()).isEqualTo(Policy.DEFAULT_MAX_KEYS);
+    }
+
+    @Test
+    void aPerKeyLimitWithoutAKeyNamesTheLimitAndTheMissingKey() {
+        assertThatThrownBy(() -> loader.fromYaml("""
+                        upstreams:
+                          github:
+                            base_url: https://api.github.com
+                            limits: [{rate: 100/s}, {rate: 5000/h, per: key}]
+                        """))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageStartingWith("upstreams.github.limits[1].per: ")
+                .hasMessageContaining("upstreams.github.key");
+    }
+
+    @Test
+    void rejectsABadKeySourcePerOrMaxKeys() {
+        assertThatThrownBy(() -> loader.fromYaml("defaults: {key: cookie:session}"))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageStartingWith("defaults.key: ")
+                .hasMessageContaining("cookie:session");
+        assertThatThrownBy(() ->
+                        loader.fromYaml("defaults: {key: \"header:X-Tenant\", limits: [{rate: 1/s, per: tenant}]}"))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageStartingWith("defaults.limits[0].per: ")
+                .hasMessageContaining("tenant");
+        assertThatThrownBy(() -> loader.fromYaml("defaults: {max_keys: 0}"))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageStartingWith("defaults.max_keys: ");
+    }
 }

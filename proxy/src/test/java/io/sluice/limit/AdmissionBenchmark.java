@@ -49,11 +49,29 @@ public final class AdmissionBenchmark {
                 Runtime.getRuntime().availableProcessors(),
                 load,
                 System.getProperty("java.vm.version"));
-        Gate one = new Gate("example", LimitStore.local(time), time, new java.util.concurrent.atomic.LongAdder());
+        Gate one = new Gate(
+                "example",
+                LimitStore.local(time),
+                LimitStore.local(time),
+                time,
+                new java.util.concurrent.atomic.LongAdder(),
+                KeyLabels.random());
         report("local, 1 limit, admitted", local(one, calls(UNLIMITED, time), localOps));
-        Gate two = new Gate("example", LimitStore.local(time), time, new java.util.concurrent.atomic.LongAdder());
+        Gate two = new Gate(
+                "example",
+                LimitStore.local(time),
+                LimitStore.local(time),
+                time,
+                new java.util.concurrent.atomic.LongAdder(),
+                KeyLabels.random());
         report("local, 2 limits, admitted", local(two, calls(TWO_LIMITS, time), localOps));
-        Gate refusing = new Gate("example", LimitStore.local(time), time, new java.util.concurrent.atomic.LongAdder());
+        Gate refusing = new Gate(
+                "example",
+                LimitStore.local(time),
+                LimitStore.local(time),
+                time,
+                new java.util.concurrent.atomic.LongAdder(),
+                KeyLabels.random());
         report(
                 "local, refused (empty bucket)",
                 local(refusing, calls("limits: [{rate: 1/h, burst: 1}]\nmax_wait: 0s", time), localOps));
@@ -64,7 +82,13 @@ public final class AdmissionBenchmark {
                         time)) {
             long giveUpAt = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
             while (!shared.usingRedis() && System.nanoTime() < giveUpAt) Thread.onSpinWait();
-            Gate hot = new Gate("example", shared.store(), time, new java.util.concurrent.atomic.LongAdder());
+            Gate hot = new Gate(
+                    "example",
+                    shared.store(),
+                    LimitStore.local(time),
+                    time,
+                    new java.util.concurrent.atomic.LongAdder(),
+                    KeyLabels.random());
             List<Call> calls = calls(UNLIMITED, time);
             redis(hot, calls, redisOps / 5, 16); // warm-up
             report("redis, 16 in flight, one key", redis(hot, calls, redisOps, 16));

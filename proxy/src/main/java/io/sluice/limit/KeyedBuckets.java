@@ -1,0 +1,156 @@
+package io.sluice.limit;
+
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
+import com.github.benmanes.caffeine.cache.Expiry;
+import com.github.benmanes.caffeine.cache.RemovalCause;
+import io.sluice.config.RateLimit;
+import io.sluice.time.TimeSource;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * One upstream's {@code per: key} buckets, by key label (never by key value: see {@link KeyLabels}).
+ *
+ * <p>Bounded two ways. A bucket idle long enough to have refilled completely (the slowest limit's
+ * refill time, plus {@code max_wait} for any debt it was left in) expires: a new one would be
+ * identical, so expiry never grants a key more than its limits. And at most {@code max_keys} keys
+ * hold buckets at once; a key that arrives past the cap shares the single {@code overflow} bucket
+ * until idle keys expire. Evicting a busy key's bucket instead would hand it a fresh burst, so a
+ * flood of made-up keys could reset a real tenant's budget; sharing one overflow bucket can only
+ * make the flood's own requests wait. Requests without the key share the {@code none} bucket.
+ * Neither shared bucket counts towards {@code max_keys} or expires.
+ */
+final class KeyedBuckets {
+    private final String upstream;
+    private final LimitStore store;
+    private final Cache<String, Keyed> buckets;
+    private final AtomicInteger live = new AtomicInteger();
+
+    private volatile List<RateLimit> limits;
+    private volatile int maxKeys;
+    private volatile long idleNanos;
+    private final Keyed none;
+    private final Keyed overflow;
+
+    KeyedBuckets(
+            String upstream, LimitStore store, TimeSource time, List<RateLimit> limits, int maxKeys, Duration maxWait) {
+        this.upstream = upstream;
+        this.store = store;
+        configure(limits, maxKeys, maxWait);
+        this.buckets = Caffeine.newBuilder()
+                .ticker(time::nanoTime)
+                // Maintenance runs on the calling thread: the removal listener only adjusts a counter.
+                .executor(Runnable::run)
+                .expireAfter(new Expiry<String, Keyed>() {
+                    @Override
+                    public long expireAfterCreate(String label, Keyed value, long now) {
+                        return idleNanos;
+                    }
+
+                    @Override
+                    public long expireAfterUpdate(String label, Keyed value, long now, long current) {
+                        return idleNanos;
+                    }
+
+                    @Override
+                    public long expireAfterRead(String label, Keyed value, long now, long current) {
+                        return idleNanos;
+                    }
+                })
+                .removalListener((String label, Keyed value, RemovalCause cause) -> {
+                    if (cause != RemovalCause.REPLACED) live.decrementAndGet();
+                })
+                .build();
+        this.none = new Keyed(store.bucket(name(KeyLabels.NONE), limits), limits);
+        this.overflow = new Keyed(store.bucket(name(KeyLabels.OVERFLOW), limits), limits);
+    }
+
+    /** Applies a live policy change; each bucket takes the new limits when next used. */
+    void configure(List<RateLimit> limits, int maxKeys, Duration maxWait) {
+        if (limits.isEmpty()) throw new IllegalArgumentException("per-key limits cannot be empty");
+        this.limits = limits;
+        this.maxKeys = maxKeys;
+        long refill = 0;
+        for (RateLimit limit : limits) {
+            double nanos = (double) limit.burst() * limit.period().toNanos() / limit.tokens();
+            refill = Math.max(refill, (long) Math.min(Long.MAX_VALUE / 4, Math.ceil(nanos)));
+        }
+        this.idleNanos = refill + Math.min(Long.MAX_VALUE / 4, maxWait.toNanos());
+    }
+
+    /**
+     * The bucket of the key labelled {@code label} ({@link KeyLabels#NONE} for no key), created on
+     * first use; {@code overflowed} runs when the key had to share the overflow bucket.
+     */
+    TokenBucket bucket(String label, Runnable overflowed) {
+        Keyed keyed = label.equals(KeyLabels.NONE) ? none : buckets.getIfPresent(label);
+        if (keyed == null) keyed = admitKey(label);
+        if (keyed == null) {
+            overflowed.run();
+            keyed = overflow;
+        }
+        return keyed.current(limits);
+    }
+
+    /** A new key's bucket, or null when {@code max_keys} are already live. */
+    private Keyed admitKey(String label) {
+        if (!claimSlot()) {
+            // Expired entries still hold their slots until maintenance runs: run it before refusing.
+            buckets.cleanUp();
+            if (!claimSlot()) return null;
+        }
+        boolean[] created = {false};
+        Keyed keyed = buckets.asMap().computeIfAbsent(label, l -> {
+            created[0] = true;
+            return new Keyed(store.bucket(name(l), limits), limits);
+        });
+        if (!created[0]) live.decrementAndGet(); // another request created it meanwhile
+        return keyed;
+    }
+
+    private boolean claimSlot() {
+        int max = maxKeys;
+        return live.getAndUpdate(n -> n < max ? n + 1 : n) < max;
+    }
+
+    /** Keys holding buckets of their own now (not counting {@code none} and {@code overflow}). */
+    int liveKeys() {
+        buckets.cleanUp();
+        return live.get();
+    }
+
+    /** The name a bucket has in the store (in Redis: part of its key), made of the label alone. */
+    private String name(String label) {
+        return upstream + ":key:" + label;
+    }
+
+    @Override
+    public String toString() {
+        return "KeyedBuckets{" + upstream + ", " + live.get() + "/" + maxKeys + " keys}";
+    }
+
+    /** A key's bucket and the limits last applied to it. */
+    private static final class Keyed {
+        final TokenBucket bucket;
+        volatile List<RateLimit> applied;
+
+        Keyed(TokenBucket bucket, List<RateLimit> applied) {
+            this.bucket = bucket;
+            this.applied = applied;
+        }
+
+        TokenBucket current(List<RateLimit> limits) {
+            if (applied != limits) {
+                synchronized (this) {
+                    if (applied != limits) {
+                        bucket.reconfigure(limits);
+                        applied = limits;
+                    }
+                }
+            }
+            return bucket;
+        }
+    }
+}

@@ -1,0 +1,201 @@
+package io.sluice.limit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.sluice.testing.SluiceServerExtension;
+import io.sluice.testing.TestHttp;
+import io.sluice.testing.Upstream;
+import io.sluice.time.FakeTimeSource;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import mockwebserver3.Dispatcher;
+import mockwebserver3.MockResponse;
+import mockwebserver3.MockWebServer;
+import mockwebserver3.RecordedRequest;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * {@code per: key} budgets in a real Sluice on fake time, in front of a real upstream: each tenant's
+ * token has its own hour, the upstream as a whole keeps its cap, and the tokens themselves appear
+ * nowhere Sluice shows or keeps anything.
+ */
+class KeyedBudgetsTest {
+    private static final String ADMIN = "admin-token-for-keyed-budgets";
+    private static final String TENANT_A = "Bearer ghp_tenantAAAAsecret0001";
+    private static final String TENANT_B = "Bearer ghp_tenantBBBBsecret0002";
+    private static final String TENANT_C = "Bearer ghp_tenantCCCCsecret0003";
+
+    @RegisterExtension
+    final SluiceServerExtension sluice = new SluiceServerExtension();
+
+    private final FakeTimeSource time = new FakeTimeSource();
+    private final MockWebServer upstream = Upstream.start();
+
+    @BeforeEach
+    void answerEveryRequest() {
+        upstream.setDispatcher(new Dispatcher() {
+            @Override
+            public MockResponse dispatch(RecordedRequest request) {
+                return Upstream.ok("application/json", "{}");
+            }
+        });
+    }
+
+    @AfterEach
+    void stopUpstream() throws Exception {
+        upstream.close();
+    }
+
+    private SluiceServerExtension.Running start(String policy, Path state) {
+        return sluice.start(
+                """
+                admin: {token: "%s", state_file: "%s"}
+                upstreams:
+                  github:
+                    base_url: "%s"
+                    allow_private: true
+                    max_wait: 0s
+                    retry: {max_attempts: 1}
+                    key: header:Authorization
+                %s""".formatted(
+                                ADMIN,
+                                state,
+                                Upstream.origin(upstream),
+                                policy.lines().map(l -> "    " + l + "\n").reduce("", String::concat)),
+                Map.of(),
+                time);
+    }
+
+    private static HttpResponse<String> get(SluiceServerExtension.Running s, String token) {
+        HttpRequest.Builder request = HttpRequest.newBuilder(s.data("/github/user"));
+        if (token != null) request.header("Authorization", token);
+        return TestHttp.send(request.build());
+    }
+
+    private static HttpResponse<String> admin(
+            SluiceServerExtension.Running s, String method, String path, String body) {
+        HttpRequest.Builder request = HttpRequest.newBuilder(s.admin(path))
+                .header("Authorization", "Bearer " + ADMIN)
+                .method(
+                        method,
+                        body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
+        if (body != null) request.header("Content-Type", "application/json");
+        return TestHttp.send(request.build());
+    }
+
+    @Test
+    void aTenantSpendingItsHourLeavesTheOtherTenantsBudgetAndTheUpstreamCapStillHoldsBoth(@TempDir Path dir) {
+        var s = start("limits:\n  - {rate: 2/h, per: key}\n  - {rate: 5/h}", dir.resolve("state.json"));
+
+        assertThat(get(s, TENANT_A).statusCode()).isEqualTo(200);
+        assertThat(get(s, TENANT_A).statusCode()).isEqualTo(200);
+        HttpResponse<String> refused = get(s, TENANT_A);
+        assertThat(refused.statusCode()).isEqualTo(429);
+        // 2/h: A's next token is due in exactly half an hour.
+        assertThat(refused.headers().firstValue("Retry-After")).hasValue("1800");
+
+        assertThat(get(s, TENANT_B).statusCode()).isEqualTo(200);
+        assertThat(get(s, TENANT_B).statusCode()).isEqualTo(200);
+
+        // Four of the upstream's five tokens are gone: C gets one, then the whole-upstream cap refuses
+        // C although C's own hour is untouched.
+        assertThat(get(s, TENANT_C).statusCode()).isEqualTo(200);
+        HttpResponse<String> capped = get(s, TENANT_C);
+        assertThat(capped.statusCode()).isEqualTo(429);
+        assertThat(capped.headers().firstValue("Retry-After")).hasValue("720"); // 5/h: 12 minutes
+        assertThat(upstream.getRequestCount()).isEqualTo(5);
+
+        // Half an hour on, A has one token again.
+        time.advance(java.time.Duration.ofMinutes(30));
+        assertThat(get(s, TENANT_A).statusCode()).isEqualTo(200);
+        assertThat(get(s, TENANT_A).statusCode()).isEqualTo(429);
+    }
+
+    @Test
+    void requestsWithoutTheKeyShareTheNoKeyBudget(@TempDir Path dir) {
+        var s = start("limits: [{rate: 2/h, per: key}]", dir.resolve("state.json"));
+
+        assertThat(get(s, null).statusCode()).isEqualTo(200);
+        assertThat(get(s, null).statusCode()).isEqualTo(200);
+        assertThat(get(s, null).statusCode()).isEqualTo(429);
+        // The keyless budget is one budget of its own, not a key's.
+        assertThat(get(s, TENANT_A).statusCode()).isEqualTo(200);
+    }
+
+    @Test
+    void batchItemsAreKeyedByTheirOwnHeaders(@TempDir Path dir) {
+        var s = start("limits: [{rate: 1/h, per: key}]", dir.resolve("state.json"));
+        String url = Upstream.origin(upstream) + "/user";
+        var responses = TestHttp.batch(s.data("/v1/batch"), """
+                        {"requests": [
+                          {"id": "a1", "url": "%1$s", "headers": {"Authorization": "%2$s"}},
+                          {"id": "b1", "url": "%1$s", "headers": {"Authorization": "%3$s"}},
+                          {"id": "a2", "url": "%1$s", "headers": {"Authorization": "%2$s"}}
+                        ], "concurrency": 1}
+                        """.formatted(url, TENANT_A, TENANT_B))
+                .get("responses");
+        assertThat(responses.get(0).path("status").asInt()).isEqualTo(200);
+        assertThat(responses.get(1).path("status").asInt()).isEqualTo(200);
+        assertThat(responses.get(2).path("error").path("type").asText()).isEqualTo("rate_limited");
+    }
+
+    @Test
+    void keysPastMaxKeysShareTheOverflowBudgetAndAreCounted(@TempDir Path dir) {
+        var s = start("max_keys: 1\nlimits: [{rate: 1/h, per: key}]", dir.resolve("state.json"));
+
+        assertThat(get(s, TENANT_A).statusCode()).isEqualTo(200);
+        assertThat(get(s, TENANT_B).statusCode()).isEqualTo(200); // B: the overflow bucket's token
+        assertThat(get(s, TENANT_C).statusCode()).isEqualTo(429); // C: the same overflow bucket, spent
+
+        String metrics = TestHttp.get(s.admin("/metrics")).body();
+        assertThat(metrics).containsPattern("sluice_key_overflow_total\\{[^}]*upstream=\"github\"[^}]*} 2\\.0");
+        assertThat(admission(s).liveKeys("github")).isEqualTo(1);
+    }
+
+    @Test
+    void rawKeysAppearNowhereSluiceShowsOrKeeps(@TempDir Path dir) throws Exception {
+        Path state = dir.resolve("state.json");
+        var s = start("limits: [{rate: 1/h, per: key}, {rate: 100/h}]", state);
+        for (String token : List.of(TENANT_A, TENANT_A, TENANT_B)) get(s, token);
+
+        // A live change is written to the state file.
+        var config = (com.fasterxml.jackson.databind.node.ObjectNode) TestHttp.JSON
+                .readTree(admin(s, "GET", "/api/upstreams/github", null).body())
+                .get("config");
+        assertThat(config.path("key").asText()).isEqualTo("header:Authorization");
+        assertThat(config.path("limits").get(0).path("per").asText()).isEqualTo("key");
+        config.put("max_keys", 500);
+        HttpResponse<String> put = admin(s, "PUT", "/api/upstreams/github", config.toString());
+        assertThat(put.statusCode()).as(put.body()).isEqualTo(200);
+        assertThat(s.sluice().upstreams().get("github").orElseThrow().policy().maxKeys())
+                .isEqualTo(500);
+
+        List<String> shown = List.of(
+                TestHttp.get(s.admin("/metrics")).body(),
+                admin(s, "GET", "/api/upstreams", null).body(),
+                admin(s, "GET", "/api/upstreams/github", null).body(),
+                admin(s, "GET", "/api/requests/recent", null).body(),
+                Files.readString(state));
+        for (String text : shown) {
+            for (String token : List.of(TENANT_A, TENANT_B)) {
+                assertThat(text).doesNotContain(token).doesNotContain(token.substring("Bearer ".length()));
+            }
+        }
+    }
+
+    private static AdmissionStage admission(SluiceServerExtension.Running s) {
+        return s.sluice().pipeline().stages().stream()
+                .filter(AdmissionStage.class::isInstance)
+                .map(AdmissionStage.class::cast)
+                .findFirst()
+                .orElseThrow();
+    }
+}
