@@ -97,10 +97,13 @@ class UpstreamTlsTest {
     @Test
     void sendsTheUpstreamsHostNameAsSni() throws Exception {
         serve(tls(leaf).build(), false);
+        upstream.enqueue(Upstream.ok("text/plain", "named"));
 
-        fetch(trustingCa(""));
+        JsonNode result = fetch(trustingCa(""));
 
-        assertThat(upstream.takeRequest().getHandshakeServerNames()).containsExactly("localhost");
+        assertThat(result.get("status").asInt()).isEqualTo(200);
+        assertThat(upstream.takeRequest(5, TimeUnit.SECONDS).getHandshakeServerNames())
+                .containsExactly("localhost");
     }
 
     @Test
