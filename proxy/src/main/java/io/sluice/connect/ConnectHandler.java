@@ -114,8 +114,9 @@ public final class ConnectHandler implements HttpHandler {
         }
         Upstream upstream = upstreams.resolve(target.origin());
         Policy policy = upstream.policy();
-        if (target.port() != 443 && upstream.name().equals(Upstream.DEFAULT)) {
+        if (target.port() != 443 && !upstream.namesPortOf(target.origin())) {
             // squid's SSL_ports: an open CONNECT to any port is a generic TCP relay (SMTP, SSH, ...).
+            // Only an upstream that names this origin with its port opens it; a host pattern does not.
             refuse(
                     exchange,
                     403,

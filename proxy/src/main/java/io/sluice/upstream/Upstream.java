@@ -74,6 +74,18 @@ public final class Upstream {
         return best;
     }
 
+    /**
+     * Whether one of this upstream's origins matches {@code uri} with its port written out: what a
+     * {@code CONNECT} to a port other than 443 needs (a host pattern, which matches any port, does not
+     * open a host's every port).
+     */
+    public boolean namesPortOf(URI uri) {
+        for (OriginPattern pattern : patterns) {
+            if (pattern.port() == uri.getPort() && pattern.matches(uri)) return true;
+        }
+        return false;
+    }
+
     @Override
     public String toString() {
         return "Upstream{" + name + "}";

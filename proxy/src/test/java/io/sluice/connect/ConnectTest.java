@@ -331,6 +331,20 @@ class ConnectTest {
     }
 
     @Test
+    void hostPatternWithoutAPortDoesNotOpenOtherPorts() throws Exception {
+        var running = sluice.start("""
+                tls: {ca_dir: "%s"}
+                upstreams:
+                  anyport: {match: ["localhost"], allow_private: true}
+                """.formatted(dir.resolve("ca")));
+
+        assertThat(connectAnswer(running, "localhost:25"))
+                .startsWith("HTTP/1.1 403")
+                .contains("only 443");
+        connect(running, "localhost:443").close(); // answered 200: the host pattern covers 443
+    }
+
+    @Test
     void connectToAPortOtherThan443NeedsAnUpstreamOfItsOwn() throws Exception {
         var running = start("");
         String answer = connectAnswer(running, "example.com:25");
