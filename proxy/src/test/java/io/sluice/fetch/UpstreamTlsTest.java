@@ -234,6 +234,21 @@ class UpstreamTlsTest {
     }
 
     @Test
+    void oversizedResponseHeadersOverHttp2AreTooLarge() throws Exception {
+        // The java.net.http path (tls.http2) is bounded by Sluice's own check as the Undertow one is.
+        serve(tls(leaf).build(), false);
+        var response = new mockwebserver3.MockResponse.Builder().body("big head");
+        for (int i = 0; i < 100; i++) response.addHeader("X-Pad-" + i, "p".repeat(1000));
+        upstream.enqueue(response.build());
+
+        JsonNode result = fetch(trustingCa("http2: true"));
+
+        assertThat(result.at("/error/type").asText()).isEqualTo("too_large");
+        assertThat(result.at("/error/message").asText()).contains("server.max_response_header_size");
+        assertThat(upstream.takeRequest(5, TimeUnit.SECONDS).getVersion()).isEqualToIgnoringCase("HTTP/2");
+    }
+
+    @Test
     void http2IsNegotiatedWhenThePolicyAsksForIt() throws Exception {
         serve(tls(leaf).build(), false);
         upstream.enqueue(Upstream.ok("text/plain", "over h2"));
