@@ -258,6 +258,11 @@ def main():
         normal, cached, faulty = map(int, origin.stdout.readline().split())
         port, admin, token = free_port(), free_port(), secrets.token_hex(16)
         config = os.path.join(OUT, "sluice-soak.yaml")
+        # Admin changes persist to <config>.state.json and are layered over the config at the next
+        # start: a previous run's state names that run's origin ports, so each run starts without it.
+        state = os.path.join(OUT, "sluice-soak.state.json")
+        if os.path.exists(state):
+            os.remove(state)
         with open(config, "w") as f:
             f.write(CONFIG.format(port=port, admin=admin, token=token, normal=normal, cached=cached, faulty=faulty))
         sluice_log = open(os.path.join(OUT, "sluice.log"), "w")
@@ -348,6 +353,9 @@ def main():
                            "allowed": round(allowed, 2), "flat": sl * span <= allowed}
 
         failures = []
+        misrouted = sum(v for k, v in stats.outcomes.items() if k in ("route: 502 connection_refused", "forward: 403 destination_ip_prohibited", "batch: blocked"))
+        if misrouted:
+            failures.append(f"{misrouted} normal requests misrouted (refused or blocked): the soak's config did not apply")
         if stats.lost:
             failures.append(f"{stats.lost} requests lost")
         if stuck:
