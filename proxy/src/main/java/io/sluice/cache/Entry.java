@@ -266,7 +266,7 @@ final class Entry {
     boolean describedBy(Fields notModified) {
         Optional<String> newTag = notModified.firstValue("etag");
         Optional<String> etag = etag();
-        return newTag.isEmpty() || etag.isEmpty() || Objects.equals(strip(newTag.get()), strip(etag.get()));
+        return newTag.isEmpty() || etag.isEmpty() || Objects.equals(opaqueTag(newTag.get()), opaqueTag(etag.get()));
     }
 
     Optional<String> etag() {
@@ -277,7 +277,8 @@ final class Entry {
         return fields.first("last-modified");
     }
 
-    private static String strip(String tag) {
+    /** An entity tag without its weakness indicator, for weak comparison (RFC 9110 §8.8.3.2). */
+    static String opaqueTag(String tag) {
         String t = tag.trim();
         return t.startsWith("W/") ? t.substring(2) : t;
     }

@@ -985,17 +985,168 @@ class CacheStageTest {
         }
 
         @Test
-        void clientPreconditionsAndRangesPassThrough() {
+        void originPreconditionsAndRangesPassThrough() {
+            CacheTestKit kit = new CacheTestKit();
+            kit.origin.respond(200, "body", "Cache-Control", "max-age=60", "ETag", "\"v1\"");
+            kit.get("/a");
+            kit.origin.respond(412, "", "ETag", "\"v1\"");
+
+            Result conditional = kit.exchange(get(API + "/a", "If-Match", "\"v2\""));
+
+            assertThat(conditional.status()).isEqualTo(412);
+            assertThat(conditional.trace()).isEqualTo("bypass");
+            assertThat(kit.exchange(get(API + "/a", "Range", "bytes=0-1")).trace())
+                    .isEqualTo("bypass");
+            assertThat(kit.get("/a").trace()).isEqualTo("hit");
+        }
+    }
+
+    /** RFC 9111 §4.3.2 and RFC 9110 §13.2: a client's own validators against what is stored. */
+    @Nested
+    class ConditionalRequests {
+        @Test
+        void answers304ItselfWhenIfNoneMatchMatchesAFreshEntry() {
+            CacheTestKit kit = new CacheTestKit();
+            kit.origin.respond(
+                    200,
+                    "body",
+                    "Cache-Control",
+                    "max-age=60",
+                    "ETag",
+                    "\"v1\"",
+                    "Date",
+                    date(kit),
+                    "Vary",
+                    "Accept",
+                    "Content-Location",
+                    "/a.json",
+                    "Content-Type",
+                    "text/plain",
+                    "X-Other",
+                    "x");
+            kit.get("/a");
+            kit.time.advance(Duration.ofSeconds(10));
+
+            Result result = kit.exchange(get(API + "/a", "If-None-Match", "\"v0\", W/\"v1\""));
+
+            assertThat(result.status()).isEqualTo(304);
+            assertThat(result.body()).isEmpty();
+            assertThat(result.header("ETag")).isEqualTo("\"v1\"");
+            assertThat(result.header("Cache-Control")).isEqualTo("max-age=60");
+            assertThat(result.header("Vary")).isEqualTo("Accept");
+            assertThat(result.header("Content-Location")).isEqualTo("/a.json");
+            assertThat(result.header("Date")).isNotNull();
+            assertThat(result.header("Age")).isEqualTo("10");
+            assertThat(result.header("Content-Type")).isNull();
+            assertThat(result.header("X-Other")).isNull();
+            assertThat(result.cacheStatus()).isEqualTo("sluice; hit; ttl=50");
+            assertThat(result.trace()).isEqualTo("hit");
+            assertThat(kit.origin.requestCount()).isEqualTo(1);
+        }
+
+        @Test
+        void comparesWeakTagsWeaklyAndMatchesStar() {
+            CacheTestKit kit = new CacheTestKit();
+            kit.origin.respond(200, "body", "Cache-Control", "max-age=60", "ETag", "W/\"v1\"");
+            kit.get("/a");
+
+            assertThat(kit.exchange(get(API + "/a", "If-None-Match", "\"v1\"")).status())
+                    .isEqualTo(304);
+            assertThat(kit.exchange(get(API + "/a", "If-None-Match", "*")).status())
+                    .isEqualTo(304);
+            assertThat(kit.origin.requestCount()).isEqualTo(1);
+        }
+
+        @Test
+        void servesTheStoredResponseWhenTheTagDoesNotMatch() {
+            CacheTestKit kit = new CacheTestKit();
+            kit.origin.respond(200, "body", "Cache-Control", "max-age=60", "ETag", "\"v1\"");
+            kit.get("/a");
+
+            Result result = kit.exchange(get(API + "/a", "If-None-Match", "\"v2\""));
+
+            assertThat(result.status()).isEqualTo(200);
+            assertThat(result.body()).isEqualTo("body");
+            assertThat(result.cacheStatus()).isEqualTo("sluice; hit; ttl=60");
+            assertThat(kit.origin.requestCount()).isEqualTo(1);
+        }
+
+        @Test
+        void answersIfModifiedSinceFromLastModified() {
+            CacheTestKit kit = new CacheTestKit();
+            String lastModified = date(kit, Duration.ofHours(-1));
+            kit.origin.respond(200, "body", "Cache-Control", "max-age=60", "Last-Modified", lastModified);
+            kit.get("/a");
+
+            Result same = kit.exchange(get(API + "/a", "If-Modified-Since", lastModified));
+            Result earlier = kit.exchange(get(API + "/a", "If-Modified-Since", date(kit, Duration.ofHours(-2))));
+            Result invalid = kit.exchange(get(API + "/a", "If-Modified-Since", "yesterday"));
+
+            assertThat(same.status()).isEqualTo(304);
+            assertThat(earlier.status()).isEqualTo(200);
+            assertThat(earlier.body()).isEqualTo("body");
+            assertThat(invalid.status()).isEqualTo(200);
+            assertThat(kit.origin.requestCount()).isEqualTo(1);
+        }
+
+        @Test
+        void ifModifiedSinceFallsBackToDate() {
+            CacheTestKit kit = new CacheTestKit();
+            kit.origin.respond(200, "body", "Cache-Control", "max-age=60", "Date", date(kit));
+            kit.get("/a");
+
+            Result result = kit.exchange(get(API + "/a", "If-Modified-Since", date(kit, Duration.ofSeconds(5))));
+
+            assertThat(result.status()).isEqualTo(304);
+        }
+
+        @Test
+        void ignoresIfModifiedSinceWhenIfNoneMatchIsPresent() {
+            CacheTestKit kit = new CacheTestKit();
+            String lastModified = date(kit, Duration.ofHours(-1));
+            kit.origin.respond(
+                    200, "body", "Cache-Control", "max-age=60", "ETag", "\"v1\"", "Last-Modified", lastModified);
+            kit.get("/a");
+
+            Result result = kit.exchange(get(API + "/a", "If-None-Match", "\"v2\"", "If-Modified-Since", date(kit)));
+
+            assertThat(result.status()).isEqualTo(200);
+            assertThat(result.body()).isEqualTo("body");
+        }
+
+        @Test
+        void forwardsUnchangedAndStoresNothingWhenTheEntryIsStaleOrAbsent() {
+            CacheTestKit kit = new CacheTestKit();
+            kit.origin.respond(304, "", "ETag", "\"v1\"", "Cache-Control", "max-age=60");
+
+            Result absent = kit.exchange(get(API + "/a", "If-None-Match", "\"v1\""));
+
+            assertThat(absent.status()).isEqualTo(304);
+            assertThat(absent.cacheStatus()).isEqualTo("sluice; fwd=bypass");
+            assertThat(kit.origin.lastRequest().header("If-None-Match")).contains("\"v1\"");
+
+            kit.origin.respond(200, "body", "Cache-Control", "max-age=10", "ETag", "\"v1\"");
+            kit.get("/b");
+            kit.time.advance(Duration.ofSeconds(11));
+            kit.origin.respond(304, "", "ETag", "\"v1\"");
+            Result stale = kit.exchange(get(API + "/b", "If-None-Match", "\"v1\""));
+
+            assertThat(stale.status()).isEqualTo(304);
+            assertThat(stale.trace()).isEqualTo("bypass");
+            assertThat(kit.origin.requestCount()).isEqualTo(3);
+        }
+
+        @Test
+        void clientNoCacheStillGoesToTheOrigin() {
             CacheTestKit kit = new CacheTestKit();
             kit.origin.respond(200, "body", "Cache-Control", "max-age=60", "ETag", "\"v1\"");
             kit.get("/a");
             kit.origin.respond(304, "", "ETag", "\"v1\"");
 
-            Result conditional = kit.exchange(get(API + "/a", "If-None-Match", "\"v1\""));
+            Result result = kit.exchange(get(API + "/a", "If-None-Match", "\"v1\"", "Cache-Control", "no-cache"));
 
-            assertThat(conditional.status()).isEqualTo(304);
-            assertThat(conditional.trace()).isEqualTo("bypass");
-            assertThat(kit.get("/a").trace()).isEqualTo("hit");
+            assertThat(result.trace()).isEqualTo("bypass");
+            assertThat(kit.origin.requestCount()).isEqualTo(2);
         }
     }
 
