@@ -315,7 +315,8 @@ final class CacheExchange {
         Optional<Entry> storable = firstAsk && Entry.statesNoFreshness(response.headers(), policy)
                 ? Optional.empty()
                 : Entry.storable(status, response.headers(), exchange, store.nextSequence());
-        if (firstAsk) storable = storable.filter(e -> e.isFresh(now));
+        // One that arrived stale is kept for max-stale requests, which need it from the start.
+        if (firstAsk) storable = storable.filter(e -> e.isFresh(now) || e.arrivedStale());
         if (storable.isEmpty() || response.body().contentLength() > cache.maxEntryBytes) {
             // What was stored is outdated by a response that may not be stored.
             if (entry != null && status < 400 && storable.isEmpty()) store.remove(key, credential, request.headers());

@@ -130,9 +130,14 @@ final class Entry {
         long sie = mustRevalidate ? 0 : seconds(cc.seconds("stale-if-error", 0, 0));
         boolean validators = responseHeaders.firstValue("etag").isPresent()
                 || responseHeaders.firstValue("last-modified").isPresent();
-        long keep = validators ? policy.maxTtl().toNanos() : 0;
-
         long initialAge = initialAgeNanos(responseHeaders, exchange);
+        // §4.2.4: a response that had freshness but arrived older than it (Age, Date) may still serve
+        // a client that accepts staleness (max-stale); it is kept for that as long as a revalidatable
+        // one is. One that never had freshness (Expires in the past, max-age=0) is not: that is
+        // how origins say "do not reuse", and storing each would cost for nothing.
+        boolean staleOnArrival = lifetime > 0 && initialAge >= lifetime && !mustRevalidate;
+        long keep = validators || staleOnArrival ? policy.maxTtl().toNanos() : 0;
+
         long usefulFor = saturatedAdd(lifetime - initialAge, Math.max(keep, Math.max(swr, sie)));
         if (usefulFor <= 0) return Optional.empty();
         return Optional.of(new Entry(
@@ -149,6 +154,11 @@ final class Entry {
                 mustRevalidate,
                 keep,
                 sequence));
+    }
+
+    /** Whether the response had freshness of its own but arrived stale (RFC 9111 §4.2.4, max-stale). */
+    boolean arrivedStale() {
+        return lifetimeNanos > 0 && initialAgeNanos >= lifetimeNanos;
     }
 
     /**

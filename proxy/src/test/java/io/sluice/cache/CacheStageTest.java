@@ -664,6 +664,61 @@ class CacheStageTest {
         }
     }
 
+    /** RFC 9111 §4.2.4: a response already stale when it arrives, and a client that accepts staleness. */
+    @Nested
+    class StaleOnArrival {
+        @Test
+        void storesAResponseThatArrivesStaleAndServesItOnlyToMaxStale() {
+            CacheTestKit kit = new CacheTestKit();
+            kit.origin.respond(200, "old", "Cache-Control", "max-age=1500", "Age", "2000");
+
+            Result first = kit.get("/a");
+            Result accepting = kit.exchange(get(API + "/a", "Cache-Control", "max-stale=1000"));
+            Result bounded = kit.exchange(get(API + "/a", "Cache-Control", "max-stale=100"));
+            Result plain = kit.get("/a");
+
+            assertThat(first.cacheStatus()).isEqualTo("sluice; fwd=miss; stored");
+            assertThat(accepting.body()).isEqualTo("old");
+            assertThat(accepting.header("Age")).isEqualTo("2000");
+            assertThat(accepting.cacheStatus()).isEqualTo("sluice; hit; ttl=-500");
+            assertThat(accepting.trace()).isEqualTo("stale");
+            assertThat(bounded.trace()).isNotEqualTo("stale");
+            assertThat(plain.trace()).isNotIn("hit", "stale");
+            assertThat(kit.origin.requestCount()).isEqualTo(3);
+        }
+
+        @Test
+        void unboundedMaxStaleTakesAnyStaleness() {
+            CacheTestKit kit = new CacheTestKit();
+            kit.origin.respond(200, "old", "Cache-Control", "max-age=10", "Date", date(kit, Duration.ofMinutes(-10)));
+            kit.get("/a");
+            kit.time.advance(Duration.ofHours(1));
+
+            Result result = kit.exchange(get(API + "/a", "Cache-Control", "max-stale"));
+
+            assertThat(result.body()).isEqualTo("old");
+            assertThat(result.trace()).isEqualTo("stale");
+            assertThat(kit.origin.requestCount()).isEqualTo(1);
+        }
+
+        @Test
+        void neverStoresWhatTheOriginMarkedExpiredOrMustRevalidate() {
+            CacheTestKit kit = new CacheTestKit();
+            kit.origin.respond(200, "x", "Expires", "0");
+            kit.get("/expires");
+            kit.origin.respond(200, "x", "Cache-Control", "max-age=10, must-revalidate", "Age", "20");
+            kit.get("/must");
+
+            assertThat(kit.exchange(get(API + "/expires", "Cache-Control", "max-stale"))
+                            .trace())
+                    .isEqualTo("miss");
+            assertThat(kit.exchange(get(API + "/must", "Cache-Control", "max-stale"))
+                            .trace())
+                    .isEqualTo("miss");
+            assertThat(kit.origin.requestCount()).isEqualTo(4);
+        }
+    }
+
     @Nested
     class Coalescing {
         @Test
