@@ -306,17 +306,17 @@ final class CacheExchange {
         counters.misses.increment();
         call.trace().cacheStatus("miss");
         String forwarded = forwardedMember(fwd, status);
-        // A response that is never fresh is stored only to be revalidated, which pays only for a URL
-        // that is asked for again: it is stored from its URL's second request on (like nginx's
-        // proxy_cache_min_uses 2). A stream of distinct URLs then costs the store nothing, where storing
-        // each one roughly halved passthrough's throughput, in copying and garbage collection
-        // (docs/performance.md).
-        boolean firstAsk = entry == null && !cache.sightings.repeated(key);
-        Optional<Entry> storable = firstAsk && Entry.statesNoFreshness(response.headers(), policy)
+        // A response that is not fresh on arrival is stored only to be revalidated (or for max-stale),
+        // which pays only for a URL that is asked for again. min_uses 1 (the default) stores it from
+        // the first request, so the second is already conditional (RFC 9111 §4.3.1); 2 stores it from
+        // its URL's second request on, like nginx's proxy_cache_min_uses, so that a stream of distinct
+        // URLs costs the store nothing, where storing each one roughly halved passthrough's throughput
+        // in copying and garbage collection (docs/performance.md).
+        boolean tooFewUses = entry == null && cache.sightings.count(key) < policy.minUses();
+        Optional<Entry> storable = tooFewUses && Entry.statesNoFreshness(response.headers(), policy)
                 ? Optional.empty()
                 : Entry.storable(status, response.headers(), exchange, store.nextSequence());
-        // One that arrived stale is kept for max-stale requests, which need it from the start.
-        if (firstAsk) storable = storable.filter(e -> e.isFresh(now) || e.arrivedStale());
+        if (tooFewUses) storable = storable.filter(e -> e.isFresh(now));
         if (storable.isEmpty() || response.body().contentLength() > cache.maxEntryBytes) {
             // What was stored is outdated by a response that may not be stored.
             if (entry != null && status < 400 && storable.isEmpty()) store.remove(key, credential, request.headers());

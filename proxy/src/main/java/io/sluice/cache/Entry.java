@@ -156,11 +156,6 @@ final class Entry {
                 sequence));
     }
 
-    /** Whether the response had freshness of its own but arrived stale (RFC 9111 §4.2.4, max-stale). */
-    boolean arrivedStale() {
-        return lifetimeNanos > 0 && initialAgeNanos >= lifetimeNanos;
-    }
-
     /**
      * Whether a response cannot be fresh here whatever its details: it names no freshness
      * ({@code Cache-Control}, {@code Expires}) and the policy grants none. A look at two field names,

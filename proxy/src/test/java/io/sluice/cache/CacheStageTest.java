@@ -468,8 +468,37 @@ class CacheStageTest {
         }
 
         @Test
-        void storesAResponseWithValidatorsButNoFreshnessFromItsSecondRequestAndRevalidatesEachUse() {
+        void storesANeverFreshResponseWithAValidatorFromItsFirstRequestAndRevalidatesTheSecond() {
             CacheTestKit kit = new CacheTestKit();
+            kit.origin.respond(200, "body", "Cache-Control", "max-age=0", "ETag", "\"v1\"");
+            Result first = kit.get("/a");
+            kit.origin.respond(304, "", "ETag", "\"v1\"");
+
+            Result second = kit.get("/a");
+
+            assertThat(first.cacheStatus()).isEqualTo("sluice; fwd=miss; stored");
+            assertThat(kit.origin.lastRequest().header("If-None-Match")).contains("\"v1\"");
+            assertThat(second.body()).isEqualTo("body");
+            assertThat(second.trace()).isEqualTo("revalidated");
+            assertThat(kit.origin.requestCount()).isEqualTo(2);
+        }
+
+        @Test
+        void storesANoCacheResponseFromItsFirstRequest() {
+            CacheTestKit kit = new CacheTestKit();
+            kit.origin.respond(200, "body", "Cache-Control", "no-cache", "Last-Modified", date(kit));
+            kit.get("/a");
+            kit.origin.respond(304, "");
+
+            Result second = kit.get("/a");
+
+            assertThat(kit.origin.lastRequest().header("If-Modified-Since")).isPresent();
+            assertThat(second.trace()).isEqualTo("revalidated");
+        }
+
+        @Test
+        void minUsesTwoStoresANeverFreshResponseFromItsSecondRequestAndRevalidatesEachUse() {
+            CacheTestKit kit = new CacheTestKit("{enabled: true, max_ttl: 1d, min_uses: 2}");
             kit.origin.respond(200, "body", "ETag", "\"v1\"");
             Result first = kit.get("/a");
             Result second = kit.get("/a");
@@ -487,8 +516,8 @@ class CacheStageTest {
         }
 
         @Test
-        void storesAFreshResponseOnItsFirstRequestAndDistinctNeverFreshOnesNotAtAll() {
-            CacheTestKit kit = new CacheTestKit();
+        void minUsesTwoStoresAFreshResponseOnItsFirstRequestAndDistinctNeverFreshOnesNotAtAll() {
+            CacheTestKit kit = new CacheTestKit("{enabled: true, max_ttl: 1d, min_uses: 2}");
             kit.origin.respond(200, "fresh", "Cache-Control", "max-age=60", "ETag", "\"f\"");
             Result fresh = kit.get("/fresh");
             kit.origin.respond(200, "body", "ETag", "\"v1\"");

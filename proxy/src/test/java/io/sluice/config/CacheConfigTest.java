@@ -63,6 +63,19 @@ class CacheConfigTest {
         assertThat(policy)
                 .isEqualTo(new CachePolicy(true, Duration.ofMinutes(10), Optional.of(Duration.ofSeconds(30))));
         assertThat(config.defaults().cache().defaultTtl()).isEmpty();
+        assertThat(config.defaults().cache().minUses()).isEqualTo(1);
+    }
+
+    @Test
+    void readsMinUsesAndRefusesOneOutOfRange() {
+        assertThat(loader.fromYaml("defaults: {cache: {min_uses: 2}}")
+                        .defaults()
+                        .cache()
+                        .minUses())
+                .isEqualTo(2);
+        assertThatThrownBy(() -> loader.fromYaml("defaults: {cache: {min_uses: 0}}"))
+                .hasMessageContaining("defaults.cache")
+                .hasMessageContaining("min_uses must be between 1 and 3: 0");
     }
 
     @Test
