@@ -66,6 +66,7 @@ final class PolicyJson {
                 .put("max_ttl", Durations.format(policy.cache().maxTtl()))
                 .put("min_uses", policy.cache().minUses());
         policy.cache().defaultTtl().ifPresent(ttl -> cache.put("default_ttl", Durations.format(ttl)));
+        policy.cache().heuristic().ifPresent(share -> cache.put("heuristic", share));
         ObjectNode headers = node.putObject("headers");
         new java.util.TreeMap<>(policy.headers())
                 .forEach((name, value) -> headers.put(name, header(name, value, redact)));

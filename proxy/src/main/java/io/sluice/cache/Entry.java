@@ -162,7 +162,10 @@ final class Entry {
      * for the common case, before {@link #storable} parses anything.
      */
     static boolean statesNoFreshness(Fields headers, CachePolicy policy) {
-        return policy.defaultTtl().isEmpty() && !headers.contains("cache-control") && !headers.contains("expires");
+        return policy.defaultTtl().isEmpty()
+                && (policy.heuristic().isEmpty() || !headers.contains("last-modified"))
+                && !headers.contains("cache-control")
+                && !headers.contains("expires");
     }
 
     /** RFC 9111 §4.2.1, for a private cache (so {@code s-maxage} does not apply). */
@@ -178,6 +181,15 @@ final class Entry {
             Instant date = headers.firstValue("date").flatMap(HttpDates::parse).orElse(responseInstant);
             lifetime = expires.map(e -> Math.max(0, nanos(Duration.between(date, e))))
                     .orElse(0L);
+        } else if (policy.heuristic().isPresent()
+                && HEURISTIC_STATUSES.contains(status)
+                && headers.firstValue("last-modified").flatMap(HttpDates::parse).isPresent()) {
+            // §4.2.2: a fraction of the time since the last change, the heuristic the RFC suggests.
+            Instant lastModified =
+                    HttpDates.parse(headers.firstValue("last-modified").get()).get();
+            Instant date = headers.firstValue("date").flatMap(HttpDates::parse).orElse(responseInstant);
+            long sinceModified = Math.max(0, nanos(Duration.between(lastModified, date)));
+            lifetime = (long) (sinceModified * policy.heuristic().get());
         } else if (policy.defaultTtl().isPresent() && HEURISTIC_STATUSES.contains(status)) {
             // §4.2.2 heuristic freshness, only where the operator opted in with default_ttl.
             lifetime = policy.defaultTtl().get().toNanos();

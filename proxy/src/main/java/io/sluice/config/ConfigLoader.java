@@ -343,7 +343,7 @@ public final class ConfigLoader {
                         fraction(path + ".retry.budget", r.get("budget")),
                         integer(path + ".retry.budget_reserve", r.get("budget_reserve"))));
         JsonNode cacheNode = object(path + ".cache", node.get("cache"));
-        checkKeys(path + ".cache", cacheNode, Set.of("enabled", "max_ttl", "default_ttl", "min_uses"));
+        checkKeys(path + ".cache", cacheNode, Set.of("enabled", "max_ttl", "default_ttl", "min_uses", "heuristic"));
         CachePolicy cache = construct(
                 path + ".cache",
                 () -> new CachePolicy(
@@ -352,7 +352,10 @@ public final class ConfigLoader {
                         Optional.ofNullable(cacheNode.get("default_ttl"))
                                 .filter(n -> !n.isNull())
                                 .map(n -> duration(path + ".cache.default_ttl", n)),
-                        integer(path + ".cache.min_uses", cacheNode.get("min_uses"))));
+                        integer(path + ".cache.min_uses", cacheNode.get("min_uses")),
+                        Optional.ofNullable(cacheNode.get("heuristic"))
+                                .filter(n -> !n.isNull())
+                                .map(n -> fraction(path + ".cache.heuristic", n))));
         Map<String, Interpolated> headers = new LinkedHashMap<>();
         JsonNode headersNode = node.get("headers");
         if (headersNode != null && !headersNode.isNull()) {

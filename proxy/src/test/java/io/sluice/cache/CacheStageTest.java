@@ -127,6 +127,60 @@ class CacheStageTest {
         }
 
         @Test
+        void heuristicFreshnessIsAShareOfTheTimeSinceLastModified() {
+            CacheTestKit kit = new CacheTestKit("{enabled: true, max_ttl: 1d, heuristic: 10%}");
+            kit.origin.respond(200, "x", "Date", date(kit), "Last-Modified", date(kit, Duration.ofSeconds(-1000)));
+
+            kit.get("/a");
+            kit.time.advance(Duration.ofSeconds(99));
+            Result hit = kit.get("/a");
+            kit.time.advance(Duration.ofSeconds(2));
+            Result expired = kit.get("/a");
+
+            assertThat(hit.cacheStatus()).isEqualTo("sluice; hit; ttl=1");
+            assertThat(hit.header("Warning")).isNull();
+            assertThat(expired.trace()).isNotEqualTo("hit");
+            assertThat(kit.origin.requestCount()).isEqualTo(2);
+        }
+
+        @Test
+        void heuristicFreshnessIsCappedByMaxTtl() {
+            CacheTestKit kit = new CacheTestKit("{enabled: true, max_ttl: 10s, heuristic: 0.5}");
+            kit.origin.respond(200, "x", "Date", date(kit), "Last-Modified", date(kit, Duration.ofDays(-30)));
+
+            kit.get("/a");
+
+            assertThat(kit.get("/a").cacheStatus()).isEqualTo("sluice; hit; ttl=10");
+        }
+
+        @Test
+        void heuristicFreshnessNeverOverridesExplicitFreshnessNorAppliesToOtherStatuses() {
+            CacheTestKit kit = new CacheTestKit("{enabled: true, max_ttl: 1d, heuristic: 10%}");
+            String longAgo = date(kit, Duration.ofDays(-10));
+            kit.origin.respond(200, "x", "Cache-Control", "max-age=0", "Last-Modified", longAgo);
+            kit.get("/explicit");
+            kit.origin.respond(304, "");
+            Result explicit = kit.get("/explicit");
+            kit.origin.respond(302, "x", "Location", "/b", "Last-Modified", longAgo);
+            kit.get("/found");
+
+            assertThat(explicit.trace()).isEqualTo("revalidated");
+            assertThat(kit.get("/found").trace()).isEqualTo("miss");
+        }
+
+        @Test
+        void heuristicFreshnessIsOffByDefault() {
+            CacheTestKit kit = new CacheTestKit();
+            kit.origin.respond(200, "x", "Date", date(kit), "Last-Modified", date(kit, Duration.ofDays(-10)));
+
+            kit.get("/a");
+            kit.origin.respond(304, "");
+
+            assertThat(kit.get("/a").trace()).isEqualTo("revalidated");
+            assertThat(kit.origin.requestCount()).isEqualTo(2);
+        }
+
+        @Test
         void appliesNoHeuristicFreshnessWithoutDefaultTtl() {
             CacheTestKit kit = new CacheTestKit();
             kit.origin.respond(200, "x");
