@@ -63,8 +63,10 @@ final class PolicyJson {
                 .put("budget_reserve", policy.retry().budgetReserve());
         ObjectNode cache = node.putObject("cache")
                 .put("enabled", policy.cache().enabled())
-                .put("max_ttl", Durations.format(policy.cache().maxTtl()));
+                .put("max_ttl", Durations.format(policy.cache().maxTtl()))
+                .put("min_uses", policy.cache().minUses());
         policy.cache().defaultTtl().ifPresent(ttl -> cache.put("default_ttl", Durations.format(ttl)));
+        policy.cache().heuristic().ifPresent(share -> cache.put("heuristic", share));
         ObjectNode headers = node.putObject("headers");
         new java.util.TreeMap<>(policy.headers())
                 .forEach((name, value) -> headers.put(name, header(name, value, redact)));

@@ -16,6 +16,7 @@ import io.sluice.fetch.Stage;
 import io.sluice.time.TimeSource;
 import java.net.URI;
 import java.nio.ByteBuffer;
+import java.time.Instant;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -35,9 +36,15 @@ final class CacheExchange {
             Set.of(ErrorType.CONNECT, ErrorType.DNS, ErrorType.TLS, ErrorType.UPSTREAM_RESET, ErrorType.BLOCKED);
     /** RFC 5861 §4: the answers that count as an error for {@code stale-if-error}. */
     private static final Set<Integer> ERROR_STATUSES = Set.of(500, 502, 503, 504);
-    /** Client preconditions and ranges: answering them is the origin's business, so they pass through. */
-    private static final List<String> CONDITIONAL_FIELDS =
-            List.of("if-none-match", "if-modified-since", "if-match", "if-unmodified-since", "if-range", "range");
+    /**
+     * Preconditions and ranges the cache leaves to the origin, so they pass through. A client's
+     * {@code If-None-Match} and {@code If-Modified-Since} are the cache's to answer (RFC 9111 §4.3.2).
+     */
+    private static final List<String> ORIGIN_CONDITIONAL_FIELDS =
+            List.of("if-match", "if-unmodified-since", "if-range", "range");
+    /** RFC 9110 §15.4.5: what a 304 carries of the 200 it stands for (plus Age and Cache-Status). */
+    private static final Set<String> NOT_MODIFIED_FIELDS =
+            Set.of("cache-control", "content-location", "date", "etag", "expires", "vary", "age", "cache-status");
 
     private final CacheStage cache;
     private final Store store;
@@ -86,12 +93,63 @@ final class CacheExchange {
         ask = Ask.of(request);
         // A GET with a body has no defined meaning (RFC 9110 §9.3.1); it is not for the cache to guess.
         boolean hasBody = request.body().length() != 0;
-        if (!method.equals("GET") || ask.noStore() || isConditional() || hasBody) return bypass();
+        if (!method.equals("GET") || ask.noStore() || leftToOrigin() || hasBody) return bypass();
         credential = Keys.credential(request.headers());
         arrivalSequence = store.currentSequence();
+        if (validatesItself()) return answerConditional();
         stamp = store.stamp(key);
         cache.sightings.record(key);
         return lookup(true);
+    }
+
+    /**
+     * RFC 9111 §4.3.2: a client's own {@code If-None-Match} / {@code If-Modified-Since} is answered
+     * from a stored response the request could use anyway: {@code 304} when its validators match
+     * (RFC 9110 §13.2.2), else the stored response itself. Anything else goes to the origin as it
+     * came, and what comes back is not stored: the answer to a client's condition is not the
+     * resource's.
+     */
+    private CompletableFuture<FetchResponse> answerConditional() {
+        long now = time.nanoTime();
+        Entry entry = store.select(key, credential, request.headers(), now);
+        if (entry == null || !usable(entry, now)) return ask.onlyIfCached() ? done(onlyIfCachedMiss(now)) : bypass();
+        FetchResponse stored = fromStore(entry, now);
+        // §13.2.1: preconditions are evaluated only where the response would otherwise be 2xx.
+        if (entry.status / 100 != 2 || !notModified(entry, now)) return done(stored);
+        stored.body().discard();
+        Map<String, List<String>> fields = new TreeMap<>(String.CASE_INSENSITIVE_ORDER);
+        stored.headers().forEach((name, values) -> {
+            if (NOT_MODIFIED_FIELDS.contains(name.toLowerCase(Locale.ROOT))) fields.put(name, values);
+        });
+        return done(new FetchResponse(304, Fields.of(fields), ResponseBody.empty(), stored.trace()));
+    }
+
+    /** RFC 9110 §13.2.2 steps 3 and 4, against the stored response. */
+    private boolean notModified(Entry entry, long now) {
+        List<String> noneMatch = request.headers().allValues("if-none-match");
+        if (!noneMatch.isEmpty()) {
+            // §13.1.2: weak comparison; "*" matches any current representation, which a stored one is.
+            Optional<String> etag = entry.etag().map(Entry::opaqueTag);
+            for (String line : noneMatch) {
+                for (String tag : line.split(",")) {
+                    String t = tag.trim();
+                    if (t.equals("*")) return true;
+                    if (etag.isPresent() && etag.get().equals(Entry.opaqueTag(t))) return true;
+                }
+            }
+            return false;
+        }
+        // §13.1.3: an invalid date, or a list of them, is ignored: the condition is false.
+        List<String> since = request.headers().allValues("if-modified-since");
+        if (since.size() != 1) return false;
+        Optional<Instant> date = HttpDates.parse(since.get(0));
+        if (date.isEmpty()) return false;
+        // RFC 9111 §4.3.2: Last-Modified, else Date, else when the response was received.
+        Instant modified = entry.lastModified()
+                .or(() -> entry.fields.first("date"))
+                .flatMap(HttpDates::parse)
+                .orElseGet(() -> time.clock().instant().minusNanos(Math.max(0, now - entry.responseNanos)));
+        return !modified.isAfter(date.get());
     }
 
     private ResourceKey keyOf(URI uri) {
@@ -248,16 +306,17 @@ final class CacheExchange {
         counters.misses.increment();
         call.trace().cacheStatus("miss");
         String forwarded = forwardedMember(fwd, status);
-        // A response that is never fresh is stored only to be revalidated, which pays only for a URL
-        // that is asked for again: it is stored from its URL's second request on (like nginx's
-        // proxy_cache_min_uses 2). A stream of distinct URLs then costs the store nothing, where storing
-        // each one roughly halved passthrough's throughput, in copying and garbage collection
-        // (docs/performance.md).
-        boolean firstAsk = entry == null && !cache.sightings.repeated(key);
-        Optional<Entry> storable = firstAsk && Entry.statesNoFreshness(response.headers(), policy)
+        // A response that is not fresh on arrival is stored only to be revalidated (or for max-stale),
+        // which pays only for a URL that is asked for again. min_uses 1 (the default) stores it from
+        // the first request, so the second is already conditional (RFC 9111 §4.3.1); 2 stores it from
+        // its URL's second request on, like nginx's proxy_cache_min_uses, so that a stream of distinct
+        // URLs costs the store nothing, where storing each one roughly halved passthrough's throughput
+        // in copying and garbage collection (docs/performance.md).
+        boolean tooFewUses = entry == null && cache.sightings.count(key) < policy.minUses();
+        Optional<Entry> storable = tooFewUses && Entry.statesNoFreshness(response.headers(), policy)
                 ? Optional.empty()
                 : Entry.storable(status, response.headers(), exchange, store.nextSequence());
-        if (firstAsk) storable = storable.filter(e -> e.isFresh(now));
+        if (tooFewUses) storable = storable.filter(e -> e.isFresh(now));
         if (storable.isEmpty() || response.body().contentLength() > cache.maxEntryBytes) {
             // What was stored is outdated by a response that may not be stored.
             if (entry != null && status < 400 && storable.isEmpty()) store.remove(key, credential, request.headers());
@@ -306,11 +365,15 @@ final class CacheExchange {
         return request.withHeaders(Fields.of(fields));
     }
 
-    private boolean isConditional() {
-        for (String field : CONDITIONAL_FIELDS) {
+    private boolean leftToOrigin() {
+        for (String field : ORIGIN_CONDITIONAL_FIELDS) {
             if (request.headers().contains(field)) return true;
         }
         return false;
+    }
+
+    private boolean validatesItself() {
+        return request.headers().contains("if-none-match") || request.headers().contains("if-modified-since");
     }
 
     // ---- stale-while-revalidate ----

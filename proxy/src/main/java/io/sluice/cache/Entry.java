@@ -130,9 +130,14 @@ final class Entry {
         long sie = mustRevalidate ? 0 : seconds(cc.seconds("stale-if-error", 0, 0));
         boolean validators = responseHeaders.firstValue("etag").isPresent()
                 || responseHeaders.firstValue("last-modified").isPresent();
-        long keep = validators ? policy.maxTtl().toNanos() : 0;
-
         long initialAge = initialAgeNanos(responseHeaders, exchange);
+        // §4.2.4: a response that had freshness but arrived older than it (Age, Date) may still serve
+        // a client that accepts staleness (max-stale); it is kept for that as long as a revalidatable
+        // one is. One that never had freshness (Expires in the past, max-age=0) is not: that is
+        // how origins say "do not reuse", and storing each would cost for nothing.
+        boolean staleOnArrival = lifetime > 0 && initialAge >= lifetime && !mustRevalidate;
+        long keep = validators || staleOnArrival ? policy.maxTtl().toNanos() : 0;
+
         long usefulFor = saturatedAdd(lifetime - initialAge, Math.max(keep, Math.max(swr, sie)));
         if (usefulFor <= 0) return Optional.empty();
         return Optional.of(new Entry(
@@ -157,7 +162,10 @@ final class Entry {
      * for the common case, before {@link #storable} parses anything.
      */
     static boolean statesNoFreshness(Fields headers, CachePolicy policy) {
-        return policy.defaultTtl().isEmpty() && !headers.contains("cache-control") && !headers.contains("expires");
+        return policy.defaultTtl().isEmpty()
+                && (policy.heuristic().isEmpty() || !headers.contains("last-modified"))
+                && !headers.contains("cache-control")
+                && !headers.contains("expires");
     }
 
     /** RFC 9111 §4.2.1, for a private cache (so {@code s-maxage} does not apply). */
@@ -173,6 +181,15 @@ final class Entry {
             Instant date = headers.firstValue("date").flatMap(HttpDates::parse).orElse(responseInstant);
             lifetime = expires.map(e -> Math.max(0, nanos(Duration.between(date, e))))
                     .orElse(0L);
+        } else if (policy.heuristic().isPresent()
+                && HEURISTIC_STATUSES.contains(status)
+                && headers.firstValue("last-modified").flatMap(HttpDates::parse).isPresent()) {
+            // §4.2.2: a fraction of the time since the last change, the heuristic the RFC suggests.
+            Instant lastModified =
+                    HttpDates.parse(headers.firstValue("last-modified").get()).get();
+            Instant date = headers.firstValue("date").flatMap(HttpDates::parse).orElse(responseInstant);
+            long sinceModified = Math.max(0, nanos(Duration.between(lastModified, date)));
+            lifetime = (long) (sinceModified * policy.heuristic().get());
         } else if (policy.defaultTtl().isPresent() && HEURISTIC_STATUSES.contains(status)) {
             // §4.2.2 heuristic freshness, only where the operator opted in with default_ttl.
             lifetime = policy.defaultTtl().get().toNanos();
@@ -266,7 +283,7 @@ final class Entry {
     boolean describedBy(Fields notModified) {
         Optional<String> newTag = notModified.firstValue("etag");
         Optional<String> etag = etag();
-        return newTag.isEmpty() || etag.isEmpty() || Objects.equals(strip(newTag.get()), strip(etag.get()));
+        return newTag.isEmpty() || etag.isEmpty() || Objects.equals(opaqueTag(newTag.get()), opaqueTag(etag.get()));
     }
 
     Optional<String> etag() {
@@ -277,7 +294,8 @@ final class Entry {
         return fields.first("last-modified");
     }
 
-    private static String strip(String tag) {
+    /** An entity tag without its weakness indicator, for weak comparison (RFC 9110 §8.8.3.2). */
+    static String opaqueTag(String tag) {
         String t = tag.trim();
         return t.startsWith("W/") ? t.substring(2) : t;
     }

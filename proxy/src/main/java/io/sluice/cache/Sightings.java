@@ -28,11 +28,11 @@ final class Sightings {
         slots.setPlain(slot, tag | count);
     }
 
-    /** Whether {@code key} was recorded at least twice since its slot was last taken over. */
-    boolean repeated(ResourceKey key) {
+    /** How often {@code key} was recorded (up to 3) since its slot was last taken over. */
+    int count(ResourceKey key) {
         long hash = hash(key);
         long value = slots.getPlain(slot(hash));
-        return (value & ~COUNT) == (hash & ~COUNT) && (value & COUNT) >= 2;
+        return (value & ~COUNT) == (hash & ~COUNT) ? (int) (value & COUNT) : 0;
     }
 
     private static long hash(ResourceKey key) {

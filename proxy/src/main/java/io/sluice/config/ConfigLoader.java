@@ -61,7 +61,7 @@ public final class ConfigLoader {
               max_keys: 10000
               timeouts: {connect: 5s, response: 30s, total: 60s}
               retry: {max_attempts: 3, base_delay: 100ms, max_delay: 10s, budget: 20%, budget_reserve: 10}
-              cache: {enabled: true, max_ttl: 1d}
+              cache: {enabled: true, max_ttl: 1d, min_uses: 1}
               headers: {}
               allow_private: false
               connect: intercept
@@ -343,7 +343,7 @@ public final class ConfigLoader {
                         fraction(path + ".retry.budget", r.get("budget")),
                         integer(path + ".retry.budget_reserve", r.get("budget_reserve"))));
         JsonNode cacheNode = object(path + ".cache", node.get("cache"));
-        checkKeys(path + ".cache", cacheNode, Set.of("enabled", "max_ttl", "default_ttl"));
+        checkKeys(path + ".cache", cacheNode, Set.of("enabled", "max_ttl", "default_ttl", "min_uses", "heuristic"));
         CachePolicy cache = construct(
                 path + ".cache",
                 () -> new CachePolicy(
@@ -351,7 +351,11 @@ public final class ConfigLoader {
                         duration(path + ".cache.max_ttl", cacheNode.get("max_ttl")),
                         Optional.ofNullable(cacheNode.get("default_ttl"))
                                 .filter(n -> !n.isNull())
-                                .map(n -> duration(path + ".cache.default_ttl", n))));
+                                .map(n -> duration(path + ".cache.default_ttl", n)),
+                        integer(path + ".cache.min_uses", cacheNode.get("min_uses")),
+                        Optional.ofNullable(cacheNode.get("heuristic"))
+                                .filter(n -> !n.isNull())
+                                .map(n -> fraction(path + ".cache.heuristic", n))));
         Map<String, Interpolated> headers = new LinkedHashMap<>();
         JsonNode headersNode = node.get("headers");
         if (headersNode != null && !headersNode.isNull()) {

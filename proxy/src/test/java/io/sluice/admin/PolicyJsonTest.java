@@ -41,7 +41,7 @@ class PolicyJsonTest {
                     max_cooldown: 3m
                     timeouts: {connect: 2s, response: 9s, total: 40s}
                     retry: {max_attempts: 5, base_delay: 50ms, max_delay: 4s, budget: 35%%, budget_reserve: 3}
-                    cache: {enabled: false, max_ttl: 2h, default_ttl: 30s}
+                    cache: {enabled: false, max_ttl: 2h, default_ttl: 30s, min_uses: 2, heuristic: 10%%}
                     headers: {Authorization: "Bearer ${TOKEN}", X-Team: platform}
                     allow_private: true
                     connect: tunnel

@@ -149,6 +149,28 @@ class CacheIntegrationTest {
     }
 
     @Test
+    void answersAClientsIfNoneMatchWithA304WithoutAskingTheUpstream() {
+        upstream.enqueue(new MockResponse.Builder()
+                .code(200)
+                .addHeader("Cache-Control", "max-age=60")
+                .addHeader("ETag", "\"v1\"")
+                .body("body")
+                .build());
+        assertThat(fetch("/a").join()).isEqualTo("body");
+
+        FetchResponse notModified = response("/a", "If-None-Match", "\"v1\"");
+        FetchResponse other = response("/a", "If-None-Match", "\"v2\"");
+
+        assertThat(notModified.status()).isEqualTo(304);
+        assertThat(notModified.headers().firstValue("ETag")).contains("\"v1\"");
+        assertThat(notModified.headers().firstValue("Cache-Control")).contains("max-age=60");
+        assertThat(body(notModified).join()).isEmpty();
+        assertThat(other.status()).isEqualTo(200);
+        assertThat(body(other).join()).isEqualTo("body");
+        assertThat(upstream.getRequestCount()).isEqualTo(1);
+    }
+
+    @Test
     void keepsOneVariantPerVaryField() {
         upstream.setDispatcher(new Dispatcher() {
             @Override

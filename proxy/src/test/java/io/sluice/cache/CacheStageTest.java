@@ -127,6 +127,60 @@ class CacheStageTest {
         }
 
         @Test
+        void heuristicFreshnessIsAShareOfTheTimeSinceLastModified() {
+            CacheTestKit kit = new CacheTestKit("{enabled: true, max_ttl: 1d, heuristic: 10%}");
+            kit.origin.respond(200, "x", "Date", date(kit), "Last-Modified", date(kit, Duration.ofSeconds(-1000)));
+
+            kit.get("/a");
+            kit.time.advance(Duration.ofSeconds(99));
+            Result hit = kit.get("/a");
+            kit.time.advance(Duration.ofSeconds(2));
+            Result expired = kit.get("/a");
+
+            assertThat(hit.cacheStatus()).isEqualTo("sluice; hit; ttl=1");
+            assertThat(hit.header("Warning")).isNull();
+            assertThat(expired.trace()).isNotEqualTo("hit");
+            assertThat(kit.origin.requestCount()).isEqualTo(2);
+        }
+
+        @Test
+        void heuristicFreshnessIsCappedByMaxTtl() {
+            CacheTestKit kit = new CacheTestKit("{enabled: true, max_ttl: 10s, heuristic: 0.5}");
+            kit.origin.respond(200, "x", "Date", date(kit), "Last-Modified", date(kit, Duration.ofDays(-30)));
+
+            kit.get("/a");
+
+            assertThat(kit.get("/a").cacheStatus()).isEqualTo("sluice; hit; ttl=10");
+        }
+
+        @Test
+        void heuristicFreshnessNeverOverridesExplicitFreshnessNorAppliesToOtherStatuses() {
+            CacheTestKit kit = new CacheTestKit("{enabled: true, max_ttl: 1d, heuristic: 10%}");
+            String longAgo = date(kit, Duration.ofDays(-10));
+            kit.origin.respond(200, "x", "Cache-Control", "max-age=0", "Last-Modified", longAgo);
+            kit.get("/explicit");
+            kit.origin.respond(304, "");
+            Result explicit = kit.get("/explicit");
+            kit.origin.respond(302, "x", "Location", "/b", "Last-Modified", longAgo);
+            kit.get("/found");
+
+            assertThat(explicit.trace()).isEqualTo("revalidated");
+            assertThat(kit.get("/found").trace()).isEqualTo("miss");
+        }
+
+        @Test
+        void heuristicFreshnessIsOffByDefault() {
+            CacheTestKit kit = new CacheTestKit();
+            kit.origin.respond(200, "x", "Date", date(kit), "Last-Modified", date(kit, Duration.ofDays(-10)));
+
+            kit.get("/a");
+            kit.origin.respond(304, "");
+
+            assertThat(kit.get("/a").trace()).isEqualTo("revalidated");
+            assertThat(kit.origin.requestCount()).isEqualTo(2);
+        }
+
+        @Test
         void appliesNoHeuristicFreshnessWithoutDefaultTtl() {
             CacheTestKit kit = new CacheTestKit();
             kit.origin.respond(200, "x");
@@ -468,8 +522,37 @@ class CacheStageTest {
         }
 
         @Test
-        void storesAResponseWithValidatorsButNoFreshnessFromItsSecondRequestAndRevalidatesEachUse() {
+        void storesANeverFreshResponseWithAValidatorFromItsFirstRequestAndRevalidatesTheSecond() {
             CacheTestKit kit = new CacheTestKit();
+            kit.origin.respond(200, "body", "Cache-Control", "max-age=0", "ETag", "\"v1\"");
+            Result first = kit.get("/a");
+            kit.origin.respond(304, "", "ETag", "\"v1\"");
+
+            Result second = kit.get("/a");
+
+            assertThat(first.cacheStatus()).isEqualTo("sluice; fwd=miss; stored");
+            assertThat(kit.origin.lastRequest().header("If-None-Match")).contains("\"v1\"");
+            assertThat(second.body()).isEqualTo("body");
+            assertThat(second.trace()).isEqualTo("revalidated");
+            assertThat(kit.origin.requestCount()).isEqualTo(2);
+        }
+
+        @Test
+        void storesANoCacheResponseFromItsFirstRequest() {
+            CacheTestKit kit = new CacheTestKit();
+            kit.origin.respond(200, "body", "Cache-Control", "no-cache", "Last-Modified", date(kit));
+            kit.get("/a");
+            kit.origin.respond(304, "");
+
+            Result second = kit.get("/a");
+
+            assertThat(kit.origin.lastRequest().header("If-Modified-Since")).isPresent();
+            assertThat(second.trace()).isEqualTo("revalidated");
+        }
+
+        @Test
+        void minUsesTwoStoresANeverFreshResponseFromItsSecondRequestAndRevalidatesEachUse() {
+            CacheTestKit kit = new CacheTestKit("{enabled: true, max_ttl: 1d, min_uses: 2}");
             kit.origin.respond(200, "body", "ETag", "\"v1\"");
             Result first = kit.get("/a");
             Result second = kit.get("/a");
@@ -487,8 +570,8 @@ class CacheStageTest {
         }
 
         @Test
-        void storesAFreshResponseOnItsFirstRequestAndDistinctNeverFreshOnesNotAtAll() {
-            CacheTestKit kit = new CacheTestKit();
+        void minUsesTwoStoresAFreshResponseOnItsFirstRequestAndDistinctNeverFreshOnesNotAtAll() {
+            CacheTestKit kit = new CacheTestKit("{enabled: true, max_ttl: 1d, min_uses: 2}");
             kit.origin.respond(200, "fresh", "Cache-Control", "max-age=60", "ETag", "\"f\"");
             Result fresh = kit.get("/fresh");
             kit.origin.respond(200, "body", "ETag", "\"v1\"");
@@ -661,6 +744,61 @@ class CacheStageTest {
             assertThat(result.body()).isEqualTo("old");
             assertThat(result.cacheStatus()).isEqualTo("sluice; hit; ttl=-5");
             assertThat(kit.origin.requestCount()).isEqualTo(1);
+        }
+    }
+
+    /** RFC 9111 §4.2.4: a response already stale when it arrives, and a client that accepts staleness. */
+    @Nested
+    class StaleOnArrival {
+        @Test
+        void storesAResponseThatArrivesStaleAndServesItOnlyToMaxStale() {
+            CacheTestKit kit = new CacheTestKit();
+            kit.origin.respond(200, "old", "Cache-Control", "max-age=1500", "Age", "2000");
+
+            Result first = kit.get("/a");
+            Result accepting = kit.exchange(get(API + "/a", "Cache-Control", "max-stale=1000"));
+            Result bounded = kit.exchange(get(API + "/a", "Cache-Control", "max-stale=100"));
+            Result plain = kit.get("/a");
+
+            assertThat(first.cacheStatus()).isEqualTo("sluice; fwd=miss; stored");
+            assertThat(accepting.body()).isEqualTo("old");
+            assertThat(accepting.header("Age")).isEqualTo("2000");
+            assertThat(accepting.cacheStatus()).isEqualTo("sluice; hit; ttl=-500");
+            assertThat(accepting.trace()).isEqualTo("stale");
+            assertThat(bounded.trace()).isNotEqualTo("stale");
+            assertThat(plain.trace()).isNotIn("hit", "stale");
+            assertThat(kit.origin.requestCount()).isEqualTo(3);
+        }
+
+        @Test
+        void unboundedMaxStaleTakesAnyStaleness() {
+            CacheTestKit kit = new CacheTestKit();
+            kit.origin.respond(200, "old", "Cache-Control", "max-age=10", "Date", date(kit, Duration.ofMinutes(-10)));
+            kit.get("/a");
+            kit.time.advance(Duration.ofHours(1));
+
+            Result result = kit.exchange(get(API + "/a", "Cache-Control", "max-stale"));
+
+            assertThat(result.body()).isEqualTo("old");
+            assertThat(result.trace()).isEqualTo("stale");
+            assertThat(kit.origin.requestCount()).isEqualTo(1);
+        }
+
+        @Test
+        void neverStoresWhatTheOriginMarkedExpiredOrMustRevalidate() {
+            CacheTestKit kit = new CacheTestKit();
+            kit.origin.respond(200, "x", "Expires", "0");
+            kit.get("/expires");
+            kit.origin.respond(200, "x", "Cache-Control", "max-age=10, must-revalidate", "Age", "20");
+            kit.get("/must");
+
+            assertThat(kit.exchange(get(API + "/expires", "Cache-Control", "max-stale"))
+                            .trace())
+                    .isEqualTo("miss");
+            assertThat(kit.exchange(get(API + "/must", "Cache-Control", "max-stale"))
+                            .trace())
+                    .isEqualTo("miss");
+            assertThat(kit.origin.requestCount()).isEqualTo(4);
         }
     }
 
@@ -985,17 +1123,168 @@ class CacheStageTest {
         }
 
         @Test
-        void clientPreconditionsAndRangesPassThrough() {
+        void originPreconditionsAndRangesPassThrough() {
+            CacheTestKit kit = new CacheTestKit();
+            kit.origin.respond(200, "body", "Cache-Control", "max-age=60", "ETag", "\"v1\"");
+            kit.get("/a");
+            kit.origin.respond(412, "", "ETag", "\"v1\"");
+
+            Result conditional = kit.exchange(get(API + "/a", "If-Match", "\"v2\""));
+
+            assertThat(conditional.status()).isEqualTo(412);
+            assertThat(conditional.trace()).isEqualTo("bypass");
+            assertThat(kit.exchange(get(API + "/a", "Range", "bytes=0-1")).trace())
+                    .isEqualTo("bypass");
+            assertThat(kit.get("/a").trace()).isEqualTo("hit");
+        }
+    }
+
+    /** RFC 9111 §4.3.2 and RFC 9110 §13.2: a client's own validators against what is stored. */
+    @Nested
+    class ConditionalRequests {
+        @Test
+        void answers304ItselfWhenIfNoneMatchMatchesAFreshEntry() {
+            CacheTestKit kit = new CacheTestKit();
+            kit.origin.respond(
+                    200,
+                    "body",
+                    "Cache-Control",
+                    "max-age=60",
+                    "ETag",
+                    "\"v1\"",
+                    "Date",
+                    date(kit),
+                    "Vary",
+                    "Accept",
+                    "Content-Location",
+                    "/a.json",
+                    "Content-Type",
+                    "text/plain",
+                    "X-Other",
+                    "x");
+            kit.get("/a");
+            kit.time.advance(Duration.ofSeconds(10));
+
+            Result result = kit.exchange(get(API + "/a", "If-None-Match", "\"v0\", W/\"v1\""));
+
+            assertThat(result.status()).isEqualTo(304);
+            assertThat(result.body()).isEmpty();
+            assertThat(result.header("ETag")).isEqualTo("\"v1\"");
+            assertThat(result.header("Cache-Control")).isEqualTo("max-age=60");
+            assertThat(result.header("Vary")).isEqualTo("Accept");
+            assertThat(result.header("Content-Location")).isEqualTo("/a.json");
+            assertThat(result.header("Date")).isNotNull();
+            assertThat(result.header("Age")).isEqualTo("10");
+            assertThat(result.header("Content-Type")).isNull();
+            assertThat(result.header("X-Other")).isNull();
+            assertThat(result.cacheStatus()).isEqualTo("sluice; hit; ttl=50");
+            assertThat(result.trace()).isEqualTo("hit");
+            assertThat(kit.origin.requestCount()).isEqualTo(1);
+        }
+
+        @Test
+        void comparesWeakTagsWeaklyAndMatchesStar() {
+            CacheTestKit kit = new CacheTestKit();
+            kit.origin.respond(200, "body", "Cache-Control", "max-age=60", "ETag", "W/\"v1\"");
+            kit.get("/a");
+
+            assertThat(kit.exchange(get(API + "/a", "If-None-Match", "\"v1\"")).status())
+                    .isEqualTo(304);
+            assertThat(kit.exchange(get(API + "/a", "If-None-Match", "*")).status())
+                    .isEqualTo(304);
+            assertThat(kit.origin.requestCount()).isEqualTo(1);
+        }
+
+        @Test
+        void servesTheStoredResponseWhenTheTagDoesNotMatch() {
+            CacheTestKit kit = new CacheTestKit();
+            kit.origin.respond(200, "body", "Cache-Control", "max-age=60", "ETag", "\"v1\"");
+            kit.get("/a");
+
+            Result result = kit.exchange(get(API + "/a", "If-None-Match", "\"v2\""));
+
+            assertThat(result.status()).isEqualTo(200);
+            assertThat(result.body()).isEqualTo("body");
+            assertThat(result.cacheStatus()).isEqualTo("sluice; hit; ttl=60");
+            assertThat(kit.origin.requestCount()).isEqualTo(1);
+        }
+
+        @Test
+        void answersIfModifiedSinceFromLastModified() {
+            CacheTestKit kit = new CacheTestKit();
+            String lastModified = date(kit, Duration.ofHours(-1));
+            kit.origin.respond(200, "body", "Cache-Control", "max-age=60", "Last-Modified", lastModified);
+            kit.get("/a");
+
+            Result same = kit.exchange(get(API + "/a", "If-Modified-Since", lastModified));
+            Result earlier = kit.exchange(get(API + "/a", "If-Modified-Since", date(kit, Duration.ofHours(-2))));
+            Result invalid = kit.exchange(get(API + "/a", "If-Modified-Since", "yesterday"));
+
+            assertThat(same.status()).isEqualTo(304);
+            assertThat(earlier.status()).isEqualTo(200);
+            assertThat(earlier.body()).isEqualTo("body");
+            assertThat(invalid.status()).isEqualTo(200);
+            assertThat(kit.origin.requestCount()).isEqualTo(1);
+        }
+
+        @Test
+        void ifModifiedSinceFallsBackToDate() {
+            CacheTestKit kit = new CacheTestKit();
+            kit.origin.respond(200, "body", "Cache-Control", "max-age=60", "Date", date(kit));
+            kit.get("/a");
+
+            Result result = kit.exchange(get(API + "/a", "If-Modified-Since", date(kit, Duration.ofSeconds(5))));
+
+            assertThat(result.status()).isEqualTo(304);
+        }
+
+        @Test
+        void ignoresIfModifiedSinceWhenIfNoneMatchIsPresent() {
+            CacheTestKit kit = new CacheTestKit();
+            String lastModified = date(kit, Duration.ofHours(-1));
+            kit.origin.respond(
+                    200, "body", "Cache-Control", "max-age=60", "ETag", "\"v1\"", "Last-Modified", lastModified);
+            kit.get("/a");
+
+            Result result = kit.exchange(get(API + "/a", "If-None-Match", "\"v2\"", "If-Modified-Since", date(kit)));
+
+            assertThat(result.status()).isEqualTo(200);
+            assertThat(result.body()).isEqualTo("body");
+        }
+
+        @Test
+        void forwardsUnchangedAndStoresNothingWhenTheEntryIsStaleOrAbsent() {
+            CacheTestKit kit = new CacheTestKit();
+            kit.origin.respond(304, "", "ETag", "\"v1\"", "Cache-Control", "max-age=60");
+
+            Result absent = kit.exchange(get(API + "/a", "If-None-Match", "\"v1\""));
+
+            assertThat(absent.status()).isEqualTo(304);
+            assertThat(absent.cacheStatus()).isEqualTo("sluice; fwd=bypass");
+            assertThat(kit.origin.lastRequest().header("If-None-Match")).contains("\"v1\"");
+
+            kit.origin.respond(200, "body", "Cache-Control", "max-age=10", "ETag", "\"v1\"");
+            kit.get("/b");
+            kit.time.advance(Duration.ofSeconds(11));
+            kit.origin.respond(304, "", "ETag", "\"v1\"");
+            Result stale = kit.exchange(get(API + "/b", "If-None-Match", "\"v1\""));
+
+            assertThat(stale.status()).isEqualTo(304);
+            assertThat(stale.trace()).isEqualTo("bypass");
+            assertThat(kit.origin.requestCount()).isEqualTo(3);
+        }
+
+        @Test
+        void clientNoCacheStillGoesToTheOrigin() {
             CacheTestKit kit = new CacheTestKit();
             kit.origin.respond(200, "body", "Cache-Control", "max-age=60", "ETag", "\"v1\"");
             kit.get("/a");
             kit.origin.respond(304, "", "ETag", "\"v1\"");
 
-            Result conditional = kit.exchange(get(API + "/a", "If-None-Match", "\"v1\""));
+            Result result = kit.exchange(get(API + "/a", "If-None-Match", "\"v1\"", "Cache-Control", "no-cache"));
 
-            assertThat(conditional.status()).isEqualTo(304);
-            assertThat(conditional.trace()).isEqualTo("bypass");
-            assertThat(kit.get("/a").trace()).isEqualTo("hit");
+            assertThat(result.trace()).isEqualTo("bypass");
+            assertThat(kit.origin.requestCount()).isEqualTo(2);
         }
     }
 

@@ -63,6 +63,28 @@ class CacheConfigTest {
         assertThat(policy)
                 .isEqualTo(new CachePolicy(true, Duration.ofMinutes(10), Optional.of(Duration.ofSeconds(30))));
         assertThat(config.defaults().cache().defaultTtl()).isEmpty();
+        assertThat(config.defaults().cache().minUses()).isEqualTo(1);
+    }
+
+    @Test
+    void readsMinUsesAndRefusesOneOutOfRange() {
+        assertThat(loader.fromYaml("defaults: {cache: {min_uses: 2}}")
+                        .defaults()
+                        .cache()
+                        .minUses())
+                .isEqualTo(2);
+        assertThat(loader.fromYaml("defaults: {cache: {heuristic: 10%}}")
+                        .defaults()
+                        .cache()
+                        .heuristic())
+                .contains(0.1);
+        assertThat(loader.fromYaml("").defaults().cache().heuristic()).isEmpty();
+        assertThatThrownBy(() -> loader.fromYaml("defaults: {cache: {heuristic: 150%}}"))
+                .hasMessageContaining("defaults.cache")
+                .hasMessageContaining("heuristic must be above 0 and at most 1");
+        assertThatThrownBy(() -> loader.fromYaml("defaults: {cache: {min_uses: 0}}"))
+                .hasMessageContaining("defaults.cache")
+                .hasMessageContaining("min_uses must be between 1 and 3: 0");
     }
 
     @Test
