@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.sluice.testing.SluiceServerExtension;
 import io.sluice.testing.TestHttp;
+import io.sluice.testing.TlsOrigin;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -20,7 +21,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermission;
-import java.security.KeyStore;
 import java.security.cert.CertificateFactory;
 import java.security.cert.X509Certificate;
 import java.util.List;
@@ -29,12 +29,9 @@ import java.util.concurrent.TimeUnit;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLHandshakeException;
 import javax.net.ssl.SSLSocket;
-import javax.net.ssl.TrustManagerFactory;
 import mockwebserver3.MockResponse;
 import mockwebserver3.MockWebServer;
 import mockwebserver3.RecordedRequest;
-import okhttp3.Protocol;
-import okhttp3.tls.HandshakeCertificates;
 import okhttp3.tls.HeldCertificate;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -59,25 +56,13 @@ class ConnectTest {
     @TempDir
     Path dir;
 
-    private final HeldCertificate originCa = new HeldCertificate.Builder()
-            .certificateAuthority(0)
-            .commonName("origin test CA")
-            .build();
-    private final HeldCertificate originLeaf = new HeldCertificate.Builder()
-            .addSubjectAlternativeName("localhost")
-            .commonName("localhost")
-            .signedBy(originCa)
-            .build();
+    private final TlsOrigin origin = new TlsOrigin();
+    private final HeldCertificate originCa = origin.ca;
     final MockWebServer upstream = new MockWebServer();
 
     @BeforeEach
-    void startTlsUpstream() throws Exception {
-        HandshakeCertificates server = new HandshakeCertificates.Builder()
-                .heldCertificate(originLeaf, originCa.certificate())
-                .build();
-        upstream.useHttps(server.sslSocketFactory());
-        upstream.setProtocols(List.of(Protocol.HTTP_2, Protocol.HTTP_1_1));
-        upstream.start(java.net.InetAddress.getLoopbackAddress(), 0);
+    void startTlsUpstream() {
+        origin.start(upstream);
     }
 
     @AfterEach
@@ -484,14 +469,7 @@ class ConnectTest {
     }
 
     static SSLContext sslContextTrusting(X509Certificate ca) throws Exception {
-        KeyStore store = KeyStore.getInstance("PKCS12");
-        store.load(null, null);
-        store.setCertificateEntry("ca", ca);
-        TrustManagerFactory trust = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
-        trust.init(store);
-        SSLContext context = SSLContext.getInstance("TLS");
-        context.init(null, trust.getTrustManagers(), null);
-        return context;
+        return TlsOrigin.trusting(ca);
     }
 
     /** A socket on which {@code CONNECT target} was answered 200 (the answer consumed). */

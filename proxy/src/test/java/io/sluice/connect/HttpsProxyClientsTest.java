@@ -5,9 +5,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.sluice.testing.SluiceServerExtension;
 import io.sluice.testing.TestHttp;
+import io.sluice.testing.TlsOrigin;
 import java.io.IOException;
 import java.io.InputStream;
-import java.net.InetAddress;
 import java.net.URISyntaxException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -22,8 +22,6 @@ import mockwebserver3.Dispatcher;
 import mockwebserver3.MockResponse;
 import mockwebserver3.MockWebServer;
 import mockwebserver3.RecordedRequest;
-import okhttp3.Protocol;
-import okhttp3.tls.HandshakeCertificates;
 import okhttp3.tls.HeldCertificate;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -55,25 +53,13 @@ class HttpsProxyClientsTest {
     @TempDir
     Path dir;
 
-    private final HeldCertificate originCa = new HeldCertificate.Builder()
-            .certificateAuthority(0)
-            .commonName("origin test CA")
-            .build();
-    private final HeldCertificate originLeaf = new HeldCertificate.Builder()
-            .addSubjectAlternativeName("localhost")
-            .commonName("localhost")
-            .signedBy(originCa)
-            .build();
+    private final TlsOrigin origin = new TlsOrigin();
+    private final HeldCertificate originCa = origin.ca;
     private final MockWebServer upstream = new MockWebServer();
     private SluiceServerExtension.Running running;
 
     @BeforeEach
     void startTlsUpstreamAndSluice() throws Exception {
-        upstream.useHttps(new HandshakeCertificates.Builder()
-                .heldCertificate(originLeaf, originCa.certificate())
-                .build()
-                .sslSocketFactory());
-        upstream.setProtocols(List.of(Protocol.HTTP_2, Protocol.HTTP_1_1));
         upstream.setDispatcher(new Dispatcher() {
             @Override
             public MockResponse dispatch(RecordedRequest request) {
@@ -82,7 +68,7 @@ class HttpsProxyClientsTest {
                         .build();
             }
         });
-        upstream.start(InetAddress.getLoopbackAddress(), 0);
+        origin.start(upstream);
 
         Path originCaFile = Files.writeString(dir.resolve("origin-ca.pem"), originCa.certificatePem());
         running = sluice.start("""
