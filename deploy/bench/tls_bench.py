@@ -72,7 +72,10 @@ def render(template, out_path, values):
     return out_path
 
 
-class NginxTls:
+class NginxTls(bench.Nginx):
+    """An nginx of the TLS section (origin or proxy_pass https), from its own template; how it is
+    found (workers' pids) and stopped is bench.Nginx's."""
+
     def __init__(self, prefix, template, values):
         self.prefix, self.template, self.values = prefix, template, dict(values)
 
@@ -82,27 +85,6 @@ class NginxTls:
         conf = render(self.template, os.path.join(self.prefix, "nginx.conf"), {"@PREFIX@": self.prefix, **self.values})
         sh("/usr/sbin/nginx", "-p", self.prefix, "-c", conf, "-e", os.path.join(self.prefix, "error.log"))
         return self
-
-    def master_pid(self):
-        with open(os.path.join(self.prefix, "nginx.pid")) as f:
-            return int(f.read().strip())
-
-    @property
-    def pid(self):
-        master = self.master_pid()
-        with open(f"/proc/{master}/task/{master}/children") as f:
-            return tuple(int(child) for child in f.read().split())
-
-    def stop(self):
-        try:
-            pid = self.master_pid()
-            os.kill(pid, signal.SIGQUIT)
-            for _ in range(50):
-                if not os.path.exists(f"/proc/{pid}"):
-                    break
-                time.sleep(0.1)
-        except (OSError, ValueError):
-            pass
 
 
 def descendants(pid):

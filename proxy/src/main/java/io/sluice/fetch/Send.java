@@ -134,7 +134,7 @@ public final class Send implements Stage {
                                         headerLimits.check(response.headers().map());
                                 if (tooLarge != null) {
                                     // Nothing of the body is wanted: cancelling it closes the stream.
-                                    response.body().subscribe(new CancelAll());
+                                    ResponseBody.streaming(response.body(), -1).discard();
                                     reportProtocolError(call, tooLarge);
                                     throw tooLarge;
                                 }
@@ -165,23 +165,6 @@ public final class Send implements Stage {
         FetchException failure = Failures.classify(error);
         ProtocolError kind = ProtocolError.of(failure);
         if (kind != null) protocolErrors.report(call, kind, failure.getMessage());
-    }
-
-    /** Takes a body that is not wanted and cancels it at once. */
-    private static final class CancelAll implements Flow.Subscriber<List<ByteBuffer>> {
-        @Override
-        public void onSubscribe(Flow.Subscription subscription) {
-            subscription.cancel();
-        }
-
-        @Override
-        public void onNext(List<ByteBuffer> item) {}
-
-        @Override
-        public void onError(Throwable throwable) {}
-
-        @Override
-        public void onComplete() {}
     }
 
     private static HttpRequest toHttpRequest(FetchRequest request, Policy policy) {
