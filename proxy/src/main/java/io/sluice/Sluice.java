@@ -132,7 +132,7 @@ public final class Sluice implements AutoCloseable {
         // HTTP/1.1 client on the IO threads; TLS with each profile's context from `clients`.
         this.http1 = new Http1Transport(
                 io, buffers, time, UPSTREAM_IDLE_TIMEOUT, MAX_IDLE_PER_ADDRESS, clients::http1Context, workers);
-        AddressGuard guard = new AddressGuard(lookups);
+        AddressGuard guard = new AddressGuard(lookups, time);
         this.cache = new CacheStage(config.cache(), time, workers);
         // With redis: configured, buckets and cooldowns are shared; connect() returns at once and
         // decides locally until Redis answers (and whenever it stops answering).

@@ -76,22 +76,21 @@ final class Interceptor {
         SslConnection secured = ssl.wrapExistingConnection(client, SERVER_TLS, false);
         URI origin = target.origin();
         HttpHandler tunnelRoot = new HttpHandler() {
+            /** The last authority found to match: a tunnel's requests name the same one again and again. */
+            private volatile String matched;
+
             @Override
             public void handleRequest(HttpServerExchange exchange) throws Exception {
                 String authority = exchange.isHostIncludedInRequestURI()
                         ? authorityOf(exchange.getRequestURI())
                         : exchange.getRequestHeaders().getFirst(Headers.HOST);
-                if (!target.matches(authority)) {
-                    exchange.getResponseHeaders().put(Headers.CACHE_CONTROL, "no-store");
-                    exchange.getResponseHeaders().put(CACHE_STATUS, "sluice; fwd=bypass");
-                    Json.send(
-                            exchange,
-                            421,
-                            Json.error(
-                                    "invalid_request",
-                                    "this tunnel is to " + target.authority() + "; the request names "
-                                            + (authority == null ? "no host" : "\"" + shorten(authority) + "\"")));
-                    return;
+                if (authority == null || !authority.equals(matched)) {
+                    if (target.matches(authority)) {
+                        matched = authority;
+                    } else {
+                        refuseOtherOrigin(exchange, target, authority);
+                        return;
+                    }
                 }
                 exchange.putAttachment(Intercepted.ORIGIN, origin);
                 root.handleRequest(exchange);
@@ -121,6 +120,19 @@ final class Interceptor {
         if (start < 0) return null;
         int end = absolute.indexOf('/', start + 2);
         return end < 0 ? absolute.substring(start + 2) : absolute.substring(start + 2, end);
+    }
+
+    /** {@code 421} (RFC 9110 §15.5.20): the request names an origin other than the tunnel's. */
+    private static void refuseOtherOrigin(HttpServerExchange exchange, ConnectTarget target, String authority) {
+        exchange.getResponseHeaders().put(Headers.CACHE_CONTROL, "no-store");
+        exchange.getResponseHeaders().put(CACHE_STATUS, "sluice; fwd=bypass");
+        Json.send(
+                exchange,
+                421,
+                Json.error(
+                        "invalid_request",
+                        "this tunnel is to " + target.authority() + "; the request names "
+                                + (authority == null ? "no host" : "\"" + shorten(authority) + "\"")));
     }
 
     private static String shorten(String s) {

@@ -1,10 +1,10 @@
 package io.sluice.fetch;
 
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.xnio.channels.StreamSinkChannel;
@@ -29,8 +29,11 @@ import org.xnio.conduits.StreamSourceConduit;
  * refuses it, so this never decides where a message ends when Undertow would decide otherwise.
  */
 final class HeadCapture extends AbstractStreamSourceConduit<StreamSourceConduit> {
-    private final ByteArrayOutputStream head = new ByteArrayOutputStream(512);
     private final List<Integer> interims = new ArrayList<>(2);
+    /** The head so far, when it spans more than one read; else unused. */
+    private byte[] head = new byte[512];
+
+    private int headLength;
     private ByteBuffer scratch;
     private ByteBuffer pending;
     private boolean armed;
@@ -53,7 +56,6 @@ final class HeadCapture extends AbstractStreamSourceConduit<StreamSourceConduit>
     void expectResponse(long limit) {
         this.limit = limit;
         armed = true;
-        head.reset();
         interims.clear();
         finalHead = null;
         startHead();
@@ -73,6 +75,8 @@ final class HeadCapture extends AbstractStreamSourceConduit<StreamSourceConduit>
     public int read(ByteBuffer dst) throws IOException {
         if (pending != null) return drain(dst);
         if (!armed) return next.read(dst);
+        // Bytes are read into a buffer of ours and scanned there; what follows the head goes to
+        // Undertow from the same buffer (pending), so the buffer is only reused once drained.
         if (scratch == null) scratch = ByteBuffer.allocate(4096);
         while (armed) {
             scratch.clear();
@@ -81,57 +85,96 @@ final class HeadCapture extends AbstractStreamSourceConduit<StreamSourceConduit>
             if (n < 0) {
                 // Closed mid-head: Undertow gets what came and reports the close itself.
                 armed = false;
-                if (head.size() == 0) return -1;
-                pending = ByteBuffer.wrap(head.toByteArray());
+                if (headLength == 0) return -1;
+                pending = ByteBuffer.wrap(Arrays.copyOf(head, headLength));
                 break;
             }
-            scratch.flip();
-            scan(scratch);
+            scan(scratch.array(), 0, n);
         }
         return drain(dst);
     }
 
-    private void scan(ByteBuffer in) {
-        while (in.hasRemaining()) {
-            byte b = in.get();
-            head.write(b);
-            if (b == '\n' && previous != '\r') bareLineEnd = true;
-            if (previous == '\r' && b != '\n') bareLineEnd = true;
-            matched = switch (matched) {
-                case 0, 2 -> b == '\r' ? matched + 1 : 0;
-                case 1, 3 -> b == '\n' ? matched + 1 : (b == '\r' ? 1 : 0);
-                default -> 0;
-            };
-            previous = b;
-            if (matched == 4) {
-                byte[] complete = head.toByteArray();
+    /** Scans {@code in[from, to)}, one read's bytes, for the end of the head and for interim heads. */
+    private void scan(byte[] in, int from, int to) {
+        int headStart = from; // where the current head's bytes in this read begin
+        int m = matched;
+        byte prev = previous;
+        boolean bare = bareLineEnd;
+        for (int i = from; i < to; i++) {
+            byte b = in[i];
+            if (b == '\n') {
+                if (prev != '\r') bare = true;
+                m = (m == 1 || m == 3) ? m + 1 : 0;
+            } else if (b == '\r') {
+                if (prev == '\r') bare = true;
+                m = (m == 0 || m == 2) ? m + 1 : 1;
+            } else {
+                if (prev == '\r') bare = true;
+                m = 0;
+            }
+            prev = b;
+            if (m == 4) {
+                int end = i + 1;
+                byte[] complete = completeHead(in, headStart, end);
                 int status = interimStatus(complete);
-                if (status > 0 && !bareLineEnd) {
+                if (status > 0 && !bare) {
+                    // Taken out: Undertow never sees it.
                     interims.add(status);
                     startHead();
+                    m = 0;
+                    prev = 0;
+                    bare = false;
+                    headStart = end;
                     continue;
                 }
-                finalHead = bareLineEnd ? null : complete;
-                handOn(complete, in);
+                finalHead = bare ? null : complete;
+                handOn(complete, in, headStart, end, to);
                 return;
             }
-            if (head.size() > limit) {
-                handOn(head.toByteArray(), in);
+            if (headLength + (i + 1 - headStart) > limit) {
+                handOn(completeHead(in, headStart, i + 1), in, headStart, i + 1, to);
                 return;
             }
         }
+        append(in, headStart, to);
+        matched = m;
+        previous = prev;
+        bareLineEnd = bare;
     }
 
-    /** Passes {@code headBytes} and the rest of {@code in} to Undertow, and stops looking. */
-    private void handOn(byte[] headBytes, ByteBuffer in) {
+    /** The whole head, earlier reads' part followed by {@code in[from, to)}. */
+    private byte[] completeHead(byte[] in, int from, int to) {
+        if (headLength == 0) return Arrays.copyOfRange(in, from, to);
+        append(in, from, to);
+        return Arrays.copyOf(head, headLength);
+    }
+
+    private void append(byte[] in, int from, int to) {
+        int n = to - from;
+        if (headLength + n > head.length) head = Arrays.copyOf(head, Math.max(head.length * 2, headLength + n));
+        System.arraycopy(in, from, head, headLength, n);
+        headLength += n;
+    }
+
+    /**
+     * Passes the head ({@code headBytes}, whose last part is {@code in[from, end)}) and the rest of
+     * this read ({@code in[end, to)}) to Undertow, and stops looking.
+     */
+    private void handOn(byte[] headBytes, byte[] in, int from, int end, int to) {
         armed = false;
-        ByteBuffer all = ByteBuffer.allocate(headBytes.length + in.remaining());
-        all.put(headBytes).put(in).flip();
-        pending = all;
+        if (headBytes.length == end - from) {
+            // The head came in this read: hand on the read's own bytes, uncopied.
+            pending = ByteBuffer.wrap(in, from, to - from);
+        } else {
+            ByteBuffer all = ByteBuffer.allocate(headBytes.length + to - end);
+            all.put(headBytes).put(in, end, to - end).flip();
+            pending = all;
+        }
+        if (!pending.hasRemaining()) pending = null;
     }
 
     private void startHead() {
-        head.reset();
+        headLength = 0;
         matched = 0;
         previous = 0;
         bareLineEnd = false;

@@ -29,6 +29,58 @@ final class RawHead {
      * null when they do not match {@code parsed} field for field once whitespace runs are ignored.
      */
     static List<Field> fields(byte[] head, HeaderMap parsed) {
+        // Read on the bytes, one String per name and per value: this runs for every response.
+        List<Field> fields = new ArrayList<>(parsed.size());
+        int i = lineEnd(head, 0) + 2;
+        if (i < 2) return null;
+        while (i < head.length) {
+            int end = lineEnd(head, i);
+            if (end < 0) return null;
+            if (end == i) break;
+            if (head[i] == ' ' || head[i] == '\t') return folded(head, parsed); // obs-fold: rare
+            int colon = indexOf(head, (byte) ':', i, end);
+            if (colon < 0) return null;
+            int from = colon + 1;
+            int to = end;
+            while (from < to && (head[from] == ' ' || head[from] == '\t')) from++;
+            while (to > from && (head[to - 1] == ' ' || head[to - 1] == '\t')) to--;
+            int next = end + 2;
+            if (next < head.length && (head[next] == ' ' || head[next] == '\t')) return folded(head, parsed);
+            String name = new String(head, i, colon - i, StandardCharsets.ISO_8859_1);
+            String value = new String(head, from, to - from, StandardCharsets.ISO_8859_1);
+            fieldNamed(fields, name).values().add(value);
+            i = next;
+        }
+        return agrees(fields, parsed) ? fields : null;
+    }
+
+    /** The field called {@code name} (ignoring case), added last if new. Heads are small: a scan is fine. */
+    private static Field fieldNamed(List<Field> fields, String name) {
+        for (int f = fields.size() - 1; f >= 0; f--) {
+            Field field = fields.get(f);
+            if (field.name().equalsIgnoreCase(name)) return field;
+        }
+        Field field = new Field(name, new ArrayList<>(1));
+        fields.add(field);
+        return field;
+    }
+
+    private static int lineEnd(byte[] b, int from) {
+        for (int i = from; i + 1 < b.length; i++) {
+            if (b[i] == '\r' && b[i + 1] == '\n') return i;
+        }
+        return -1;
+    }
+
+    private static int indexOf(byte[] b, byte wanted, int from, int to) {
+        for (int i = from; i < to; i++) {
+            if (b[i] == wanted) return i;
+        }
+        return -1;
+    }
+
+    /** {@link #fields} for a head with an obs-fold, which becomes one space (RFC 9112 §5.2). */
+    private static List<Field> folded(byte[] head, HeaderMap parsed) {
         Map<String, Field> byName = new LinkedHashMap<>();
         String text = new String(head, StandardCharsets.ISO_8859_1);
         int i = text.indexOf("\r\n") + 2;
@@ -72,24 +124,43 @@ final class RawHead {
             HeaderValues values = parsed.get(field.name());
             if (values == null || values.size() != field.values().size()) return false;
             for (int v = 0; v < values.size(); v++) {
-                if (!collapsed(values.get(v)).equals(collapsed(field.values().get(v)))) return false;
+                if (!sameCollapsed(values.get(v), field.values().get(v))) return false;
             }
         }
         return true;
     }
 
-    /** {@code s} with each run of spaces and tabs as one space: what Undertow's parser leaves of it. */
-    static String collapsed(String s) {
-        StringBuilder out = new StringBuilder(s.length());
-        boolean inRun = false;
-        for (int i = 0; i < s.length(); i++) {
-            char c = s.charAt(i);
-            boolean ws = c == ' ' || c == '\t';
-            if (!ws) out.append(c);
-            else if (!inRun) out.append(' ');
-            inRun = ws;
+    /**
+     * Whether {@code a} and {@code b} are equal once each run of spaces and tabs is one space and
+     * both ends are trimmed: {@code collapsed(a).equals(collapsed(b))}, without making either.
+     */
+    static boolean sameCollapsed(String a, String b) {
+        int i = skipWhitespace(a, 0);
+        int j = skipWhitespace(b, 0);
+        while (i < a.length() && j < b.length()) {
+            char x = a.charAt(i);
+            char y = b.charAt(j);
+            boolean wx = x == ' ' || x == '\t';
+            boolean wy = y == ' ' || y == '\t';
+            if (wx || wy) {
+                if (!(wx && wy)) return false;
+                i = skipWhitespace(a, i);
+                j = skipWhitespace(b, j);
+                // A run at the very end is trimmed away on both sides, or on neither.
+                if ((i == a.length()) != (j == b.length())) return false;
+                continue;
+            }
+            if (x != y) return false;
+            i++;
+            j++;
         }
-        return out.toString().trim();
+        return skipWhitespace(a, i) == a.length() && skipWhitespace(b, j) == b.length();
+    }
+
+    private static int skipWhitespace(String s, int from) {
+        int i = from;
+        while (i < s.length() && (s.charAt(i) == ' ' || s.charAt(i) == '\t')) i++;
+        return i;
     }
 
     private static void trimStart(StringBuilder s, int from) {

@@ -61,12 +61,11 @@ public final class Send implements Stage {
         FetchRequest request = chain.request();
         Policy policy = call.upstream().policy();
         call.trace().countAttempt();
-        CompletableFuture<Pin> admitted = guard.admit(request.uri(), policy.allowPrivate());
         if (http1 != null && http1.carries(request.uri(), policy.tls())) {
-            // Connected to the checked address itself, so the pin is not needed past this point.
-            return admitted.thenCompose(pin -> {
-                        java.net.InetAddress address = pin.addresses().get(0);
-                        pin.close();
+            // Connected to the checked address itself, so no pin: with the name's answer kept, this
+            // goes on without leaving the IO thread.
+            return guard.admitDirect(request.uri(), policy.allowPrivate())
+                    .thenCompose(address -> {
                         long sentAt = time.nanoTime();
                         return http1.send(request, address, call, headerLimits).whenComplete((response, error) -> {
                             call.trace().addUpstream(time.nanoTime() - sentAt);
@@ -86,7 +85,7 @@ public final class Send implements Stage {
                         return CompletableFuture.failedFuture(error);
                     });
         }
-        return overJdk(call, request, policy, admitted);
+        return overJdk(call, request, policy, guard.admit(request.uri(), policy.allowPrivate()));
     }
 
     private static Throwable unwrap(Throwable error) {

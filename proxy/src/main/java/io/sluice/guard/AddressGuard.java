@@ -1,11 +1,16 @@
 package io.sluice.guard;
 
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
 import io.sluice.guard.AddressClassifier.Classification;
+import io.sluice.time.TimeSource;
 import java.io.IOException;
 import java.net.Inet6Address;
 import java.net.InetAddress;
 import java.net.URI;
 import java.net.UnknownHostException;
+import java.security.Security;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -51,13 +56,37 @@ public final class AddressGuard {
 
     private static final String NOT_ALLOWED = "; the upstream does not allow private addresses";
 
+    /** How many names' answers are kept at most. */
+    private static final int MAX_ANSWERS = 10_000;
+
     private final Executor lookupExecutor;
     private final Resolver resolver;
     private final Resolver jvmView;
+    /** Answers by lower-cased name, or null when answers are not kept. */
+    private final Cache<String, List<InetAddress>> answers;
 
     /** @param lookupExecutor where blocking DNS lookups run (never an IO thread). */
     public AddressGuard(Executor lookupExecutor) {
         this(lookupExecutor, Resolver.system());
+    }
+
+    /**
+     * The guard of a running Sluice: the system resolver, and each answer kept for {@link
+     * #jvmAnswerTime()} on {@code time}, as the JVM keeps its own.
+     */
+    public AddressGuard(Executor lookupExecutor, TimeSource time) {
+        this(lookupExecutor, Resolver.system(), JVM_VIEW, time, jvmAnswerTime());
+    }
+
+    /**
+     * A guard that keeps each of {@code resolver}'s answers for {@code answerTime} on {@code time}
+     * (zero: looks up every time). A kept answer is checked again on every admission, and the
+     * address connected to is always one that was checked, so keeping answers cannot let a name
+     * rebind to a forbidden address; it only saves a lookup and, on {@link #admitDirect}, the
+     * hand-off to the lookup executor and back.
+     */
+    public AddressGuard(Executor lookupExecutor, Resolver resolver, TimeSource time, Duration answerTime) {
+        this(lookupExecutor, resolver, JVM_VIEW, time, answerTime);
     }
 
     /**
@@ -71,9 +100,38 @@ public final class AddressGuard {
 
     /** Lets tests stand in for the JVM's view, to show that its answer is checked as well. */
     AddressGuard(Executor lookupExecutor, Resolver resolver, Resolver jvmView) {
+        this(lookupExecutor, resolver, jvmView, null, Duration.ZERO);
+    }
+
+    AddressGuard(Executor lookupExecutor, Resolver resolver, Resolver jvmView, TimeSource time, Duration answerTime) {
         this.lookupExecutor = Objects.requireNonNull(lookupExecutor, "lookupExecutor");
         this.resolver = Objects.requireNonNull(resolver, "resolver");
         this.jvmView = Objects.requireNonNull(jvmView, "jvmView");
+        Objects.requireNonNull(answerTime, "answerTime");
+        if (answerTime.isNegative()) {
+            throw new IllegalArgumentException("answer time cannot be negative: " + answerTime);
+        }
+        this.answers = answerTime.isZero()
+                ? null
+                : Caffeine.newBuilder()
+                        .ticker(Objects.requireNonNull(time, "time")::nanoTime)
+                        .expireAfterWrite(answerTime)
+                        .maximumSize(MAX_ANSWERS)
+                        .build();
+    }
+
+    /**
+     * How long the JVM keeps a successful lookup ({@code networkaddress.cache.ttl}: 30 s unless set;
+     * "forever" is taken as 30 s too, since Sluice runs for weeks and names move).
+     */
+    static Duration jvmAnswerTime() {
+        String ttl = Security.getProperty("networkaddress.cache.ttl");
+        try {
+            long seconds = ttl == null ? 30 : Long.parseLong(ttl.trim());
+            return Duration.ofSeconds(seconds < 0 ? 30 : seconds);
+        } catch (NumberFormatException e) {
+            return Duration.ofSeconds(30);
+        }
     }
 
     /**
@@ -125,6 +183,46 @@ public final class AddressGuard {
             result.completeExceptionally(e);
         }
         return result;
+    }
+
+    /**
+     * For a transport that connects to the address itself (Undertow's client, not the {@code
+     * HttpClient}): the checked address to connect to, and no pin, since nothing else resolves the
+     * name. A literal, or a name whose answer is kept, is admitted on the caller's thread; otherwise
+     * the lookup runs on the lookup executor. Fails as {@link #admit} does.
+     */
+    public CompletableFuture<InetAddress> admitDirect(URI uri, boolean allowPrivate) {
+        Objects.requireNonNull(uri, "uri");
+        try {
+            String host = hostOf(uri);
+            InetAddress literal = literal(host);
+            if (literal != null) {
+                refuseForbidden(host, true, List.of(literal), allowPrivate, " resolves to ");
+                return CompletableFuture.completedFuture(literal);
+            }
+            List<InetAddress> kept = answers == null ? null : answers.getIfPresent(key(host));
+            if (kept != null) {
+                refuseForbidden(host, false, kept, allowPrivate, " resolves to ");
+                return CompletableFuture.completedFuture(kept.get(0));
+            }
+            CompletableFuture<InetAddress> result = new CompletableFuture<>();
+            lookupExecutor.execute(() -> {
+                if (result.isDone()) return;
+                try {
+                    HostLiteral.parse(host); // refuses an ambiguous literal (literal() gave null for it)
+                    List<InetAddress> answer = lookUp(host);
+                    refuseForbidden(host, false, answer, allowPrivate, " resolves to ");
+                    result.complete(answer.get(0));
+                } catch (Throwable e) {
+                    result.completeExceptionally(e);
+                }
+            });
+            return result;
+        } catch (BlockedAddressException e) {
+            return CompletableFuture.failedFuture(e);
+        } catch (RejectedExecutionException e) {
+            return CompletableFuture.failedFuture(e);
+        }
     }
 
     /** Classification, usable on its own (tests, admin). */
@@ -186,13 +284,19 @@ public final class AddressGuard {
         }
     }
 
-    private List<InetAddress> lookUp(String host) throws UnknownHostException {
+    private static String key(String host) {
         String name = host.toLowerCase(Locale.ROOT);
-        name = name.endsWith(".") ? name.substring(0, name.length() - 1) : name;
+        return name.endsWith(".") ? name.substring(0, name.length() - 1) : name;
+    }
+
+    private List<InetAddress> lookUp(String host) throws UnknownHostException {
+        String name = key(host);
         if (name.equals("invalid") || name.endsWith(".invalid")) {
             // RFC 6761 §6.4: resolution APIs should answer "invalid" names negatively without asking DNS.
             throw new UnknownHostException(host + ": names under .invalid never resolve (RFC 6761)");
         }
+        List<InetAddress> kept = answers == null ? null : answers.getIfPresent(name);
+        if (kept != null) return kept;
         List<InetAddress> answer = resolver.lookup(host);
         if (answer == null || answer.isEmpty()) {
             throw new UnknownHostException(host);
@@ -201,7 +305,10 @@ public final class AddressGuard {
         for (InetAddress address : answer) {
             named.add(named(host, address));
         }
-        return List.copyOf(named);
+        List<InetAddress> checkedLater = List.copyOf(named);
+        // Failures are not kept: a name that did not resolve is asked again next time.
+        if (answers != null) answers.put(name, checkedLater);
+        return checkedLater;
     }
 
     /**

@@ -25,6 +25,9 @@ final class HostLiteral {
             // In brackets the JDK only ever parses an IPv6 literal and never resolves it.
             return InetAddress.getByName(host.startsWith("[") ? host : "[" + host + "]");
         }
+        if (!couldBeIpv4(host)) {
+            return null; // a name: most hosts, decided without splitting
+        }
         String[] parts = host.split("\\.", -1);
         for (String part : parts) {
             if (!isNumber(part)) {
@@ -46,6 +49,17 @@ final class HostLiteral {
             throw new BlockedAddressException("\"" + host + "\" is not a valid IPv4 address", host, null, null);
         }
         return InetAddress.getByAddress(address);
+    }
+
+    /** Whether every character could be part of a numeric IPv4 form (digits, dots, 0x hex). */
+    private static boolean couldBeIpv4(String host) {
+        for (int i = 0; i < host.length(); i++) {
+            char c = (char) (host.charAt(i) | 0x20);
+            if (!(c >= '0' && c <= '9') && c != '.' && c != 'x' && !(c >= 'a' && c <= 'f')) {
+                return false;
+            }
+        }
+        return true;
     }
 
     /** Decimal digits, or the 0x form that inet_aton accepts; anything else makes the host a name. */

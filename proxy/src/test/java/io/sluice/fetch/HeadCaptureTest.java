@@ -1,0 +1,141 @@
+package io.sluice.fetch;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.undertow.util.HeaderMap;
+import io.undertow.util.HttpString;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.lang.reflect.Proxy;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayDeque;
+import java.util.Arrays;
+import java.util.Deque;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+import org.xnio.conduits.StreamSourceConduit;
+
+/** What Undertow's parser is given, and what is kept, whatever way the bytes are cut into reads. */
+class HeadCaptureTest {
+
+    private static final String INTERIM =
+            "HTTP/1.1 102 Processing\r\n\r\nHTTP/1.1 103 Early Hints\r\nLink: </a>\r\n\r\n";
+    private static final String FINAL = "HTTP/1.1 200 OK\r\nX-Sp: a  b   c\r\nContent-Length: 5\r\n\r\n";
+
+    @ParameterizedTest(name = "reads of {0} bytes")
+    @ValueSource(ints = {1, 2, 3, 7, 64, 4096})
+    void takesOutInterimsAndKeepsTheFinalHeadWhateverTheReadSizes(int readSize) throws IOException {
+        HeadCapture capture = new HeadCapture(chunks(INTERIM + FINAL + "hello", readSize));
+        capture.expectResponse(64 * 1024);
+
+        String seen = readAll(capture);
+
+        assertThat(seen).isEqualTo(FINAL + "hello");
+        assertThat(capture.interims()).containsExactly(102, 103);
+        assertThat(new String(capture.finalHead(), StandardCharsets.ISO_8859_1)).isEqualTo(FINAL);
+    }
+
+    @Test
+    void aHeadWithABareLineEndIsLeftToUndertowAndNotKept() throws IOException {
+        String bare = "HTTP/1.1 102 Processing\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n";
+        HeadCapture capture = new HeadCapture(chunks(bare, 5));
+        capture.expectResponse(64 * 1024);
+
+        assertThat(readAll(capture)).isEqualTo(bare);
+        assertThat(capture.interims()).isEmpty();
+        assertThat(capture.finalHead()).isNull();
+    }
+
+    @Test
+    void aHeadPastTheLimitIsPassedOnUnkept() throws IOException {
+        String big = "HTTP/1.1 200 OK\r\nX-Big: " + "x".repeat(300) + "\r\n\r\nbody";
+        HeadCapture capture = new HeadCapture(chunks(big, 50));
+        capture.expectResponse(100);
+
+        assertThat(readAll(capture)).isEqualTo(big);
+        assertThat(capture.finalHead()).isNull();
+    }
+
+    @Test
+    void rawFieldsKeepWhitespaceRunsAndNamesAsSpelledWhenUndertowAgrees() {
+        byte[] head = ("HTTP/1.1 200 OK\r\nx-sp:  a  b   c \r\nSet-Cookie: a=1\r\nset-cookie: b=2\r\n\r\n")
+                .getBytes(StandardCharsets.ISO_8859_1);
+        HeaderMap parsed = new HeaderMap();
+        parsed.add(new HttpString("X-Sp"), "a b c");
+        parsed.add(new HttpString("Set-Cookie"), "a=1");
+        parsed.add(new HttpString("Set-Cookie"), "b=2");
+
+        List<RawHead.Field> fields = RawHead.fields(head, parsed);
+
+        assertThat(fields)
+                .containsExactly(
+                        new RawHead.Field("x-sp", List.of("a  b   c")),
+                        new RawHead.Field("Set-Cookie", List.of("a=1", "b=2")));
+    }
+
+    @Test
+    void rawFieldsFoldObsFoldIntoOneSpace() {
+        byte[] head = "HTTP/1.1 200 OK\r\nX-Fold: a\r\n   b\r\n\r\n".getBytes(StandardCharsets.ISO_8859_1);
+        HeaderMap parsed = new HeaderMap();
+        parsed.add(new HttpString("X-Fold"), "a b");
+
+        assertThat(RawHead.fields(head, parsed)).containsExactly(new RawHead.Field("X-Fold", List.of("a b")));
+    }
+
+    @Test
+    void rawFieldsAreNotUsedWhenUndertowReadTheHeadDifferently() {
+        byte[] head = "HTTP/1.1 200 OK\r\nX-A: one\r\n\r\n".getBytes(StandardCharsets.ISO_8859_1);
+        HeaderMap parsed = new HeaderMap();
+        parsed.add(new HttpString("X-A"), "two");
+
+        assertThat(RawHead.fields(head, parsed)).isNull();
+    }
+
+    @Test
+    void sameCollapsedIgnoresOnlyWhitespaceRunsAndEnds() {
+        assertThat(RawHead.sameCollapsed("a b c", " a  b\t\tc ")).isTrue();
+        assertThat(RawHead.sameCollapsed("ab", "a b")).isFalse();
+        assertThat(RawHead.sameCollapsed("a", "a b")).isFalse();
+        assertThat(RawHead.sameCollapsed("", "   ")).isTrue();
+    }
+
+    private static String readAll(HeadCapture capture) throws IOException {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        ByteBuffer buffer = ByteBuffer.allocate(10);
+        int n;
+        while ((n = capture.read(buffer)) >= 0) {
+            if (n == 0) continue;
+            buffer.flip();
+            while (buffer.hasRemaining()) out.write(buffer.get());
+            buffer.clear();
+        }
+        return out.toString(StandardCharsets.ISO_8859_1);
+    }
+
+    /** A source that gives {@code text} in reads of at most {@code size} bytes, then end of stream. */
+    private static StreamSourceConduit chunks(String text, int size) {
+        Deque<byte[]> reads = new ArrayDeque<>();
+        byte[] all = text.getBytes(StandardCharsets.ISO_8859_1);
+        for (int i = 0; i < all.length; i += size) {
+            reads.add(Arrays.copyOfRange(all, i, Math.min(all.length, i + size)));
+        }
+        // Only read(ByteBuffer) is called by these tests; anything else fails them.
+        return (StreamSourceConduit) Proxy.newProxyInstance(
+                StreamSourceConduit.class.getClassLoader(),
+                new Class<?>[] {StreamSourceConduit.class},
+                (p, m, args) -> {
+                    if (!m.getName().equals("read") || !(args[0] instanceof ByteBuffer dst)) {
+                        throw new UnsupportedOperationException(m.toString());
+                    }
+                    byte[] next = reads.poll();
+                    if (next == null) return -1;
+                    int n = Math.min(next.length, dst.remaining());
+                    dst.put(next, 0, n);
+                    if (n < next.length) reads.push(Arrays.copyOfRange(next, n, next.length));
+                    return n;
+                });
+    }
+}
