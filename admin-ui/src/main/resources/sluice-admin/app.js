@@ -163,7 +163,8 @@ function buildCard(name) {
       stat('hit', 'cache hits'),
       stat('tokens', 'tokens'),
       stat('in_flight', 'in flight'),
-      stat('queued', 'queued')),
+      stat('queued', 'queued'),
+      stat('https', 'intercepted / tunnels, 1 min')),
     el('div', { class: 'policy', 'data-f': 'policy' }),
     el('footer', {},
       el('button', { type: 'button', class: 'ghost small needs-auth edit', text: 'Edit', onclick: () => openEditor(name) }),
@@ -205,6 +206,7 @@ function renderUpstreams() {
     set(card, 'in_flight', live.in_flight === null ? '—' : String(live.in_flight));
     set(card, 'in_flight_suffix', ` / ${cfg.max_concurrency}`);
     set(card, 'queued', live.queued === null ? '—' : String(live.queued));
+    set(card, 'https', `${live.intercepted_last_minute} / ${live.tunnels_last_minute}`);
     set(card, 'policy', policySummary(cfg));
     if (live.cooldown_remaining_ms === null) state.cooldownUntil.delete(u.name);
     else state.cooldownUntil.set(u.name, performance.now() + live.cooldown_remaining_ms);

@@ -179,6 +179,10 @@ public final class AdminApi {
         putOptional(latency, "p50", Double.isNaN(s.p50Ms()) ? null : round(s.p50Ms()));
         putOptional(latency, "p99", Double.isNaN(s.p99Ms()) ? null : round(s.p99Ms()));
         putOptional(live, "cache_hit_ratio", Double.isNaN(s.cacheHitRatio()) ? null : round(s.cacheHitRatio()));
+        // Of the last minute's requests: how many came inside intercepted CONNECT tunnels, and how many
+        // were CONNECTs in tunnel mode (bytes passed on), each counted when Sluice answered it.
+        live.put("intercepted_last_minute", s.interceptedInWindow());
+        live.put("tunnels_last_minute", s.tunnelsInWindow());
         return live;
     }
 

@@ -46,7 +46,13 @@ public final class UpstreamStats implements FetchListener {
         boolean failed = outcome instanceof FetchFailure f && f.type() != ErrorType.RATE_LIMITED;
         String cache = outcome.trace().cacheStatus();
         windows.computeIfAbsent(upstream, name -> new Window())
-                .record(second(), elapsedNanos, throttled, failed, cache);
+                .record(
+                        second(),
+                        elapsedNanos,
+                        throttled,
+                        failed,
+                        cache,
+                        outcome.trace().via());
     }
 
     /** The last minute of {@code upstream}. */
@@ -85,8 +91,10 @@ public final class UpstreamStats implements FetchListener {
             long requestsInWindow,
             double p50Ms,
             double p99Ms,
-            double cacheHitRatio) {
-        static final Snapshot EMPTY = new Snapshot(0, 0, 0, 0, Double.NaN, Double.NaN, Double.NaN);
+            double cacheHitRatio,
+            long interceptedInWindow,
+            long tunnelsInWindow) {
+        static final Snapshot EMPTY = new Snapshot(0, 0, 0, 0, Double.NaN, Double.NaN, Double.NaN, 0, 0);
     }
 
     private static final class Window {
@@ -96,10 +104,13 @@ public final class UpstreamStats implements FetchListener {
             for (int i = 0; i < slots.length; i++) slots[i] = new Slot();
         }
 
-        synchronized void record(long second, long elapsedNanos, boolean throttled, boolean failed, String cache) {
+        synchronized void record(
+                long second, long elapsedNanos, boolean throttled, boolean failed, String cache, String via) {
             Slot slot = slots[(int) (second % WINDOW_SECONDS)];
             if (slot.second != second) slot.reset(second);
             slot.requests++;
+            if ("intercepted".equals(via)) slot.intercepted++;
+            else if ("tunnel".equals(via)) slot.tunnels++;
             if (throttled) slot.throttled++;
             if (failed) slot.errors++;
             if (!"bypass".equals(cache)) {
@@ -112,11 +123,14 @@ public final class UpstreamStats implements FetchListener {
         synchronized Snapshot snapshot(long elapsedNanos) {
             long now = elapsedNanos / 1_000_000_000L;
             long requests = 0, recent = 0, throttled = 0, errors = 0, lookups = 0, hits = 0;
+            long intercepted = 0, tunnels = 0;
             long[] latency = new long[BUCKETS];
             for (Slot slot : slots) {
                 long age = now - slot.second;
                 if (slot.second < 0 || age < 0 || age >= WINDOW_SECONDS) continue;
                 requests += slot.requests;
+                intercepted += slot.intercepted;
+                tunnels += slot.tunnels;
                 lookups += slot.cacheLookups;
                 hits += slot.cacheHits;
                 for (int b = 0; b < BUCKETS; b++) latency[b] += slot.latency[b];
@@ -136,7 +150,9 @@ public final class UpstreamStats implements FetchListener {
                     requests,
                     percentile(latency, requests, 0.50),
                     percentile(latency, requests, 0.99),
-                    lookups == 0 ? Double.NaN : (double) hits / lookups);
+                    lookups == 0 ? Double.NaN : (double) hits / lookups,
+                    intercepted,
+                    tunnels);
         }
 
         private static double percentile(long[] latency, long count, double q) {
@@ -158,11 +174,13 @@ public final class UpstreamStats implements FetchListener {
         long errors;
         long cacheLookups;
         long cacheHits;
+        long intercepted;
+        long tunnels;
         final long[] latency = new long[BUCKETS];
 
         void reset(long second) {
             this.second = second;
-            requests = throttled = errors = cacheLookups = cacheHits = 0;
+            requests = throttled = errors = cacheLookups = cacheHits = intercepted = tunnels = 0;
             java.util.Arrays.fill(latency, 0);
         }
     }

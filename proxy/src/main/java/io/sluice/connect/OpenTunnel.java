@@ -11,7 +11,6 @@ import io.sluice.fetch.Stage;
 import io.sluice.guard.AddressGuard;
 import java.io.IOException;
 import java.net.ConnectException;
-import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.util.List;
@@ -53,10 +52,10 @@ public final class OpenTunnel implements Stage {
         Call call = chain.call();
         Policy policy = call.upstream().policy();
         call.trace().countAttempt();
+        call.trace().via("tunnel");
         int port = chain.request().uri().getPort();
-        return guard.admit(chain.request().uri(), policy.allowPrivate()).thenCompose(pin -> {
-            InetAddress address = pin.addresses().get(0);
-            pin.close();
+        // Connected to the checked address itself, as the Undertow client is: no pin needed.
+        return guard.admitDirect(chain.request().uri(), policy.allowPrivate()).thenCompose(address -> {
             return connect(
                     call,
                     new InetSocketAddress(address, port),

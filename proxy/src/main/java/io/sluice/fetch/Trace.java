@@ -12,6 +12,7 @@ import java.util.concurrent.atomic.AtomicLong;
 public final class Trace {
     private volatile String upstream = "";
     private volatile String cacheStatus = "bypass";
+    private volatile String via = "";
     private final AtomicInteger attempts = new AtomicInteger();
     private final AtomicLong queueNanos = new AtomicLong();
     private final AtomicLong cooldownNanos = new AtomicLong();
@@ -33,6 +34,18 @@ public final class Trace {
 
     public void cacheStatus(String status) {
         this.cacheStatus = status;
+    }
+
+    /**
+     * How a CONNECT client's request came: {@code intercepted} (sent inside a tunnel whose TLS Sluice
+     * terminates) or {@code tunnel} (the tunnel itself, passed on as bytes); empty for everything else.
+     */
+    public String via() {
+        return via;
+    }
+
+    public void via(String how) {
+        this.via = how;
     }
 
     public int attempts() {

@@ -68,6 +68,7 @@ public final class PassthroughHandler implements HttpHandler {
         }
         if (request.body().length() == 0) keepReadsRegistered(exchange);
         Call call = pipeline.newCall(request, exchange.getIoThread());
+        if (exchange.getAttachment(Intercepted.ORIGIN) != null) call.trace().via("intercepted");
         ClientDisconnect.whileInProgress(
                 exchange, () -> call.cancel(new FetchException(ErrorType.CANCELLED, "client closed the connection")));
         exchange.dispatch(

@@ -3,6 +3,7 @@ package io.sluice.connect;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import io.sluice.testing.SluiceServerExtension;
 import io.sluice.testing.TestHttp;
 import io.sluice.testing.TlsOrigin;
@@ -111,6 +112,10 @@ class ConnectTest {
         assertThat(a.getTarget()).isEqualTo("/a?x=1");
         assertThat(a.getHandshake()).isNotNull();
         assertThat(upstream.takeRequest(5, TimeUnit.SECONDS).getTarget()).isEqualTo("/b");
+        // The admin view counts them as intercepted, for the operator deciding intercept or tunnel.
+        JsonNode live = liveOf(running, "origin");
+        assertThat(live.path("intercepted_last_minute").asLong()).isEqualTo(2);
+        assertThat(live.path("tunnels_last_minute").asLong()).isZero();
     }
 
     @Test
@@ -373,6 +378,19 @@ class ConnectTest {
         assertThat(response.body()).isEqualTo("straight through");
         assertThat(response.headers().firstValue("via")).isEmpty();
         assertThat(upstream.takeRequest(5, TimeUnit.SECONDS).getTarget()).isEqualTo("/t");
+        JsonNode live = liveOf(running, "origin");
+        assertThat(live.path("tunnels_last_minute").asLong()).isEqualTo(1);
+        assertThat(live.path("intercepted_last_minute").asLong()).isZero();
+    }
+
+    /** The admin API's live view of {@code name} (the admin port is open on loopback in tests). */
+    private static JsonNode liveOf(SluiceServerExtension.Running running, String name) throws Exception {
+        JsonNode upstreams = TestHttp.JSON.readTree(
+                TestHttp.get(running.admin("/api/upstreams")).body());
+        for (JsonNode u : upstreams.path("upstreams")) {
+            if (u.path("name").asText().equals(name)) return u.path("live");
+        }
+        throw new AssertionError("no upstream " + name + " in " + upstreams);
     }
 
     @Test

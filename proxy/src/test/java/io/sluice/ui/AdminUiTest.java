@@ -203,11 +203,14 @@ class AdminUiTest {
     void operatorFindsTheCaToHandToAppsAndTheOpenTunnels() throws Exception {
         // An intercepted tunnel to a loopback origin: nothing leaves the machine, and none is needed
         // for the tunnel to count as open (it waits for the client's TLS handshake).
+        // And a tunnel-mode upstream whose origin is a bare loopback socket: the tunnel counts on its card.
+        java.net.ServerSocket bytesOrigin = new java.net.ServerSocket(0, 50, java.net.InetAddress.getLoopbackAddress());
         Running s = sluice.start("""
                 admin: {token: "%s"}
                 upstreams:
                   local: {match: ["https://localhost:443"], allow_private: true}
-                """.formatted(TOKEN));
+                  piped: {match: ["https://localhost:%d"], allow_private: true, connect: tunnel}
+                """.formatted(TOKEN, bytesOrigin.getLocalPort()));
         JsonNode tls = TestHttp.JSON.readTree(TestHttp.get(s.admin("/api/tls")).body());
         String fingerprint = tls.at("/ca/sha256").asText();
         assertThat(fingerprint).matches("([0-9A-F]{2}:){31}[0-9A-F]{2}");
@@ -224,6 +227,17 @@ class AdminUiTest {
                             .getBytes(java.nio.charset.StandardCharsets.US_ASCII));
             wait.until(ExpectedConditions.textToBe(By.id("tunnels-open"), "1"));
             screenshot("05-https-panel");
+        }
+        try (bytesOrigin;
+                java.net.Socket piped = new java.net.Socket("127.0.0.1", s.dataPort())) {
+            piped.getOutputStream()
+                    .write(("CONNECT localhost:" + bytesOrigin.getLocalPort() + " HTTP/1.1\r\nHost: localhost\r\n\r\n")
+                            .getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+            // The operator sees, per upstream, requests intercepted and tunnels passed on in the last minute.
+            wait.until(ExpectedConditions.textToBe(By.cssSelector("[data-upstream=piped] [data-f=https]"), "0 / 1"));
+            assertThat(driver.findElement(By.cssSelector("[data-upstream=local] [data-f=https]"))
+                            .getText())
+                    .isEqualTo("0 / 0");
         }
     }
 
