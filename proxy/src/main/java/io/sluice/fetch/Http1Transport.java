@@ -38,6 +38,7 @@ import org.xnio.ssl.XnioSsl;
 public final class Http1Transport {
     private final XnioWorker worker;
     private final ByteBufferPool buffers;
+    private final ByteBufferPool tlsBuffers;
     private final TimeSource time;
     private final OptionMap options;
     private final Duration idleTimeout;
@@ -52,16 +53,21 @@ public final class Http1Transport {
 
     public Http1Transport(
             XnioWorker worker, ByteBufferPool buffers, TimeSource time, Duration idleTimeout, int maxIdlePerAddress) {
-        this(worker, buffers, time, idleTimeout, maxIdlePerAddress, null, Runnable::run);
+        this(worker, buffers, null, time, idleTimeout, maxIdlePerAddress, null, Runnable::run);
     }
 
     /**
      * Also speaks HTTP/1.1 over TLS to {@code https://} origins whose policy does not ask for HTTP/2,
      * with each TLS profile's context from {@code tlsContexts}; handshake tasks run on {@code handshakes}.
+     * The TLS layer takes its buffers from {@code tlsBuffers}, which must hold a whole TLS record
+     * ({@code SSLSession.getPacketBufferSize()}): Undertow's {@code SslConduit} reads one record into
+     * one pooled buffer and, unlike when it writes, does not grow a buffer too small for it, so a
+     * 16 KiB buffer waits forever for the rest of a full-size (16 KiB of plaintext) record.
      */
     public Http1Transport(
             XnioWorker worker,
             ByteBufferPool buffers,
+            ByteBufferPool tlsBuffers,
             TimeSource time,
             Duration idleTimeout,
             int maxIdlePerAddress,
@@ -74,6 +80,7 @@ public final class Http1Transport {
         UndertowClientLog.install();
         this.worker = worker;
         this.buffers = buffers;
+        this.tlsBuffers = tlsBuffers;
         this.time = time;
         this.idleTimeout = idleTimeout;
         this.maxIdlePerAddress = maxIdlePerAddress;
@@ -103,7 +110,7 @@ public final class Http1Transport {
      */
     XnioSsl ssl(UpstreamTls tls, HandshakeWitness witness) {
         return new UndertowXnioSsl(
-                worker.getXnio(), OptionMap.EMPTY, buffers, witness.context(tlsContexts.apply(tls)), handshakes);
+                worker.getXnio(), OptionMap.EMPTY, tlsBuffers, witness.context(tlsContexts.apply(tls)), handshakes);
     }
 
     /**
