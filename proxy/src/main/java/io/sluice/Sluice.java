@@ -211,6 +211,8 @@ public final class Sluice implements AutoCloseable {
         // starts reading the body (not before admission, so a refused request sends no body), and does
         // not forward the expectation: the upstream gets the whole body at once.
         metrics.tunnelsOpen(connect::openTunnels);
+        metrics.upstreamConnectionsOpen(http1::openConnections);
+        metrics.buffersInUse(() -> buffers.inUse() + tlsBuffers.inUse());
         this.drain = new GracefulShutdownHandler(new StrictFramingHandler(
                 new io.undertow.server.handlers.HttpContinueReadHandler(new DataRouter(batch, passthrough, connect))));
         Undertow.Builder data = Undertow.builder()

@@ -140,8 +140,8 @@ final class Http1Exchange {
             HeadCapture captured = new HeadCapture(raw.getSourceChannel().getConduit());
             raw.getSourceChannel().setConduit(captured);
             sendOn(
-                    io.undertow.client.http.SluiceHttp1Connections.over(
-                            raw, tls ? tlsOptions() : transport.options(), transport.buffers()),
+                    transport.opened(io.undertow.client.http.SluiceHttp1Connections.over(
+                            raw, tls ? tlsOptions() : transport.options(), transport.buffers())),
                     captured);
         };
         org.xnio.IoFuture<? extends org.xnio.StreamConnection> opening;

@@ -48,6 +48,8 @@ public final class Http1Transport {
 
     private final Function<UpstreamTls, SSLContext> tlsContexts;
     private final Executor handshakes;
+    /** Upstream connections opened and not closed yet, in use or idle ({@code sluice_upstream_connections_open}). */
+    private final java.util.concurrent.atomic.AtomicInteger open = new java.util.concurrent.atomic.AtomicInteger();
 
     record Idle(ClientConnection connection, HeadCapture capture, long since) {}
 
@@ -150,6 +152,23 @@ public final class Http1Transport {
             thread.execute(exchange::start);
         }
         return exchange.result();
+    }
+
+    /** Upstream connections open now, in use or idle in the pool: back to its idle level when nothing leaks. */
+    public int openConnections() {
+        return open.get();
+    }
+
+    /** Counts {@code connection} as open until it closes, however it closes. Call on its IO thread. */
+    ClientConnection opened(ClientConnection connection) {
+        open.incrementAndGet();
+        java.util.concurrent.atomic.AtomicBoolean counted = new java.util.concurrent.atomic.AtomicBoolean(true);
+        Runnable closed = () -> {
+            if (counted.compareAndSet(true, false)) open.decrementAndGet();
+        };
+        connection.addCloseListener(c -> closed.run());
+        if (!connection.isOpen()) closed.run();
+        return connection;
     }
 
     ByteBufferPool buffers() {
