@@ -84,6 +84,7 @@ public final class Sluice implements AutoCloseable {
     private final UpstreamClients clients;
     private final XnioWorker io;
     private final ThreadBufferPool buffers;
+    private final ThreadBufferPool tlsBuffers;
     private final Http1Transport http1;
     private final CacheStage cache;
     private final Optional<SharedLimits> shared;
@@ -128,10 +129,20 @@ public final class Sluice implements AutoCloseable {
         // without a lock (see ThreadBufferPool for why not Undertow's own): 16 KiB, as Undertow
         // would choose with this much memory, 32 kept per thread and 512 (8 MiB) more shared.
         this.buffers = new ThreadBufferPool(true, 16 * 1024, 32, 512);
+        // TLS (to upstreams and inside intercepted tunnels) reads a whole record into one buffer, and a
+        // full-size record is larger than 16 KiB: its layer has buffers of its own (see Http1Transport).
+        this.tlsBuffers = new ThreadBufferPool(true, tlsBufferSize(), 16, 256);
         // http:// origins, and https:// ones whose policy does not ask for HTTP/2, over Undertow's
         // HTTP/1.1 client on the IO threads; TLS with each profile's context from `clients`.
         this.http1 = new Http1Transport(
-                io, buffers, time, UPSTREAM_IDLE_TIMEOUT, MAX_IDLE_PER_ADDRESS, clients::http1Context, workers);
+                io,
+                buffers,
+                tlsBuffers,
+                time,
+                UPSTREAM_IDLE_TIMEOUT,
+                MAX_IDLE_PER_ADDRESS,
+                clients::http1Context,
+                workers);
         AddressGuard guard = new AddressGuard(lookups, time);
         this.cache = new CacheStage(config.cache(), time, workers);
         // With redis: configured, buckets and cooldowns are shared; connect() returns at once and
@@ -191,6 +202,7 @@ public final class Sluice implements AutoCloseable {
                 tunnels,
                 openTunnel,
                 buffers,
+                tlsBuffers,
                 serverOptions,
                 workers,
                 this::handleIntercepted,
@@ -199,6 +211,8 @@ public final class Sluice implements AutoCloseable {
         // starts reading the body (not before admission, so a refused request sends no body), and does
         // not forward the expectation: the upstream gets the whole body at once.
         metrics.tunnelsOpen(connect::openTunnels);
+        metrics.upstreamConnectionsOpen(http1::openConnections);
+        metrics.buffersInUse(() -> buffers.inUse() + tlsBuffers.inUse());
         this.drain = new GracefulShutdownHandler(new StrictFramingHandler(
                 new io.undertow.server.handlers.HttpContinueReadHandler(new DataRouter(batch, passthrough, connect))));
         Undertow.Builder data = Undertow.builder()
@@ -451,6 +465,22 @@ public final class Sluice implements AutoCloseable {
 
     private static <T> List<T> instancesOf(Class<T> type, List<?> objects) {
         return objects.stream().filter(type::isInstance).map(type::cast).toList();
+    }
+
+    /**
+     * Large enough for the largest TLS record the JDK's engine reads or writes (16,709 bytes on JDK
+     * 21–25, as for BoringSSL), rounded up to a KiB; never below 17 KiB.
+     */
+    static int tlsBufferSize() {
+        int size = 17 * 1024;
+        try {
+            javax.net.ssl.SSLSession session =
+                    javax.net.ssl.SSLContext.getDefault().createSSLEngine().getSession();
+            size = Math.max(size, Math.max(session.getPacketBufferSize(), session.getApplicationBufferSize()));
+        } catch (java.security.NoSuchAlgorithmException e) {
+            // no default context: the floor stands
+        }
+        return (size + 1023) / 1024 * 1024;
     }
 
     private static ExecutorService pool(String name, int threads) {

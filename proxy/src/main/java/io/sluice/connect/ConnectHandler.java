@@ -85,6 +85,7 @@ public final class ConnectHandler implements HttpHandler {
             Pipeline tunnels,
             OpenTunnel openTunnel,
             ByteBufferPool buffers,
+            ByteBufferPool tlsBuffers,
             OptionMap serverOptions,
             Executor handshakes,
             HttpHandler root,
@@ -94,7 +95,7 @@ public final class ConnectHandler implements HttpHandler {
         this.tunnels = tunnels;
         this.openTunnel = openTunnel;
         this.buffers = buffers;
-        this.interceptor = new Interceptor(tls, buffers, serverOptions, handshakes, root);
+        this.interceptor = new Interceptor(tls, buffers, tlsBuffers, serverOptions, handshakes, root);
         this.recentlyAdmitted = Caffeine.newBuilder()
                 .ticker(time::nanoTime)
                 .executor(Runnable::run)

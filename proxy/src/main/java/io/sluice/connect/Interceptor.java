@@ -43,10 +43,16 @@ final class Interceptor {
     /**
      * @param serverOptions the data listener's {@link UndertowOptions}, so header and body limits and
      *     idle timeouts apply inside tunnels as they do outside
+     * @param tlsBuffers the TLS layer's buffers, each large enough for a whole TLS record
      * @param handshakes runs the TLS engine's delegated tasks, leaf minting among them: never an IO thread
      */
     Interceptor(
-            InterceptTls tls, ByteBufferPool buffers, OptionMap serverOptions, Executor handshakes, HttpHandler root) {
+            InterceptTls tls,
+            ByteBufferPool buffers,
+            ByteBufferPool tlsBuffers,
+            OptionMap serverOptions,
+            Executor handshakes,
+            HttpHandler root) {
         this.tls = tls;
         this.buffers = buffers;
         this.serverOptions = serverOptions;
@@ -55,7 +61,7 @@ final class Interceptor {
         this.ssl = new UndertowXnioSsl(
                 Xnio.getInstance(io.undertow.Undertow.class.getClassLoader()),
                 OptionMap.EMPTY,
-                buffers,
+                tlsBuffers,
                 tls.sslContext(),
                 handshakes);
     }

@@ -73,6 +73,11 @@ public final class Failures {
         if (message.contains("PKIX path building failed")) {
             return "unknown issuer (no chain to a trusted root; trust the upstream's CA with tls.ca_file)";
         }
+        if (message.contains("PKIX path validation failed") && message.contains("signature check failed")) {
+            // The chain names a trusted CA as its issuer, but that CA did not sign it: another CA of the
+            // same name, or a forgery. Either way no trusted root vouches for it.
+            return "unknown issuer (certificate not signed by the trusted CA it names: " + message + ")";
+        }
         if (message.contains("No subject alternative") || message.contains("No name matching")) {
             return "hostname mismatch (" + message + ")";
         }

@@ -73,6 +73,12 @@ final class Http1Exchange {
 
     private TimeSource.Timer timer;
     private boolean reused;
+    /**
+     * A new TLS connection whose handshake has not finished: {@code timeouts.connect} covers TCP and
+     * TLS set-up, so its timer runs until then, and {@code timeouts.response} only after.
+     */
+    private boolean handshaking;
+
     private boolean retriedStale;
     private boolean requestWritten;
 
@@ -117,6 +123,7 @@ final class Http1Exchange {
 
     private void connect() {
         reused = false;
+        handshaking = false;
         witness = tls ? new HandshakeWitness() : null;
         java.net.InetSocketAddress destination = new java.net.InetSocketAddress(address, port);
         arm(
@@ -129,12 +136,12 @@ final class Http1Exchange {
                 IoUtils.safeClose(raw);
                 return;
             }
-            disarm();
+            if (!handshaking) disarm();
             HeadCapture captured = new HeadCapture(raw.getSourceChannel().getConduit());
             raw.getSourceChannel().setConduit(captured);
             sendOn(
-                    io.undertow.client.http.SluiceHttp1Connections.over(
-                            raw, tls ? tlsOptions() : transport.options(), transport.buffers()),
+                    transport.opened(io.undertow.client.http.SluiceHttp1Connections.over(
+                            raw, tls ? tlsOptions() : transport.options(), transport.buffers())),
                     captured);
         };
         org.xnio.IoFuture<? extends org.xnio.StreamConnection> opening;
@@ -145,6 +152,14 @@ final class Http1Exchange {
                             thread,
                             destination,
                             connection -> {
+                                if (result.isDone()) {
+                                    IoUtils.safeClose(connection);
+                                    return;
+                                }
+                                // The request is written at once (its bytes wait in the TLS layer and
+                                // drive the handshake); the connect timer stays until the handshake ends.
+                                handshaking = true;
+                                connection.getHandshakeSetter().set(done -> onThread(this::handshakeDone));
                                 try {
                                     connection.startHandshake();
                                 } catch (IOException e) {
@@ -166,6 +181,13 @@ final class Http1Exchange {
                 null);
     }
 
+    /** The TLS handshake of this exchange's new connection finished: the wait for the response starts. */
+    private void handshakeDone() {
+        if (!handshaking) return;
+        handshaking = false;
+        if (!result.isDone()) armResponseTimer();
+    }
+
     private OptionMap tlsOptions() {
         return transport.tlsOptions(request.uri().getHost(), policy.tls());
     }
@@ -174,10 +196,7 @@ final class Http1Exchange {
         connection = conn;
         capture = captured;
         captured.expectResponse(Math.min(headerLimits.maxBytes(), RAW_HEAD_LIMIT));
-        arm(
-                policy.timeouts().response(),
-                () -> new HttpTimeoutException("no response headers within "
-                        + policy.timeouts().response().toMillis() + " ms"));
+        if (!handshaking) armResponseTimer();
         conn.sendRequest(head(), new ClientCallback<>() {
             @Override
             public void completed(ClientExchange exchange) {
@@ -200,6 +219,13 @@ final class Http1Exchange {
                 onSendFailed(conn, e);
             }
         });
+    }
+
+    private void armResponseTimer() {
+        arm(
+                policy.timeouts().response(),
+                () -> new HttpTimeoutException("no response headers within "
+                        + policy.timeouts().response().toMillis() + " ms"));
     }
 
     private ClientRequest head() {

@@ -38,6 +38,7 @@ import org.xnio.ssl.XnioSsl;
 public final class Http1Transport {
     private final XnioWorker worker;
     private final ByteBufferPool buffers;
+    private final ByteBufferPool tlsBuffers;
     private final TimeSource time;
     private final OptionMap options;
     private final Duration idleTimeout;
@@ -47,21 +48,28 @@ public final class Http1Transport {
 
     private final Function<UpstreamTls, SSLContext> tlsContexts;
     private final Executor handshakes;
+    /** Upstream connections opened and not closed yet, in use or idle ({@code sluice_upstream_connections_open}). */
+    private final java.util.concurrent.atomic.AtomicInteger open = new java.util.concurrent.atomic.AtomicInteger();
 
     record Idle(ClientConnection connection, HeadCapture capture, long since) {}
 
     public Http1Transport(
             XnioWorker worker, ByteBufferPool buffers, TimeSource time, Duration idleTimeout, int maxIdlePerAddress) {
-        this(worker, buffers, time, idleTimeout, maxIdlePerAddress, null, Runnable::run);
+        this(worker, buffers, null, time, idleTimeout, maxIdlePerAddress, null, Runnable::run);
     }
 
     /**
      * Also speaks HTTP/1.1 over TLS to {@code https://} origins whose policy does not ask for HTTP/2,
      * with each TLS profile's context from {@code tlsContexts}; handshake tasks run on {@code handshakes}.
+     * The TLS layer takes its buffers from {@code tlsBuffers}, which must hold a whole TLS record
+     * ({@code SSLSession.getPacketBufferSize()}): Undertow's {@code SslConduit} reads one record into
+     * one pooled buffer and, unlike when it writes, does not grow a buffer too small for it, so a
+     * 16 KiB buffer waits forever for the rest of a full-size (16 KiB of plaintext) record.
      */
     public Http1Transport(
             XnioWorker worker,
             ByteBufferPool buffers,
+            ByteBufferPool tlsBuffers,
             TimeSource time,
             Duration idleTimeout,
             int maxIdlePerAddress,
@@ -74,6 +82,7 @@ public final class Http1Transport {
         UndertowClientLog.install();
         this.worker = worker;
         this.buffers = buffers;
+        this.tlsBuffers = tlsBuffers;
         this.time = time;
         this.idleTimeout = idleTimeout;
         this.maxIdlePerAddress = maxIdlePerAddress;
@@ -103,7 +112,7 @@ public final class Http1Transport {
      */
     XnioSsl ssl(UpstreamTls tls, HandshakeWitness witness) {
         return new UndertowXnioSsl(
-                worker.getXnio(), OptionMap.EMPTY, buffers, witness.context(tlsContexts.apply(tls)), handshakes);
+                worker.getXnio(), OptionMap.EMPTY, tlsBuffers, witness.context(tlsContexts.apply(tls)), handshakes);
     }
 
     /**
@@ -143,6 +152,23 @@ public final class Http1Transport {
             thread.execute(exchange::start);
         }
         return exchange.result();
+    }
+
+    /** Upstream connections open now, in use or idle in the pool: back to its idle level when nothing leaks. */
+    public int openConnections() {
+        return open.get();
+    }
+
+    /** Counts {@code connection} as open until it closes, however it closes. Call on its IO thread. */
+    ClientConnection opened(ClientConnection connection) {
+        open.incrementAndGet();
+        java.util.concurrent.atomic.AtomicBoolean counted = new java.util.concurrent.atomic.AtomicBoolean(true);
+        Runnable closed = () -> {
+            if (counted.compareAndSet(true, false)) open.decrementAndGet();
+        };
+        connection.addCloseListener(c -> closed.run());
+        if (!connection.isOpen()) closed.run();
+        return connection;
     }
 
     ByteBufferPool buffers() {

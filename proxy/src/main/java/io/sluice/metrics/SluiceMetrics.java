@@ -299,6 +299,24 @@ public final class SluiceMetrics implements FetchListener, AutoCloseable {
                 .register(registry);
     }
 
+    /**
+     * {@code sluice_upstream_connections_open}: connections of Undertow's HTTP/1.1 upstream client
+     * open now, in use or idle in its pool, read at scrape time.
+     */
+    public void upstreamConnectionsOpen(java.util.function.IntSupplier open) {
+        io.micrometer.core.instrument.Gauge.builder("sluice.upstream.connections.open", open::getAsInt)
+                .description("Upstream HTTP/1.1 connections open now (in use or idle in the pool); java.net.http's"
+                        + " HTTP/2 connections are not counted")
+                .register(registry);
+    }
+
+    /** {@code sluice_buffers_in_use}: I/O buffers of the data port and upstream connections taken and not freed. */
+    public void buffersInUse(java.util.function.LongSupplier inUse) {
+        io.micrometer.core.instrument.Gauge.builder("sluice.buffers.in.use", inUse::getAsLong)
+                .description("Pooled 16 KiB I/O buffers held now by client and upstream connections")
+                .register(registry);
+    }
+
     @Override
     public void tunnelEnd(Call call, long bytesUp, long bytesDown) {
         String upstream = upstreamTag(call.trace());

@@ -40,6 +40,9 @@ public final class ThreadBufferPool implements ByteBufferPool {
     private final ThreadLocal<ArrayDeque<ByteBuffer>> local = ThreadLocal.withInitial(ArrayDeque::new);
     private final ConcurrentLinkedQueue<ByteBuffer> shared = new ConcurrentLinkedQueue<>();
     private final AtomicInteger sharedCount = new AtomicInteger();
+    /** Handed out and not yet freed; a LongAdder, since every IO thread touches it on every buffer. */
+    private final java.util.concurrent.atomic.LongAdder inUse = new java.util.concurrent.atomic.LongAdder();
+
     private final ThreadBufferPool arrayBacked;
     private volatile boolean closed;
 
@@ -70,10 +73,21 @@ public final class ThreadBufferPool implements ByteBufferPool {
         if (buffer == null) {
             buffer = direct ? ByteBuffer.allocateDirect(bufferSize) : ByteBuffer.allocate(bufferSize);
         }
+        inUse.increment();
         return new Pooled(buffer);
     }
 
+    /**
+     * Buffers handed out by this pool and its array-backed twin and not freed yet: what is held by
+     * open connections and exchanges now. Back to its idle level when nothing leaks
+     * ({@code sluice_buffers_in_use}).
+     */
+    public long inUse() {
+        return inUse.sum() + (arrayBacked != this ? arrayBacked.inUse() : 0);
+    }
+
     private void free(ByteBuffer buffer) {
+        inUse.decrement();
         if (closed) return;
         buffer.clear();
         if (!Thread.currentThread().isVirtual()) {
