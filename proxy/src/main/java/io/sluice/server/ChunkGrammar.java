@@ -5,10 +5,10 @@ import java.nio.ByteBuffer;
 /**
  * The chunked transfer coding's framing (RFC 9112 §7.1), checked byte by byte as a request body
  * arrives (and, in {@code io.sluice.fetch}, an upstream's response body); it validates, Undertow's
- * own decoder still decodes. Undertow's decoder is lenient where
- * this one is not: it skips whatever follows a chunk's data up to the next LF, so a chunk longer
- * than its size is silently cut; it takes a bare LF as a line end; and it reads a size line up to
- * its first non-hex byte, so {@code 0x5} is a last chunk. A parser behind or in front of Sluice
+ * own decoder still decodes. Undertow's decoder is lenient where this one is not: it skips whatever
+ * follows a chunk's data up to the next LF, so a chunk longer than its size is silently cut; it
+ * takes a bare LF as a line end; and it reads a size line up to its first non-hex byte, so
+ * {@code 0x5} is a last chunk. A parser behind or in front of Sluice
  * that reads such a body differently sees a different request (the 2025 "funky chunks" class); this
  * grammar refuses all of them. See {@code docs/undertow-chunked-lenience.md}.
  */

@@ -95,6 +95,8 @@ class SmugglingMatrixTest {
                 refused("two different CLs", POST + "Content-Length: 3\r\nContent-Length: 5\r\n\r\nabcde"),
                 refused("CL list of two values", POST + "Content-Length: 3, 5\r\n\r\nabcde"),
                 refused("CL with a sign", POST + "Content-Length: +3\r\n\r\nabc"),
+                refused("CL negative", POST + "Content-Length: -1\r\n\r\nabc"),
+                refused("CL overflowing a long", POST + "Content-Length: 99999999999999999999\r\n\r\nabc"),
                 refused(
                         "TE chunked, identity",
                         POST + "Transfer-Encoding: chunked, identity\r\n\r\n3\r\nabc\r\n0\r\n\r\n"),
@@ -122,6 +124,10 @@ class SmugglingMatrixTest {
                         POST + "X-Note: a\rTransfer-Encoding: chunked\r\nContent-Length: 3\r\n\r\nabc"),
                 refused("NUL in a value", POST + "X-Note: a\u0000b\r\nContent-Length: 3\r\n\r\nabc"),
                 refused("NUL in the target", "POST {T}\u0000x HTTP/1.1\r\nHost: {A}\r\nContent-Length: 3\r\n\r\nabc"),
+                // RFC 9112 §3.2: 400 for an HTTP/1.1 request without Host or with more than one.
+                refused("no Host in HTTP/1.1", "POST {T} HTTP/1.1\r\nContent-Length: 3\r\n\r\nabc"),
+                refused("two Host fields", POST + "Host: evil.example\r\nContent-Length: 3\r\n\r\nabc"),
+                refused("Host with a space", "POST {T} HTTP/1.1\r\nHost: {A} x\r\nContent-Length: 3\r\n\r\nabc"),
                 refused("chunk size not hex", chunkedHead + "zz\r\nabc\r\n0\r\n\r\n"),
                 refused("chunk size negative", chunkedHead + "-3\r\nabc\r\n0\r\n\r\n"),
                 refused("chunk size 0x", chunkedHead + "0x3\r\nabc\r\n0\r\n\r\n"),
