@@ -82,6 +82,11 @@ final class HeadCapture extends AbstractStreamSourceConduit<StreamSourceConduit>
         return finalHead;
     }
 
+    /** Why the final response's chunked body was refused, or null. */
+    FetchException malformedBody() {
+        return malformed == null ? null : (FetchException) malformed.getCause();
+    }
+
     /** The interim statuses taken out before the final response, in order. */
     List<Integer> interims() {
         return interims;

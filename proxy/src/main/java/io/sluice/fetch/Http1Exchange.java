@@ -66,6 +66,7 @@ final class Http1Exchange {
     private HandshakeWitness witness;
 
     private final ResponseHeaderLimits headerLimits;
+    private final java.util.function.Consumer<FetchException> bodyProtocolError;
     private final CompletableFuture<FetchResponse> result = new CompletableFuture<>();
     private ClientConnection connection;
     /** The bytes under {@link #connection}: its response heads as they arrived. */
@@ -82,8 +83,10 @@ final class Http1Exchange {
             InetAddress address,
             Call call,
             XnioIoThread thread,
-            ResponseHeaderLimits headerLimits) {
+            ResponseHeaderLimits headerLimits,
+            java.util.function.Consumer<FetchException> bodyProtocolError) {
         this.transport = transport;
+        this.bodyProtocolError = bodyProtocolError;
         this.headerLimits = headerLimits;
         this.request = request;
         this.policy = call.upstream().policy();
@@ -388,6 +391,8 @@ final class Http1Exchange {
             transport.release(poolKey, answeredOn, captured);
         } else {
             abort(answeredOn);
+            FetchException malformed = captured.malformedBody();
+            if (malformed != null) bodyProtocolError.accept(malformed);
         }
     }
 

@@ -415,7 +415,8 @@ class SmugglingMatrixTest {
     @MethodSource("responseCases")
     void neverRelaysABrokenResponseAsValidToTheRouteForm(ResponseCase c) throws Exception {
         ScriptedUpstream upstream = new ScriptedUpstream(c.raw());
-        int port = startFor(upstream).dataPort();
+        var running = startFor(upstream);
+        int port = running.dataPort();
 
         String answer = RawClient.exchange(port, "GET /bad/x HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
 
@@ -431,6 +432,12 @@ class SmugglingMatrixTest {
                 assertThat(answer).as("no last chunk").doesNotEndWith("0\r\n\r\n");
             }
             case FORWARDED -> assertValidlyForwarded(answer);
+        }
+        if (c.outcome() != Outcome.FORWARDED) {
+            assertThat(TestHttp.get(running.admin("/metrics")).body())
+                    .as("counted as a protocol error")
+                    .containsPattern(
+                            "\nsluice_upstream_protocol_errors_total\\{type=\"[a-z_]+\",upstream=\"bad\"} 1.0\n");
         }
         String next = RawClient.exchange(port, "GET /bad/y HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
         assertThat(next).as("the next request").startsWith("HTTP/1.1 200 ").endsWith("\r\n\r\ngood");
