@@ -1,5 +1,6 @@
 package io.sluice.fetch;
 
+import io.sluice.server.ChunkGrammar;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -27,6 +28,12 @@ import org.xnio.conduits.StreamSourceConduit;
  * then misreads the real one. A 1xx never has a body (RFC 9112 §6.3), so one ends at its first empty
  * line; a head with a bare CR or LF is not taken out but left to Undertow's strict parser, which
  * refuses it, so this never decides where a message ends when Undertow would decide otherwise.
+ *
+ * <p>It checks a chunked response body against RFC 9112 §7.1 ({@link ChunkGrammar}) before
+ * Undertow's decoder reads it: that decoder, the same lenient one as on the server side, drops bytes
+ * between a chunk's data and its CRLF, takes a bare LF as a line end and reads {@code 0x5} as a last
+ * chunk, so {@code 3\r\nbogus\r\n0\r\n\r\n} would reach the client as a valid {@code bog}. The
+ * valid prefix is passed on; the next read fails with a typed {@code upstream sent ...} error.
  */
 final class HeadCapture extends AbstractStreamSourceConduit<StreamSourceConduit> {
     private final List<Integer> interims = new ArrayList<>(2);
@@ -45,6 +52,13 @@ final class HeadCapture extends AbstractStreamSourceConduit<StreamSourceConduit>
     private byte previous;
     private boolean bareLineEnd;
 
+    private boolean headRequest;
+    private int maxTrailerBytes;
+    /** Checks the final response's chunked body while it is read, else null. */
+    private ChunkGrammar chunks;
+    /** Why the body was refused; thrown by every read once the valid bytes before it are passed on. */
+    private IOException malformed;
+
     HeadCapture(StreamSourceConduit next) {
         super(next);
     }
@@ -53,8 +67,12 @@ final class HeadCapture extends AbstractStreamSourceConduit<StreamSourceConduit>
      * A request is about to go out: keep the head of its response, up to {@code limit} bytes (past
      * that, the head is passed on unkept and {@link #finalHead} is null).
      */
-    void expectResponse(long limit) {
+    void expectResponse(long limit, boolean headRequest) {
         this.limit = limit;
+        this.headRequest = headRequest;
+        this.maxTrailerBytes = (int) Math.min(limit, Integer.MAX_VALUE);
+        chunks = null;
+        malformed = null;
         armed = true;
         interims.clear();
         finalHead = null;
@@ -66,6 +84,11 @@ final class HeadCapture extends AbstractStreamSourceConduit<StreamSourceConduit>
         return finalHead;
     }
 
+    /** Why the final response's chunked body was refused, or null. */
+    FetchException malformedBody() {
+        return malformed == null ? null : (FetchException) malformed.getCause();
+    }
+
     /** The interim statuses taken out before the final response, in order. */
     List<Integer> interims() {
         return interims;
@@ -74,6 +97,8 @@ final class HeadCapture extends AbstractStreamSourceConduit<StreamSourceConduit>
     @Override
     public int read(ByteBuffer dst) throws IOException {
         if (pending != null) return drain(dst);
+        if (malformed != null) throw malformed;
+        if (!armed && chunks != null) return readChecked(dst);
         if (!armed) return next.read(dst);
         // Bytes are read into a buffer of ours and scanned there; what follows the head goes to
         // Undertow from the same buffer (pending), so the buffer is only reused once drained.
@@ -128,6 +153,9 @@ final class HeadCapture extends AbstractStreamSourceConduit<StreamSourceConduit>
                     continue;
                 }
                 finalHead = bare ? null : complete;
+                if (!headRequest && chunkedBody(complete)) {
+                    chunks = new ChunkGrammar(maxTrailerBytes, "server.max_response_header_size");
+                }
                 handOn(complete, in, headStart, end, to);
                 return;
             }
@@ -162,6 +190,7 @@ final class HeadCapture extends AbstractStreamSourceConduit<StreamSourceConduit>
      */
     private void handOn(byte[] headBytes, byte[] in, int from, int end, int to) {
         armed = false;
+        if (chunks != null) to = checked(ByteBuffer.wrap(in), end, to);
         if (headBytes.length == end - from) {
             // The head came in this read: hand on the read's own bytes, uncopied.
             pending = ByteBuffer.wrap(in, from, to - from);
@@ -171,6 +200,79 @@ final class HeadCapture extends AbstractStreamSourceConduit<StreamSourceConduit>
             pending = all;
         }
         if (!pending.hasRemaining()) pending = null;
+    }
+
+    /** Reads body bytes into {@code dst} and passes on only those the chunk grammar accepts. */
+    private int readChecked(ByteBuffer dst) throws IOException {
+        int from = dst.position();
+        int n = next.read(dst);
+        if (n <= 0) return n;
+        int end = checked(dst, from, from + n);
+        dst.position(end);
+        if (end == from && malformed != null) throw malformed;
+        return end - from;
+    }
+
+    /**
+     * Runs the grammar over {@code buf[from, to)}; returns the end of what may be passed on: all of
+     * it while the body is valid or once it ended (bytes after it are Undertow's to judge), else the
+     * index of the refused byte, with {@link #malformed} set.
+     */
+    private int checked(ByteBuffer buf, int from, int to) {
+        int valid = chunks.check(buf, from, to);
+        String failure = chunks.failure();
+        if (failure != null) {
+            chunks = null;
+            FetchException typed = ProtocolError.INVALID_FRAMING.failure(
+                    "upstream sent a malformed chunked body (" + failure + "; RFC 9112 §7.1)");
+            malformed = new IOException(typed.getMessage(), typed);
+            return valid;
+        }
+        if (chunks.done()) chunks = null;
+        return to;
+    }
+
+    /**
+     * Whether the final head {@code h} announces a chunked body: a status that has one (not 1xx, 204,
+     * 304) and a {@code Transfer-Encoding} field line whose value is {@code chunked}. Any other
+     * coding, or one with {@code Content-Length}, is refused by {@code Http1Exchange} as soon as the
+     * head is parsed, so its body is never relayed. Runs on every response: read on the bytes.
+     */
+    static boolean chunkedBody(byte[] h) {
+        if (h.length > 12 && (h[9] == '1' || startsWith(h, 9, "204") || startsWith(h, 9, "304"))) {
+            return false;
+        }
+        int line = 0;
+        while (line < h.length) {
+            int end = line;
+            while (end < h.length && h[end] != '\r') end++;
+            int colon = line;
+            while (colon < end && h[colon] != ':') colon++;
+            if (colon - line == 17 && regionIgnoringCase(h, line, "transfer-encoding")) {
+                int v = colon + 1;
+                int w = end;
+                while (v < w && (h[v] == ' ' || h[v] == '\t')) v++;
+                while (w > v && (h[w - 1] == ' ' || h[w - 1] == '\t')) w--;
+                if (w - v == 7 && regionIgnoringCase(h, v, "chunked")) return true;
+            }
+            line = end + 2;
+        }
+        return false;
+    }
+
+    private static boolean startsWith(byte[] h, int at, String s) {
+        if (at + s.length() > h.length) return false;
+        for (int i = 0; i < s.length(); i++) {
+            if (h[at + i] != s.charAt(i)) return false;
+        }
+        return true;
+    }
+
+    private static boolean regionIgnoringCase(byte[] h, int at, String lower) {
+        for (int i = 0; i < lower.length(); i++) {
+            if (Character.toLowerCase((char) (h[at + i] & 0xff)) != lower.charAt(i)) return false;
+        }
+        return true;
     }
 
     private void startHead() {
@@ -204,7 +306,7 @@ final class HeadCapture extends AbstractStreamSourceConduit<StreamSourceConduit>
 
     @Override
     public long read(ByteBuffer[] dsts, int offs, int len) throws IOException {
-        if (pending == null && !armed) return next.read(dsts, offs, len);
+        if (passingThrough()) return next.read(dsts, offs, len);
         for (int i = offs; i < offs + len; i++) {
             if (dsts[i].hasRemaining()) return read(dsts[i]);
         }
@@ -213,37 +315,42 @@ final class HeadCapture extends AbstractStreamSourceConduit<StreamSourceConduit>
 
     @Override
     public long transferTo(long position, long count, FileChannel target) throws IOException {
-        if (pending == null && !armed) return next.transferTo(position, count, target);
+        if (passingThrough()) return next.transferTo(position, count, target);
         return target.transferFrom(new ConduitReadableByteChannel(this), position, count);
     }
 
     @Override
     public long transferTo(long count, ByteBuffer throughBuffer, StreamSinkChannel target) throws IOException {
-        if (pending == null && !armed) return next.transferTo(count, throughBuffer, target);
+        if (passingThrough()) return next.transferTo(count, throughBuffer, target);
         return Conduits.transfer(this, count, throughBuffer, target);
+    }
+
+    private boolean passingThrough() {
+        return pending == null && !armed && chunks == null && malformed == null;
     }
 
     @Override
     public void resumeReads() {
         next.resumeReads();
-        // Bytes held here make no read-ready event of their own.
-        if (pending != null) next.wakeupReads();
+        // Bytes held here, or a failure, make no read-ready event of their own.
+        if (pending != null || malformed != null) next.wakeupReads();
     }
 
     @Override
     public void awaitReadable() throws IOException {
-        if (pending == null) next.awaitReadable();
+        if (pending == null && malformed == null) next.awaitReadable();
     }
 
     @Override
     public void awaitReadable(long time, TimeUnit timeUnit) throws IOException {
-        if (pending == null) next.awaitReadable(time, timeUnit);
+        if (pending == null && malformed == null) next.awaitReadable(time, timeUnit);
     }
 
     @Override
     public void terminateReads() throws IOException {
         pending = null;
         armed = false;
+        chunks = null;
         next.terminateReads();
     }
 }

@@ -66,6 +66,7 @@ final class Http1Exchange {
     private HandshakeWitness witness;
 
     private final ResponseHeaderLimits headerLimits;
+    private final java.util.function.Consumer<FetchException> bodyProtocolError;
     private final CompletableFuture<FetchResponse> result = new CompletableFuture<>();
     private ClientConnection connection;
     /** The bytes under {@link #connection}: its response heads as they arrived. */
@@ -88,8 +89,10 @@ final class Http1Exchange {
             InetAddress address,
             Call call,
             XnioIoThread thread,
-            ResponseHeaderLimits headerLimits) {
+            ResponseHeaderLimits headerLimits,
+            java.util.function.Consumer<FetchException> bodyProtocolError) {
         this.transport = transport;
+        this.bodyProtocolError = bodyProtocolError;
         this.headerLimits = headerLimits;
         this.request = request;
         this.policy = call.upstream().policy();
@@ -195,7 +198,9 @@ final class Http1Exchange {
     private void sendOn(ClientConnection conn, HeadCapture captured) {
         connection = conn;
         capture = captured;
-        captured.expectResponse(Math.min(headerLimits.maxBytes(), RAW_HEAD_LIMIT));
+        captured.expectResponse(
+                Math.min(headerLimits.maxBytes(), RAW_HEAD_LIMIT),
+                request.method().equals("HEAD"));
         if (!handshaking) armResponseTimer();
         conn.sendRequest(head(), new ClientCallback<>() {
             @Override
@@ -352,6 +357,11 @@ final class Http1Exchange {
         ClientResponse response = exchange.getResponse();
         int status = response.getResponseCode();
         HeadCapture captured = capture;
+        FetchException badFraming = framingError(status, response.getProtocol(), response.getResponseHeaders());
+        if (badFraming != null) {
+            fail(badFraming);
+            return;
+        }
         for (int interim : captured.interims()) call.events().upstreamInterim(call, interim);
         var in = response.getResponseHeaders();
         ResponseHeaderLimits.Tally tally = headerLimits.tally();
@@ -407,6 +417,8 @@ final class Http1Exchange {
             transport.release(poolKey, answeredOn, captured);
         } else {
             abort(answeredOn);
+            FetchException malformed = captured.malformedBody();
+            if (malformed != null) bodyProtocolError.accept(malformed);
         }
     }
 
@@ -425,6 +437,10 @@ final class Http1Exchange {
         // out of its log (UndertowClientLog) a moment ago, on this thread. Not a stale connection: the
         // upstream answered, badly, so nothing is sent again.
         var parse = UndertowClientLog.take();
+        // An unparseable Content-Length ("2, 5") fails inside Undertow's client without that log line.
+        for (Throwable c = e; parse == null && c != null; c = c.getCause()) {
+            if (c instanceof NumberFormatException) parse = c;
+        }
         if (parse != null) {
             fail(UndertowClientLog.describe(parse));
             return;
@@ -513,6 +529,61 @@ final class Http1Exchange {
         } else {
             thread.execute(task);
         }
+    }
+
+    /**
+     * Why a parsed response head is not relayed, or null. Undertow's client takes the first of two
+     * different {@code Content-Length}s, prefers {@code Content-Length} to {@code Transfer-Encoding}, and
+     * reads a body it cannot decode ({@code gzip}, {@code xchunked}) as plain: each would reach the
+     * client as a valid response of the wrong length or content (response splitting, RFC 9112
+     * §11.1). So, as RFC 9112 §6.3 lets a recipient: a {@code Transfer-Encoding} with a
+     * {@code Content-Length} "ought to be handled as an error"; a coding other than one
+     * {@code chunked} cannot be decoded here (and one not ending in {@code chunked} would run to the
+     * close); differing {@code Content-Length} values are "an unrecoverable error"; and §6.1 makes
+     * {@code Transfer-Encoding} in an HTTP/1.0 message faulty framing. RFC 9110 §15: a status code is
+     * three digits, 100 to 599.
+     */
+    static FetchException framingError(int status, HttpString protocol, io.undertow.util.HeaderMap in) {
+        if (status < 100 || status > 599) {
+            return ProtocolError.INVALID_STATUS_LINE.failure(
+                    "upstream sent an invalid status line (status code " + status + " outside 100-599)");
+        }
+        HeaderValues lengths = in.get(Headers.CONTENT_LENGTH);
+        HeaderValues codings = in.get(Headers.TRANSFER_ENCODING);
+        if (codings != null) {
+            if (lengths != null) {
+                return ProtocolError.INVALID_FRAMING.failure(
+                        "upstream sent both Content-Length and Transfer-Encoding (RFC 9112 §6.3)");
+            }
+            if (!protocol.equals(Protocols.HTTP_1_1)) {
+                return ProtocolError.INVALID_FRAMING.failure(
+                        "upstream sent Transfer-Encoding in an " + protocol + " response (RFC 9112 §6.1)");
+            }
+            if (codings.size() != 1 || !codings.getFirst().strip().equalsIgnoreCase("chunked")) {
+                return ProtocolError.INVALID_FRAMING.failure("upstream sent Transfer-Encoding \""
+                        + String.join(", ", codings) + "\" (only a single \"chunked\" is relayed; RFC 9112 §6.3)");
+            }
+        }
+        if (lengths != null) {
+            String first = null;
+            for (String value : lengths) {
+                for (String element : value.split(",", -1)) {
+                    String digits = element.strip();
+                    if (digits.isEmpty() || !digits.chars().allMatch(ch -> ch >= '0' && ch <= '9')) {
+                        return ProtocolError.INVALID_HEADER.failure(
+                                "upstream sent an invalid Content-Length (\"" + value + "\")");
+                    }
+                    digits = digits.replaceFirst("^0+(?=.)", "");
+                    if (first == null) first = digits;
+                    else if (!first.equals(digits)) {
+                        return ProtocolError.INVALID_FRAMING.failure(
+                                "upstream sent conflicting Content-Length values \"" + String.join(", ", lengths)
+                                        + "\" (RFC 9112 §6.3)");
+                    }
+                }
+            }
+        }
+        return null;
     }
 
     private static long contentLength(String value) {

@@ -140,12 +140,18 @@ public final class Http1Transport {
     /**
      * Sends {@code request} to {@code address} (already checked by the guard) on the call's own IO
      * thread when it has one, else on one of the worker's. Completes, on that thread, when the
-     * response headers have arrived; the body streams after.
+     * response headers have arrived; the body streams after. {@code bodyProtocolError} hears of a
+     * body refused as malformed after the headers were delivered (the body's reader gets the error).
      */
     CompletableFuture<FetchResponse> send(
-            FetchRequest request, java.net.InetAddress address, Call call, ResponseHeaderLimits headerLimits) {
+            FetchRequest request,
+            java.net.InetAddress address,
+            Call call,
+            ResponseHeaderLimits headerLimits,
+            java.util.function.Consumer<FetchException> bodyProtocolError) {
         XnioIoThread thread = call.ioThread() != null ? call.ioThread() : worker.getIoThread();
-        Http1Exchange exchange = new Http1Exchange(this, request, address, call, thread, headerLimits);
+        Http1Exchange exchange =
+                new Http1Exchange(this, request, address, call, thread, headerLimits, bodyProtocolError);
         if (Thread.currentThread() == thread) {
             exchange.start();
         } else {

@@ -12,6 +12,8 @@ import java.util.Locale;
 enum ProtocolError {
     INVALID_STATUS_LINE(ErrorType.UPSTREAM_RESET),
     INVALID_HEADER(ErrorType.UPSTREAM_RESET),
+    /** Conflicting or unsupported message framing, or a malformed chunked body (RFC 9112 §6, §7.1). */
+    INVALID_FRAMING(ErrorType.UPSTREAM_RESET),
     HEADERS_TOO_LARGE(ErrorType.TOO_LARGE),
     TOO_MANY_HEADERS(ErrorType.TOO_LARGE);
 

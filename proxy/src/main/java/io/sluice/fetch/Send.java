@@ -67,10 +67,11 @@ public final class Send implements Stage {
             return guard.admitDirect(request.uri(), policy.allowPrivate())
                     .thenCompose(address -> {
                         long sentAt = time.nanoTime();
-                        return http1.send(request, address, call, headerLimits).whenComplete((response, error) -> {
-                            call.trace().addUpstream(time.nanoTime() - sentAt);
-                            if (error != null) reportProtocolError(call, error);
-                        });
+                        return http1.send(request, address, call, headerLimits, bad -> reportProtocolError(call, bad))
+                                .whenComplete((response, error) -> {
+                                    call.trace().addUpstream(time.nanoTime() - sentAt);
+                                    if (error != null) reportProtocolError(call, error);
+                                });
                     })
                     .exceptionallyCompose(error -> {
                         // A body that runs to the connection's close, which Undertow's client cannot read: this

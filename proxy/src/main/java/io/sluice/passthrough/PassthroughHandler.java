@@ -3,6 +3,7 @@ package io.sluice.passthrough;
 import io.sluice.fetch.CacheMode;
 import io.sluice.fetch.Call;
 import io.sluice.fetch.ErrorType;
+import io.sluice.fetch.Failures;
 import io.sluice.fetch.FetchException;
 import io.sluice.fetch.FetchFailure;
 import io.sluice.fetch.FetchOutcome;
@@ -220,7 +221,22 @@ public final class PassthroughHandler implements HttpHandler {
                     exchange.endExchange();
                     return;
                 }
-                response.body().subscribe(new ResponseStreamer(exchange));
+                if (length < 0
+                        && exchange.isHttp11()
+                        && response.status() >= 200
+                        && response.status() != 204
+                        && response.status() != 304) {
+                    // Chunked even when the connection closes after it (Undertow would otherwise end the
+                    // body by closing): RFC 9112 §8 counts a close-delimited body as complete however
+                    // early it stops, so an upstream body cut off midway would reach the client as a
+                    // valid, shorter response. Without its last chunk, a client sees it is incomplete.
+                    out.put(io.undertow.util.Headers.TRANSFER_ENCODING, "chunked");
+                }
+                response.body().subscribe(new ResponseStreamer(exchange, error -> {
+                    // Nothing was sent yet (the body failed at its first read): an answer is still possible.
+                    out.clear();
+                    respond(exchange, Failures.toFailure(error, response.trace()));
+                }));
             }
             case FetchFailure failure
             when RequestBodyPublisher.exceededLimit(exchange) -> {

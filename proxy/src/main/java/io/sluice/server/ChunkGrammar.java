@@ -4,14 +4,15 @@ import java.nio.ByteBuffer;
 
 /**
  * The chunked transfer coding's framing (RFC 9112 §7.1), checked byte by byte as a request body
- * arrives; it validates, Undertow's own decoder still decodes. Undertow's decoder is lenient where
- * this one is not: it skips whatever follows a chunk's data up to the next LF, so a chunk longer
- * than its size is silently cut; it takes a bare LF as a line end; and it reads a size line up to
- * its first non-hex byte, so {@code 0x5} is a last chunk. A parser behind or in front of Sluice
+ * arrives (and, in {@code io.sluice.fetch}, an upstream's response body); it validates, Undertow's
+ * own decoder still decodes. Undertow's decoder is lenient where this one is not: it skips whatever
+ * follows a chunk's data up to the next LF, so a chunk longer than its size is silently cut; it
+ * takes a bare LF as a line end; and it reads a size line up to its first non-hex byte, so
+ * {@code 0x5} is a last chunk. A parser behind or in front of Sluice
  * that reads such a body differently sees a different request (the 2025 "funky chunks" class); this
  * grammar refuses all of them. See {@code docs/undertow-chunked-lenience.md}.
  */
-final class ChunkGrammar {
+public final class ChunkGrammar {
     private static final int SIZE_START = 0;
     private static final int SIZE = 1;
     private static final int SIZE_BWS = 2;
@@ -27,11 +28,14 @@ final class ChunkGrammar {
     private static final int END_LF = 12;
     private static final int DONE = 13;
     private static final int FAILED = 14;
+    private static final int EXT_NAME_START = 15;
+    private static final int EXT_NAME = 16;
 
     /** A chunk-size line (size and extensions) longer than this is refused: nothing needs more. */
     static final int MAX_SIZE_LINE = 4096;
 
     private final int maxTrailerBytes;
+    private final String limitKey;
     private int state = SIZE_START;
     private long size;
     private long remaining;
@@ -41,16 +45,22 @@ final class ChunkGrammar {
 
     /** @param maxTrailerBytes the most the trailer section may hold ({@code server.max_header_size}) */
     ChunkGrammar(int maxTrailerBytes) {
+        this(maxTrailerBytes, "server.max_header_size");
+    }
+
+    /** @param limitKey the config key of {@code maxTrailerBytes}, named when the trailers exceed it */
+    public ChunkGrammar(int maxTrailerBytes, String limitKey) {
         this.maxTrailerBytes = maxTrailerBytes;
+        this.limitKey = limitKey;
     }
 
     /** Why the body was refused, or null while it is valid so far. */
-    String failure() {
+    public String failure() {
         return failure;
     }
 
     /** Whether the body's last chunk, trailers and final CRLF have all been seen. */
-    boolean done() {
+    public boolean done() {
         return state == DONE;
     }
 
@@ -60,7 +70,7 @@ final class ChunkGrammar {
      * body goes on, less when the body ended inside the range (what follows is the next request's)
      * or when a byte was refused (then {@link #failure()} says why and the index is that byte's).
      */
-    int check(ByteBuffer buf, int from, int to) {
+    public int check(ByteBuffer buf, int from, int to) {
         int i = from;
         while (i < to && state != DONE && state != FAILED) {
             if (state == DATA) {
@@ -90,7 +100,7 @@ final class ChunkGrammar {
                     if (size > (Long.MAX_VALUE >> 4)) return fail("chunk size overflows");
                     size = (size << 4) | hex(b);
                 } else if (b == ';') {
-                    state = EXTENSION;
+                    state = EXT_NAME_START;
                 } else if (b == ' ' || b == '\t') {
                     state = SIZE_BWS;
                 } else if (b == '\r') {
@@ -104,8 +114,28 @@ final class ChunkGrammar {
             case SIZE_BWS -> {
                 // RFC 9112 §7.1.1: whitespace after the size only before an extension's ";".
                 if (++lineBytes > MAX_SIZE_LINE) return fail("chunk-size line longer than " + MAX_SIZE_LINE + " bytes");
-                if (b == ';') state = EXTENSION;
+                if (b == ';') state = EXT_NAME_START;
                 else if (b != ' ' && b != '\t') return fail("invalid chunk size: " + describe(b) + " after whitespace");
+            }
+            case EXT_NAME_START, EXT_NAME -> {
+                // RFC 9112 §7.1.1: chunk-ext = *( BWS ";" BWS chunk-ext-name [ BWS "=" BWS chunk-ext-val ] ),
+                // the name a token: "3;=x" or "3;" is no extension a stricter parser would skip alike.
+                if (++lineBytes > MAX_SIZE_LINE) return fail("chunk-size line longer than " + MAX_SIZE_LINE + " bytes");
+                if (tchar(b)) {
+                    state = EXT_NAME;
+                } else if (state == EXT_NAME_START && (b == ' ' || b == '\t')) {
+                    // BWS before the name
+                } else if (state == EXT_NAME && b != '\n' && fieldByte(b)) {
+                    // "=", whitespace or ";" after a name. The rest of the line is only checked for
+                    // bytes no field may hold: a quoted value may contain ";" and "=".
+                    state = b == ';' ? EXT_NAME_START : EXTENSION;
+                } else if (state == EXT_NAME && b == '\r') {
+                    state = SIZE_LF;
+                } else if (b == '\n') {
+                    return fail("bare LF in a chunk extension (CRLF required)");
+                } else {
+                    return fail("invalid chunk extension: " + describe(b) + " where a name was expected");
+                }
             }
             case EXTENSION -> {
                 if (++lineBytes > MAX_SIZE_LINE) return fail("chunk-size line longer than " + MAX_SIZE_LINE + " bytes");
@@ -174,7 +204,7 @@ final class ChunkGrammar {
 
     private boolean countTrailer() {
         return ++trailerBytes <= maxTrailerBytes
-                || fail("trailer section larger than " + maxTrailerBytes + " bytes (server.max_header_size)");
+                || fail("trailer section larger than " + maxTrailerBytes + " bytes (" + limitKey + ")");
     }
 
     private boolean fail(String why) {

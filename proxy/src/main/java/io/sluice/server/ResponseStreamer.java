@@ -8,6 +8,7 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.util.List;
 import java.util.concurrent.Flow;
+import java.util.function.Consumer;
 import org.xnio.IoUtils;
 import org.xnio.XnioIoThread;
 
@@ -16,17 +17,28 @@ import org.xnio.XnioIoThread;
  * requested, written, and only then is the next requested, so a slow client slows the upstream
  * instead of filling the heap. The upstream's buffers are written as they are (no copy). Writes run
  * on the exchange's IO thread. A body that fails midway closes the connection, so the client sees
- * a truncated response rather than a complete-looking one.
+ * a truncated response rather than a complete-looking one; one that fails before its first byte, when
+ * nothing of the response is out yet, is handed to {@code beforeFirstByte} to be answered instead.
  */
 public final class ResponseStreamer implements Flow.Subscriber<List<ByteBuffer>> {
     private final HttpServerExchange exchange;
+    private final Consumer<Throwable> beforeFirstByte;
     private Flow.Subscription subscription;
     private boolean writing;
     private boolean completePending;
     private boolean finished;
 
     public ResponseStreamer(HttpServerExchange exchange) {
+        this(exchange, null);
+    }
+
+    /**
+     * @param beforeFirstByte answers the exchange when the body fails before anything was sent (its
+     *     headers are still unsent and may be replaced); null closes the connection as midway
+     */
+    public ResponseStreamer(HttpServerExchange exchange, Consumer<Throwable> beforeFirstByte) {
         this.exchange = exchange;
+        this.beforeFirstByte = beforeFirstByte;
     }
 
     /** Headers must be set before the body is subscribed; this is a convenience for callers. */
@@ -68,7 +80,14 @@ public final class ResponseStreamer implements Flow.Subscriber<List<ByteBuffer>>
 
     @Override
     public void onError(Throwable throwable) {
-        onIoThread(this::fail);
+        onIoThread(() -> {
+            if (!finished && beforeFirstByte != null && !writing && !exchange.isResponseStarted()) {
+                finished = true;
+                beforeFirstByte.accept(throwable);
+                return;
+            }
+            fail();
+        });
     }
 
     @Override

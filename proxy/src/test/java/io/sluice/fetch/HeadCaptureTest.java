@@ -1,6 +1,7 @@
 package io.sluice.fetch;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.undertow.util.HeaderMap;
 import io.undertow.util.HttpString;
@@ -29,7 +30,7 @@ class HeadCaptureTest {
     @ValueSource(ints = {1, 2, 3, 7, 64, 4096})
     void takesOutInterimsAndKeepsTheFinalHeadWhateverTheReadSizes(int readSize) throws IOException {
         HeadCapture capture = new HeadCapture(chunks(INTERIM + FINAL + "hello", readSize));
-        capture.expectResponse(64 * 1024);
+        capture.expectResponse(64 * 1024, false);
 
         String seen = readAll(capture);
 
@@ -42,7 +43,7 @@ class HeadCaptureTest {
     void aHeadWithABareLineEndIsLeftToUndertowAndNotKept() throws IOException {
         String bare = "HTTP/1.1 102 Processing\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n";
         HeadCapture capture = new HeadCapture(chunks(bare, 5));
-        capture.expectResponse(64 * 1024);
+        capture.expectResponse(64 * 1024, false);
 
         assertThat(readAll(capture)).isEqualTo(bare);
         assertThat(capture.interims()).isEmpty();
@@ -53,10 +54,43 @@ class HeadCaptureTest {
     void aHeadPastTheLimitIsPassedOnUnkept() throws IOException {
         String big = "HTTP/1.1 200 OK\r\nX-Big: " + "x".repeat(300) + "\r\n\r\nbody";
         HeadCapture capture = new HeadCapture(chunks(big, 50));
-        capture.expectResponse(100);
+        capture.expectResponse(100, false);
 
         assertThat(readAll(capture)).isEqualTo(big);
         assertThat(capture.finalHead()).isNull();
+    }
+
+    @ParameterizedTest(name = "reads of {0} bytes")
+    @ValueSource(ints = {1, 3, 64, 4096})
+    void passesAValidChunkedBodyAndStopsAtTheFirstBadByteOfAnother(int readSize) throws IOException {
+        String head = "HTTP/1.1 200 OK\r\nTransfer-Encoding:  Chunked \r\n\r\n";
+        HeadCapture good = new HeadCapture(chunks(head + "3\r\nabc\r\n0\r\n\r\n", readSize));
+        good.expectResponse(64 * 1024, false);
+        assertThat(readAll(good)).isEqualTo(head + "3\r\nabc\r\n0\r\n\r\n");
+
+        HeadCapture bad = new HeadCapture(chunks(head + "3\r\nbogus\r\n0\r\n\r\n", readSize));
+        bad.expectResponse(64 * 1024, false);
+        ByteArrayOutputStream seen = new ByteArrayOutputStream();
+        assertThatThrownBy(() -> readInto(bad, seen))
+                .isInstanceOf(IOException.class)
+                .hasMessageContaining("malformed chunked body");
+        assertThat(seen.toString(StandardCharsets.ISO_8859_1)).isEqualTo(head + "3\r\nbog");
+    }
+
+    @Test
+    void aChunkedBodyIsOnlyLookedForWhereOneCanBe() {
+        assertThat(HeadCapture.chunkedBody(bytes("HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n")))
+                .isTrue();
+        assertThat(HeadCapture.chunkedBody(bytes("HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\n\r\n")))
+                .isFalse();
+        assertThat(HeadCapture.chunkedBody(bytes("HTTP/1.1 200 OK\r\nX-Transfer-Encoding: chunked\r\n\r\n")))
+                .isFalse();
+        assertThat(HeadCapture.chunkedBody(bytes("HTTP/1.1 304 Not Modified\r\nTransfer-Encoding: chunked\r\n\r\n")))
+                .isFalse();
+    }
+
+    private static byte[] bytes(String s) {
+        return s.getBytes(StandardCharsets.ISO_8859_1);
     }
 
     @Test
@@ -104,6 +138,11 @@ class HeadCaptureTest {
 
     private static String readAll(HeadCapture capture) throws IOException {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
+        readInto(capture, out);
+        return out.toString(StandardCharsets.ISO_8859_1);
+    }
+
+    private static void readInto(HeadCapture capture, ByteArrayOutputStream out) throws IOException {
         ByteBuffer buffer = ByteBuffer.allocate(10);
         int n;
         while ((n = capture.read(buffer)) >= 0) {
@@ -112,7 +151,6 @@ class HeadCaptureTest {
             while (buffer.hasRemaining()) out.write(buffer.get());
             buffer.clear();
         }
-        return out.toString(StandardCharsets.ISO_8859_1);
     }
 
     /** A source that gives {@code text} in reads of at most {@code size} bytes, then end of stream. */

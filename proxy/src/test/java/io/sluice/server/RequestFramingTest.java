@@ -86,14 +86,6 @@ class RequestFramingTest {
     }
 
     @org.junit.jupiter.api.Test
-    void refusesContentLengthWithTransferEncoding() throws IOException {
-        String answer = exchange("POST /raw/in HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n"
-                + "Transfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n");
-
-        assertRefused(answer, "");
-    }
-
-    @org.junit.jupiter.api.Test
     void refusesTransferEncodingInHttp10() throws IOException {
         String answer = exchange(
                 "POST /raw/in HTTP/1.0\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n" + "3\r\nabc\r\n0\r\n\r\n");
