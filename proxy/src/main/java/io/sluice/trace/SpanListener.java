@@ -110,21 +110,32 @@ final class SpanListener implements FetchListener {
         }
         String method = request.method();
         boolean known = KNOWN_METHODS.contains(method);
-        URI uri = request.uri();
-        var builder = tracer.spanBuilder(known ? method : "HTTP")
+        Span span = tracer.spanBuilder(known ? method : "HTTP")
                 .setParent(parent)
                 .setSpanKind(outer != null ? SpanKind.INTERNAL : SpanKind.SERVER)
-                .setAttribute(METHOD, known ? method : "_OTHER");
-        if (!known) builder.setAttribute(METHOD_ORIGINAL, method);
-        if (uri.getScheme() != null) builder.setAttribute(URL_SCHEME, uri.getScheme());
-        String path = uri.getRawPath();
-        if (path != null && !path.isEmpty()) builder.setAttribute(URL_PATH, path);
-        Span span = builder.startSpan();
-        SpanContext ids = span.getSpanContext();
-        call.trace()
-                .traceparent("00-" + ids.getTraceId() + "-" + ids.getSpanId() + "-"
-                        + ids.getTraceFlags().asHex());
-        call.span(new State(span, parent.with(span)));
+                .startSpan();
+        State state = new State(span, parent.with(span));
+        String traceparent = null;
+        if (span.isRecording()) {
+            // Attributes only on spans that are kept: an unsampled call allocates no attribute map.
+            URI uri = request.uri();
+            span.setAttribute(METHOD, known ? method : "_OTHER");
+            if (!known) span.setAttribute(METHOD_ORIGINAL, method);
+            if (uri.getScheme() != null) span.setAttribute(URL_SCHEME, uri.getScheme());
+            String path = uri.getRawPath();
+            if (path != null && !path.isEmpty()) span.setAttribute(URL_PATH, path);
+        } else {
+            // What every attempt of an unsampled call sends, made once; its traceparent is the call's.
+            state.unrecordedHeaders = inject(state.context);
+            traceparent = state.unrecordedHeaders.get("traceparent");
+        }
+        if (traceparent == null) {
+            SpanContext ids = span.getSpanContext();
+            traceparent = "00-" + ids.getTraceId() + "-" + ids.getSpanId() + "-"
+                    + ids.getTraceFlags().asHex();
+        }
+        call.trace().traceparent(traceparent);
+        call.span(state);
     }
 
     @Override
@@ -132,8 +143,7 @@ final class SpanListener implements FetchListener {
         if (!(call.span() instanceof State state)) return;
         endBackoff(state);
         if (!state.span.isRecording()) {
-            // Not sampled: the upstream still continues this trace (flags 00), through the call's span.
-            if (state.unrecordedHeaders == null) state.unrecordedHeaders = inject(state.context);
+            // Not sampled: the upstream still continues this trace (sampled flag clear), through the call's span.
             call.traceHeaders(state.unrecordedHeaders);
             return;
         }
