@@ -164,6 +164,34 @@ class TracingTest {
     }
 
     @Test
+    void aTypedErrorEndsEverySpanWithItsType() throws Exception {
+        var running = startTracing("defaults:\n  timeouts: {total: 300ms}");
+        upstream.enqueue(new MockResponse.Builder()
+                .headersDelay(10, TimeUnit.SECONDS)
+                .body("late")
+                .build());
+
+        HttpResponse<String> response = TestHttp.get(running.data("/shop/slow"));
+
+        assertThat(response.statusCode()).isGreaterThanOrEqualTo(500);
+        List<Span> spans = collector.await(
+                s -> s.stream().anyMatch(x -> x.getKind() == Span.SpanKind.SPAN_KIND_SERVER)
+                        && s.stream().anyMatch(x -> x.getKind() == Span.SpanKind.SPAN_KIND_CLIENT),
+                WAIT);
+        Span server = only(spans, Span.SpanKind.SPAN_KIND_SERVER);
+        Span client = only(spans, Span.SpanKind.SPAN_KIND_CLIENT);
+        assertThat(attributes(server))
+                .containsEntry("error.type", "timeout")
+                .containsEntry("http.response.status_code", Integer.toString(response.statusCode()));
+        assertThat(server.getStatus().getCode())
+                .isEqualTo(io.opentelemetry.proto.trace.v1.Status.StatusCode.STATUS_CODE_ERROR);
+        assertThat(client.getStatus().getCode())
+                .isEqualTo(io.opentelemetry.proto.trace.v1.Status.StatusCode.STATUS_CODE_ERROR);
+        assertThat(attributes(client).get("error.type")).isIn("timeout", "cancelled");
+        assertThat(client.getEndTimeUnixNano()).isLessThanOrEqualTo(server.getEndTimeUnixNano());
+    }
+
+    @Test
     void batchItemsContinueTheBatchTraceUnlessTheirOwnHeadersCarryOne() throws Exception {
         var running = startTracing("");
         upstream.enqueue(Upstream.ok("text/plain", "a"));
