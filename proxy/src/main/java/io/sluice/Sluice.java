@@ -42,6 +42,7 @@ import io.sluice.time.TimeSource;
 import io.sluice.tls.CertificateAuthority;
 import io.sluice.tls.InterceptTls;
 import io.sluice.tls.TlsEngines;
+import io.sluice.trace.Tracing;
 import io.sluice.upstream.UpstreamStateSource;
 import io.sluice.upstream.Upstreams;
 import io.undertow.Undertow;
@@ -93,6 +94,7 @@ public final class Sluice implements AutoCloseable {
     private final Pipeline pipeline;
     private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     private final SluiceMetrics metrics;
+    private final Tracing tracing;
     private final GracefulShutdownHandler drain;
     private final AtomicBoolean ready = new AtomicBoolean();
     private volatile boolean redisReached;
@@ -166,7 +168,11 @@ public final class Sluice implements AutoCloseable {
         this.metrics = new SluiceMetrics(registry, upstreams, state);
         var stats = new UpstreamStats(time);
         var recent = new RecentRequests(time, 500);
-        this.pipeline = new Pipeline(stages, time, FetchListener.of(List.of(metrics, stats, recent)));
+        this.tracing = Tracing.start(config.tracing(), time);
+        List<FetchListener> listeners = tracing.enabled()
+                ? List.of(tracing.listener(), metrics, stats, recent)
+                : List.of(metrics, stats, recent);
+        this.pipeline = new Pipeline(stages, time, FetchListener.of(listeners));
         var api = new AdminApi(
                 config, upstreams, policies, state, stats, recent, Optional.of(Sluice.this::purge), time.clock());
 
@@ -193,8 +199,7 @@ public final class Sluice implements AutoCloseable {
         this.ca = certificateAuthority(config.tls(), time);
         var interceptTls = InterceptTls.create(ca, time, MAX_CACHED_LEAVES, engines);
         OpenTunnel openTunnel = new OpenTunnel(guard, io);
-        var tunnels = new Pipeline(
-                assembleTunnelPipeline(openTunnel), time, FetchListener.of(List.of(metrics, stats, recent)));
+        var tunnels = new Pipeline(assembleTunnelPipeline(openTunnel), time, FetchListener.of(listeners));
         this.connect = new ConnectHandler(
                 upstreams,
                 guard,
@@ -431,6 +436,8 @@ public final class Sluice implements AutoCloseable {
         connect.closeAll();
         admin.stop();
         clients.close();
+        // Every call has ended by now (answered or cancelled), so its spans have too: send them.
+        tracing.close();
         metrics.close();
         registry.close();
         shared.ifPresent(SharedLimits::close);

@@ -70,7 +70,8 @@ public final class RecentRequests implements FetchListener {
                 t.upstreamNanos(),
                 t.cacheNanos(),
                 bytesUp,
-                bytesDown);
+                bytesDown,
+                t.traceId());
         synchronized (this) {
             if (entries.size() == capacity) entries.removeFirst();
             entries.addLast(entry);
@@ -112,7 +113,8 @@ public final class RecentRequests implements FetchListener {
             long upstreamNanos,
             long cacheNanos,
             long bytesUp,
-            long bytesDown) {
+            long bytesDown,
+            String traceId) {
         ObjectNode toJson() {
             ObjectNode o = JsonNodeFactory.instance.objectNode();
             o.put("at", at.toString());
@@ -135,6 +137,8 @@ public final class RecentRequests implements FetchListener {
                     .put("cooldown_ms", ms(cooldownNanos))
                     .put("upstream_ms", ms(upstreamNanos))
                     .put("cache_ms", ms(cacheNanos));
+            // Only while tracing is on: the id to look the call up in the tracing backend.
+            if (traceId != null) o.put("trace_id", traceId);
             if (bytesUp >= 0) o.putObject("tunnel").put("bytes_up", bytesUp).put("bytes_down", bytesDown);
             return o;
         }

@@ -9,6 +9,7 @@ import io.sluice.fetch.FetchException;
 import io.sluice.fetch.FetchFailure;
 import io.sluice.fetch.FetchRequest;
 import io.sluice.fetch.FetchResponse;
+import io.sluice.fetch.Fields;
 import io.sluice.fetch.Pipeline;
 import io.sluice.server.ClientDisconnect;
 import io.sluice.server.Json;
@@ -90,12 +91,25 @@ public final class BatchHandler implements HttpHandler {
                 : new DocumentSink(exchange, batch.items().size());
         int concurrency = Math.min(batch.concurrency(), limits.maxBatchConcurrency());
         long deadline = batch.timeout().map(t -> time.nanoTime() + t.toNanos()).orElse(Long.MAX_VALUE);
-        Run run = new Run(batch.items(), sink, deadline, concurrency);
+        Run run = new Run(batch.items(), sink, deadline, concurrency, traceContext(exchange));
         ClientDisconnect.whileInProgress(exchange, run::cancel);
         exchange.dispatch(SameThreadExecutor.INSTANCE, run::begin);
     }
 
     /** One batch in progress: hands out items to at most {@code concurrency} workers. */
+    /**
+     * The batch request's W3C trace context ({@code traceparent}, {@code tracestate}): each item's
+     * span continues it unless the item's own headers carry a {@code traceparent}.
+     */
+    private static Fields traceContext(HttpServerExchange exchange) {
+        Fields.Builder context = Fields.builder(2);
+        for (String name : List.of("traceparent", "tracestate")) {
+            var values = exchange.getRequestHeaders().get(name);
+            if (values != null) context.add(name, values);
+        }
+        return context.build();
+    }
+
     /**
      * One batch in progress. At most {@code concurrency} items run at once, and a new one starts
      * only while the sink has room: a finished item or a drained sink refills up to that bound.
@@ -108,11 +122,13 @@ public final class BatchHandler implements HttpHandler {
         private final AtomicBoolean cancelled = new AtomicBoolean();
         private final java.util.concurrent.ConcurrentLinkedQueue<Call> active =
                 new java.util.concurrent.ConcurrentLinkedQueue<>();
+        private final Fields traceContext;
         private int next;
         private int running;
         private int finished;
 
-        Run(List<BatchItem> items, ResultSink sink, long deadline, int concurrency) {
+        Run(List<BatchItem> items, ResultSink sink, long deadline, int concurrency, Fields traceContext) {
+            this.traceContext = traceContext;
             this.items = items;
             this.sink = sink;
             this.deadline = deadline;
@@ -206,6 +222,7 @@ public final class BatchHandler implements HttpHandler {
                         request.followRedirects());
             }
             Call call = pipeline.newCall(request);
+            call.parentHeaders(traceContext);
             active.add(call);
             return call.execute()
                     .thenCompose(outcome -> switch (outcome) {

@@ -8,6 +8,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import java.io.IOException;
 import java.net.URI;
+import java.net.URISyntaxException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
@@ -71,13 +72,17 @@ public final class ConfigLoader {
               ca_dir: "~/.sluice"
               min_version: TLSv1.2
               provider: jdk
+            tracing:
+              sample_ratio: 1.0
+              service_name: sluice
+              schedule_delay: 5s
             upstreams: {}
             """;
 
     private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory());
     private static final Pattern UPSTREAM_NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9_.-]{0,62}");
     private static final Set<String> TOP_KEYS =
-            Set.of("listen", "admin", "server", "cache", "defaults", "upstreams", "redis", "tls");
+            Set.of("listen", "admin", "server", "cache", "defaults", "upstreams", "redis", "tls", "tracing");
     private static final Set<String> POLICY_KEYS = Set.of(
             "limits",
             "max_concurrency",
@@ -286,7 +291,48 @@ public final class ConfigLoader {
                             timeout == null ? RedisConfig.DEFAULT_TIMEOUT : duration("redis.timeout", timeout),
                             prefix == null ? RedisConfig.DEFAULT_KEY_PREFIX : string("redis.key_prefix", prefix))));
         }
-        return new SluiceConfig(listen, admin, server, cache, defaults, upstreams, redis, tls);
+        TracingConfig tracing = tracing(object("tracing", root.get("tracing")));
+        return new SluiceConfig(listen, admin, server, cache, defaults, upstreams, redis, tls, tracing);
+    }
+
+    private TracingConfig tracing(JsonNode t) {
+        checkKeys("tracing", t, Set.of("otlp_endpoint", "sample_ratio", "service_name", "schedule_delay"));
+        Optional<URI> endpoint = Optional.empty();
+        JsonNode e = t.get("otlp_endpoint");
+        if (e != null && !e.isNull()) {
+            String value = string("tracing.otlp_endpoint", e).trim();
+            if (!value.isEmpty()) {
+                try {
+                    URI uri = new URI(value);
+                    TracingConfig.checkEndpoint(uri);
+                    endpoint = Optional.of(uri);
+                } catch (URISyntaxException | IllegalArgumentException bad) {
+                    throw new ConfigException(
+                            "tracing.otlp_endpoint",
+                            "expected http(s)://host[:port][/path] without query or user info, got \"" + value + "\"");
+                }
+            }
+        }
+        JsonNode r = t.get("sample_ratio");
+        double ratio =
+                r == null || r.isNull() ? TracingConfig.DEFAULT_SAMPLE_RATIO : fraction("tracing.sample_ratio", r);
+        if (!(ratio >= 0 && ratio <= 1)) {
+            throw new ConfigException("tracing.sample_ratio", "expected 0 to 1 (or 0% to 100%), got " + ratio);
+        }
+        JsonNode n = t.get("service_name");
+        String service =
+                n == null || n.isNull() ? TracingConfig.DEFAULT_SERVICE_NAME : string("tracing.service_name", n);
+        if (service.isBlank()) throw new ConfigException("tracing.service_name", "cannot be empty");
+        JsonNode d = t.get("schedule_delay");
+        Duration delay =
+                d == null || d.isNull() ? TracingConfig.DEFAULT_SCHEDULE_DELAY : duration("tracing.schedule_delay", d);
+        if (delay.isZero() || delay.isNegative()) {
+            throw new ConfigException("tracing.schedule_delay", "must be positive, got " + d.asText());
+        }
+        Optional<URI> configured = endpoint;
+        return construct(
+                "tracing",
+                () -> new TracingConfig(configured, ratio, service, delay, TracingConfig.enabled(configured, env)));
     }
 
     private Policy policy(String path, JsonNode node) {

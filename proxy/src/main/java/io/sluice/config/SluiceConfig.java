@@ -13,13 +13,14 @@ public record SluiceConfig(
         Policy defaults,
         Map<String, UpstreamConfig> upstreams,
         Optional<RedisConfig> redis,
-        TlsConfig tls) {
+        TlsConfig tls,
+        TracingConfig tracing) {
     public SluiceConfig {
         upstreams = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(upstreams));
     }
 
     public SluiceConfig withListen(HostPort listen) {
-        return new SluiceConfig(listen, admin, server, cache, defaults, upstreams, redis, tls);
+        return new SluiceConfig(listen, admin, server, cache, defaults, upstreams, redis, tls, tracing);
     }
 
     public SluiceConfig withAdminListen(HostPort adminListen) {
@@ -31,7 +32,8 @@ public record SluiceConfig(
                 defaults,
                 upstreams,
                 redis,
-                tls);
+                tls,
+                tracing);
     }
 
     public SluiceConfig withStateFile(java.nio.file.Path stateFile) {
@@ -43,15 +45,23 @@ public record SluiceConfig(
                 defaults,
                 upstreams,
                 redis,
-                tls);
+                tls,
+                tracing);
     }
 
     /** The same config with Sluice's interception CA kept in {@code caDir} (tests use a temporary one). */
     public SluiceConfig withTlsCaDir(java.nio.file.Path caDir) {
-        return new SluiceConfig(listen, admin, server, cache, defaults, upstreams, redis, tls.withCaDir(caDir));
+        return new SluiceConfig(
+                listen, admin, server, cache, defaults, upstreams, redis, tls.withCaDir(caDir), tracing);
+    }
+
+    /** The same config with {@code tracing} instead. */
+    public SluiceConfig withTracing(TracingConfig tracing) {
+        return new SluiceConfig(listen, admin, server, cache, defaults, upstreams, redis, tls, tracing);
     }
 
     public SluiceConfig withTlsProvider(TlsProvider provider) {
-        return new SluiceConfig(listen, admin, server, cache, defaults, upstreams, redis, tls.withProvider(provider));
+        return new SluiceConfig(
+                listen, admin, server, cache, defaults, upstreams, redis, tls.withProvider(provider), tracing);
     }
 }

@@ -25,6 +25,10 @@ public final class Call {
     private volatile long deadlineNanos = Long.MAX_VALUE;
     private volatile TimeSource.Timer deadlineTimer;
     private final XnioIoThread ioThread;
+    // Tracing's share of the call; all three stay null while tracing is off, so that costs nothing.
+    private volatile Fields parentHeaders;
+    private volatile Object span;
+    private volatile java.util.Map<String, String> traceHeaders;
 
     Call(Pipeline pipeline, FetchRequest request, long startNanos, XnioIoThread ioThread) {
         this.pipeline = pipeline;
@@ -115,6 +119,41 @@ public final class Call {
     public long waitBudgetNanos(long now) {
         long budget = request.maxWait().orElse(upstream.policy().maxWait()).toNanos();
         return Math.max(0, Math.min(budget, remainingNanos(now)));
+    }
+
+    /**
+     * The headers of the request that carried this call, when that is not the call's own request (a
+     * batch item's batch): tracing continues the trace context found there when the call's own
+     * headers carry none.
+     */
+    public Fields parentHeaders() {
+        return parentHeaders;
+    }
+
+    public void parentHeaders(Fields headers) {
+        this.parentHeaders = headers;
+    }
+
+    /** The tracer's state for this call (its span), or null; only the tracer reads it. */
+    public Object span() {
+        return span;
+    }
+
+    public void span(Object span) {
+        this.span = span;
+    }
+
+    /**
+     * Trace-context headers ({@code traceparent}, {@code tracestate}) the next attempt sends upstream,
+     * replacing the client's own; null (the client's pass through untouched) while tracing is off.
+     * Set by the tracer in {@link FetchListener#attemptStart}.
+     */
+    public java.util.Map<String, String> traceHeaders() {
+        return traceHeaders;
+    }
+
+    public void traceHeaders(java.util.Map<String, String> headers) {
+        this.traceHeaders = headers;
     }
 
     /** Stops the call: every registered hook runs once with {@code reason}. */

@@ -22,6 +22,16 @@ final class Composite implements FetchListener {
     }
 
     @Override
+    public void attemptStart(Call call, int attempt) {
+        for (FetchListener l : listeners) l.attemptStart(call, attempt);
+    }
+
+    @Override
+    public void attemptEnd(Call call, int attempt, int status, Throwable error) {
+        for (FetchListener l : listeners) l.attemptEnd(call, attempt, status, error);
+    }
+
+    @Override
     public void admissionStart(Call call, Admission cause) {
         for (FetchListener l : listeners) l.admissionStart(call, cause);
     }

@@ -51,6 +51,18 @@ public interface FetchListener {
      */
     default void tunnelEnd(Call call, long bytesUp, long bytesDown) {}
 
+    /**
+     * Attempt {@code attempt} (1 for the first) of {@code call} is about to be sent: its headers are
+     * not built yet, so a tracer may still set {@link Call#traceHeaders} for it.
+     */
+    default void attemptStart(Call call, int attempt) {}
+
+    /**
+     * Attempt {@code attempt} of {@code call} ended: the upstream's {@code status} arrived, or it
+     * failed with {@code error} ({@code status} 0). Comes once for every {@link #attemptStart}.
+     */
+    default void attemptEnd(Call call, int attempt, int status, Throwable error) {}
+
     /** A call started waiting for admission of kind {@code cause}. */
     default void admissionStart(Call call, Admission cause) {}
 

@@ -252,6 +252,9 @@ final class Http1Exchange {
         for (Map.Entry<String, Interpolated> header : policy.headers().entrySet()) {
             out.put(HttpString.tryFromString(header.getKey()), header.getValue().value());
         }
+        // Sluice's own trace context replaces the client's (tracing on); null while tracing is off.
+        Map<String, String> traceHeaders = call.traceHeaders();
+        if (traceHeaders != null) traceHeaders.forEach((name, value) -> out.put(HttpString.tryFromString(name), value));
         out.put(Headers.VIA, HopByHop.via(request.headers()));
         long length = request.body().length();
         if (length > 0 || (length == 0 && BODY_EXPECTED.contains(request.method()))) {

@@ -22,6 +22,16 @@ final class SafeListener implements FetchListener {
     }
 
     @Override
+    public void attemptStart(Call call, int attempt) {
+        run(() -> delegate.attemptStart(call, attempt));
+    }
+
+    @Override
+    public void attemptEnd(Call call, int attempt, int status, Throwable error) {
+        run(() -> delegate.attemptEnd(call, attempt, status, error));
+    }
+
+    @Override
     public void admissionStart(Call call, Admission cause) {
         run(() -> delegate.admissionStart(call, cause));
     }

@@ -60,16 +60,19 @@ public final class Send implements Stage {
         Call call = chain.call();
         FetchRequest request = chain.request();
         Policy policy = call.upstream().policy();
-        call.trace().countAttempt();
+        int attempt = call.trace().countAttempt();
         if (http1 != null && http1.carries(request.uri(), policy.tls())) {
             // Connected to the checked address itself, so no pin: with the name's answer kept, this
             // goes on without leaving the IO thread.
             return guard.admitDirect(request.uri(), policy.allowPrivate())
                     .thenCompose(address -> {
                         long sentAt = time.nanoTime();
+                        call.events().attemptStart(call, attempt);
                         return http1.send(request, address, call, headerLimits, bad -> reportProtocolError(call, bad))
                                 .whenComplete((response, error) -> {
                                     call.trace().addUpstream(time.nanoTime() - sentAt);
+                                    call.events()
+                                            .attemptEnd(call, attempt, response == null ? 0 : response.status(), error);
                                     if (error != null) reportProtocolError(call, error);
                                 });
                     })
@@ -80,13 +83,17 @@ public final class Send implements Stage {
                         if (unwrap(error) instanceof Http1Exchange.CloseDelimited
                                 && Http1Exchange.repeatable(request)) {
                             call.events().transportFallback(call, "close_delimited");
-                            call.trace().countAttempt();
-                            return overJdk(call, request, policy, guard.admit(request.uri(), policy.allowPrivate()));
+                            return overJdk(
+                                    call,
+                                    request,
+                                    policy,
+                                    guard.admit(request.uri(), policy.allowPrivate()),
+                                    call.trace().countAttempt());
                         }
                         return CompletableFuture.failedFuture(error);
                     });
         }
-        return overJdk(call, request, policy, guard.admit(request.uri(), policy.allowPrivate()));
+        return overJdk(call, request, policy, guard.admit(request.uri(), policy.allowPrivate()), attempt);
     }
 
     private static Throwable unwrap(Throwable error) {
@@ -96,7 +103,7 @@ public final class Send implements Stage {
     }
 
     private CompletableFuture<FetchResponse> overJdk(
-            Call call, FetchRequest request, Policy policy, CompletableFuture<Pin> admitted) {
+            Call call, FetchRequest request, Policy policy, CompletableFuture<Pin> admitted, int attempt) {
         // An admission already decided (an IP literal: no DNS) is sent from this thread, since sendAsync
         // does not block; one that waited for DNS moves off the lookup pool to the workers first.
         Executor sendOn = admitted.isDone() ? Runnable::run : executor;
@@ -104,14 +111,19 @@ public final class Send implements Stage {
                 pin -> {
                     HttpRequest outbound;
                     HttpClient client;
+                    call.events().attemptStart(call, attempt);
                     try {
-                        outbound = toHttpRequest(request, policy);
+                        outbound = toHttpRequest(request, policy, call.traceHeaders());
                         client = clients.clientFor(policy);
                     } catch (IllegalArgumentException e) {
                         pin.close();
-                        throw new FetchException(ErrorType.INVALID_REQUEST, "cannot send request: " + e.getMessage());
+                        FetchException failure =
+                                new FetchException(ErrorType.INVALID_REQUEST, "cannot send request: " + e.getMessage());
+                        call.events().attemptEnd(call, attempt, 0, failure);
+                        throw failure;
                     } catch (FetchException e) {
                         pin.close();
+                        call.events().attemptEnd(call, attempt, 0, e);
                         throw e;
                     }
                     long sentAt = time.nanoTime();
@@ -127,6 +139,7 @@ public final class Send implements Stage {
                                 call.trace().addUpstream(time.nanoTime() - sentAt);
                                 if (error != null) {
                                     FetchException failure = jdkFailure(error);
+                                    call.events().attemptEnd(call, attempt, 0, failure);
                                     reportProtocolError(call, failure);
                                     throw failure;
                                 }
@@ -135,9 +148,11 @@ public final class Send implements Stage {
                                 if (tooLarge != null) {
                                     // Nothing of the body is wanted: cancelling it closes the stream.
                                     ResponseBody.streaming(response.body(), -1).discard();
+                                    call.events().attemptEnd(call, attempt, 0, tooLarge);
                                     reportProtocolError(call, tooLarge);
                                     throw tooLarge;
                                 }
+                                call.events().attemptEnd(call, attempt, response.statusCode(), null);
                                 return toFetchResponse(response, call);
                             },
                             executor);
@@ -167,11 +182,12 @@ public final class Send implements Stage {
         if (kind != null) protocolErrors.report(call, kind, failure.getMessage());
     }
 
-    private static HttpRequest toHttpRequest(FetchRequest request, Policy policy) {
+    private static HttpRequest toHttpRequest(FetchRequest request, Policy policy, Map<String, String> traceHeaders) {
         Map<String, List<String>> headers = HopByHop.forwardable(request.headers());
         for (Map.Entry<String, Interpolated> header : policy.headers().entrySet()) {
             headers.put(header.getKey(), List.of(header.getValue().value()));
         }
+        if (traceHeaders != null) traceHeaders.forEach((name, value) -> headers.put(name, List.of(value)));
         HttpRequest.Builder builder = HttpRequest.newBuilder(request.uri())
                 .method(request.method(), request.body().publisher())
                 .timeout(policy.timeouts().response())

@@ -13,6 +13,7 @@ public final class Trace {
     private volatile String upstream = "";
     private volatile String cacheStatus = "bypass";
     private volatile String via = "";
+    private volatile String traceparent;
     private final AtomicInteger attempts = new AtomicInteger();
     private final AtomicLong queueNanos = new AtomicLong();
     private final AtomicLong cooldownNanos = new AtomicLong();
@@ -46,6 +47,24 @@ public final class Trace {
 
     public void via(String how) {
         this.via = how;
+    }
+
+    /**
+     * The W3C {@code traceparent} of this call's span ({@code 00-traceid-spanid-flags}), or null
+     * while tracing is off.
+     */
+    public String traceparent() {
+        return traceparent;
+    }
+
+    public void traceparent(String traceparent) {
+        this.traceparent = traceparent;
+    }
+
+    /** The trace id (32 hex digits) of this call's span, or null while tracing is off. */
+    public String traceId() {
+        String tp = traceparent;
+        return tp == null ? null : tp.substring(3, 35);
     }
 
     public int attempts() {
@@ -90,8 +109,11 @@ public final class Trace {
 
     /** The {@code Server-Timing} value (W3C Server Timing), durations in milliseconds. */
     public String serverTiming() {
-        return "queue;dur=" + ms(queueNanos()) + ", cooldown;dur=" + ms(cooldownNanos()) + ", upstream;dur="
+        String timing = "queue;dur=" + ms(queueNanos()) + ", cooldown;dur=" + ms(cooldownNanos()) + ", upstream;dur="
                 + ms(upstreamNanos()) + ", cache;dur=" + ms(cacheNanos());
+        // The form OpenTelemetry's browser instrumentation reads to link a page load to its trace.
+        String tp = traceparent;
+        return tp == null ? timing : timing + ", traceparent;desc=\"" + tp + "\"";
     }
 
     /** Milliseconds with one decimal, rounded half up (String.format cost a visible share per request). */
