@@ -137,6 +137,16 @@ class DockerfileTest {
         assertThat(cache.find()).isTrue();
         assertThat(all("RUN"))
                 .anySatisfy(run -> assertThat(run).contains("train.sh /opt/sluice/sluice.jar " + cache.group(1)));
-        assertThat(imageJvmFlags()).contains("-XX:+UseSerialGC").contains("-XX:MaxRAMPercentage=");
+        assertThat(imageJvmFlags()).startsWith("@/opt/sluice/jvm.options ");
+    }
+
+    @Test
+    void theImageRunsWithTheOneListOfJvmFlags() {
+        assertThat(all("COPY")).contains("deploy/jvm.options /opt/sluice/jvm.options");
+        // What the image adds to the list is its own (the AOT cache), never a flag of the list again.
+        for (String flag : imageJvmFlags().split("\\s+")) {
+            if (flag.startsWith("@")) continue;
+            assertThat(JvmOptionsTest.sharedFlagNames()).doesNotContain(JvmOptionsTest.name(flag));
+        }
     }
 }
