@@ -20,10 +20,14 @@ public record RedisConfig(Interpolated uri, double localShare, Duration timeout,
         String scheme = uri.value().contains("://")
                 ? uri.value().substring(0, uri.value().indexOf("://"))
                 : "";
-        if (!java.util.Set.of("redis", "rediss", "redis-socket").contains(scheme)) {
+        // redis-sentinel:// (and rediss-sentinel://) ask the Sentinels named in it for the master, on
+        // every (re)connection: after a failover, shared mode decides through the promoted replica.
+        if (!java.util.Set.of("redis", "rediss", "redis-socket", "redis-sentinel", "rediss-sentinel")
+                .contains(scheme)) {
             // The template, not the value: the value may hold a password from the environment.
             throw new IllegalArgumentException(
-                    "uri must start with redis://, rediss:// or redis-socket://: \"" + uri.template() + "\"");
+                    "uri must start with redis://, rediss://, redis-socket:// or redis-sentinel://: \"" + uri.template()
+                            + "\"");
         }
         if (!(localShare > 0 && localShare <= 1)) {
             throw new IllegalArgumentException("local_share must be above 0 and at most 1 (or 100%): " + localShare);

@@ -83,7 +83,7 @@ class LimitConfigTest {
                 .hasMessageStartingWith("redis.timeout: invalid duration \"fast\"");
         assertThatThrownBy(() -> loader.fromYaml("redis: {uri: \"http://${REDIS_PASSWORD}@x\"}"))
                 .hasMessage(
-                        "redis: uri must start with redis://, rediss:// or redis-socket://: \"http://${REDIS_PASSWORD}@x\"");
+                        "redis: uri must start with redis://, rediss://, redis-socket:// or redis-sentinel://: \"http://${REDIS_PASSWORD}@x\"");
         assertThatThrownBy(() -> loader.fromYaml("redis: {uri: \"redis://x\", share: 0.5}"))
                 .hasMessageStartingWith("redis.share: unknown key");
     }

@@ -19,23 +19,63 @@ final class RedisServer implements AutoCloseable {
     private static final Path BINARY = Path.of("/usr/bin/redis-server");
 
     private final int port;
+    /** Arguments after the port: a replica's {@code --replicaof}, a sentinel's config file. */
+    private final List<String> role;
+
     private Process process;
 
-    private RedisServer(int port) {
+    private RedisServer(int port, List<String> role) {
         this.port = port;
+        this.role = role;
     }
 
     /** Starts a server; skips the test when {@code redis-server} is not installed. */
     static RedisServer start() throws IOException {
         io.sluice.testing.RequiredTool.require(
                 Files.isExecutable(BINARY), "redis-server at " + BINARY + " (Debian package redis-server)");
-        int port;
-        try (ServerSocket socket = new ServerSocket(0)) {
-            port = socket.getLocalPort();
-        }
-        RedisServer server = new RedisServer(port);
+        RedisServer server = new RedisServer(freePort(), List.of());
         server.startProcess();
         return server;
+    }
+
+    /** A replica of {@code master} (it syncs in the background; see the test for how to wait). */
+    static RedisServer replicaOf(RedisServer master) throws IOException {
+        RedisServer server =
+                new RedisServer(freePort(), List.of("--replicaof", "127.0.0.1", Integer.toString(master.port)));
+        server.startProcess();
+        return server;
+    }
+
+    /**
+     * A Sentinel watching {@code master} as {@code name}, alone (quorum 1), quick to act: down after
+     * 500 ms. Its config file lives in {@code dir}, since a Sentinel rewrites it.
+     */
+    static RedisServer sentinel(RedisServer master, String name, Path dir) throws IOException {
+        int port = freePort();
+        Path conf = dir.resolve("sentinel-" + port + ".conf");
+        Files.writeString(
+                conf,
+                String.join(
+                        "\n",
+                        "port " + port,
+                        "bind 127.0.0.1",
+                        "sentinel monitor " + name + " 127.0.0.1 " + master.port + " 1",
+                        "sentinel down-after-milliseconds " + name + " 500",
+                        "sentinel failover-timeout " + name + " 5000",
+                        "sentinel parallel-syncs " + name + " 1",
+                        ""));
+        RedisServer server = new RedisServer(port, List.of("--sentinel"));
+        server.sentinelConf = conf;
+        server.startProcess();
+        return server;
+    }
+
+    private Path sentinelConf;
+
+    private static int freePort() throws IOException {
+        try (ServerSocket socket = new ServerSocket(0)) {
+            return socket.getLocalPort();
+        }
     }
 
     int port() {
@@ -80,16 +120,16 @@ final class RedisServer implements AutoCloseable {
     }
 
     private void startProcess() throws IOException {
-        process = new ProcessBuilder(List.of(
-                        BINARY.toString(),
-                        "--port",
-                        Integer.toString(port),
-                        "--bind",
-                        "127.0.0.1",
-                        "--save",
-                        "",
-                        "--appendonly",
-                        "no"))
+        List<String> command = new java.util.ArrayList<>();
+        command.add(BINARY.toString());
+        if (sentinelConf != null) {
+            command.addAll(List.of(sentinelConf.toString(), "--sentinel"));
+        } else {
+            command.addAll(List.of(
+                    "--port", Integer.toString(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"));
+            command.addAll(role);
+        }
+        process = new ProcessBuilder(command)
                 .redirectErrorStream(true)
                 .redirectOutput(new File("/dev/null"))
                 .start();
