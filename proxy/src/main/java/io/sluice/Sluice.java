@@ -218,6 +218,7 @@ public final class Sluice implements AutoCloseable {
         metrics.tunnelsOpen(connect::openTunnels);
         metrics.upstreamConnectionsOpen(http1::openConnections);
         metrics.buffersInUse(() -> buffers.inUse() + tlsBuffers.inUse());
+        shared.ifPresent(s -> metrics.sharedLimits(s::usingRedis, s::failovers));
         this.drain = new GracefulShutdownHandler(new StrictFramingHandler(
                 new io.undertow.server.handlers.HttpContinueReadHandler(new DataRouter(batch, passthrough, connect))));
         Undertow.Builder data = Undertow.builder()

@@ -310,6 +310,21 @@ public final class SluiceMetrics implements FetchListener, AutoCloseable {
                 .register(registry);
     }
 
+    /**
+     * Shared mode (a {@code redis} section): {@code sluice_shared_limits_up}, 1 while decisions go
+     * through Redis and 0 while this sidecar falls back to its local share, and {@code
+     * sluice_shared_limits_failovers_total}, the times it fell back; read at scrape time.
+     */
+    public void sharedLimits(java.util.function.BooleanSupplier up, java.util.function.LongSupplier failovers) {
+        io.micrometer.core.instrument.Gauge.builder("sluice.shared.limits.up", () -> up.getAsBoolean() ? 1 : 0)
+                .description("1 while limits are decided through Redis, 0 while on the local share")
+                .register(registry);
+        io.micrometer.core.instrument.FunctionCounter.builder(
+                        "sluice.shared.limits.failovers", failovers, java.util.function.LongSupplier::getAsLong)
+                .description("Times this sidecar fell back from Redis to its local share of each limit")
+                .register(registry);
+    }
+
     /** {@code sluice_buffers_in_use}: I/O buffers of the data port and upstream connections taken and not freed. */
     public void buffersInUse(java.util.function.LongSupplier inUse) {
         io.micrometer.core.instrument.Gauge.builder("sluice.buffers.in.use", inUse::getAsLong)
