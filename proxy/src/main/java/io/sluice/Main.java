@@ -55,6 +55,7 @@ public final class Main implements Callable<Integer> {
             System.err.println("sluice: config error: " + e.getMessage());
             return 2;
         }
+        io.sluice.log.Logs.install(cfg.log());
         // java.net.http bounds a response head only by this JVM-wide property, read once: set it from
         // the config before any client exists (an explicit -D wins).
         if (System.getProperty("jdk.http.maxHeaderSize") == null) {

@@ -30,6 +30,7 @@ import io.sluice.guard.AddressGuard;
 import io.sluice.limit.AdmissionStage;
 import io.sluice.limit.ConcurrencyStage;
 import io.sluice.limit.SharedLimits;
+import io.sluice.log.AccessLog;
 import io.sluice.metrics.PrometheusEndpoint;
 import io.sluice.metrics.SluiceMetrics;
 import io.sluice.passthrough.PassthroughHandler;
@@ -89,6 +90,9 @@ public final class Sluice implements AutoCloseable {
     private final Http1Transport http1;
     private final CacheStage cache;
     private final Optional<SharedLimits> shared;
+    /** The access log, or null when {@code log.access} is off. */
+    private final AccessLog accessLog;
+
     private final AdmissionStage admission;
     private final RetryStage retry;
     private final Pipeline pipeline;
@@ -195,7 +199,10 @@ public final class Sluice implements AutoCloseable {
                 // On (the builder's default), a TLS ClientHello sent right behind a CONNECT, before the
                 // 200 is flushed, leaves the 200 buffered and the tunnel stalls (design, "Things that bite").
                 .set(UndertowOptions.BUFFER_PIPELINED_DATA, false)
+                // The access log's %D (ms to answer) needs each request's start time.
+                .set(UndertowOptions.RECORD_REQUEST_START_TIME, config.log().access())
                 .getMap();
+        this.accessLog = config.log().access() ? new AccessLog() : null;
         this.ca = certificateAuthority(config.tls(), time);
         var interceptTls = InterceptTls.create(ca, time, MAX_CACHED_LEAVES, engines);
         OpenTunnel openTunnel = new OpenTunnel(guard, io);
@@ -210,7 +217,7 @@ public final class Sluice implements AutoCloseable {
                 tlsBuffers,
                 serverOptions,
                 workers,
-                this::handleIntercepted,
+                accessLogged(this::handleIntercepted),
                 time);
         // RFC 9110 §10.1.1: Sluice answers a client's `Expect: 100-continue` itself, with 100 once it
         // starts reading the body (not before admission, so a refused request sends no body), and does
@@ -219,8 +226,8 @@ public final class Sluice implements AutoCloseable {
         metrics.upstreamConnectionsOpen(http1::openConnections);
         metrics.buffersInUse(() -> buffers.inUse() + tlsBuffers.inUse());
         shared.ifPresent(s -> metrics.sharedLimits(s::usingRedis, s::failovers));
-        this.drain = new GracefulShutdownHandler(new StrictFramingHandler(
-                new io.undertow.server.handlers.HttpContinueReadHandler(new DataRouter(batch, passthrough, connect))));
+        this.drain = new GracefulShutdownHandler(accessLogged(new StrictFramingHandler(
+                new io.undertow.server.handlers.HttpContinueReadHandler(new DataRouter(batch, passthrough, connect)))));
         Undertow.Builder data = Undertow.builder()
                 .addHttpListener(config.listen().port(), config.listen().host())
                 .setWorker(io)
@@ -328,6 +335,11 @@ public final class Sluice implements AutoCloseable {
      * that starts without Redis would spend a local share of the budget while the others share
      * one. A later Redis outage does not unready it; it falls back to its local share (see docs/limits.md, "Shared mode").
      */
+    /** {@code next}, with an access-log line per request when {@code log.access} is on. */
+    private io.undertow.server.HttpHandler accessLogged(io.undertow.server.HttpHandler next) {
+        return accessLog == null ? next : accessLog.wrap(next);
+    }
+
     private boolean isReady() {
         if (!ready.get()) return false;
         if (shared.isEmpty() || redisReached) return true;
@@ -439,6 +451,7 @@ public final class Sluice implements AutoCloseable {
         clients.close();
         // Every call has ended by now (answered or cancelled), so its spans have too: send them.
         tracing.close();
+        if (accessLog != null) accessLog.close();
         metrics.close();
         registry.close();
         shared.ifPresent(SharedLimits::close);

@@ -76,13 +76,16 @@ public final class ConfigLoader {
               sample_ratio: 1.0
               service_name: sluice
               schedule_delay: 5s
+            log:
+              format: text
+              access: false
             upstreams: {}
             """;
 
     private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory());
     private static final Pattern UPSTREAM_NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9_.-]{0,62}");
     private static final Set<String> TOP_KEYS =
-            Set.of("listen", "admin", "server", "cache", "defaults", "upstreams", "redis", "tls", "tracing");
+            Set.of("listen", "admin", "server", "cache", "defaults", "upstreams", "redis", "tls", "tracing", "log");
     private static final Set<String> POLICY_KEYS = Set.of(
             "limits",
             "max_concurrency",
@@ -292,7 +295,19 @@ public final class ConfigLoader {
                             prefix == null ? RedisConfig.DEFAULT_KEY_PREFIX : string("redis.key_prefix", prefix))));
         }
         TracingConfig tracing = tracing(object("tracing", root.get("tracing")));
-        return new SluiceConfig(listen, admin, server, cache, defaults, upstreams, redis, tls, tracing);
+        LogConfig log = log(object("log", root.get("log")));
+        return new SluiceConfig(listen, admin, server, cache, defaults, upstreams, redis, tls, tracing, log);
+    }
+
+    private LogConfig log(JsonNode node) {
+        checkKeys("log", node, Set.of("format", "access"));
+        String format = string("log.format", required("log.format", node.get("format")));
+        LogConfig.Format parsed = switch (format) {
+            case "text" -> LogConfig.Format.TEXT;
+            case "json" -> LogConfig.Format.JSON;
+            default -> throw new ConfigException("log.format", "must be text or json: \"" + format + "\"");
+        };
+        return new LogConfig(parsed, bool("log.access", required("log.access", node.get("access"))));
     }
 
     private TracingConfig tracing(JsonNode t) {

@@ -14,13 +14,14 @@ public record SluiceConfig(
         Map<String, UpstreamConfig> upstreams,
         Optional<RedisConfig> redis,
         TlsConfig tls,
-        TracingConfig tracing) {
+        TracingConfig tracing,
+        LogConfig log) {
     public SluiceConfig {
         upstreams = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(upstreams));
     }
 
     public SluiceConfig withListen(HostPort listen) {
-        return new SluiceConfig(listen, admin, server, cache, defaults, upstreams, redis, tls, tracing);
+        return new SluiceConfig(listen, admin, server, cache, defaults, upstreams, redis, tls, tracing, log);
     }
 
     public SluiceConfig withAdminListen(HostPort adminListen) {
@@ -33,7 +34,8 @@ public record SluiceConfig(
                 upstreams,
                 redis,
                 tls,
-                tracing);
+                tracing,
+                log);
     }
 
     public SluiceConfig withStateFile(java.nio.file.Path stateFile) {
@@ -46,22 +48,23 @@ public record SluiceConfig(
                 upstreams,
                 redis,
                 tls,
-                tracing);
+                tracing,
+                log);
     }
 
     /** The same config with Sluice's interception CA kept in {@code caDir} (tests use a temporary one). */
     public SluiceConfig withTlsCaDir(java.nio.file.Path caDir) {
         return new SluiceConfig(
-                listen, admin, server, cache, defaults, upstreams, redis, tls.withCaDir(caDir), tracing);
+                listen, admin, server, cache, defaults, upstreams, redis, tls.withCaDir(caDir), tracing, log);
     }
 
     /** The same config with {@code tracing} instead. */
     public SluiceConfig withTracing(TracingConfig tracing) {
-        return new SluiceConfig(listen, admin, server, cache, defaults, upstreams, redis, tls, tracing);
+        return new SluiceConfig(listen, admin, server, cache, defaults, upstreams, redis, tls, tracing, log);
     }
 
     public SluiceConfig withTlsProvider(TlsProvider provider) {
         return new SluiceConfig(
-                listen, admin, server, cache, defaults, upstreams, redis, tls.withProvider(provider), tracing);
+                listen, admin, server, cache, defaults, upstreams, redis, tls.withProvider(provider), tracing, log);
     }
 }
