@@ -172,6 +172,13 @@ public final class Send implements Stage {
                     && p.getMessage().contains("size too big")) {
                 return headerLimits.jdkLimitHit();
             }
+            if (c instanceof java.net.ProtocolException p
+                    && p.getMessage() != null
+                    && p.getMessage().startsWith("Invalid status line")) {
+                // Typed as over Undertow's client, so the transport never changes what a client reads.
+                return ProtocolError.INVALID_STATUS_LINE.failure(
+                        "upstream sent an invalid status line (" + p.getMessage() + ")");
+            }
         }
         return Failures.classify(error);
     }
