@@ -10,7 +10,8 @@ import java.util.Locale;
 import java.util.Map;
 
 /**
- * A response head's field lines re-read from the bytes that carried them ({@link HeadCapture}), to
+ * A message head's field lines re-read from the bytes that carried them (responses: {@link
+ * HeadCapture}; requests: {@code server/RawRequestHeads}), to
  * forward each value byte for byte and each name as the origin spelled it. Undertow has already
  * parsed and accepted the same bytes with its strict parser, so this only splits lines it has
  * validated; and unless the two readings agree field for field, Undertow's is used.
@@ -18,17 +19,17 @@ import java.util.Map;
  * <p>What changes is what RFC 9112 asks for: leading and trailing whitespace is not part of a value
  * (§5), and an obs-fold becomes one space (§5.2).
  */
-final class RawHead {
+public final class RawHead {
     private RawHead() {}
 
     /** One field name as first spelled and its values in order. */
-    record Field(String name, List<String> values) {}
+    public record Field(String name, List<String> values) {}
 
     /**
      * The fields of {@code head} grouped by name (ignoring case), in order of first appearance, or
      * null when they do not match {@code parsed} field for field once whitespace runs are ignored.
      */
-    static List<Field> fields(byte[] head, HeaderMap parsed) {
+    public static List<Field> fields(byte[] head, HeaderMap parsed) {
         // Read on the bytes, one String per name and per value: this runs for every response.
         List<Field> fields = new ArrayList<>(parsed.size());
         int i = lineEnd(head, 0) + 2;

@@ -12,10 +12,12 @@ import io.sluice.fetch.FetchResponse;
 import io.sluice.fetch.Fields;
 import io.sluice.fetch.HopByHop;
 import io.sluice.fetch.Pipeline;
+import io.sluice.fetch.RawHead;
 import io.sluice.fetch.RequestBody;
 import io.sluice.server.ClientDisconnect;
 import io.sluice.server.Intercepted;
 import io.sluice.server.Json;
+import io.sluice.server.RawRequestHeads;
 import io.sluice.server.RequestBodyPublisher;
 import io.sluice.server.ResponseStreamer;
 import io.sluice.server.StrictFramingHandler;
@@ -31,6 +33,7 @@ import io.undertow.util.SameThreadExecutor;
 import java.net.URI;
 import java.net.URISyntaxException;
 import java.time.Duration;
+import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
 
@@ -128,9 +131,16 @@ public final class PassthroughHandler implements HttpHandler {
             upstream = Optional.of(name);
         }
         HeaderMap in = exchange.getRequestHeaders();
-        // Straight from Undertow's map, which holds each name once whatever its case.
+        // Values byte for byte as the client sent them, where the head's bytes were kept and agree with
+        // Undertow's reading (which collapses whitespace runs inside values); else Undertow's map,
+        // which holds each name once whatever its case.
         Fields.Builder headers = Fields.builder(in.size());
-        for (HeaderValues values : in) headers.add(values.getHeaderName().toString(), values);
+        List<RawHead.Field> exact = RawRequestHeads.fields(exchange);
+        if (exact != null) {
+            for (RawHead.Field field : exact) headers.add(field.name(), field.values());
+        } else {
+            for (HeaderValues values : in) headers.add(values.getHeaderName().toString(), values);
+        }
 
         long length = exchange.getRequestContentLength();
         if (length > maxRequestBody) {
