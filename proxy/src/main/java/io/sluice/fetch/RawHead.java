@@ -55,6 +55,56 @@ public final class RawHead {
         return agrees(fields, parsed) ? fields : null;
     }
 
+    /**
+     * The interim response in {@code head} (a 1xx head {@link HeadCapture} took out, CRLF line ends
+     * only), its hop-by-hop fields dropped; or null if any field line is not one RFC 9110 allows (§5.1
+     * a token name and a colon, §5.5 a value of visible characters, obs-text, spaces and tabs; no
+     * obs-fold). Undertow never parses these heads, so this reading is strict: what it doubts is
+     * counted but not forwarded.
+     */
+    static Interim interim(int status, byte[] head) {
+        List<Field> fields = new ArrayList<>(2);
+        int i = lineEnd(head, 0) + 2;
+        if (i < 2) return null;
+        while (i < head.length) {
+            int end = lineEnd(head, i);
+            if (end < 0) return null;
+            if (end == i) break;
+            int colon = i;
+            while (colon < end && isTchar(head[colon])) colon++;
+            if (colon == i || colon == end || head[colon] != ':') return null;
+            int from = colon + 1;
+            int to = end;
+            for (int v = from; v < to; v++) {
+                int b = head[v] & 0xff;
+                if (b < 0x20 && b != '\t' || b == 0x7f) return null;
+            }
+            while (from < to && (head[from] == ' ' || head[from] == '\t')) from++;
+            while (to > from && (head[to - 1] == ' ' || head[to - 1] == '\t')) to--;
+            String name = new String(head, i, colon - i, StandardCharsets.ISO_8859_1);
+            fieldNamed(fields, name).values().add(new String(head, from, to - from, StandardCharsets.ISO_8859_1));
+            i = end + 2;
+        }
+        java.util.Set<String> named = java.util.Set.of();
+        for (Field field : fields) {
+            if (field.name().equalsIgnoreCase("connection")) named = HopByHop.connectionNamed(field.values());
+        }
+        Fields.Builder kept = Fields.builder(fields.size());
+        for (Field field : fields) {
+            if (HopByHop.isEndToEnd(field.name(), named)) kept.add(field.name(), field.values());
+        }
+        return new Interim(status, kept.build());
+    }
+
+    /** RFC 9110 §5.6.2 tchar. */
+    private static boolean isTchar(byte b) {
+        if (b >= 'a' && b <= 'z' || b >= 'A' && b <= 'Z' || b >= '0' && b <= '9') return true;
+        return switch (b) {
+            case '!', '#', '$', '%', '&', '\'', '*', '+', '-', '.', '^', '_', '`', '|', '~' -> true;
+            default -> false;
+        };
+    }
+
     /** The field called {@code name} (ignoring case), added last if new. Heads are small: a scan is fine. */
     private static Field fieldNamed(List<Field> fields, String name) {
         for (int f = fields.size() - 1; f >= 0; f--) {

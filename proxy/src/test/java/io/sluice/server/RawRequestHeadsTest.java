@@ -2,6 +2,8 @@ package io.sluice.server;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.sluice.fetch.Fields;
+import io.sluice.fetch.Interim;
 import io.undertow.connector.PooledByteBuffer;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -11,6 +13,8 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
 import java.util.Arrays;
 import java.util.Deque;
+import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -67,6 +71,16 @@ class RawRequestHeadsTest {
 
         assertThat(readAll(capture)).isEqualTo(big);
         assertThat(capture.take(null)).isNull();
+    }
+
+    @Test
+    void encodesInterimResponsesAsHttp11HeadsWithVia() {
+        Fields link = Fields.of(Map.of("Link", List.of("</a>;  rel=preload", "</b>")));
+        byte[] bytes = InterimResponses.encode(List.of(new Interim(103, link), new Interim(102, Fields.EMPTY)));
+
+        assertThat(text(bytes))
+                .isEqualTo("HTTP/1.1 103 Early Hints\r\nLink: </a>;  rel=preload\r\nLink: </b>\r\n"
+                        + "Via: 1.1 sluice\r\n\r\nHTTP/1.1 102 Processing\r\nVia: 1.1 sluice\r\n\r\n");
     }
 
     private static String text(byte[] b) {
