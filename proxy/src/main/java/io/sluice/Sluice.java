@@ -36,7 +36,9 @@ import io.sluice.metrics.SluiceMetrics;
 import io.sluice.passthrough.PassthroughHandler;
 import io.sluice.retry.RetryStage;
 import io.sluice.server.AdminHandlers;
+import io.sluice.server.DataListener;
 import io.sluice.server.DataRouter;
+import io.sluice.server.RawRequestHeads;
 import io.sluice.server.StrictFramingHandler;
 import io.sluice.server.ThreadBufferPool;
 import io.sluice.time.TimeSource;
@@ -60,7 +62,6 @@ import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
-import org.xnio.Option;
 import org.xnio.OptionMap;
 import org.xnio.Options;
 import org.xnio.Xnio;
@@ -102,7 +103,10 @@ public final class Sluice implements AutoCloseable {
     private final GracefulShutdownHandler drain;
     private final AtomicBoolean ready = new AtomicBoolean();
     private volatile boolean redisReached;
-    private final Undertow data;
+    private final DataListener data;
+    /** The data port's outermost handler: every request, tunnelled ones too, enters here. */
+    private final RawRequestHeads root;
+
     private final ConcurrencyStage concurrency;
     private final CertificateAuthority ca;
     private final ConnectHandler connect;
@@ -228,14 +232,16 @@ public final class Sluice implements AutoCloseable {
         shared.ifPresent(s -> metrics.sharedLimits(s::usingRedis, s::failovers));
         this.drain = new GracefulShutdownHandler(accessLogged(new StrictFramingHandler(
                 new io.undertow.server.handlers.HttpContinueReadHandler(new DataRouter(batch, passthrough, connect)))));
-        Undertow.Builder data = Undertow.builder()
-                .addHttpListener(config.listen().port(), config.listen().host())
-                .setWorker(io)
-                .setByteBufferPool(buffers)
-                .setSocketOption(Options.BACKLOG, 4096)
-                .setHandler(drain);
-        for (Option<?> option : serverOptions) serverOption(data, option, serverOptions);
-        this.data = data.build();
+        // Request heads are kept as they arrived, so field values go upstream byte for byte.
+        this.root = new RawRequestHeads(drain, config.server().maxHeaderSize().toIntExact());
+        this.data = new DataListener(
+                io,
+                config.listen().host(),
+                config.listen().port(),
+                buffers,
+                serverOptions,
+                OptionMap.create(Options.BACKLOG, 4096),
+                root);
         this.admin = Undertow.builder()
                 .addHttpListener(
                         config.admin().listen().port(), config.admin().listen().host())
@@ -292,7 +298,7 @@ public final class Sluice implements AutoCloseable {
 
     /** Requests read inside intercepted tunnels enter where every data-port request does. */
     private void handleIntercepted(io.undertow.server.HttpServerExchange exchange) throws Exception {
-        drain.handleRequest(exchange);
+        root.handleRequest(exchange);
     }
 
     /**
@@ -324,10 +330,6 @@ public final class Sluice implements AutoCloseable {
         } catch (RuntimeException e) {
             throw new ConfigException("tls.ca_dir", e.getMessage());
         }
-    }
-
-    private static <T> void serverOption(Undertow.Builder builder, Option<T> option, OptionMap options) {
-        builder.setServerOption(option, options.get(option));
     }
 
     /**
@@ -386,7 +388,7 @@ public final class Sluice implements AutoCloseable {
     }
 
     public InetSocketAddress dataAddress() {
-        return (InetSocketAddress) data.getListenerInfo().get(0).getAddress();
+        return data.address();
     }
 
     public InetSocketAddress adminAddress() {

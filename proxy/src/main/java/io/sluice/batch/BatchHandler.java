@@ -236,7 +236,13 @@ public final class BatchHandler implements HttpHandler {
                                         long elapsed = time.nanoTime() - start;
                                         return error == null
                                                 ? renderer.response(
-                                                        item, r.status(), r.headers(), bytes, r.trace(), elapsed)
+                                                        item,
+                                                        r.status(),
+                                                        r.headers(),
+                                                        r.interim(),
+                                                        bytes,
+                                                        r.trace(),
+                                                        elapsed)
                                                 : renderer.error(item, Failures.classify(error), r.trace(), elapsed);
                                     });
                     })

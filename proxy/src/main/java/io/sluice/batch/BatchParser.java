@@ -282,12 +282,34 @@ final class BatchParser {
         return n;
     }
 
-    /** A JSON string: a number or boolean would be sent as its text, which the client may not mean. */
+    /**
+     * A JSON string: a number or boolean would be sent as its text, which the client may not mean.
+     * Each character is one byte of the value as sent, ISO-8859-1 (U+0000 to U+00FF), the way
+     * results show a response's field values: so {@code "caf\u00e9"} is sent as the obs-text byte
+     * {@code 0xE9}, and a value read from one result is sent back unchanged. A character beyond
+     * U+00FF has no such byte and is refused rather than mangled (percent-encode it, or use RFC 8187's
+     * {@code UTF-8''} form where the field allows it); so are the control characters RFC 9110 §5.5
+     * keeps out of field values (CR, LF and NUL above all; horizontal tab is allowed).
+     */
     private static String headerValue(String where, JsonNode value) throws InvalidItem {
         if (!value.isTextual()) throw new InvalidItem(where, "must be a string");
         String text = value.asText();
         if (text.indexOf('\r') >= 0 || text.indexOf('\n') >= 0)
             throw new InvalidItem(where, "line breaks are not allowed");
+        for (int i = 0; i < text.length(); i++) {
+            char c = text.charAt(i);
+            if ((c < 0x20 && c != '\t') || c == 0x7f) {
+                throw new InvalidItem(
+                        where, "control character U+%04X is not allowed (RFC 9110 §5.5)".formatted((int) c));
+            }
+            if (c > 0xff) {
+                throw new InvalidItem(
+                        where,
+                        ("character U+%04X is beyond ISO-8859-1: each character of a header value is one byte"
+                                        + " (U+0000-U+00FF); percent-encode it or use RFC 8187's UTF-8'' form")
+                                .formatted(text.codePointAt(i)));
+            }
+        }
         return text;
     }
 

@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.sluice.fetch.ErrorType;
 import io.sluice.fetch.FetchException;
 import io.sluice.fetch.Fields;
+import io.sluice.fetch.Interim;
 import io.sluice.fetch.Trace;
 import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
@@ -13,6 +14,7 @@ import java.nio.charset.Charset;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.util.Base64;
+import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
 
@@ -24,10 +26,32 @@ final class ResultRenderer {
         this.mapper = mapper;
     }
 
-    ObjectNode response(BatchItem item, int status, Fields headers, byte[] body, Trace trace, long elapsedNanos) {
+    ObjectNode response(
+            BatchItem item,
+            int status,
+            Fields headers,
+            List<Interim> interims,
+            byte[] body,
+            Trace trace,
+            long elapsedNanos) {
         ObjectNode result = head(item);
         result.put("status", status);
-        ObjectNode h = result.putObject("headers");
+        putHeaders(result.putObject("headers"), headers);
+        if (!interims.isEmpty()) {
+            // RFC 9110 §15.2 / RFC 8297: what the upstream said before its final answer (103 Early Hints).
+            var array = result.putArray("interim");
+            for (Interim interim : interims) {
+                ObjectNode one = array.addObject().put("status", interim.status());
+                putHeaders(one.putObject("headers"), interim.headers());
+            }
+        }
+        encodeBody(result, headers.firstValue("content-type").orElse(""), body);
+        tail(result, trace, elapsedNanos);
+        return result;
+    }
+
+    /** Lower-case names in the order they came; a string, or a list of strings when repeated. */
+    private static void putHeaders(ObjectNode h, Fields headers) {
         headers.forEach((name, values) -> {
             String key = name.toLowerCase(Locale.ROOT);
             if (values.size() == 1) {
@@ -37,9 +61,6 @@ final class ResultRenderer {
                 values.forEach(array::add);
             }
         });
-        encodeBody(result, headers.firstValue("content-type").orElse(""), body);
-        tail(result, trace, elapsedNanos);
-        return result;
     }
 
     ObjectNode error(BatchItem item, FetchException error, Trace trace, long elapsedNanos) {

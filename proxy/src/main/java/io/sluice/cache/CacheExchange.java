@@ -335,7 +335,11 @@ final class CacheExchange {
                 },
                 () -> resolve(flight, accumulator.overLimit() ? Resolution.GO_UPSTREAM : Resolution.LOOK_AGAIN));
         return done(new FetchResponse(
-                status, addCacheStatus(response.headers(), forwarded + "; stored"), teed, response.trace()));
+                status,
+                addCacheStatus(response.headers(), forwarded + "; stored"),
+                teed,
+                response.trace(),
+                response.interim()));
     }
 
     private String forwardedMember(String fwd, int status) {
@@ -584,7 +588,11 @@ final class CacheExchange {
 
     private static FetchResponse withCacheStatus(FetchResponse response, String member) {
         return new FetchResponse(
-                response.status(), addCacheStatus(response.headers(), member), response.body(), response.trace());
+                response.status(),
+                addCacheStatus(response.headers(), member),
+                response.body(),
+                response.trace(),
+                response.interim());
     }
 
     /** Every response that passes the cache stage gets this: one copy of the field references. */

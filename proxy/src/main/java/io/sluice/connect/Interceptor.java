@@ -2,6 +2,7 @@ package io.sluice.connect;
 
 import io.sluice.server.Intercepted;
 import io.sluice.server.Json;
+import io.sluice.server.RawRequestHeads;
 import io.sluice.tls.InterceptTls;
 import io.undertow.UndertowOptions;
 import io.undertow.connector.ByteBufferPool;
@@ -113,6 +114,10 @@ final class Interceptor {
         AlpnOpenListener alpn = new AlpnOpenListener(buffers, serverOptions, "http/1.1", http1);
         alpn.addProtocol(Http2OpenListener.HTTP2, new Http2OpenListener(buffers, serverOptions), 10);
         alpn.setRootHandler(tunnelRoot);
+        // HTTP/1.1 request heads inside are kept as they arrived, as on the data port (the root handler
+        // reads them); an HTTP/2 connection's preface ends the capture at once.
+        RawRequestHeads.install(
+                secured, serverOptions.get(UndertowOptions.MAX_HEADER_SIZE, UndertowOptions.DEFAULT_MAX_HEADER_SIZE));
         alpn.handleEvent(secured);
     }
 

@@ -24,8 +24,9 @@ import org.xnio.conduits.StreamSourceConduit;
  * parses the same bytes and decides the framing; Sluice only re-reads values it has already accepted.
  *
  * <p>It takes out interim responses (RFC 9110 §15.2: 1xx other than {@code 101}) before Undertow
- * sees them. Undertow's client skips {@code 100} but takes any other 1xx as the final response and
- * then misreads the real one. A 1xx never has a body (RFC 9112 §6.3), so one ends at its first empty
+ * sees them, and keeps their heads (bounded) so that they can be forwarded ({@link #interimHeads}).
+ * Undertow's client skips {@code 100} but takes any other 1xx as the final response and then
+ * misreads the real one. A 1xx never has a body (RFC 9112 §6.3), so one ends at its first empty
  * line; a head with a bare CR or LF is not taken out but left to Undertow's strict parser, which
  * refuses it, so this never decides where a message ends when Undertow would decide otherwise.
  *
@@ -36,7 +37,16 @@ import org.xnio.conduits.StreamSourceConduit;
  * valid prefix is passed on; the next read fails with a typed {@code upstream sent ...} error.
  */
 final class HeadCapture extends AbstractStreamSourceConduit<StreamSourceConduit> {
+    /** Interim heads kept per response, at most, and their bytes together: early hints are small. */
+    static final int MAX_INTERIM_HEADS = 8;
+
+    static final int MAX_INTERIM_BYTES = 16 * 1024;
+
     private final List<Integer> interims = new ArrayList<>(2);
+    /** The interim heads kept to be forwarded (not {@code 100}), within the bounds above. */
+    private final List<byte[]> interimHeads = new ArrayList<>(2);
+
+    private int interimBytes;
     /** The head so far, when it spans more than one read; else unused. */
     private byte[] head = new byte[512];
 
@@ -75,6 +85,8 @@ final class HeadCapture extends AbstractStreamSourceConduit<StreamSourceConduit>
         malformed = null;
         armed = true;
         interims.clear();
+        interimHeads.clear();
+        interimBytes = 0;
         finalHead = null;
         startHead();
     }
@@ -92,6 +104,15 @@ final class HeadCapture extends AbstractStreamSourceConduit<StreamSourceConduit>
     /** The interim statuses taken out before the final response, in order. */
     List<Integer> interims() {
         return interims;
+    }
+
+    /**
+     * The interim heads taken out, as they arrived, to be forwarded: all but {@code 100} (Sluice never
+     * forwards an {@code Expect}, so a {@code 100} answers nothing the client asked; RFC 9110 §15.2
+     * lets a proxy drop it), the first {@link #MAX_INTERIM_HEADS} within {@link #MAX_INTERIM_BYTES}.
+     */
+    List<byte[]> interimHeads() {
+        return interimHeads;
     }
 
     @Override
@@ -145,6 +166,12 @@ final class HeadCapture extends AbstractStreamSourceConduit<StreamSourceConduit>
                 if (status > 0 && !bare) {
                     // Taken out: Undertow never sees it.
                     interims.add(status);
+                    if (status != 100
+                            && interimHeads.size() < MAX_INTERIM_HEADS
+                            && interimBytes + complete.length <= MAX_INTERIM_BYTES) {
+                        interimHeads.add(complete);
+                        interimBytes += complete.length;
+                    }
                     startHead();
                     m = 0;
                     prev = 0;

@@ -410,7 +410,21 @@ final class Http1Exchange {
         ClientConnection answeredOn = connection;
         ChannelBody body = new ChannelBody(
                 exchange.getResponseChannel(), thread, length, complete -> bodyEnded(answeredOn, captured, complete));
-        result.complete(new FetchResponse(status, headers.build(), ResponseBody.streaming(body, length), call.trace()));
+        result.complete(new FetchResponse(
+                status, headers.build(), ResponseBody.streaming(body, length), call.trace(), interims(captured)));
+    }
+
+    /** The interim responses taken out before this one that can be forwarded (RFC 9110 §15.2). */
+    private static List<Interim> interims(HeadCapture captured) {
+        List<byte[]> heads = captured.interimHeads();
+        if (heads.isEmpty()) return List.of();
+        List<Interim> interims = new java.util.ArrayList<>(heads.size());
+        for (byte[] head : heads) {
+            int status = 100 + (head[10] - '0') * 10 + (head[11] - '0');
+            Interim interim = RawHead.interim(status, head);
+            if (interim != null) interims.add(interim);
+        }
+        return interims;
     }
 
     private void bodyEnded(ClientConnection answeredOn, HeadCapture captured, boolean complete) {

@@ -10,7 +10,8 @@ import java.util.Locale;
 import java.util.Map;
 
 /**
- * A response head's field lines re-read from the bytes that carried them ({@link HeadCapture}), to
+ * A message head's field lines re-read from the bytes that carried them (responses: {@link
+ * HeadCapture}; requests: {@code server/RawRequestHeads}), to
  * forward each value byte for byte and each name as the origin spelled it. Undertow has already
  * parsed and accepted the same bytes with its strict parser, so this only splits lines it has
  * validated; and unless the two readings agree field for field, Undertow's is used.
@@ -18,17 +19,17 @@ import java.util.Map;
  * <p>What changes is what RFC 9112 asks for: leading and trailing whitespace is not part of a value
  * (§5), and an obs-fold becomes one space (§5.2).
  */
-final class RawHead {
+public final class RawHead {
     private RawHead() {}
 
     /** One field name as first spelled and its values in order. */
-    record Field(String name, List<String> values) {}
+    public record Field(String name, List<String> values) {}
 
     /**
      * The fields of {@code head} grouped by name (ignoring case), in order of first appearance, or
      * null when they do not match {@code parsed} field for field once whitespace runs are ignored.
      */
-    static List<Field> fields(byte[] head, HeaderMap parsed) {
+    public static List<Field> fields(byte[] head, HeaderMap parsed) {
         // Read on the bytes, one String per name and per value: this runs for every response.
         List<Field> fields = new ArrayList<>(parsed.size());
         int i = lineEnd(head, 0) + 2;
@@ -52,6 +53,56 @@ final class RawHead {
             i = next;
         }
         return agrees(fields, parsed) ? fields : null;
+    }
+
+    /**
+     * The interim response in {@code head} (a 1xx head {@link HeadCapture} took out, CRLF line ends
+     * only), its hop-by-hop fields dropped; or null if any field line is not one RFC 9110 allows (§5.1
+     * a token name and a colon, §5.5 a value of visible characters, obs-text, spaces and tabs; no
+     * obs-fold). Undertow never parses these heads, so this reading is strict: what it doubts is
+     * counted but not forwarded.
+     */
+    static Interim interim(int status, byte[] head) {
+        List<Field> fields = new ArrayList<>(2);
+        int i = lineEnd(head, 0) + 2;
+        if (i < 2) return null;
+        while (i < head.length) {
+            int end = lineEnd(head, i);
+            if (end < 0) return null;
+            if (end == i) break;
+            int colon = i;
+            while (colon < end && isTchar(head[colon])) colon++;
+            if (colon == i || colon == end || head[colon] != ':') return null;
+            int from = colon + 1;
+            int to = end;
+            for (int v = from; v < to; v++) {
+                int b = head[v] & 0xff;
+                if (b < 0x20 && b != '\t' || b == 0x7f) return null;
+            }
+            while (from < to && (head[from] == ' ' || head[from] == '\t')) from++;
+            while (to > from && (head[to - 1] == ' ' || head[to - 1] == '\t')) to--;
+            String name = new String(head, i, colon - i, StandardCharsets.ISO_8859_1);
+            fieldNamed(fields, name).values().add(new String(head, from, to - from, StandardCharsets.ISO_8859_1));
+            i = end + 2;
+        }
+        java.util.Set<String> named = java.util.Set.of();
+        for (Field field : fields) {
+            if (field.name().equalsIgnoreCase("connection")) named = HopByHop.connectionNamed(field.values());
+        }
+        Fields.Builder kept = Fields.builder(fields.size());
+        for (Field field : fields) {
+            if (HopByHop.isEndToEnd(field.name(), named)) kept.add(field.name(), field.values());
+        }
+        return new Interim(status, kept.build());
+    }
+
+    /** RFC 9110 §5.6.2 tchar. */
+    private static boolean isTchar(byte b) {
+        if (b >= 'a' && b <= 'z' || b >= 'A' && b <= 'Z' || b >= '0' && b <= '9') return true;
+        return switch (b) {
+            case '!', '#', '$', '%', '&', '\'', '*', '+', '-', '.', '^', '_', '`', '|', '~' -> true;
+            default -> false;
+        };
     }
 
     /** The field called {@code name} (ignoring case), added last if new. Heads are small: a scan is fine. */

@@ -80,8 +80,11 @@ public final class Send implements Stage {
                         // A body that runs to the connection's close, which Undertow's client cannot read: this
                         // request alone, if it may be repeated, goes again over java.net.http. Nothing is
                         // remembered about the origin, so one odd response never changes how later ones go.
+                        // java.net.http writes an HTTP/1.1 request head as US-ASCII (obs-text bytes become
+                        // "?"), so a request whose field values hold any is not sent again altered.
                         if (unwrap(error) instanceof Http1Exchange.CloseDelimited
-                                && Http1Exchange.repeatable(request)) {
+                                && Http1Exchange.repeatable(request)
+                                && asciiValues(request.headers())) {
                             call.events().transportFallback(call, "close_delimited");
                             return overJdk(
                                     call,
@@ -94,6 +97,18 @@ public final class Send implements Stage {
                     });
         }
         return overJdk(call, request, policy, guard.admit(request.uri(), policy.allowPrivate()), attempt);
+    }
+
+    /** Whether every field value is US-ASCII, so java.net.http's HTTP/1.1 sends it unchanged. */
+    static boolean asciiValues(Fields fields) {
+        for (int i = 0; i < fields.size(); i++) {
+            for (String value : fields.values(i)) {
+                for (int c = 0; c < value.length(); c++) {
+                    if (value.charAt(c) > 0x7f) return false;
+                }
+            }
+        }
+        return true;
     }
 
     private static Throwable unwrap(Throwable error) {

@@ -12,10 +12,13 @@ import io.sluice.fetch.FetchResponse;
 import io.sluice.fetch.Fields;
 import io.sluice.fetch.HopByHop;
 import io.sluice.fetch.Pipeline;
+import io.sluice.fetch.RawHead;
 import io.sluice.fetch.RequestBody;
 import io.sluice.server.ClientDisconnect;
 import io.sluice.server.Intercepted;
+import io.sluice.server.InterimResponses;
 import io.sluice.server.Json;
+import io.sluice.server.RawRequestHeads;
 import io.sluice.server.RequestBodyPublisher;
 import io.sluice.server.ResponseStreamer;
 import io.sluice.server.StrictFramingHandler;
@@ -31,6 +34,7 @@ import io.undertow.util.SameThreadExecutor;
 import java.net.URI;
 import java.net.URISyntaxException;
 import java.time.Duration;
+import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
 
@@ -128,9 +132,16 @@ public final class PassthroughHandler implements HttpHandler {
             upstream = Optional.of(name);
         }
         HeaderMap in = exchange.getRequestHeaders();
-        // Straight from Undertow's map, which holds each name once whatever its case.
+        // Values byte for byte as the client sent them, where the head's bytes were kept and agree with
+        // Undertow's reading (which collapses whitespace runs inside values); else Undertow's map,
+        // which holds each name once whatever its case.
         Fields.Builder headers = Fields.builder(in.size());
-        for (HeaderValues values : in) headers.add(values.getHeaderName().toString(), values);
+        List<RawHead.Field> exact = RawRequestHeads.fields(exchange);
+        if (exact != null) {
+            for (RawHead.Field field : exact) headers.add(field.name(), field.values());
+        } else {
+            for (HeaderValues values : in) headers.add(values.getHeaderName().toString(), values);
+        }
 
         long length = exchange.getRequestContentLength();
         if (length > maxRequestBody) {
@@ -207,36 +218,8 @@ public final class PassthroughHandler implements HttpHandler {
                     response.body().discard();
                     return;
                 }
-                exchange.setStatusCode(response.status());
-                // Well-known names map to Undertow's own constants: no HttpString made per field.
-                response.headers().forEach((name, values) -> out.putAll(HttpString.tryFromString(name), values));
-                out.put(VIA, HopByHop.via(response.headers()));
-                if (!out.contains(CACHE_STATUS)) out.put(CACHE_STATUS, "sluice; fwd=" + fwd(response));
-                long length = response.body().contentLength();
-                if (length >= 0) {
-                    out.put(io.undertow.util.Headers.CONTENT_LENGTH, length);
-                }
-                if (exchange.getRequestMethod().equalToString("HEAD")) {
-                    response.body().discard();
-                    exchange.endExchange();
-                    return;
-                }
-                if (length < 0
-                        && exchange.isHttp11()
-                        && response.status() >= 200
-                        && response.status() != 204
-                        && response.status() != 304) {
-                    // Chunked even when the connection closes after it (Undertow would otherwise end the
-                    // body by closing): RFC 9112 §8 counts a close-delimited body as complete however
-                    // early it stops, so an upstream body cut off midway would reach the client as a
-                    // valid, shorter response. Without its last chunk, a client sees it is incomplete.
-                    out.put(io.undertow.util.Headers.TRANSFER_ENCODING, "chunked");
-                }
-                response.body().subscribe(new ResponseStreamer(exchange, error -> {
-                    // Nothing was sent yet (the body failed at its first read): an answer is still possible.
-                    out.clear();
-                    respond(exchange, Failures.toFailure(error, response.trace()));
-                }));
+                // The upstream's 1xx (103 Early Hints) go first, to HTTP/1.1 clients (RFC 9110 §15.2).
+                InterimResponses.send(exchange, response.interim(), () -> respondFinal(exchange, response));
             }
             case FetchFailure failure
             when RequestBodyPublisher.exceededLimit(exchange) -> {
@@ -282,6 +265,41 @@ public final class PassthroughHandler implements HttpHandler {
                         Json.error(failure.type().wireName(), failure.message()));
             }
         }
+    }
+
+    /** The final response, once any interim ones are out. */
+    private static void respondFinal(HttpServerExchange exchange, FetchResponse response) {
+        HeaderMap out = exchange.getResponseHeaders();
+        exchange.setStatusCode(response.status());
+        // Well-known names map to Undertow's own constants: no HttpString made per field.
+        response.headers().forEach((name, values) -> out.putAll(HttpString.tryFromString(name), values));
+        out.put(VIA, HopByHop.via(response.headers()));
+        if (!out.contains(CACHE_STATUS)) out.put(CACHE_STATUS, "sluice; fwd=" + fwd(response));
+        long length = response.body().contentLength();
+        if (length >= 0) {
+            out.put(io.undertow.util.Headers.CONTENT_LENGTH, length);
+        }
+        if (exchange.getRequestMethod().equalToString("HEAD")) {
+            response.body().discard();
+            exchange.endExchange();
+            return;
+        }
+        if (length < 0
+                && exchange.isHttp11()
+                && response.status() >= 200
+                && response.status() != 204
+                && response.status() != 304) {
+            // Chunked even when the connection closes after it (Undertow would otherwise end the
+            // body by closing): RFC 9112 §8 counts a close-delimited body as complete however
+            // early it stops, so an upstream body cut off midway would reach the client as a
+            // valid, shorter response. Without its last chunk, a client sees it is incomplete.
+            out.put(io.undertow.util.Headers.TRANSFER_ENCODING, "chunked");
+        }
+        response.body().subscribe(new ResponseStreamer(exchange, error -> {
+            // Nothing was sent yet (the body failed at its first read): an answer is still possible.
+            out.clear();
+            respond(exchange, Failures.toFailure(error, response.trace()));
+        }));
     }
 
     private static String fwd(FetchResponse response) {

@@ -270,6 +270,30 @@ class ConnectTest {
     }
 
     @Test
+    void forwardsRequestFieldValuesByteForByteInsideTheTunnel() throws Exception {
+        var running = start("");
+        upstream.enqueue(new MockResponse.Builder().body("ok").build());
+        X509Certificate ca = sluiceCa(running);
+        try (Socket raw = connect(running, "localhost:" + upstream.getPort())) {
+            SSLSocket tls = (SSLSocket)
+                    sslContextTrusting(ca).getSocketFactory().createSocket(raw, "localhost", upstream.getPort(), true);
+            tls.getOutputStream()
+                    .write(("GET /f HTTP/1.1\r\nHost: localhost:" + upstream.getPort()
+                                    + "\r\nX-Sp: a  b   c\r\nX-Tab: a\t\tb\r\nx-lower-CASE: kept\r\n"
+                                    + "Connection: close\r\n\r\n")
+                            .getBytes(StandardCharsets.US_ASCII));
+            assertThat(readAll(tls.getInputStream())).startsWith("HTTP/1.1 200");
+        }
+        RecordedRequest request = upstream.takeRequest(5, TimeUnit.SECONDS);
+        assertThat(request.getHeaders().get("X-Sp")).isEqualTo("a  b   c");
+        assertThat(request.getHeaders().get("X-Tab")).isEqualTo("a\t\tb");
+        java.util.List<String> names = new java.util.ArrayList<>();
+        for (int i = 0; i < request.getHeaders().size(); i++)
+            names.add(request.getHeaders().name(i));
+        assertThat(names).contains("x-lower-CASE");
+    }
+
+    @Test
     void requestNamingAnotherHostInsideTheTunnelIsMisdirected() throws Exception {
         var running = start("");
         X509Certificate ca = sluiceCa(running);

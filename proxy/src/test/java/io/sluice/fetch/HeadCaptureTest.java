@@ -39,6 +39,58 @@ class HeadCaptureTest {
         assertThat(new String(capture.finalHead(), StandardCharsets.ISO_8859_1)).isEqualTo(FINAL);
     }
 
+    @ParameterizedTest(name = "reads of {0} bytes")
+    @ValueSource(ints = {1, 5, 4096})
+    void keepsTheInterimHeadsToForwardButNotAHundredContinue(int readSize) throws IOException {
+        String interims = "HTTP/1.1 100 Continue\r\n\r\n" + INTERIM;
+        HeadCapture capture = new HeadCapture(chunks(interims + FINAL + "hello", readSize));
+        capture.expectResponse(64 * 1024, false);
+
+        readAll(capture);
+
+        assertThat(capture.interims()).containsExactly(100, 102, 103);
+        assertThat(capture.interimHeads())
+                .extracting(h -> new String(h, StandardCharsets.ISO_8859_1))
+                .containsExactly("HTTP/1.1 102 Processing\r\n\r\n", "HTTP/1.1 103 Early Hints\r\nLink: </a>\r\n\r\n");
+    }
+
+    @Test
+    void keepsABoundedNumberOfInterimHeads() throws IOException {
+        String many = "HTTP/1.1 103 Early Hints\r\nLink: </a>\r\n\r\n".repeat(HeadCapture.MAX_INTERIM_HEADS + 5);
+        String big = "HTTP/1.1 103 Early Hints\r\nLink: " + "x".repeat(HeadCapture.MAX_INTERIM_BYTES) + "\r\n\r\n";
+        HeadCapture capture = new HeadCapture(chunks(big + many + FINAL, 4096));
+        capture.expectResponse(1024 * 1024, false);
+
+        readAll(capture);
+
+        assertThat(capture.interims()).hasSize(HeadCapture.MAX_INTERIM_HEADS + 6);
+        assertThat(capture.interimHeads()).hasSize(HeadCapture.MAX_INTERIM_HEADS);
+        assertThat(capture.interimHeads().get(0).length).isLessThan(100);
+    }
+
+    @Test
+    void readsAnInterimHeadStrictlyAndDropsItsHopByHopFields() {
+        Interim hints = RawHead.interim(
+                103,
+                bytes("HTTP/1.1 103 Early Hints\r\nLink:  </a>;  rel=preload \r\nConnection: x-hop\r\n"
+                        + "X-Hop: 1\r\nlink: </b>\r\nX-Obs: caf\u00e9\r\n\r\n"));
+
+        assertThat(hints.status()).isEqualTo(103);
+        assertThat(hints.headers().allValues("Link")).containsExactly("</a>;  rel=preload", "</b>");
+        assertThat(hints.headers().firstValue("X-Obs")).contains("caf\u00e9");
+        assertThat(hints.headers().contains("X-Hop")).isFalse();
+        assertThat(hints.headers().contains("Connection")).isFalse();
+        // RFC 9110 §5.1, §5.5: a name is a token before a colon; no control characters in a value.
+        assertThat(RawHead.interim(103, bytes("HTTP/1.1 103 Early Hints\r\nBad Name: x\r\n\r\n")))
+                .isNull();
+        assertThat(RawHead.interim(103, bytes("HTTP/1.1 103 Early Hints\r\nX : x\r\n\r\n")))
+                .isNull();
+        assertThat(RawHead.interim(103, bytes("HTTP/1.1 103 Early Hints\r\nX: a\u0001b\r\n\r\n")))
+                .isNull();
+        assertThat(RawHead.interim(103, bytes("HTTP/1.1 103 Early Hints\r\nX: a\r\n b\r\n\r\n")))
+                .isNull();
+    }
+
     @Test
     void aHeadWithABareLineEndIsLeftToUndertowAndNotKept() throws IOException {
         String bare = "HTTP/1.1 102 Processing\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n";

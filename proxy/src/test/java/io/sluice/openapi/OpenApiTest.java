@@ -163,6 +163,26 @@ class OpenApiTest {
     }
 
     @Test
+    void earlyHintsInABatchResultMatchTheSchema() throws IOException {
+        try (var hinting = new io.sluice.testing.FaultyUpstream(io.sluice.testing.FaultyUpstream.raw(
+                "HTTP/1.1 103 Early Hints\r\nLink: </a.css>; rel=preload\r\nLink: </b.js>; rel=preload\r\n\r\n"
+                        + "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"))) {
+            JsonNode answer = TestHttp.batch(running.data("/v1/batch"), """
+                    {"requests": [{"id": "hints", "url": "%s/page"}]}
+                    """.formatted(hinting.origin()));
+
+            assertThat(answer.path("responses")
+                            .get(0)
+                            .path("interim")
+                            .get(0)
+                            .path("status")
+                            .asInt())
+                    .isEqualTo(103);
+            assertThat(DOC.validate(BATCH_200, withoutTestField(answer))).isEmpty();
+        }
+    }
+
+    @Test
     void perItemErrorsMatchTheSchema() throws IOException {
         int closedPort;
         try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
