@@ -246,7 +246,7 @@ public final class SluiceMetrics implements FetchListener, AutoCloseable {
         counter(
                         "sluice.tokens.saved",
                         "Tokens not spent: conditional requests sent under free_304 and answered 304",
-                        call.upstream().name())
+                        upstreamTag(call.trace()))
                 .increment();
     }
 
