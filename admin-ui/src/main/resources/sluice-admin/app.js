@@ -66,10 +66,14 @@ const colorOf = (name) => {
   return state.colors.get(name);
 };
 
+// `limits: learn` comes back as the string "learn": no limits of its own.
+const limitList = (cfg) => (Array.isArray(cfg.limits) ? cfg.limits : []);
+
 function policySummary(cfg) {
-  const limits = (cfg.limits || []).map((l) => `${l.rate} (burst ${l.burst})`).join(' + ') || 'no rate limit';
+  const configured = limitList(cfg).map((l) => `${l.rate} (burst ${l.burst})`).join(' + ');
+  const limits = (configured || (cfg.learn ? '' : 'no rate limit')) + (cfg.learn ? (configured ? ' + learned' : 'learned limits') : '');
   const cache = cfg.cache && cfg.cache.enabled ? `cache on, max ${cfg.cache.max_ttl}` : 'cache off';
-  return `${limits} · max wait ${cfg.max_wait} · ${cfg.retry.max_attempts} attempt${cfg.retry.max_attempts === 1 ? '' : 's'} · ${cache}`;
+  return `${limits}${cfg.free_304 ? ' · free 304s' : ''} · max wait ${cfg.max_wait} · ${cfg.retry.max_attempts} attempt${cfg.retry.max_attempts === 1 ? '' : 's'} · ${cache}`;
 }
 
 // ---------- auth ----------
@@ -166,6 +170,7 @@ function buildCard(name) {
       stat('queued', 'queued'),
       stat('https', 'intercepted / tunnels, 1 min')),
     el('div', { class: 'policy', 'data-f': 'policy' }),
+    el('div', { class: 'policy learned', 'data-f': 'learned' }),
     el('footer', {},
       el('button', { type: 'button', class: 'ghost small needs-auth edit', text: 'Edit', onclick: () => openEditor(name) }),
       el('button', { type: 'button', class: 'ghost small needs-auth purge', text: 'Purge cache', onclick: () => purge(name) }),
@@ -173,6 +178,15 @@ function buildCard(name) {
       name === 'default' ? null
         : el('button', { type: 'button', class: 'danger small needs-auth remove', text: 'Remove', onclick: () => removeUpstream(name) })));
   return card;
+}
+
+// What the upstream announced and Sluice adopted (learn), e.g. "learned 5000/1h from X-RateLimit-Limit, pinned".
+function learnedSummary(learned) {
+  if (!learned || !learned.limits.length) return '';
+  const limits = learned.limits.map((l) => `${l.tokens}/${l.window}${l.per ? ' per key' : ''}`).join(' + ');
+  const pinned = learned.pinned ? ', pinned' : '';
+  const shown = learned.applied ? 'learned' : 'announced (not applied)';
+  return `${shown} ${limits} from ${learned.source}${pinned}`;
 }
 
 function set(card, key, text) {
@@ -208,6 +222,8 @@ function renderUpstreams() {
     set(card, 'queued', live.queued === null ? '—' : String(live.queued));
     set(card, 'https', `${live.intercepted_last_minute} / ${live.tunnels_last_minute}`);
     set(card, 'policy', policySummary(cfg));
+    set(card, 'learned', learnedSummary(live.learned));
+    card.querySelector('[data-f="learned"]').hidden = !live.learned || !live.learned.limits.length;
     if (live.cooldown_remaining_ms === null) state.cooldownUntil.delete(u.name);
     else state.cooldownUntil.set(u.name, performance.now() + live.cooldown_remaining_ms);
   }
@@ -338,7 +354,12 @@ function field(name) {
 function openEditor(name) {
   const upstream = name ? state.upstreams.find((u) => u.name === name) : null;
   const cfg = upstream ? upstream.config : (state.upstreams.find((u) => u.name === 'default') || {}).config;
-  state.editing = { name, headers: upstream ? cfg.headers : {} };
+  state.editing = {
+    name,
+    headers: upstream ? cfg.headers : {},
+    learn: upstream ? !!cfg.learn : false,
+    free304: upstream ? !!cfg.free_304 : false,
+  };
   $('#editor-title').textContent = name ? `Edit ${name}` : 'Add upstream';
   $('#name-row').hidden = !!name;
   const isDefault = name === 'default';
@@ -359,7 +380,7 @@ function openEditor(name) {
   field('cache.max_ttl').value = cfg.cache.max_ttl;
   field('cache.default_ttl').value = cfg.cache.default_ttl || '';
   field('allow_private').checked = upstream ? cfg.allow_private : false;
-  $('#limits').replaceChildren(...(cfg.limits || []).map(limitRow));
+  $('#limits').replaceChildren(...limitList(cfg).map(limitRow));
   const headerNames = Object.keys(state.editing.headers);
   $('#headers-note').textContent = headerNames.length
     ? `Headers added to every request (${headerNames.join(', ')}) are kept as configured; edit them in the config file.`
@@ -381,6 +402,9 @@ function formBody() {
     .map((row) => ({ rate: $('[name=rate]', row).value.trim(), burst: $('[name=burst]', row).value.trim() }))
     .filter((l) => l.rate)
     .map((l) => (l.burst ? { rate: l.rate, burst: Number(l.burst) } : { rate: l.rate }));
+  // Not in the form: kept as they are.
+  body.learn = state.editing.learn;
+  body.free_304 = state.editing.free304;
   if (text('max_concurrency')) body.max_concurrency = Number(text('max_concurrency'));
   if (text('max_wait')) body.max_wait = text('max_wait');
   body.retry = {};

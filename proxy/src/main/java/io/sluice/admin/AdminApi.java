@@ -8,6 +8,8 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.sluice.config.ConfigException;
 import io.sluice.config.Durations;
 import io.sluice.config.SluiceConfig;
+import io.sluice.upstream.LearnedLimit;
+import io.sluice.upstream.LearnedLimitsControl;
 import io.sluice.upstream.LiveState;
 import io.sluice.upstream.Upstream;
 import io.sluice.upstream.UpstreamStateSource;
@@ -84,6 +86,9 @@ public final class AdminApi {
                 .get("/upstreams/{name}", route(ex -> new Reply(200, upstreamJson(named(ex)))))
                 .put("/upstreams/{name}", mutation(this::replaceUpstream))
                 .delete("/upstreams/{name}", mutation(this::removeUpstream))
+                .post("/upstreams/{name}/learned/pin", mutation((ex, who, body) -> learned(ex, who, "pin")))
+                .delete("/upstreams/{name}/learned/pin", mutation((ex, who, body) -> learned(ex, who, "unpin")))
+                .delete("/upstreams/{name}/learned", mutation((ex, who, body) -> learned(ex, who, "reset")))
                 .post("/cache/purge", mutation(this::purge))
                 .get("/requests/recent", route(this::recentRequests))
                 .get("/config", route(ex -> new Reply(200, effectiveConfig())))
@@ -183,6 +188,7 @@ public final class AdminApi {
         // were CONNECTs in tunnel mode (bytes passed on), each counted when Sluice answered it.
         live.put("intercepted_last_minute", s.interceptedInWindow());
         live.put("tunnels_last_minute", s.tunnelsInWindow());
+        upstreams.get(name).ifPresent(u -> live.set("learned", learnedJson(u)));
         return live;
     }
 
@@ -268,6 +274,59 @@ public final class AdminApi {
         PolicyStore.Change change = store.remove(name);
         audited(exchange, who, "delete", "upstreams." + name, change);
         return new Reply(204, null);
+    }
+
+    /**
+     * Pins an upstream's learned limits (announcements no longer change them), unpins them, or
+     * resets them (forgets what was learned). Runtime state, not policy: not written to the state
+     * file, so a restart learns afresh.
+     */
+    private Reply learned(HttpServerExchange exchange, String who, String action) {
+        Upstream upstream = named(exchange);
+        LearnedLimitsControl control = sources.stream()
+                .filter(LearnedLimitsControl.class::isInstance)
+                .map(LearnedLimitsControl.class::cast)
+                .findFirst()
+                .orElseThrow(() -> new AdminException(501, "not_implemented", "no stage learns limits here"));
+        switch (action) {
+            case "pin" -> control.pin(upstream.name());
+            case "unpin" -> control.unpin(upstream.name());
+            default -> control.reset(upstream.name());
+        }
+        audit.record(
+                who,
+                remote(exchange),
+                action + "_learned",
+                "upstreams." + upstream.name() + ".learned",
+                learnedJson(upstream).toString(),
+                false);
+        return new Reply(200, upstreamJson(upstream));
+    }
+
+    /** What the upstream announced and Sluice adopted ({@code learn}), or null when nothing. */
+    private JsonNode learnedJson(Upstream upstream) {
+        var learned = LiveState.of(upstream.name(), sources).learned();
+        if (learned.isEmpty()) return JsonNodeFactory.instance.nullNode();
+        LearnedLimit l = learned.get();
+        ObjectNode node = JsonNodeFactory.instance.objectNode();
+        var limits = node.putArray("limits");
+        boolean perKey = upstream.policy().key().isPresent();
+        for (LearnedLimit.Limit limit : l.limits()) {
+            ObjectNode n = limits.addObject()
+                    .put("tokens", limit.tokens())
+                    .put("window", Durations.format(limit.window()))
+                    .put("burst", limit.burst())
+                    .put("per_s", Math.round(limit.perSecond() * 1e6) / 1e6);
+            if (perKey) n.put("per", "key");
+        }
+        if (l.field() == null) node.putNull("source");
+        else node.put("source", l.field());
+        if (l.at() == null) node.putNull("at");
+        else node.put("at", l.at().toString());
+        node.put("pinned", l.pinned());
+        node.put("rejected", l.rejected());
+        node.put("applied", upstream.policy().learn());
+        return node;
     }
 
     private Reply purge(HttpServerExchange exchange, String who, JsonNode body) {

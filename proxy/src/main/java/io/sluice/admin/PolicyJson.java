@@ -41,11 +41,17 @@ final class PolicyJson {
 
     static ObjectNode policy(Policy policy, boolean redact) {
         ObjectNode node = JsonNodeFactory.instance.objectNode();
-        var limits = node.putArray("limits");
-        for (RateLimit limit : policy.limits()) {
-            ObjectNode l = limits.addObject().put("rate", limit.rate()).put("burst", limit.burst());
-            if (limit.perKey()) l.put("per", "key");
+        if (policy.learn() && policy.limits().isEmpty()) {
+            node.put("limits", "learn");
+        } else {
+            var limits = node.putArray("limits");
+            for (RateLimit limit : policy.limits()) {
+                ObjectNode l = limits.addObject().put("rate", limit.rate()).put("burst", limit.burst());
+                if (limit.perKey()) l.put("per", "key");
+            }
         }
+        node.put("learn", policy.learn());
+        node.put("free_304", policy.free304());
         policy.key().ifPresent(key -> node.put("key", key.toString()));
         node.put("max_keys", policy.maxKeys());
         node.put("max_concurrency", policy.maxConcurrency());

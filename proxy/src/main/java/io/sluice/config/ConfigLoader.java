@@ -60,6 +60,8 @@ public final class ConfigLoader {
               max_wait: 30s
               max_cooldown: 10m
               max_keys: 10000
+              learn: false
+              free_304: false
               timeouts: {connect: 5s, response: 30s, total: 60s}
               retry: {max_attempts: 3, base_delay: 100ms, max_delay: 10s, budget: 20%, budget_reserve: 10}
               cache: {enabled: true, max_ttl: 1d, min_uses: 1}
@@ -100,7 +102,9 @@ public final class ConfigLoader {
             "tunnel_idle_timeout",
             "tls",
             "key",
-            "max_keys");
+            "max_keys",
+            "learn",
+            "free_304");
     private static final Set<String> POLICY_TLS_KEYS =
             Set.of("ca_file", "client_cert", "client_key", "min_version", "http2");
 
@@ -354,7 +358,13 @@ public final class ConfigLoader {
         checkKeys(path, node, POLICY_KEYS);
         JsonNode limitsNode = node.get("limits");
         List<RateLimit> limits = new ArrayList<>();
-        if (limitsNode != null && !limitsNode.isNull()) {
+        // `limits: learn`: no limits of its own, only what the upstream announces.
+        boolean learnOnly = limitsNode != null && limitsNode.isTextual();
+        if (learnOnly && !limitsNode.asText().trim().equals("learn")) {
+            throw new ConfigException(
+                    path + ".limits", "expected a list or learn, got \"" + limitsNode.asText() + "\"");
+        }
+        if (limitsNode != null && !limitsNode.isNull() && !learnOnly) {
             if (!limitsNode.isArray())
                 throw new ConfigException(path + ".limits", "expected a list, got " + kind(limitsNode));
             for (int i = 0; i < limitsNode.size(); i++) {
@@ -448,7 +458,9 @@ public final class ConfigLoader {
                         duration(path + ".tunnel_idle_timeout", node.get("tunnel_idle_timeout")),
                         tls,
                         key,
-                        maxKeys));
+                        maxKeys,
+                        learnOnly || bool(path + ".learn", node.get("learn")),
+                        bool(path + ".free_304", node.get("free_304"))));
     }
 
     /** A limit's {@code per}: absent (the whole upstream) or {@code key}. */

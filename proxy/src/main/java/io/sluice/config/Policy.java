@@ -14,7 +14,11 @@ import java.util.Optional;
  * says what a {@code CONNECT} to the upstream's origin does, {@code tunnelIdleTimeout} closes an
  * idle {@code tunnel}-mode pipe, and {@code tls} is how Sluice itself speaks TLS to the upstream.
  * {@code key} says what a {@code per: key} limit is per, and {@code maxKeys} how many distinct keys
- * get buckets of their own (see docs/multi-tenant-budgets.md).
+ * get buckets of their own (see docs/multi-tenant-budgets.md). {@code learn} adopts the limits the
+ * upstream announces in its rate-limit headers beside (never instead of) {@code limits}, so the
+ * stricter wins; {@code limits: learn} is {@code learn} with no limits of its own. {@code free304}
+ * lets a conditional request go out without spending a token, charging one only if the answer is
+ * not a {@code 304} (see docs/limits.md).
  */
 public record Policy(
         List<RateLimit> limits,
@@ -30,7 +34,9 @@ public record Policy(
         Duration tunnelIdleTimeout,
         UpstreamTls tls,
         Optional<KeySource> key,
-        int maxKeys) {
+        int maxKeys,
+        boolean learn,
+        boolean free304) {
 
     /** {@code max_keys} when not set: enough for a busy multi-tenant app, small enough to hold (~a few MB). */
     public static final int DEFAULT_MAX_KEYS = 10_000;

@@ -60,7 +60,8 @@ public record RateLimit(long tokens, Duration period, long burst, boolean perKey
             case 60 -> "min";
             case 3600 -> "h";
             case 86400 -> "d";
-            default -> "ms";
+            // Only learned limits (see docs/limits.md) have other periods, e.g. 100 per 30 s.
+            default -> period.equals(Duration.ofMillis(1)) ? "ms" : period.toSeconds() + "s";
         };
         return tokens + "/" + unit;
     }

@@ -77,6 +77,16 @@ final class Composite implements FetchListener {
     }
 
     @Override
+    public void tokenSaved(Call call) {
+        for (FetchListener l : listeners) l.tokenSaved(call);
+    }
+
+    @Override
+    public void learnedLimits(String upstream, String change) {
+        for (FetchListener l : listeners) l.learnedLimits(upstream, change);
+    }
+
+    @Override
     public void transportFallback(Call call, String reason) {
         for (FetchListener l : listeners) l.transportFallback(call, reason);
     }

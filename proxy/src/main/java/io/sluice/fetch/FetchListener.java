@@ -106,6 +106,18 @@ public interface FetchListener {
      */
     default void transportFallback(Call call, String reason) {}
 
+    /**
+     * A conditional request of {@code call} went out under {@code free_304} without a token and was
+     * answered {@code 304}: one token the upstream's budget did not spend.
+     */
+    default void tokenSaved(Call call) {}
+
+    /**
+     * {@code upstream}'s announced limits were {@code adopted} ({@code learn}), or {@code rejected}
+     * as nonsense and ignored.
+     */
+    default void learnedLimits(String upstream, String change) {}
+
     /** All of {@code listeners}, in order; one that throws does not keep the others from hearing. */
     static FetchListener of(List<FetchListener> listeners) {
         List<FetchListener> all = listeners.stream().map(FetchListener::safe).toList();

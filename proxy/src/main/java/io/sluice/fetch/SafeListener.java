@@ -77,6 +77,16 @@ final class SafeListener implements FetchListener {
     }
 
     @Override
+    public void tokenSaved(Call call) {
+        run(() -> delegate.tokenSaved(call));
+    }
+
+    @Override
+    public void learnedLimits(String upstream, String change) {
+        run(() -> delegate.learnedLimits(upstream, change));
+    }
+
+    @Override
     public void transportFallback(Call call, String reason) {
         run(() -> delegate.transportFallback(call, reason));
     }

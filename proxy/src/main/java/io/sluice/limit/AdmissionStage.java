@@ -1,13 +1,17 @@
 package io.sluice.limit;
 
+import io.sluice.config.Policy;
+import io.sluice.config.RateLimit;
 import io.sluice.fetch.Call;
 import io.sluice.fetch.FetchListener;
 import io.sluice.fetch.FetchResponse;
 import io.sluice.fetch.Stage;
 import io.sluice.time.TimeSource;
+import io.sluice.upstream.LearnedLimitsControl;
 import io.sluice.upstream.LiveState;
 import io.sluice.upstream.UpstreamStateSource;
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
@@ -24,8 +28,10 @@ import java.util.concurrent.atomic.LongAdder;
  * policy on every call, so a live change of {@code limits} applies at once (Bucket4j
  * {@code replaceConfiguration}).
  */
-public final class AdmissionStage implements Stage, UpstreamStateSource {
+public final class AdmissionStage implements Stage, UpstreamStateSource, LearnedLimitsControl {
     private final ConcurrentHashMap<String, Gate> gates = new ConcurrentHashMap<>();
+    private final ConcurrentHashMap<String, LearnedLimits> learned = new ConcurrentHashMap<>();
+    private final ConcurrentHashMap<String, RevalidationAllowance> revalidations = new ConcurrentHashMap<>();
     private final LimitStore store;
     /**
      * Where {@code per: key} buckets live: always this process. Labels come from a per-process
@@ -61,6 +67,14 @@ public final class AdmissionStage implements Stage, UpstreamStateSource {
     public CompletableFuture<FetchResponse> apply(Chain chain) {
         Call call = chain.call();
         Gate gate = gate(call.upstream().name());
+        if (call.upstream().policy().free304() && freeRevalidation(gate, chain)) {
+            return chain.proceed(chain.request()).thenApply(response -> {
+                if (response.status() == 304) call.events().tokenSaved(call);
+                else gate.charge(call);
+                observe(gate, call, response);
+                return response;
+            });
+        }
         FetchListener.Admission cause = gate.cooldownRemaining().isPositive()
                 ? FetchListener.Admission.COOLDOWN
                 : FetchListener.Admission.BUCKET;
@@ -74,12 +88,51 @@ public final class AdmissionStage implements Stage, UpstreamStateSource {
         return admitted.thenComposeAsync(ignored -> send(gate, chain), executor);
     }
 
-    private static CompletableFuture<FetchResponse> send(Gate gate, Chain chain) {
+    private CompletableFuture<FetchResponse> send(Gate gate, Chain chain) {
         Call call = chain.call();
         return chain.proceed(chain.request()).thenApply(response -> {
-            gate.observe(response, call.upstream().policy(), call.events());
+            observe(gate, call, response);
             return response;
         });
+    }
+
+    private void observe(Gate gate, Call call, FetchResponse response) {
+        Policy policy = call.upstream().policy();
+        gate.observe(response, policy, call.events());
+        if (!policy.learn()) return;
+        switch (learned(call.upstream().name())
+                .observe(response.headers(), time.clock().instant(), policy)) {
+            case ADOPTED -> call.events().learnedLimits(call.upstream().name(), "adopted");
+            case REJECTED -> call.events().learnedLimits(call.upstream().name(), "rejected");
+            case NONE -> {}
+        }
+    }
+
+    /**
+     * {@code free_304}: a conditional GET (the cache's revalidation of a stored response, or a
+     * client's own {@code If-None-Match} / {@code If-Modified-Since} passed on) goes out without a
+     * token while the revalidation allowance has one and the upstream is not cooling down; its
+     * token is charged after the fact unless the answer is {@code 304}. Without an allowance left it
+     * is admitted like any other request.
+     */
+    private boolean freeRevalidation(Gate gate, Chain chain) {
+        var request = chain.request();
+        if (!request.method().equals("GET")) return false;
+        if (!request.headers().contains("if-none-match") && !request.headers().contains("if-modified-since")) {
+            return false;
+        }
+        Call call = chain.call();
+        List<RateLimit> limits =
+                learned(call.upstream().name()).effective(call.upstream().policy());
+        if (limits.isEmpty() || gate.cooldownRemaining().isPositive() || gate.queued() > 0) return false;
+        return revalidations
+                .computeIfAbsent(call.upstream().name(), name -> new RevalidationAllowance(time))
+                .tryTake(limits);
+    }
+
+    private LearnedLimits learned(String upstream) {
+        LearnedLimits l = learned.get(upstream);
+        return l != null ? l : learned.computeIfAbsent(upstream, LearnedLimits::new);
     }
 
     /** The state of {@code upstream}, created on first use. */
@@ -92,13 +145,37 @@ public final class AdmissionStage implements Stage, UpstreamStateSource {
         return gate != null
                 ? gate
                 : gates.computeIfAbsent(
-                        upstream, name -> new Gate(name, store, keyStore, time, cappedCooldowns, labels));
+                        upstream,
+                        name -> new Gate(name, store, keyStore, time, cappedCooldowns, labels, learned(name)));
     }
 
     @Override
     public void describe(String upstream, LiveState into) {
         into.cooldownRemaining(cooldownRemaining(upstream)).queued(queued(upstream));
         availableTokens(upstream).ifPresent(into::tokensAvailable);
+        LearnedLimits l = learned.get(upstream);
+        if (l != null) l.view().ifPresent(into::learned);
+    }
+
+    /** What {@code upstream} learned from its headers, as the admin API shows it. */
+    java.util.Optional<io.sluice.upstream.LearnedLimit> learnedView(String upstream) {
+        LearnedLimits l = learned.get(upstream);
+        return l == null ? java.util.Optional.empty() : l.view();
+    }
+
+    @Override
+    public void pin(String upstream) {
+        learned(upstream).pin();
+    }
+
+    @Override
+    public void unpin(String upstream) {
+        learned(upstream).unpin();
+    }
+
+    @Override
+    public void reset(String upstream) {
+        learned(upstream).reset();
     }
 
     /** How long {@code upstream} stays paused (zero when it is not). */

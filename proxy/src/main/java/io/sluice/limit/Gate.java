@@ -38,6 +38,7 @@ final class Gate {
     private final TimeSource time;
     private final LongAdder cappedCooldowns;
     private final KeyLabels labels;
+    private final LearnedLimits learned;
 
     private volatile List<RateLimit> limits;
     private volatile Policy applied;
@@ -61,6 +62,7 @@ final class Gate {
     private TimeSource.Timer resumeTimer;
     private long resumeAt;
 
+    /** A gate that admits against the configured limits only (nothing learned unless the policy says learn). */
     Gate(
             String upstream,
             LimitStore store,
@@ -68,7 +70,19 @@ final class Gate {
             TimeSource time,
             LongAdder cappedCooldowns,
             KeyLabels labels) {
+        this(upstream, store, keyStore, time, cappedCooldowns, labels, new LearnedLimits(upstream));
+    }
+
+    Gate(
+            String upstream,
+            LimitStore store,
+            LimitStore keyStore,
+            TimeSource time,
+            LongAdder cappedCooldowns,
+            KeyLabels labels,
+            LearnedLimits learned) {
         this.upstream = upstream;
+        this.learned = learned;
         this.keyStore = keyStore;
         this.labels = labels;
         this.store = store;
@@ -85,7 +99,8 @@ final class Gate {
     CompletableFuture<Void> admit(Call call) {
         long start = time.nanoTime();
         long budgetEnd = saturatedAdd(start, call.waitBudgetNanos(start));
-        List<RateLimit> currentLimits = call.upstream().policy().limits();
+        // The configured limits, and with learn: those the upstream announced (all must admit).
+        List<RateLimit> currentLimits = learned.effective(call.upstream().policy());
         CompletableFuture<Instant> shared = store.sharedCooldownEnd(upstream);
         if (shared == null) return admit(call, currentLimits, start, budgetEnd, start);
         TokenBucket b = pausedAt(start) ? null : bucket(call, currentLimits);
@@ -220,6 +235,19 @@ final class Gate {
         call.onCancel(reason -> {
             if (timer.cancel()) admitted.completeExceptionally(reason);
         });
+    }
+
+    /**
+     * Takes {@code call}'s token after the fact, due or not: a {@code free_304} request that went out
+     * without one and was not answered {@code 304}. The buckets may go into debt, which the requests
+     * behind then wait out, so the budget is kept over time even though this one was not held back.
+     */
+    void charge(Call call) {
+        TokenBucket b = bucket(call, learned.effective(call.upstream().policy()));
+        if (b == null) return;
+        if (b instanceof LocalTokenBucket local) local.reserveNow();
+        else if (b instanceof BothBuckets both && both.isLocal()) both.reserveNow();
+        else b.reserve();
     }
 
     /** The buckets {@code call} takes a token from: the upstream's, its key's, or both. */

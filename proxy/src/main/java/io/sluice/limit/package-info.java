@@ -6,7 +6,10 @@
  * shared by every sidecar through Redis ({@link io.sluice.limit.SharedLimits}), and the
  * concurrency cap ({@link io.sluice.limit.ConcurrencyStage}). A {@code per: key} limit is one bucket
  * per key label ({@code KeyedBuckets}; the key's value is hashed by {@code KeyLabels} and goes no
- * further), bounded by idle expiry and {@code max_keys}. Waiting is a future completed by a
+ * further), bounded by idle expiry and {@code max_keys}. With {@code learn}, limits the upstream
+ * announces ({@code PolicyHeaders}) join the configured ones ({@code LearnedLimits}); with
+ * {@code free_304}, conditional requests go out on a small allowance ({@code RevalidationAllowance})
+ * and pay only for answers that are not {@code 304}. Waiting is a future completed by a
  * timer or a release; no thread ever sleeps.
  */
 package io.sluice.limit;

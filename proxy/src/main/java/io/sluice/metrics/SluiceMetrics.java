@@ -108,6 +108,15 @@ public final class SluiceMetrics implements FetchListener, AutoCloseable {
                 "bytes",
                 "Bytes cached for the upstream",
                 s -> s.cacheBytes().isPresent() ? s.cacheBytes().getAsLong() : null);
+        gauge(
+                "sluice.learned.rate",
+                null,
+                "The slowest limit learned from the upstream's rate-limit headers, per second (learn)",
+                s -> {
+                    if (s.learned().isEmpty()) return null;
+                    var slowest = s.learned().get().strictestPerSecond();
+                    return slowest.isPresent() ? Double.valueOf(slowest.getAsDouble()) : null;
+                });
         policyGauges();
         new JvmMemoryMetrics().bindTo(registry);
         gc.bindTo(registry);
@@ -229,6 +238,24 @@ public final class SluiceMetrics implements FetchListener, AutoCloseable {
                         "sluice.key.overflow",
                         "Requests whose key found max_keys taken and shared the overflow bucket",
                         call.upstream().name())
+                .increment();
+    }
+
+    @Override
+    public void tokenSaved(Call call) {
+        counter(
+                        "sluice.tokens.saved",
+                        "Tokens not spent: conditional requests sent under free_304 and answered 304",
+                        upstreamTag(call.trace()))
+                .increment();
+    }
+
+    @Override
+    public void learnedLimits(String upstream, String change) {
+        Counter.builder("sluice.learned.limits")
+                .description("Limits announced by the upstream: adopted (learn), or rejected as nonsense")
+                .tags("upstream", upstream, "change", change)
+                .register(registry)
                 .increment();
     }
 

@@ -18,6 +18,7 @@ public final class LiveState {
     private Optional<Duration> cooldownRemaining = Optional.empty();
     private OptionalLong cacheEntries = OptionalLong.empty();
     private OptionalLong cacheBytes = OptionalLong.empty();
+    private Optional<LearnedLimit> learned = Optional.empty();
 
     /** Asks each of {@code sources} about {@code upstream}; a source that throws is skipped. */
     public static LiveState of(String upstream, java.util.List<UpstreamStateSource> sources) {
@@ -69,6 +70,16 @@ public final class LiveState {
     public LiveState cacheBytes(long bytes) {
         cacheBytes = OptionalLong.of(bytes);
         return this;
+    }
+
+    /** The limits learned from the upstream's headers ({@code learn}). */
+    public LiveState learned(LearnedLimit limits) {
+        learned = Optional.of(limits);
+        return this;
+    }
+
+    public Optional<LearnedLimit> learned() {
+        return learned;
     }
 
     public OptionalInt inFlight() {

@@ -36,6 +36,8 @@ class PolicyJsonTest {
                     limits: [{rate: 5000/h, per: key}, {rate: 90/min, burst: 10}]
                     key: "header:X-Tenant"
                     max_keys: 250
+                    learn: true
+                    free_304: true
                     max_concurrency: 7
                     max_wait: 1500ms
                     max_cooldown: 3m
@@ -58,5 +60,18 @@ class PolicyJsonTest {
         assertThat(json.get("connect").asText()).isEqualTo("tunnel");
         assertThat(json.get("tls").get("client_key").asText()).isEqualTo(key.toString());
         assertThat(json.toString()).doesNotContain("PRIVATE KEY");
+    }
+
+    @Test
+    void learnedOnlyLimitsRoundTripAsLimitsLearn() {
+        UpstreamConfig original = loader.fromYaml("""
+                        upstreams:
+                          gh: {base_url: https://api.github.com, limits: learn}
+                        """).upstreams().get("gh");
+        var json = PolicyJson.policy(original.policy(), false);
+        assertThat(json.get("limits").asText()).isEqualTo("learn");
+        UpstreamConfig reread = loader.upstream(
+                "gh", json.put("base_url", "https://api.github.com"), ConfigLoader.builtinDefaultsNode());
+        assertThat(reread.policy()).isEqualTo(original.policy());
     }
 }

@@ -85,6 +85,34 @@ class SluiceMetricsTest {
     }
 
     @Test
+    void learnedLimitsAndSavedTokensAreShownPerUpstream() {
+        SluiceMetrics metrics = new SluiceMetrics(registry, upstreams, List.of((name, state) -> {
+            if (name.equals("github")) {
+                state.learned(new io.sluice.upstream.LearnedLimit(
+                        List.of(new io.sluice.upstream.LearnedLimit.Limit(
+                                5000, Duration.ofHours(1), 5000, 5000 / 3600.0)),
+                        "X-RateLimit-Limit",
+                        time.clock().instant(),
+                        false,
+                        0));
+            }
+        }));
+        Call call = call("github");
+        metrics.tokenSaved(call);
+        metrics.tokenSaved(call);
+        metrics.learnedLimits("github", "adopted");
+        metrics.learnedLimits("github", "rejected");
+        metrics.refreshGauges();
+        assertThat(registry.scrape())
+                .contains("sluice_tokens_saved_total{upstream=\"github\"} 2.0")
+                .contains("sluice_learned_limits_total{change=\"adopted\",upstream=\"github\"} 1.0")
+                .contains("sluice_learned_limits_total{change=\"rejected\",upstream=\"github\"} 1.0")
+                .contains("sluice_learned_rate{upstream=\"github\"} 1.3888")
+                .doesNotContain("sluice_learned_rate{upstream=\"default\"}");
+        metrics.close();
+    }
+
+    @Test
     void stageEventsBecomeCounters() {
         SluiceMetrics metrics = new SluiceMetrics(registry, upstreams, List.of());
         Call call = call("github");

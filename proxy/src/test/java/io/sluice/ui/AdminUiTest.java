@@ -242,6 +242,34 @@ class AdminUiTest {
     }
 
     @Test
+    void operatorSeesTheLimitAnUpstreamAnnouncedOnItsCard() throws Exception {
+        try (MockWebServer github = new MockWebServer()) {
+            github.enqueue(new MockResponse.Builder()
+                    .code(200)
+                    .addHeader("X-RateLimit-Limit", "5000")
+                    .addHeader("X-RateLimit-Remaining", "4999")
+                    .addHeader(
+                            "X-RateLimit-Reset",
+                            Long.toString(
+                                    java.time.Instant.now().plusSeconds(1800).getEpochSecond()))
+                    .body("{}")
+                    .build());
+            github.start(java.net.InetAddress.getLoopbackAddress(), 0);
+            Running s = sluice.start("""
+                    admin: {token: "%s"}
+                    upstreams:
+                      gh: {base_url: "http://127.0.0.1:%d", allow_private: true, limits: learn}
+                    """.formatted(TOKEN, github.getPort()));
+            assertThat(TestHttp.get(s.data("/gh/user")).statusCode()).isEqualTo(200);
+
+            driver.get(s.admin("/?interval=500").toString());
+            wait.until(ExpectedConditions.textToBe(field("gh", "learned"), "learned 5000/1h from X-RateLimit-Limit"));
+            assertThat(driver.findElement(field("gh", "policy")).getText()).startsWith("learned limits");
+            screenshot("06-learned-limits");
+        }
+    }
+
+    @Test
     void operatorRaisesARateLimitAndTheNextRequestIsAdmitted() throws Exception {
         try (MockWebServer billing = new MockWebServer()) {
             billing.setDispatcher(new Dispatcher() {
