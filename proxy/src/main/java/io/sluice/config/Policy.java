@@ -14,7 +14,8 @@ import java.util.Optional;
  * says what a {@code CONNECT} to the upstream's origin does, {@code tunnelIdleTimeout} closes an
  * idle {@code tunnel}-mode pipe, and {@code tls} is how Sluice itself speaks TLS to the upstream.
  * {@code key} says what a {@code per: key} limit is per, and {@code maxKeys} how many distinct keys
- * get buckets of their own (see docs/multi-tenant-budgets.md).
+ * get buckets of their own (see docs/multi-tenant-budgets.md). {@code priority}, when set, orders
+ * the requests waiting for a token by class (see docs/limits.md, "Priority").
  */
 public record Policy(
         List<RateLimit> limits,
@@ -30,10 +31,45 @@ public record Policy(
         Duration tunnelIdleTimeout,
         UpstreamTls tls,
         Optional<KeySource> key,
-        int maxKeys) {
+        int maxKeys,
+        Optional<PriorityPolicy> priority) {
 
     /** {@code max_keys} when not set: enough for a busy multi-tenant app, small enough to hold (~a few MB). */
     public static final int DEFAULT_MAX_KEYS = 10_000;
+
+    /** A policy without {@code priority}: waiting requests are served first come, first served. */
+    public Policy(
+            List<RateLimit> limits,
+            int maxConcurrency,
+            Duration maxWait,
+            Timeouts timeouts,
+            RetryPolicy retry,
+            CachePolicy cache,
+            Map<String, Interpolated> headers,
+            boolean allowPrivate,
+            Duration maxCooldown,
+            ConnectMode connect,
+            Duration tunnelIdleTimeout,
+            UpstreamTls tls,
+            Optional<KeySource> key,
+            int maxKeys) {
+        this(
+                limits,
+                maxConcurrency,
+                maxWait,
+                timeouts,
+                retry,
+                cache,
+                headers,
+                allowPrivate,
+                maxCooldown,
+                connect,
+                tunnelIdleTimeout,
+                tls,
+                key,
+                maxKeys,
+                Optional.empty());
+    }
 
     public Policy {
         limits = List.copyOf(limits);
@@ -47,6 +83,7 @@ public record Policy(
         Checks.positive("tunnel_idle_timeout", tunnelIdleTimeout);
         if (tls == null) throw new IllegalArgumentException("tls: required");
         if (key == null) throw new IllegalArgumentException("key: required (Optional.empty() for none)");
+        if (priority == null) throw new IllegalArgumentException("priority: required (Optional.empty() for none)");
         if (maxKeys < 1) throw new IllegalArgumentException("max_keys must be at least 1: " + maxKeys);
         for (int i = 0; i < limits.size(); i++) {
             if (limits.get(i).perKey() && key.isEmpty()) {
