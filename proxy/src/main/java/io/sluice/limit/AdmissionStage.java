@@ -1,5 +1,6 @@
 package io.sluice.limit;
 
+import io.sluice.config.Priority;
 import io.sluice.fetch.Call;
 import io.sluice.fetch.FetchListener;
 import io.sluice.fetch.FetchResponse;
@@ -98,6 +99,10 @@ public final class AdmissionStage implements Stage, UpstreamStateSource {
     @Override
     public void describe(String upstream, LiveState into) {
         into.cooldownRemaining(cooldownRemaining(upstream)).queued(queued(upstream));
+        Gate g = gates.get(upstream);
+        if (g != null && g.prioritised()) {
+            for (Priority p : Priority.values()) into.queued(p, g.queued(p));
+        }
         availableTokens(upstream).ifPresent(into::tokensAvailable);
     }
 
@@ -107,7 +112,13 @@ public final class AdmissionStage implements Stage, UpstreamStateSource {
         return gate == null ? Duration.ZERO : gate.cooldownRemaining();
     }
 
-    /** Requests waiting for {@code upstream}'s cooldown to end. */
+    /** Requests of class {@code priority} waiting for {@code upstream}'s cooldown to end or for a token. */
+    public int queued(String upstream, Priority priority) {
+        Gate gate = gates.get(upstream);
+        return gate == null ? 0 : gate.queued(priority);
+    }
+
+    /** Requests waiting for {@code upstream}'s cooldown to end (with {@code priority}, or for a token). */
     public int queued(String upstream) {
         Gate gate = gates.get(upstream);
         return gate == null ? 0 : gate.queued();
