@@ -219,7 +219,9 @@ function renderUpstreams() {
     set(card, 'tokens', live.tokens_available === null ? '—' : fmt(live.tokens_available, 0));
     set(card, 'in_flight', live.in_flight === null ? '—' : String(live.in_flight));
     set(card, 'in_flight_suffix', ` / ${cfg.max_concurrency}`);
-    set(card, 'queued', live.queued === null ? '—' : String(live.queued));
+    const byClass = live.queued_by_priority;
+    set(card, 'queued', live.queued === null ? '—'
+      : byClass ? `${live.queued} (${byClass.interactive} · ${byClass.batch} · ${byClass.background})` : String(live.queued));
     set(card, 'https', `${live.intercepted_last_minute} / ${live.tunnels_last_minute}`);
     set(card, 'policy', policySummary(cfg));
     set(card, 'learned', learnedSummary(live.learned));

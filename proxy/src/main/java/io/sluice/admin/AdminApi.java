@@ -160,6 +160,10 @@ public final class AdminApi {
                 "in_flight",
                 state.inFlight().isPresent() ? state.inFlight().getAsInt() : null);
         putOptional(live, "queued", state.queued().isPresent() ? state.queued().getAsInt() : null);
+        if (!state.queuedByPriority().isEmpty()) {
+            ObjectNode byClass = live.putObject("queued_by_priority");
+            state.queuedByPriority().forEach((p, n) -> byClass.put(p.tag(), n));
+        }
         putOptional(
                 live,
                 "tokens_available",

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.sluice.config.Durations;
 import io.sluice.config.Interpolated;
 import io.sluice.config.Policy;
+import io.sluice.config.Priority;
 import io.sluice.config.RateLimit;
 import io.sluice.config.UpstreamTls;
 import io.sluice.upstream.Upstream;
@@ -54,6 +55,17 @@ final class PolicyJson {
         node.put("free_304", policy.free304());
         policy.key().ifPresent(key -> node.put("key", key.toString()));
         node.put("max_keys", policy.maxKeys());
+        policy.priority().ifPresent(p -> {
+            ObjectNode priority = node.putObject("priority");
+            ObjectNode weights = priority.putObject("weights");
+            for (Priority c : Priority.values()) weights.put(c.tag(), p.weight(c));
+            ObjectNode reserve = priority.putObject("reserve");
+            for (Priority c : Priority.values()) {
+                double share = p.reserve().getOrDefault(c, 0.0);
+                if (share > 0) reserve.put(c.tag(), share);
+            }
+            priority.put("default_batch", p.defaultBatch().tag());
+        });
         node.put("max_concurrency", policy.maxConcurrency());
         node.put("max_wait", Durations.format(policy.maxWait()));
         node.put("max_cooldown", Durations.format(policy.maxCooldown()));

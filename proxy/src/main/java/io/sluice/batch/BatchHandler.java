@@ -219,7 +219,9 @@ public final class BatchHandler implements HttpHandler {
                         Optional.of(own.compareTo(batchLeft) < 0 ? own : batchLeft),
                         request.maxWait(),
                         request.cache(),
-                        request.followRedirects());
+                        request.followRedirects(),
+                        request.priority(),
+                        request.batchItem());
             }
             Call call = pipeline.newCall(request);
             call.parentHeaders(traceContext);

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.core.StreamReadConstraints;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.sluice.config.Priority;
 import io.sluice.fetch.CacheMode;
 import io.sluice.fetch.FetchRequest;
 import io.sluice.fetch.Fields;
@@ -70,6 +71,7 @@ final class BatchParser {
         List<BatchItem> items = null;
         Optional<Duration> timeout = Optional.empty();
         int concurrency = DEFAULT_CONCURRENCY;
+        Optional<Priority> priority = Optional.empty();
         try (JsonParser parser = mapper.getFactory().createParser(document)) {
             if (parser.nextToken() != JsonToken.START_OBJECT) {
                 throw new BadBatch("the body must be a JSON object with a \"requests\" array");
@@ -93,8 +95,19 @@ final class BatchParser {
                     case "timeout_ms" -> timeout = Optional.of(Duration.ofMillis(positive("timeout_ms", parser)));
                     case "concurrency" ->
                         concurrency = (int) Math.min(Integer.MAX_VALUE, positive("concurrency", parser));
+                    case "priority" -> {
+                        if (value != JsonToken.VALUE_STRING) {
+                            throw new BadBatch("priority: expected \"interactive\", \"batch\" or \"background\"");
+                        }
+                        try {
+                            priority = Optional.of(Priority.parse(parser.getText()));
+                        } catch (IllegalArgumentException e) {
+                            throw new BadBatch("priority: " + e.getMessage());
+                        }
+                    }
                     default ->
-                        throw new BadBatch(field + ": unknown field (expected requests, timeout_ms, concurrency)");
+                        throw new BadBatch(
+                                field + ": unknown field (expected requests, timeout_ms, concurrency, priority)");
                 }
             }
             if (parser.nextToken() != null) throw new BadBatch("unexpected content after the JSON object");
@@ -107,6 +120,14 @@ final class BatchParser {
             throw new BadBatch("cannot read the batch: " + e.getMessage());
         }
         if (items == null) throw new BadBatch("requests: required (an array of request objects)");
+        if (priority.isPresent()) {
+            // The batch's class for every item that names none; the field may come after the items.
+            Optional<Priority> batchClass = priority;
+            items.replaceAll(item -> item.request()
+                    .filter(r -> r.priority().isEmpty())
+                    .map(r -> BatchItem.valid(item.index(), item.id(), r.withPriority(batchClass, true)))
+                    .orElse(item));
+        }
         return new Batch(items, timeout, concurrency);
     }
 
@@ -154,7 +175,8 @@ final class BatchParser {
                             "timeout_ms",
                             "max_wait_ms",
                             "cache",
-                            "follow_redirects")
+                            "follow_redirects",
+                            "priority")
                     .contains(name)) {
                 throw new InvalidItem(where + "." + name, "unknown field");
             }
@@ -257,8 +279,30 @@ final class BatchParser {
             if (!followNode.isBoolean()) throw new InvalidItem(where + ".follow_redirects", "expected true or false");
             follow = followNode.booleanValue();
         }
+        Optional<Priority> priority = Optional.empty();
+        JsonNode priorityNode = node.get("priority");
+        if (priorityNode != null && !priorityNode.isNull()) {
+            if (!priorityNode.isTextual()) {
+                throw new InvalidItem(where + ".priority", "expected \"interactive\", \"batch\" or \"background\"");
+            }
+            try {
+                priority = Optional.of(Priority.parse(priorityNode.asText()));
+            } catch (IllegalArgumentException e) {
+                throw new InvalidItem(where + ".priority", e.getMessage());
+            }
+        }
         return new FetchRequest(
-                method, uri, Fields.of(headers), body, Optional.empty(), timeout, maxWait, cache, follow);
+                method,
+                uri,
+                Fields.of(headers),
+                body,
+                Optional.empty(),
+                timeout,
+                maxWait,
+                cache,
+                follow,
+                priority,
+                true);
     }
 
     private void checkBody(String where, long bytes) throws InvalidItem {

@@ -104,7 +104,8 @@ public final class ConfigLoader {
             "key",
             "max_keys",
             "learn",
-            "free_304");
+            "free_304",
+            "priority");
     private static final Set<String> POLICY_TLS_KEYS =
             Set.of("ca_file", "client_cert", "client_key", "min_version", "http2");
 
@@ -460,7 +461,70 @@ public final class ConfigLoader {
                         key,
                         maxKeys,
                         learnOnly || bool(path + ".learn", node.get("learn")),
-                        bool(path + ".free_304", node.get("free_304"))));
+                        bool(path + ".free_304", node.get("free_304")),
+                        priority(path + ".priority", node.get("priority"))));
+    }
+
+    /**
+     * A policy's {@code priority}: absent (first come, first served) or a mapping of
+     * {@code weights}, {@code reserve} and {@code default_batch}, each optional.
+     */
+    private Optional<PriorityPolicy> priority(String path, JsonNode node) {
+        if (node == null || node.isNull()) return Optional.empty();
+        object(path, node);
+        checkKeys(path, node, Set.of("weights", "reserve", "default_batch"));
+        Map<Priority, Integer> weights = new java.util.EnumMap<>(Priority.class);
+        JsonNode w = object(path + ".weights", node.get("weights"));
+        for (Iterator<Map.Entry<String, JsonNode>> it = w.fields(); it.hasNext(); ) {
+            var entry = it.next();
+            String where = path + ".weights." + entry.getKey();
+            Priority p = priorityClass(where, entry.getKey());
+            int weight = integer(where, entry.getValue());
+            if (weight < 1 || weight > PriorityPolicy.MAX_WEIGHT) {
+                throw new ConfigException(where, "must be 1 to " + PriorityPolicy.MAX_WEIGHT + ", got " + weight);
+            }
+            weights.put(p, weight);
+        }
+        Map<Priority, Double> reserve = new java.util.EnumMap<>(Priority.class);
+        JsonNode r = object(path + ".reserve", node.get("reserve"));
+        for (Iterator<Map.Entry<String, JsonNode>> it = r.fields(); it.hasNext(); ) {
+            var entry = it.next();
+            String where = path + ".reserve." + entry.getKey();
+            Priority p = priorityClass(where, entry.getKey());
+            double share = fraction(where, entry.getValue());
+            if (!(share >= 0 && share < 1)) {
+                throw new ConfigException(
+                        where,
+                        "must be at least 0% and below 100%, got "
+                                + entry.getValue().asText());
+            }
+            if (p == Priority.BACKGROUND && share != 0) {
+                throw new ConfigException(where, "no class ranks below background, so it has nothing to reserve from");
+            }
+            reserve.put(p, share);
+        }
+        JsonNode d = node.get("default_batch");
+        Priority defaultBatch = d == null || d.isNull()
+                ? Priority.BATCH
+                : priorityName(path + ".default_batch", string(path + ".default_batch", d));
+        return Optional.of(construct(path, () -> new PriorityPolicy(weights, reserve, defaultBatch)));
+    }
+
+    /** A class named as a key of {@code weights} or {@code reserve}. */
+    private static Priority priorityClass(String path, String key) {
+        try {
+            return Priority.parse(key);
+        } catch (IllegalArgumentException e) {
+            throw new ConfigException(path, "unknown key (expected interactive, batch or background)");
+        }
+    }
+
+    private static Priority priorityName(String path, String value) {
+        try {
+            return Priority.parse(value);
+        } catch (IllegalArgumentException e) {
+            throw new ConfigException(path, e.getMessage());
+        }
     }
 
     /** A limit's {@code per}: absent (the whole upstream) or {@code key}. */

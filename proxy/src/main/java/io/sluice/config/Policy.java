@@ -19,6 +19,8 @@ import java.util.Optional;
  * stricter wins; {@code limits: learn} is {@code learn} with no limits of its own. {@code free304}
  * lets a conditional request go out without spending a token, charging one only if the answer is
  * not a {@code 304} (see docs/limits.md).
+ * {@code priority}, when set, orders the requests waiting for a token by class (see docs/limits.md,
+ * "Priority").
  */
 public record Policy(
         List<RateLimit> limits,
@@ -36,10 +38,122 @@ public record Policy(
         Optional<KeySource> key,
         int maxKeys,
         boolean learn,
-        boolean free304) {
+        boolean free304,
+        Optional<PriorityPolicy> priority) {
 
     /** {@code max_keys} when not set: enough for a busy multi-tenant app, small enough to hold (~a few MB). */
     public static final int DEFAULT_MAX_KEYS = 10_000;
+
+    /** A policy without {@code priority}: waiting requests are served first come, first served. */
+    public Policy(
+            List<RateLimit> limits,
+            int maxConcurrency,
+            Duration maxWait,
+            Timeouts timeouts,
+            RetryPolicy retry,
+            CachePolicy cache,
+            Map<String, Interpolated> headers,
+            boolean allowPrivate,
+            Duration maxCooldown,
+            ConnectMode connect,
+            Duration tunnelIdleTimeout,
+            UpstreamTls tls,
+            Optional<KeySource> key,
+            int maxKeys) {
+        this(
+                limits,
+                maxConcurrency,
+                maxWait,
+                timeouts,
+                retry,
+                cache,
+                headers,
+                allowPrivate,
+                maxCooldown,
+                connect,
+                tunnelIdleTimeout,
+                tls,
+                key,
+                maxKeys,
+                false,
+                false,
+                Optional.empty());
+    }
+
+    /** A policy without {@code priority}, learning and free 304s as given. */
+    public Policy(
+            List<RateLimit> limits,
+            int maxConcurrency,
+            Duration maxWait,
+            Timeouts timeouts,
+            RetryPolicy retry,
+            CachePolicy cache,
+            Map<String, Interpolated> headers,
+            boolean allowPrivate,
+            Duration maxCooldown,
+            ConnectMode connect,
+            Duration tunnelIdleTimeout,
+            UpstreamTls tls,
+            Optional<KeySource> key,
+            int maxKeys,
+            boolean learn,
+            boolean free304) {
+        this(
+                limits,
+                maxConcurrency,
+                maxWait,
+                timeouts,
+                retry,
+                cache,
+                headers,
+                allowPrivate,
+                maxCooldown,
+                connect,
+                tunnelIdleTimeout,
+                tls,
+                key,
+                maxKeys,
+                learn,
+                free304,
+                Optional.empty());
+    }
+
+    /** A policy with {@code priority}, no learning and no free 304s. */
+    public Policy(
+            List<RateLimit> limits,
+            int maxConcurrency,
+            Duration maxWait,
+            Timeouts timeouts,
+            RetryPolicy retry,
+            CachePolicy cache,
+            Map<String, Interpolated> headers,
+            boolean allowPrivate,
+            Duration maxCooldown,
+            ConnectMode connect,
+            Duration tunnelIdleTimeout,
+            UpstreamTls tls,
+            Optional<KeySource> key,
+            int maxKeys,
+            Optional<PriorityPolicy> priority) {
+        this(
+                limits,
+                maxConcurrency,
+                maxWait,
+                timeouts,
+                retry,
+                cache,
+                headers,
+                allowPrivate,
+                maxCooldown,
+                connect,
+                tunnelIdleTimeout,
+                tls,
+                key,
+                maxKeys,
+                false,
+                false,
+                priority);
+    }
 
     public Policy {
         limits = List.copyOf(limits);
@@ -53,6 +167,7 @@ public record Policy(
         Checks.positive("tunnel_idle_timeout", tunnelIdleTimeout);
         if (tls == null) throw new IllegalArgumentException("tls: required");
         if (key == null) throw new IllegalArgumentException("key: required (Optional.empty() for none)");
+        if (priority == null) throw new IllegalArgumentException("priority: required (Optional.empty() for none)");
         if (maxKeys < 1) throw new IllegalArgumentException("max_keys must be at least 1: " + maxKeys);
         for (int i = 0; i < limits.size(); i++) {
             if (limits.get(i).perKey() && key.isEmpty()) {

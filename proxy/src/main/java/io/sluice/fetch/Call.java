@@ -78,6 +78,23 @@ public final class Call {
         trace.upstream(upstream.name());
     }
 
+    /**
+     * The class this call waits in: the one its request names, else for a batch item the upstream's
+     * {@code priority.default_batch} ({@code batch} unless set), else {@code interactive}. Meaningful
+     * once {@link ResolveUpstream} has run; before, a batch item counts as {@code batch}.
+     */
+    public io.sluice.config.Priority priority() {
+        if (request.priority().isPresent()) return request.priority().get();
+        if (!request.batchItem()) return io.sluice.config.Priority.INTERACTIVE;
+        Upstream u = upstream;
+        return u == null
+                ? io.sluice.config.Priority.BATCH
+                : u.policy()
+                        .priority()
+                        .map(io.sluice.config.PriorityPolicy::defaultBatch)
+                        .orElse(io.sluice.config.Priority.BATCH);
+    }
+
     /** Monotonic instant ({@link io.sluice.time.TimeSource#nanoTime}) by which the call must end. */
     public long deadlineNanos() {
         return deadlineNanos;

@@ -1,5 +1,6 @@
 package io.sluice.fetch;
 
+import io.sluice.config.Priority;
 import java.net.URI;
 import java.time.Duration;
 import java.util.Optional;
@@ -11,6 +12,10 @@ import java.util.Optional;
  * @param upstream the upstream named by the route form ({@code /github/...}); empty to resolve by origin
  * @param timeout the client's own total deadline, capped by the upstream's {@code timeouts.total}
  * @param maxWait the client's own admission budget, replacing the upstream's {@code max_wait}
+ * @param priority the class the client named ({@code Sluice-Priority}, a batch's {@code priority});
+ *     empty for the door's default
+ * @param batchItem whether the request is a batch item, whose default class is the upstream's
+ *     {@code priority.default_batch} (a passthrough request's is {@code interactive})
  */
 public record FetchRequest(
         String method,
@@ -21,7 +26,27 @@ public record FetchRequest(
         Optional<Duration> timeout,
         Optional<Duration> maxWait,
         CacheMode cache,
-        boolean followRedirects) {
+        boolean followRedirects,
+        Optional<Priority> priority,
+        boolean batchItem) {
+
+    /** A passthrough request of the default class. */
+    public FetchRequest(
+            String method,
+            URI uri,
+            Fields headers,
+            RequestBody body,
+            Optional<String> upstream,
+            Optional<Duration> timeout,
+            Optional<Duration> maxWait,
+            CacheMode cache,
+            boolean followRedirects) {
+        this(method, uri, headers, body, upstream, timeout, maxWait, cache, followRedirects, Optional.empty(), false);
+    }
+
+    public FetchRequest {
+        if (priority == null) throw new IllegalArgumentException("priority: required (Optional.empty() for none)");
+    }
 
     public static FetchRequest get(URI uri) {
         return new FetchRequest(
@@ -37,19 +62,29 @@ public record FetchRequest(
     }
 
     public FetchRequest withUri(URI uri) {
-        return new FetchRequest(method, uri, headers, body, upstream, timeout, maxWait, cache, followRedirects);
+        return new FetchRequest(
+                method, uri, headers, body, upstream, timeout, maxWait, cache, followRedirects, priority, batchItem);
     }
 
     public FetchRequest withMethodAndBody(String method, RequestBody body) {
-        return new FetchRequest(method, uri, headers, body, upstream, timeout, maxWait, cache, followRedirects);
+        return new FetchRequest(
+                method, uri, headers, body, upstream, timeout, maxWait, cache, followRedirects, priority, batchItem);
     }
 
     public FetchRequest withHeaders(Fields headers) {
-        return new FetchRequest(method, uri, headers, body, upstream, timeout, maxWait, cache, followRedirects);
+        return new FetchRequest(
+                method, uri, headers, body, upstream, timeout, maxWait, cache, followRedirects, priority, batchItem);
     }
 
     public FetchRequest withUpstream(Optional<String> upstream) {
-        return new FetchRequest(method, uri, headers, body, upstream, timeout, maxWait, cache, followRedirects);
+        return new FetchRequest(
+                method, uri, headers, body, upstream, timeout, maxWait, cache, followRedirects, priority, batchItem);
+    }
+
+    /** The same request in class {@code priority}, as a batch item or not. */
+    public FetchRequest withPriority(Optional<Priority> priority, boolean batchItem) {
+        return new FetchRequest(
+                method, uri, headers, body, upstream, timeout, maxWait, cache, followRedirects, priority, batchItem);
     }
 
     public Optional<String> header(String name) {

@@ -1,6 +1,7 @@
 package io.sluice.limit;
 
 import io.sluice.config.Policy;
+import io.sluice.config.Priority;
 import io.sluice.config.RateLimit;
 import io.sluice.fetch.Call;
 import io.sluice.fetch.FetchListener;
@@ -152,6 +153,10 @@ public final class AdmissionStage implements Stage, UpstreamStateSource, Learned
     @Override
     public void describe(String upstream, LiveState into) {
         into.cooldownRemaining(cooldownRemaining(upstream)).queued(queued(upstream));
+        Gate g = gates.get(upstream);
+        if (g != null && g.prioritised()) {
+            for (Priority p : Priority.values()) into.queued(p, g.queued(p));
+        }
         availableTokens(upstream).ifPresent(into::tokensAvailable);
         LearnedLimits l = learned.get(upstream);
         if (l != null) l.view().ifPresent(into::learned);
@@ -184,7 +189,13 @@ public final class AdmissionStage implements Stage, UpstreamStateSource, Learned
         return gate == null ? Duration.ZERO : gate.cooldownRemaining();
     }
 
-    /** Requests waiting for {@code upstream}'s cooldown to end. */
+    /** Requests of class {@code priority} waiting for {@code upstream}'s cooldown to end or for a token. */
+    public int queued(String upstream, Priority priority) {
+        Gate gate = gates.get(upstream);
+        return gate == null ? 0 : gate.queued(priority);
+    }
+
+    /** Requests waiting for {@code upstream}'s cooldown to end (with {@code priority}, or for a token). */
     public int queued(String upstream) {
         Gate gate = gates.get(upstream);
         return gate == null ? 0 : gate.queued();

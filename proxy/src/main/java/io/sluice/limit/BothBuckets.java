@@ -43,6 +43,11 @@ final class BothBuckets implements TokenBucket {
         return new Both(((LocalTokenBucket) whole).reserveNow(), ((LocalTokenBucket) key).reserveNow());
     }
 
+    /** The key's bucket, which is always local (key labels are per process). */
+    LocalTokenBucket localKey() {
+        return (LocalTokenBucket) key;
+    }
+
     @Override
     public void reconfigure(List<RateLimit> limits) {
         throw new UnsupportedOperationException("reconfigure each bucket on its own");

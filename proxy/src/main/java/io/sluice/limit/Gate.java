@@ -1,6 +1,8 @@
 package io.sluice.limit;
 
 import io.sluice.config.Policy;
+import io.sluice.config.Priority;
+import io.sluice.config.PriorityPolicy;
 import io.sluice.config.RateLimit;
 import io.sluice.config.RetryPolicy;
 import io.sluice.fetch.Call;
@@ -58,6 +60,11 @@ final class Gate {
     private long cooldownUntil;
 
     private final ArrayDeque<Paused> paused = new ArrayDeque<>();
+    /** Of {@link #paused}, how many are in each class (guarded by this). */
+    private final int[] pausedByClass = new int[Priority.values().length];
+    /** The token wait by class, for a policy that sets {@code priority}. */
+    private final FairQueue fair;
+
     private boolean draining;
     private TimeSource.Timer resumeTimer;
     private long resumeAt;
@@ -89,6 +96,7 @@ final class Gate {
         this.time = time;
         this.cappedCooldowns = cappedCooldowns;
         this.cooldownUntil = time.nanoTime();
+        this.fair = new FairQueue(time, this::cooldownEnd, this::noToken);
     }
 
     /**
@@ -138,12 +146,13 @@ final class Gate {
         synchronized (this) {
             if (cooldownUntil > now || !paused.isEmpty() || draining) {
                 long estimate = Math.max(0, cooldownUntil - now)
-                        + BucketConfigs.lowerBoundNanos(currentLimits, paused.size() + 1L);
+                        + BucketConfigs.lowerBoundNanos(currentLimits, pausedAhead(call) + 1L);
                 if (estimate > budgetEnd - now) {
                     return CompletableFuture.failedFuture(coolingDown(estimate, budgetEnd - start));
                 }
                 waiter = new Paused(call, currentLimits, start, budgetEnd, now);
                 paused.addLast(waiter);
+                pausedByClass[call.priority().ordinal()]++;
                 armResume(now);
             } else {
                 waiter = null;
@@ -165,11 +174,37 @@ final class Gate {
             call.trace().addQueue(now - tokenStart);
             return ADMITTED;
         }
+        Optional<PriorityPolicy> priority = call.upstream().policy().priority();
+        if (priority.isPresent() && bucket instanceof LocalTokenBucket whole) {
+            return prioritised(call, b, whole, priority.get(), tokenStart, budgetEnd, now);
+        }
         if (b instanceof LocalTokenBucket local) return reserved(call, local.reserveNow(), tokenStart, budgetEnd, now);
         if (b instanceof BothBuckets both && both.isLocal()) {
             return reserved(call, both.reserveNow(), tokenStart, budgetEnd, now);
         }
         return b.reserve().thenCompose(r -> reserved(call, r, tokenStart, budgetEnd, time.nanoTime()));
+    }
+
+    /**
+     * The upstream's token through the wait by class; then, with {@code per: key} limits, the key's
+     * token by reservation as usual (each key's bucket keeps its own first-come first-served order).
+     */
+    private CompletableFuture<Void> prioritised(
+            Call call,
+            TokenBucket b,
+            LocalTokenBucket whole,
+            PriorityPolicy priority,
+            long tokenStart,
+            long budgetEnd,
+            long now) {
+        CompletableFuture<Void> upstreamToken = fair.admit(call, whole, priority, tokenStart, budgetEnd, now);
+        if (!(b instanceof BothBuckets both)) return upstreamToken;
+        LocalTokenBucket key = both.localKey();
+        if (upstreamToken.isDone() && !upstreamToken.isCompletedExceptionally()) {
+            return reserved(call, key.reserveNow(), tokenStart, budgetEnd, time.nanoTime());
+        }
+        return upstreamToken.thenCompose(
+                ignored -> reserved(call, key.reserveNow(), tokenStart, budgetEnd, time.nanoTime()));
     }
 
     private CompletableFuture<Void> reserved(
@@ -423,6 +458,7 @@ final class Gate {
                 draining = true;
                 batch = new ArrayList<>(paused);
                 paused.clear();
+                java.util.Arrays.fill(pausedByClass, 0);
             }
             for (Paused p : batch) {
                 if (!p.settled.compareAndSet(false, true)) continue;
@@ -442,8 +478,9 @@ final class Gate {
         long now = time.nanoTime();
         long retryAfter;
         synchronized (this) {
-            paused.remove(p);
-            retryAfter = Math.max(0, cooldownUntil - now) + BucketConfigs.lowerBoundNanos(p.limits, paused.size() + 1L);
+            if (paused.remove(p)) pausedByClass[p.call.priority().ordinal()]--;
+            retryAfter = Math.max(0, cooldownUntil - now)
+                    + BucketConfigs.lowerBoundNanos(p.limits, pausedAhead(p.call) + 1L);
         }
         p.call.trace().addCooldown(now - p.pausedAt);
         p.future.completeExceptionally(coolingDown(retryAfter, p.budgetEnd - p.start));
@@ -452,7 +489,7 @@ final class Gate {
     private void abandon(Paused p, Throwable reason) {
         if (!p.settled.compareAndSet(false, true)) return;
         synchronized (this) {
-            paused.remove(p);
+            if (paused.remove(p)) pausedByClass[p.call.priority().ordinal()]--;
         }
         TimeSource.Timer expiry = p.expiry;
         if (expiry != null) expiry.cancel();
@@ -465,8 +502,45 @@ final class Gate {
         return Duration.ofNanos(Math.max(0, cooldownUntil - time.nanoTime()));
     }
 
-    synchronized int queued() {
-        return paused.size();
+    /** Requests waiting for a cooldown's end or, with {@code priority}, for a token. */
+    int queued() {
+        int behindCooldown;
+        synchronized (this) {
+            behindCooldown = paused.size();
+        }
+        // Outside this lock: the fair queue reads the cooldown under its own lock, so it is only
+        // ever taken queue first, gate second.
+        return behindCooldown + fair.queued();
+    }
+
+    /** Whether the policy last applied sets {@code priority}. */
+    boolean prioritised() {
+        Policy p = applied;
+        return p != null && p.priority().isPresent();
+    }
+
+    /** Requests of class {@code p} waiting for a cooldown's end or a token. */
+    int queued(Priority p) {
+        int behindCooldown;
+        synchronized (this) {
+            behindCooldown = pausedByClass[p.ordinal()];
+        }
+        return behindCooldown + fair.queued(p);
+    }
+
+    /**
+     * The paused requests that will certainly take their tokens before {@code call}: all of them
+     * when waiting is first come, first served; with {@code priority}, those of its own class (the
+     * others may go before or after it). Holds the lock.
+     */
+    private long pausedAhead(Call call) {
+        if (call.upstream().policy().priority().isEmpty()) return paused.size();
+        return pausedByClass[call.priority().ordinal()];
+    }
+
+    /** Monotonic instant the cooldown ends (past when there is none). */
+    private synchronized long cooldownEnd() {
+        return cooldownUntil;
     }
 
     /** Keys with buckets of their own now (0 when no limit is per key). */
@@ -480,7 +554,7 @@ final class Gate {
         return b == null ? java.util.OptionalLong.empty() : b.availableTokens();
     }
 
-    private FetchException noToken(long waitNanos, long budgetNanos) {
+    FetchException noToken(long waitNanos, long budgetNanos) {
         return new FetchException(
                 ErrorType.RATE_LIMITED,
                 "upstream " + upstream + ": next token in " + ceilMillis(waitNanos) + " ms, beyond the wait budget of "

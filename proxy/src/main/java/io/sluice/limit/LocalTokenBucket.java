@@ -39,6 +39,42 @@ final class LocalTokenBucket implements TokenBucket {
         return new Taken(bucket.consumeIgnoringRateLimits(1), bucket);
     }
 
+    /**
+     * Takes one token only if it is there now and at least {@code keep} tokens would remain in each
+     * limit; never goes into debt. The prioritised wait ({@link FairQueue}) takes tokens this way.
+     */
+    boolean tryTake(long keep) {
+        if (keep <= 0) return bucket.tryConsume(1);
+        if (!bucket.estimateAbilityToConsume(keep + 1).canBeConsumed()) return false;
+        return bucket.tryConsume(1);
+    }
+
+    /**
+     * A lower bound on the nanoseconds until {@code tokens} tokens can have been taken, counting
+     * from now: exact while {@code tokens} fits in the smallest burst (Bucket4j's own estimate, which
+     * knows the partly refilled token), and beyond it at the fastest of the limits' rates.
+     */
+    long nanosUntil(long tokens) {
+        if (tokens <= 0) return 0;
+        List<RateLimit> current = limits;
+        long cap = Long.MAX_VALUE;
+        double nanosPerToken = Double.MAX_VALUE;
+        for (RateLimit limit : current) {
+            cap = Math.min(cap, Math.max(1, (long) Math.floor(limit.burst() * share)));
+            nanosPerToken = Math.min(nanosPerToken, limit.period().toNanos() / share / limit.tokens());
+        }
+        if (tokens <= cap) return bucket.estimateAbilityToConsume(tokens).getNanosToWaitForRefill();
+        long first = bucket.estimateAbilityToConsume(cap).getNanosToWaitForRefill();
+        return first + (long) Math.ceil((tokens - cap) * nanosPerToken);
+    }
+
+    /** The smallest of the limits' bursts: what a class's reserve is a share of. */
+    long smallestBurst() {
+        long cap = Long.MAX_VALUE;
+        for (RateLimit limit : limits) cap = Math.min(cap, Math.max(1, (long) Math.floor(limit.burst() * share)));
+        return cap;
+    }
+
     @Override
     public void reconfigure(List<RateLimit> next) {
         if (next.equals(limits)) return;

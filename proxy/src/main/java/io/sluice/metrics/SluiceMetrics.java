@@ -117,6 +117,7 @@ public final class SluiceMetrics implements FetchListener, AutoCloseable {
                     var slowest = s.learned().get().strictestPerSecond();
                     return slowest.isPresent() ? Double.valueOf(slowest.getAsDouble()) : null;
                 });
+        priorityGauge();
         policyGauges();
         new JvmMemoryMetrics().bindTo(registry);
         gc.bindTo(registry);
@@ -201,12 +202,15 @@ public final class SluiceMetrics implements FetchListener, AutoCloseable {
     @Override
     public void admissionEnd(Call call, Admission cause, long waitedNanos, boolean admitted) {
         Timer.builder("sluice.admission.wait")
-                .description("Time waited for admission, by cause (bucket, cooldown, concurrency) and result")
+                .description(
+                        "Time waited for admission, by cause (bucket, cooldown, concurrency), priority class and result")
                 .tags(
                         "upstream",
                         upstreamTag(call.trace()),
                         "cause",
                         cause.tag(),
+                        "priority",
+                        call.priority().tag(),
                         "result",
                         admitted ? "admitted" : "refused")
                 .serviceLevelObjectives(LATENCY_BUCKETS)
@@ -396,6 +400,24 @@ public final class SluiceMetrics implements FetchListener, AutoCloseable {
                 Number value = read.apply(states.get(i));
                 if (value != null)
                     rows.add(MultiGauge.Row.of(Tags.of("upstream", all.get(i).name()), value));
+            }
+            gauge.register(rows, true);
+        });
+    }
+
+    /** Waiting calls by class, for upstreams that set {@code priority} (three series each at most). */
+    private void priorityGauge() {
+        MultiGauge gauge = MultiGauge.builder("sluice.queued.priority")
+                .description("Requests waiting for a token or a cooldown's end, by priority class")
+                .register(registry);
+        gauges.add((all, states) -> {
+            List<MultiGauge.Row<?>> rows = new ArrayList<>();
+            for (int i = 0; i < all.size(); i++) {
+                String upstream = all.get(i).name();
+                states.get(i)
+                        .queuedByPriority()
+                        .forEach((p, n) ->
+                                rows.add(MultiGauge.Row.of(Tags.of("upstream", upstream, "priority", p.tag()), n)));
             }
             gauge.register(rows, true);
         });

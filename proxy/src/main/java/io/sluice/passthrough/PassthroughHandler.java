@@ -1,5 +1,6 @@
 package io.sluice.passthrough;
 
+import io.sluice.config.Priority;
 import io.sluice.fetch.CacheMode;
 import io.sluice.fetch.Call;
 import io.sluice.fetch.ErrorType;
@@ -162,7 +163,22 @@ public final class PassthroughHandler implements HttpHandler {
                 Optional.empty(),
                 maxWait(in.getFirst("Sluice-Max-Wait")),
                 cacheMode(in.get(io.undertow.util.Headers.CACHE_CONTROL)),
+                false,
+                priority(in.getFirst("Sluice-Priority")),
                 false);
+    }
+
+    /**
+     * The class named by {@code Sluice-Priority} (interactive when absent). Like every
+     * {@code Sluice-*} field it is Sluice's own control and is not sent upstream.
+     */
+    private static Optional<Priority> priority(String header) {
+        if (header == null) return Optional.empty();
+        try {
+            return Optional.of(Priority.parse(header));
+        } catch (IllegalArgumentException e) {
+            throw new FetchException(ErrorType.INVALID_REQUEST, "Sluice-Priority: " + e.getMessage());
+        }
     }
 
     /** The path of an absolute-form target ({@code https://host/a?b} gives {@code /a}); the query is added apart. */

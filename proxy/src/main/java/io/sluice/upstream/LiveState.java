@@ -14,6 +14,8 @@ import java.util.OptionalLong;
 public final class LiveState {
     private OptionalInt inFlight = OptionalInt.empty();
     private OptionalInt queued = OptionalInt.empty();
+    private final java.util.EnumMap<io.sluice.config.Priority, Integer> queuedByPriority =
+            new java.util.EnumMap<>(io.sluice.config.Priority.class);
     private OptionalDouble tokensAvailable = OptionalDouble.empty();
     private Optional<Duration> cooldownRemaining = Optional.empty();
     private OptionalLong cacheEntries = OptionalLong.empty();
@@ -88,6 +90,17 @@ public final class LiveState {
 
     public OptionalInt queued() {
         return queued;
+    }
+
+    /** Of the calls waiting for a token or a cooldown's end, how many are of class {@code priority}. */
+    public LiveState queued(io.sluice.config.Priority priority, int calls) {
+        queuedByPriority.merge(priority, calls, Integer::sum);
+        return this;
+    }
+
+    /** Waiting calls by class; empty when the upstream does not set {@code priority}. */
+    public java.util.Map<io.sluice.config.Priority, Integer> queuedByPriority() {
+        return java.util.Collections.unmodifiableMap(queuedByPriority);
     }
 
     public OptionalDouble tokensAvailable() {

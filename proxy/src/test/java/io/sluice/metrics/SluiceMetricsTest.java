@@ -48,6 +48,20 @@ class SluiceMetricsTest {
     }
 
     @Test
+    void queuedByPriorityIsAGaugePerClassForUpstreamsThatSetPriority() {
+        SluiceMetrics metrics = new SluiceMetrics(registry, upstreams, List.of((name, state) -> {
+            if (name.equals("github"))
+                state.queued(io.sluice.config.Priority.BATCH, 3).queued(io.sluice.config.Priority.INTERACTIVE, 0);
+        }));
+        metrics.refreshGauges();
+        assertThat(registry.scrape())
+                .contains("sluice_queued_priority{priority=\"batch\",upstream=\"github\"} 3.0")
+                .contains("sluice_queued_priority{priority=\"interactive\",upstream=\"github\"} 0.0")
+                .doesNotContain("sluice_queued_priority{priority=\"batch\",upstream=\"default\"}");
+        metrics.close();
+    }
+
+    @Test
     void gaugesReadEveryStateSourceAtScrapeTime() {
         SluiceMetrics metrics = new SluiceMetrics(
                 registry,
@@ -132,9 +146,9 @@ class SluiceMetricsTest {
                 .contains("sluice_cache_coalesced_total{upstream=\"github\"} 1.0")
                 .contains("sluice_cache_stored_bytes_total{upstream=\"github\"} 2048.0")
                 .contains(
-                        "sluice_admission_wait_seconds_count{cause=\"bucket\",result=\"admitted\",upstream=\"github\"} 1")
+                        "sluice_admission_wait_seconds_count{cause=\"bucket\",priority=\"interactive\",result=\"admitted\",upstream=\"github\"} 1")
                 .contains(
-                        "sluice_admission_wait_seconds_count{cause=\"cooldown\",result=\"refused\",upstream=\"github\"} 1");
+                        "sluice_admission_wait_seconds_count{cause=\"cooldown\",priority=\"interactive\",result=\"refused\",upstream=\"github\"} 1");
         metrics.close();
     }
 

@@ -121,6 +121,35 @@ class PassthroughTest {
     }
 
     @Test
+    void sluicePriorityIsReadButNeverSentUpstream() throws Exception {
+        var running = startWith("    priority: {weights: {interactive: 8, batch: 2, background: 1}}");
+        upstream.enqueue(Upstream.ok("text/plain", "ok"));
+
+        HttpResponse<String> response = TestHttp.send(HttpRequest.newBuilder(running.data("/local/p"))
+                .header("Sluice-Priority", "background")
+                .header("X-Kept", "yes")
+                .build());
+
+        assertThat(response.statusCode()).isEqualTo(200);
+        RecordedRequest seen = upstream.takeRequest(5, TimeUnit.SECONDS);
+        assertThat(seen.getHeaders().get("Sluice-Priority")).isNull();
+        assertThat(seen.getHeaders().get("X-Kept")).isEqualTo("yes");
+    }
+
+    @Test
+    void unknownPriorityClassIsABadRequestThatNamesTheHeader() {
+        var running = startWith("");
+
+        HttpResponse<String> response = TestHttp.send(HttpRequest.newBuilder(running.data("/local/p"))
+                .header("Sluice-Priority", "urgent")
+                .build());
+
+        assertThat(response.statusCode()).isEqualTo(400);
+        assertThat(response.body()).contains("invalid_request", "Sluice-Priority", "urgent", "interactive");
+        assertThat(upstream.getRequestCount()).isZero();
+    }
+
+    @Test
     void addsUpstreamHeadersWithValuesFromTheEnvironment() throws Exception {
         var running = sluice.start(
                 """
