@@ -3,21 +3,17 @@ package io.sluice.fetch;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.sluice.testing.ScriptedSource;
 import io.undertow.util.HeaderMap;
 import io.undertow.util.HttpString;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.lang.reflect.Proxy;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
-import java.util.ArrayDeque;
-import java.util.Arrays;
-import java.util.Deque;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
-import org.xnio.conduits.StreamSourceConduit;
 
 /** What Undertow's parser is given, and what is kept, whatever way the bytes are cut into reads. */
 class HeadCaptureTest {
@@ -29,7 +25,7 @@ class HeadCaptureTest {
     @ParameterizedTest(name = "reads of {0} bytes")
     @ValueSource(ints = {1, 2, 3, 7, 64, 4096})
     void takesOutInterimsAndKeepsTheFinalHeadWhateverTheReadSizes(int readSize) throws IOException {
-        HeadCapture capture = new HeadCapture(chunks(INTERIM + FINAL + "hello", readSize));
+        HeadCapture capture = new HeadCapture(ScriptedSource.inReadsOf(INTERIM + FINAL + "hello", readSize));
         capture.expectResponse(64 * 1024, false);
 
         String seen = readAll(capture);
@@ -43,7 +39,7 @@ class HeadCaptureTest {
     @ValueSource(ints = {1, 5, 4096})
     void keepsTheInterimHeadsToForwardButNotAHundredContinue(int readSize) throws IOException {
         String interims = "HTTP/1.1 100 Continue\r\n\r\n" + INTERIM;
-        HeadCapture capture = new HeadCapture(chunks(interims + FINAL + "hello", readSize));
+        HeadCapture capture = new HeadCapture(ScriptedSource.inReadsOf(interims + FINAL + "hello", readSize));
         capture.expectResponse(64 * 1024, false);
 
         readAll(capture);
@@ -58,7 +54,7 @@ class HeadCaptureTest {
     void keepsABoundedNumberOfInterimHeads() throws IOException {
         String many = "HTTP/1.1 103 Early Hints\r\nLink: </a>\r\n\r\n".repeat(HeadCapture.MAX_INTERIM_HEADS + 5);
         String big = "HTTP/1.1 103 Early Hints\r\nLink: " + "x".repeat(HeadCapture.MAX_INTERIM_BYTES) + "\r\n\r\n";
-        HeadCapture capture = new HeadCapture(chunks(big + many + FINAL, 4096));
+        HeadCapture capture = new HeadCapture(ScriptedSource.inReadsOf(big + many + FINAL, 4096));
         capture.expectResponse(1024 * 1024, false);
 
         readAll(capture);
@@ -94,7 +90,7 @@ class HeadCaptureTest {
     @Test
     void aHeadWithABareLineEndIsLeftToUndertowAndNotKept() throws IOException {
         String bare = "HTTP/1.1 102 Processing\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n";
-        HeadCapture capture = new HeadCapture(chunks(bare, 5));
+        HeadCapture capture = new HeadCapture(ScriptedSource.inReadsOf(bare, 5));
         capture.expectResponse(64 * 1024, false);
 
         assertThat(readAll(capture)).isEqualTo(bare);
@@ -105,7 +101,7 @@ class HeadCaptureTest {
     @Test
     void aHeadPastTheLimitIsPassedOnUnkept() throws IOException {
         String big = "HTTP/1.1 200 OK\r\nX-Big: " + "x".repeat(300) + "\r\n\r\nbody";
-        HeadCapture capture = new HeadCapture(chunks(big, 50));
+        HeadCapture capture = new HeadCapture(ScriptedSource.inReadsOf(big, 50));
         capture.expectResponse(100, false);
 
         assertThat(readAll(capture)).isEqualTo(big);
@@ -116,11 +112,11 @@ class HeadCaptureTest {
     @ValueSource(ints = {1, 3, 64, 4096})
     void passesAValidChunkedBodyAndStopsAtTheFirstBadByteOfAnother(int readSize) throws IOException {
         String head = "HTTP/1.1 200 OK\r\nTransfer-Encoding:  Chunked \r\n\r\n";
-        HeadCapture good = new HeadCapture(chunks(head + "3\r\nabc\r\n0\r\n\r\n", readSize));
+        HeadCapture good = new HeadCapture(ScriptedSource.inReadsOf(head + "3\r\nabc\r\n0\r\n\r\n", readSize));
         good.expectResponse(64 * 1024, false);
         assertThat(readAll(good)).isEqualTo(head + "3\r\nabc\r\n0\r\n\r\n");
 
-        HeadCapture bad = new HeadCapture(chunks(head + "3\r\nbogus\r\n0\r\n\r\n", readSize));
+        HeadCapture bad = new HeadCapture(ScriptedSource.inReadsOf(head + "3\r\nbogus\r\n0\r\n\r\n", readSize));
         bad.expectResponse(64 * 1024, false);
         ByteArrayOutputStream seen = new ByteArrayOutputStream();
         assertThatThrownBy(() -> readInto(bad, seen))
@@ -203,29 +199,5 @@ class HeadCaptureTest {
             while (buffer.hasRemaining()) out.write(buffer.get());
             buffer.clear();
         }
-    }
-
-    /** A source that gives {@code text} in reads of at most {@code size} bytes, then end of stream. */
-    private static StreamSourceConduit chunks(String text, int size) {
-        Deque<byte[]> reads = new ArrayDeque<>();
-        byte[] all = text.getBytes(StandardCharsets.ISO_8859_1);
-        for (int i = 0; i < all.length; i += size) {
-            reads.add(Arrays.copyOfRange(all, i, Math.min(all.length, i + size)));
-        }
-        // Only read(ByteBuffer) is called by these tests; anything else fails them.
-        return (StreamSourceConduit) Proxy.newProxyInstance(
-                StreamSourceConduit.class.getClassLoader(),
-                new Class<?>[] {StreamSourceConduit.class},
-                (p, m, args) -> {
-                    if (!m.getName().equals("read") || !(args[0] instanceof ByteBuffer dst)) {
-                        throw new UnsupportedOperationException(m.toString());
-                    }
-                    byte[] next = reads.poll();
-                    if (next == null) return -1;
-                    int n = Math.min(next.length, dst.remaining());
-                    dst.put(next, 0, n);
-                    if (n < next.length) reads.push(Arrays.copyOfRange(next, n, next.length));
-                    return n;
-                });
     }
 }

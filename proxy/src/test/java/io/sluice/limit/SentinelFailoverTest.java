@@ -7,10 +7,7 @@ import io.lettuce.core.api.StatefulRedisConnection;
 import io.sluice.config.Interpolated;
 import io.sluice.config.RateLimit;
 import io.sluice.config.RedisConfig;
-import io.sluice.fetch.ErrorType;
-import io.sluice.fetch.FetchFailure;
 import io.sluice.fetch.FetchOutcome;
-import io.sluice.fetch.FetchResponse;
 import io.sluice.time.FakeTimeSource;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -94,14 +91,9 @@ class SentinelFailoverTest {
         }
     }
 
-    /** Waits (bounded, in real time) until the sidecar decides through Redis, driving its probe timer. */
+    /** Waits until the sidecar decides through Redis, then warms it up off the counted decisions. */
     private void awaitRedis(SharedLimits shared) {
-        long giveUpAt = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-        while (!shared.usingRedis()) {
-            assertThat(System.nanoTime()).as("sidecar decides through Redis").isLessThan(giveUpAt);
-            time.advance(SharedLimits.PROBE_INTERVAL);
-            LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(20));
-        }
+        SharedModeKit.awaitRedis(shared, time, Duration.ofSeconds(20));
         // First-use costs (scripts loading) off the counted decisions.
         try {
             TokenBucket warm = shared.store().bucket("warm-up", List.of(RateLimit.parse("1000/s", 1000L)));
@@ -119,14 +111,7 @@ class SentinelFailoverTest {
         }
     }
 
-    /** 1 if admitted and answered, 0 if refused as rate limited; fails on anything else or a hang. */
     private static int admitted(CompletableFuture<FetchOutcome> outcome) throws Exception {
-        FetchOutcome result = outcome.get(5, TimeUnit.SECONDS);
-        if (result instanceof FetchResponse response) {
-            assertThat(response.status()).isEqualTo(200);
-            return 1;
-        }
-        assertThat(((FetchFailure) result).type()).isEqualTo(ErrorType.RATE_LIMITED);
-        return 0;
+        return SharedModeKit.admitted(outcome);
     }
 }

@@ -7,7 +7,6 @@ import io.lettuce.core.api.StatefulRedisConnection;
 import io.sluice.config.Interpolated;
 import io.sluice.config.RateLimit;
 import io.sluice.config.RedisConfig;
-import io.sluice.fetch.ErrorType;
 import io.sluice.fetch.FetchFailure;
 import io.sluice.fetch.FetchOutcome;
 import io.sluice.fetch.FetchResponse;
@@ -34,14 +33,8 @@ class SharedLimitsTest {
         return SharedLimits.connect(new RedisConfig(Interpolated.literal(redis.uri()), 0.5, timeout, "sluice:"), time);
     }
 
-    /** Waits (bounded, in real time) until the sidecar decides through Redis, driving its probe timer. */
     private void awaitRedis(SharedLimits shared) {
-        long giveUpAt = System.nanoTime() + TimeUnit.SECONDS.toNanos(15);
-        while (!shared.usingRedis()) {
-            assertThat(System.nanoTime()).as("sidecar reconnected to Redis").isLessThan(giveUpAt);
-            time.advance(SharedLimits.PROBE_INTERVAL);
-            LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(20));
-        }
+        SharedModeKit.awaitRedis(shared, time, Duration.ofSeconds(15));
     }
 
     /**
@@ -60,15 +53,8 @@ class SharedLimitsTest {
         awaitRedis(shared);
     }
 
-    /** 1 if admitted and answered, 0 if refused as rate limited; fails on anything else or a hang. */
     private static int admitted(CompletableFuture<FetchOutcome> outcome) throws Exception {
-        FetchOutcome result = outcome.get(5, TimeUnit.SECONDS);
-        if (result instanceof FetchResponse response) {
-            assertThat(response.status()).isEqualTo(200);
-            return 1;
-        }
-        assertThat(((FetchFailure) result).type()).isEqualTo(ErrorType.RATE_LIMITED);
-        return 0;
+        return SharedModeKit.admitted(outcome);
     }
 
     @Test

@@ -4,15 +4,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.sluice.fetch.Fields;
 import io.sluice.fetch.Interim;
+import io.sluice.testing.ScriptedSource;
 import io.undertow.connector.PooledByteBuffer;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.lang.reflect.Proxy;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
-import java.util.ArrayDeque;
-import java.util.Arrays;
-import java.util.Deque;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -28,7 +25,8 @@ class RawRequestHeadsTest {
     @ParameterizedTest(name = "reads of {0} bytes")
     @ValueSource(ints = {1, 2, 3, 7, 64, 4096})
     void keepsTheFirstHeadAndPassesEveryByteOn(int readSize) throws IOException {
-        var capture = new RawRequestHeads.Capture(chunks(FIRST + SECOND + "abc", readSize), 64 * 1024);
+        var capture =
+                new RawRequestHeads.Capture(ScriptedSource.inReadsOf(FIRST + SECOND + "abc", readSize), 64 * 1024);
 
         assertThat(readAll(capture)).isEqualTo(FIRST + SECOND + "abc");
         // Undertow's parser stopped after the first head; the rest is what it holds unread.
@@ -40,7 +38,7 @@ class RawRequestHeadsTest {
     void armedAgainStartsWithTheBytesUndertowAlreadyHolds() throws IOException {
         // One read brings the first head and the start of the next; a later read brings the rest.
         var capture = new RawRequestHeads.Capture(
-                reads(FIRST + SECOND.substring(0, 10), SECOND.substring(10) + "abc"), 64 * 1024);
+                ScriptedSource.reads(FIRST + SECOND.substring(0, 10), SECOND.substring(10) + "abc"), 64 * 1024);
         ByteBuffer buffer = ByteBuffer.allocate(4096);
         capture.read(buffer);
         assertThat(text(capture.take(pooled(SECOND.substring(0, 10))))).isEqualTo(FIRST);
@@ -57,7 +55,7 @@ class RawRequestHeadsTest {
 
     @Test
     void aHeadIsNotPairedWithAParseThatEndedElsewhere() throws IOException {
-        var capture = new RawRequestHeads.Capture(reads(FIRST + SECOND), 64 * 1024);
+        var capture = new RawRequestHeads.Capture(ScriptedSource.reads(FIRST + SECOND), 64 * 1024);
         capture.read(ByteBuffer.allocate(4096));
 
         // Had Undertow parsed up to some other place, the kept head is not that request's.
@@ -67,7 +65,7 @@ class RawRequestHeadsTest {
     @Test
     void aHeadPastTheLimitIsNotKept() throws IOException {
         String big = "GET / HTTP/1.1\r\nX-Big: " + "x".repeat(300) + "\r\n\r\n";
-        var capture = new RawRequestHeads.Capture(chunks(big, 50), 100);
+        var capture = new RawRequestHeads.Capture(ScriptedSource.inReadsOf(big, 50), 100);
 
         assertThat(readAll(capture)).isEqualTo(big);
         assertThat(capture.take(null)).isNull();
@@ -118,39 +116,5 @@ class RawRequestHeadsTest {
             buffer.clear();
         }
         return out.toString(StandardCharsets.ISO_8859_1);
-    }
-
-    /** A source that gives {@code text} in reads of at most {@code size} bytes, then end of stream. */
-    private static StreamSourceConduit chunks(String text, int size) {
-        Deque<byte[]> reads = new ArrayDeque<>();
-        byte[] all = text.getBytes(StandardCharsets.ISO_8859_1);
-        for (int i = 0; i < all.length; i += size) {
-            reads.add(Arrays.copyOfRange(all, i, Math.min(all.length, i + size)));
-        }
-        return source(reads);
-    }
-
-    /** A source that gives each of {@code parts} as one read (as far as the buffer takes it). */
-    private static StreamSourceConduit reads(String... parts) {
-        Deque<byte[]> reads = new ArrayDeque<>();
-        for (String part : parts) reads.add(part.getBytes(StandardCharsets.ISO_8859_1));
-        return source(reads);
-    }
-
-    private static StreamSourceConduit source(Deque<byte[]> reads) {
-        return (StreamSourceConduit) Proxy.newProxyInstance(
-                StreamSourceConduit.class.getClassLoader(),
-                new Class<?>[] {StreamSourceConduit.class},
-                (p, m, args) -> {
-                    if (!m.getName().equals("read") || !(args[0] instanceof ByteBuffer dst)) {
-                        throw new UnsupportedOperationException(m.toString());
-                    }
-                    byte[] next = reads.poll();
-                    if (next == null) return -1;
-                    int n = Math.min(next.length, dst.remaining());
-                    dst.put(next, 0, n);
-                    if (n < next.length) reads.push(Arrays.copyOfRange(next, n, next.length));
-                    return n;
-                });
     }
 }
