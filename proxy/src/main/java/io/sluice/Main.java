@@ -38,6 +38,11 @@ public final class Main implements Callable<Integer> {
         // some JDKs make a thread per task when the common pool's parallelism is 1 (any 2-core
         // machine). Measured on JDK 25 it does not (18 vs 19 threads started over 3 s of load); this
         // guards older runtimes. Must run before anything touches CompletableFuture; -D wins.
+        // Lettuce's Netty reaches for sun.misc.Unsafe, which JDK 24+ announces with four WARNING lines
+        // on the first Redis connection; its safe paths are plenty for a few commands per request.
+        if (System.getProperty("io.netty.noUnsafe") == null) {
+            System.setProperty("io.netty.noUnsafe", "true");
+        }
         if (System.getProperty("java.util.concurrent.ForkJoinPool.common.parallelism") == null) {
             System.setProperty("java.util.concurrent.ForkJoinPool.common.parallelism", "2");
         }
