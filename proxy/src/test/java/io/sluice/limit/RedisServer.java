@@ -40,8 +40,15 @@ final class RedisServer implements AutoCloseable {
 
     /** A replica of {@code master} (it syncs in the background; see the test for how to wait). */
     static RedisServer replicaOf(RedisServer master) throws IOException {
-        RedisServer server =
-                new RedisServer(freePort(), List.of("--replicaof", "127.0.0.1", Integer.toString(master.port)));
+        // Loads the master's snapshot from the socket: nothing is written to the working directory.
+        RedisServer server = new RedisServer(
+                freePort(),
+                List.of(
+                        "--replicaof",
+                        "127.0.0.1",
+                        Integer.toString(master.port),
+                        "--repl-diskless-load",
+                        "on-empty-db"));
         server.startProcess();
         return server;
     }
