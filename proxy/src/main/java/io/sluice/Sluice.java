@@ -221,8 +221,7 @@ public final class Sluice implements AutoCloseable {
                 tlsBuffers,
                 serverOptions,
                 workers,
-                accessLogged(this::handleIntercepted),
-                time);
+                accessLogged(this::handleIntercepted));
         // RFC 9110 §10.1.1: Sluice answers a client's `Expect: 100-continue` itself, with 100 once it
         // starts reading the body (not before admission, so a refused request sends no body), and does
         // not forward the expectation: the upstream gets the whole body at once.

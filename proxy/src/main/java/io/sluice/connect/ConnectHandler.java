@@ -1,7 +1,5 @@
 package io.sluice.connect;
 
-import com.github.benmanes.caffeine.cache.Cache;
-import com.github.benmanes.caffeine.cache.Caffeine;
 import io.sluice.config.Policy;
 import io.sluice.fetch.CacheMode;
 import io.sluice.fetch.Call;
@@ -19,7 +17,6 @@ import io.sluice.fetch.Trace;
 import io.sluice.guard.AddressGuard;
 import io.sluice.passthrough.ProxyStatus;
 import io.sluice.server.Json;
-import io.sluice.time.TimeSource;
 import io.sluice.tls.InterceptTls;
 import io.sluice.upstream.Upstream;
 import io.sluice.upstream.Upstreams;
@@ -32,7 +29,6 @@ import io.undertow.util.HttpString;
 import io.undertow.util.SameThreadExecutor;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
-import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
@@ -57,8 +53,6 @@ import org.xnio.conduits.StreamSinkConduit;
 public final class ConnectHandler implements HttpHandler {
     private static final HttpString PROXY_STATUS = new HttpString("Proxy-Status");
     private static final HttpString RETRY_AFTER = new HttpString("Retry-After");
-    /** How long an admitted intercept target skips the guard's look-up before the 200. */
-    private static final Duration RECENT_VERDICT = Duration.ofSeconds(10);
 
     private final Upstreams upstreams;
     private final AddressGuard guard;
@@ -67,7 +61,6 @@ public final class ConnectHandler implements HttpHandler {
     private final OpenTunnel openTunnel;
     private final ByteBufferPool buffers;
     /** Intercept targets the guard admitted in the last few seconds (see {@link #intercept}). */
-    private final Cache<String, Boolean> recentlyAdmitted;
     /** Client connections of open tunnels of both kinds, closed by {@link #closeAll} at shutdown. */
     private final Set<StreamConnection> open = ConcurrentHashMap.newKeySet();
 
@@ -88,20 +81,13 @@ public final class ConnectHandler implements HttpHandler {
             ByteBufferPool tlsBuffers,
             OptionMap serverOptions,
             Executor handshakes,
-            HttpHandler root,
-            TimeSource time) {
+            HttpHandler root) {
         this.upstreams = upstreams;
         this.guard = guard;
         this.tunnels = tunnels;
         this.openTunnel = openTunnel;
         this.buffers = buffers;
         this.interceptor = new Interceptor(tls, buffers, tlsBuffers, serverOptions, handshakes, root);
-        this.recentlyAdmitted = Caffeine.newBuilder()
-                .ticker(time::nanoTime)
-                .executor(Runnable::run)
-                .expireAfterWrite(RECENT_VERDICT)
-                .maximumSize(10_000)
-                .build();
     }
 
     @Override
@@ -143,23 +129,14 @@ public final class ConnectHandler implements HttpHandler {
 
     private void intercept(HttpServerExchange exchange, ConnectTarget target, Policy policy) {
         // The guard checks the destination now, so a refused one gets an HTTP answer rather than a
-        // handshake and then one per request. A host it admitted moments ago is not looked up again
-        // before the 200 (a DNS round trip on the lookup pool and back): each request inside is
-        // checked and pinned again when it is sent, so this saves time, never a check. Then the leaf
-        // is minted off the IO thread before the 200, so the handshake finds it cached.
-        String verdictKey = target.authority() + (policy.allowPrivate() ? "|private" : "");
-        CompletableFuture<?> ready;
-        if (recentlyAdmitted.getIfPresent(verdictKey) != null) {
-            ready = interceptor.prepare(target);
-            if (ready.isDone() && !ready.isCompletedExceptionally()) {
-                acceptIntercepted(exchange, target);
-                return;
-            }
-        } else {
-            ready = guard.admit(target.origin(), policy.allowPrivate()).thenCompose(pin -> {
-                pin.close();
-                return interceptor.prepare(target);
-            });
+        // handshake and then one per request; each request inside is checked again when it is sent.
+        // A name whose answer the guard keeps is checked on this thread, and the leaf is minted off
+        // the IO thread before the 200, so the handshake finds it cached.
+        CompletableFuture<?> ready = guard.admitDirect(target.origin(), policy.allowPrivate())
+                .thenCompose(address -> interceptor.prepare(target));
+        if (ready.isDone() && !ready.isCompletedExceptionally()) {
+            acceptIntercepted(exchange, target);
+            return;
         }
         exchange.dispatch(
                 SameThreadExecutor.INSTANCE,
@@ -170,7 +147,6 @@ public final class ConnectHandler implements HttpHandler {
                             refuse(exchange, e.type().httpStatus(), e);
                             return;
                         }
-                        recentlyAdmitted.put(verdictKey, Boolean.TRUE);
                         acceptIntercepted(exchange, target);
                     });
                 }));
