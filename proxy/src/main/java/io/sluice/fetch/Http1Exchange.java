@@ -584,13 +584,14 @@ final class Http1Exchange {
         if (lengths != null) {
             String first = null;
             for (String value : lengths) {
-                for (String element : value.split(",", -1)) {
-                    String digits = element.strip();
-                    if (digits.isEmpty() || !digits.chars().allMatch(ch -> ch >= '0' && ch <= '9')) {
+                // Every response with a length passes here: no regex, no stream, and a value without a
+                // comma (all but a broken upstream's) is not split.
+                for (String element : value.indexOf(',') < 0 ? new String[] {value} : value.split(",", -1)) {
+                    String digits = canonicalDigits(element);
+                    if (digits == null) {
                         return ProtocolError.INVALID_HEADER.failure(
                                 "upstream sent an invalid Content-Length (\"" + value + "\")");
                     }
-                    digits = digits.replaceFirst("^0+(?=.)", "");
                     if (first == null) first = digits;
                     else if (!first.equals(digits)) {
                         return ProtocolError.INVALID_FRAMING.failure(
@@ -601,6 +602,24 @@ final class Http1Exchange {
             }
         }
         return null;
+    }
+
+    /**
+     * One element of a {@code Content-Length} list, whitespace around it dropped and leading zeros
+     * removed (so {@code 007} and {@code 7} agree), or null if it is not all digits.
+     */
+    static String canonicalDigits(String element) {
+        int start = 0;
+        int end = element.length();
+        while (start < end && Character.isWhitespace(element.charAt(start))) start++;
+        while (end > start && Character.isWhitespace(element.charAt(end - 1))) end--;
+        if (start == end) return null;
+        for (int i = start; i < end; i++) {
+            char c = element.charAt(i);
+            if (c < '0' || c > '9') return null;
+        }
+        while (start < end - 1 && element.charAt(start) == '0') start++;
+        return start == 0 && end == element.length() ? element : element.substring(start, end);
     }
 
     private static long contentLength(String value) {
