@@ -60,7 +60,7 @@ final class Http1Exchange {
     private final XnioIoThread thread;
     private final InetAddress address;
     private final int port;
-    private final String poolKey;
+    private final Http1Transport.PoolKey poolKey;
     private final boolean tls;
     /** Watches the TLS handshake of the connection this exchange opened; null when it reused one. */
     private HandshakeWitness witness;
@@ -103,9 +103,9 @@ final class Http1Exchange {
         this.port = request.uri().getPort() != -1 ? request.uri().getPort() : tls ? 443 : 80;
         // A TLS connection is bound to the name its certificate was checked for and to its TLS profile.
         this.poolKey = tls
-                ? address.getHostAddress() + "#" + port + "|" + request.uri().getHost() + "|"
-                        + policy.tls().withoutHttp2()
-                : address.getHostAddress() + "#" + port;
+                ? new Http1Transport.PoolKey(
+                        address, port, request.uri().getHost(), policy.tls().withoutHttp2())
+                : new Http1Transport.PoolKey(address, port, null, null);
     }
 
     CompletableFuture<FetchResponse> result() {

@@ -44,7 +44,7 @@ public final class Http1Transport {
     private final Duration idleTimeout;
     private final int maxIdlePerAddress;
     /** Per IO thread: idle connections by destination. Touched only by the owning thread. */
-    private final Map<Thread, Map<String, ArrayDeque<Idle>>> idle = new ConcurrentHashMap<>();
+    private final Map<Thread, Map<PoolKey, ArrayDeque<Idle>>> idle = new ConcurrentHashMap<>();
 
     private final Function<UpstreamTls, SSLContext> tlsContexts;
     private final Executor handshakes;
@@ -189,8 +189,16 @@ public final class Http1Transport {
         return time;
     }
 
+    /**
+     * What an idle connection can be reused for: the address and port it is connected to and, for
+     * TLS, the name its certificate was checked for and the TLS profile it was made with (null for
+     * cleartext). A record rather than a string built per request (that string held the profile's
+     * {@code toString}).
+     */
+    record PoolKey(java.net.InetAddress address, int port, String host, io.sluice.config.UpstreamTls tls) {}
+
     /** An open idle connection to {@code key}, or null. Call on the IO thread that owns the pool. */
-    Idle checkout(String key) {
+    Idle checkout(PoolKey key) {
         ArrayDeque<Idle> queue = pool().get(key);
         if (queue == null) return null;
         long now = time.nanoTime();
@@ -206,7 +214,7 @@ public final class Http1Transport {
     }
 
     /** Returns a connection whose exchange ended cleanly. Call on the IO thread that owns it. */
-    void release(String key, ClientConnection connection, HeadCapture capture) {
+    void release(PoolKey key, ClientConnection connection, HeadCapture capture) {
         if (!connection.isOpen()) return;
         ArrayDeque<Idle> queue = pool().computeIfAbsent(key, k -> new ArrayDeque<>());
         if (queue.size() >= maxIdlePerAddress) {
@@ -216,7 +224,7 @@ public final class Http1Transport {
         queue.addLast(new Idle(connection, capture, time.nanoTime()));
     }
 
-    private Map<String, ArrayDeque<Idle>> pool() {
+    private Map<PoolKey, ArrayDeque<Idle>> pool() {
         return idle.computeIfAbsent(Thread.currentThread(), t -> new HashMap<>());
     }
 
