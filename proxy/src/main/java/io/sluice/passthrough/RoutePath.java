@@ -24,6 +24,14 @@ final class RoutePath {
      */
     static String resolve(String rest) {
         if (rest.isEmpty()) return rest;
+        // Nearly every path has no dot-segment, no percent-encoding and no backslash: it is already
+        // resolved, and is returned as it is without splitting it.
+        if (rest.indexOf('%') < 0 && rest.indexOf('\\') < 0 && !rest.contains("/.")) return rest;
+        return bySegments(rest);
+    }
+
+    /** {@link #resolve} the long way, segment by segment: {@code rest} is not empty. */
+    static String bySegments(String rest) {
         String[] segments = rest.substring(1).split("/", -1);
         List<String> out = new ArrayList<>(segments.length);
         boolean trailingSlash = false;
