@@ -107,6 +107,9 @@ public final class AdmissionStage implements Stage, UpstreamStateSource, Learned
             case REJECTED -> call.events().learnedLimits(call.upstream().name(), "rejected");
             case NONE -> {}
         }
+        learned(call.upstream().name())
+                .remaining(response.headers(), policy)
+                .ifPresent(left -> gate.tightenLearned(call, left));
     }
 
     /**
