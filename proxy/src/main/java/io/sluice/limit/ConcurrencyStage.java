@@ -14,7 +14,8 @@ import java.util.concurrent.Executor;
 
 /**
  * Holds one of the upstream's {@code max_concurrency} slots from sending until the response body
- * has been read, queueing (FIFO, within the call's wait budget) when all are taken.
+ * has been read, queueing (FIFO, within the call's wait budget) when all are taken; with the
+ * upstream's {@code priority}, FIFO within each class and by weight between classes.
  */
 public final class ConcurrencyStage implements Stage, UpstreamStateSource {
     private final ConcurrentHashMap<String, ConcurrencyLimiter> limiters = new ConcurrentHashMap<>();
@@ -32,7 +33,10 @@ public final class ConcurrencyStage implements Stage, UpstreamStateSource {
         ConcurrencyLimiter limiter =
                 limiter(call.upstream().name(), call.upstream().policy().maxConcurrency());
         long start = time.nanoTime();
-        CompletableFuture<ConcurrencyLimiter.Permit> permit = limiter.acquire(call.waitBudgetNanos(start));
+        CompletableFuture<ConcurrencyLimiter.Permit> permit = limiter.acquire(
+                call.waitBudgetNanos(start),
+                call.priority(),
+                call.upstream().policy().priority().orElse(null));
         if (!permit.isDone()) {
             call.onCancel(reason -> limiter.abandon(permit, reason));
             call.events().admissionStart(call, Admission.CONCURRENCY);
