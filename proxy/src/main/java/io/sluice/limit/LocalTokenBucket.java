@@ -39,6 +39,11 @@ final class LocalTokenBucket implements TokenBucket {
         return new Taken(bucket.consumeIgnoringRateLimits(1), bucket);
     }
 
+    @Override
+    public CompletableFuture<Boolean> tryTake() {
+        return CompletableFuture.completedFuture(bucket.tryConsume(1));
+    }
+
     /**
      * Takes one token only if it is there now and at least {@code keep} tokens would remain in each
      * limit; never goes into debt. The prioritised wait ({@link FairQueue}) takes tokens this way.
