@@ -147,8 +147,7 @@ public final class AdmissionStage implements Stage, UpstreamStateSource, Learned
                 learned(call.upstream().name()).effective(call.upstream().policy());
         if (limits.isEmpty() || gate.cooldownRemaining().isPositive() || gate.queued() > 0) return null;
         return revalidations
-                .computeIfAbsent(
-                        call.upstream().name(), name -> new RevalidationAllowance(name, store))
+                .computeIfAbsent(call.upstream().name(), name -> new RevalidationAllowance(name, store))
                 .tryTake(limits);
     }
 

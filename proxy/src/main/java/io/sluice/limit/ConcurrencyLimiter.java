@@ -106,6 +106,11 @@ public final class ConcurrencyLimiter {
         return waiting;
     }
 
+    /** Whether waiters last queued by class (the upstream sets {@code priority}). */
+    public synchronized boolean byClass() {
+        return policy != null;
+    }
+
     /** Waiters of class {@code p} (all of them count as interactive without priority). */
     public synchronized int queued(Priority p) {
         return waiters.get(p.ordinal()).size();

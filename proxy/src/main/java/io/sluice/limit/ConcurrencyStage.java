@@ -1,5 +1,6 @@
 package io.sluice.limit;
 
+import io.sluice.config.Priority;
 import io.sluice.fetch.Call;
 import io.sluice.fetch.FetchListener.Admission;
 import io.sluice.fetch.FetchResponse;
@@ -81,6 +82,9 @@ public final class ConcurrencyStage implements Stage, UpstreamStateSource {
             into.inFlight(0).queued(0);
         } else {
             into.inFlight(limiter.inFlight()).queued(limiter.queued());
+            if (limiter.byClass()) {
+                for (Priority p : Priority.values()) into.queued(p, limiter.queued(p));
+            }
         }
     }
 

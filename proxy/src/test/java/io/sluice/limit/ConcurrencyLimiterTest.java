@@ -7,6 +7,7 @@ import io.sluice.config.PriorityPolicy;
 import io.sluice.fetch.ErrorType;
 import io.sluice.fetch.FetchException;
 import io.sluice.time.FakeTimeSource;
+import io.sluice.upstream.LiveState;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -140,5 +141,22 @@ class ConcurrencyLimiterTest {
         }
         for (int i = 0; i < classes.length; i++) held[0].release();
         assertThat(order).containsExactly("background0", "batch1", "interactive2", "batch3");
+    }
+
+    @Test
+    void slotWaitersShowInTheLiveStateByClass() {
+        ConcurrencyStage stage = new ConcurrencyStage(time, Runnable::run);
+        ConcurrencyLimiter one = stage.limiter("example", 1);
+        PriorityPolicy weights = new PriorityPolicy(Map.of(), Map.of(), Priority.BATCH);
+        one.acquire(0).join();
+        one.acquire(FIVE_SECONDS, Priority.BATCH, weights);
+        one.acquire(FIVE_SECONDS, Priority.BATCH, weights);
+        one.acquire(FIVE_SECONDS, Priority.INTERACTIVE, weights);
+        LiveState live = LiveState.of("example", List.of(stage));
+        assertThat(live.queued()).hasValue(3);
+        assertThat(live.queuedByPriority())
+                .containsEntry(Priority.INTERACTIVE, 1)
+                .containsEntry(Priority.BATCH, 2)
+                .containsEntry(Priority.BACKGROUND, 0);
     }
 }
