@@ -68,14 +68,30 @@ public final class AdmissionStage implements Stage, UpstreamStateSource, Learned
     public CompletableFuture<FetchResponse> apply(Chain chain) {
         Call call = chain.call();
         Gate gate = gate(call.upstream().name());
-        if (call.upstream().policy().free304() && freeRevalidation(gate, chain)) {
-            return chain.proceed(chain.request()).thenApply(response -> {
-                if (response.status() == 304) call.events().tokenSaved(call);
-                else gate.charge(call);
-                observe(gate, call, response);
-                return response;
-            });
+        CompletableFuture<Boolean> free = call.upstream().policy().free304() ? freeRevalidation(gate, chain) : null;
+        if (free != null) {
+            if (!free.isDone()) {
+                // Asked of Redis: carry on on the pipeline's executor, as after a token wait.
+                return free.thenComposeAsync(ok -> ok ? sendFree(gate, chain) : admitAndSend(gate, chain), executor);
+            }
+            if (free.getNow(false)) return sendFree(gate, chain);
         }
+        return admitAndSend(gate, chain);
+    }
+
+    /** A revalidation sent without a token: charged after the fact unless answered {@code 304}. */
+    private CompletableFuture<FetchResponse> sendFree(Gate gate, Chain chain) {
+        Call call = chain.call();
+        return chain.proceed(chain.request()).thenApply(response -> {
+            if (response.status() == 304) call.events().tokenSaved(call);
+            else gate.charge(call);
+            observe(gate, call, response);
+            return response;
+        });
+    }
+
+    private CompletableFuture<FetchResponse> admitAndSend(Gate gate, Chain chain) {
+        Call call = chain.call();
         FetchListener.Admission cause = gate.cooldownRemaining().isPositive()
                 ? FetchListener.Admission.COOLDOWN
                 : FetchListener.Admission.BUCKET;
@@ -107,6 +123,9 @@ public final class AdmissionStage implements Stage, UpstreamStateSource, Learned
             case REJECTED -> call.events().learnedLimits(call.upstream().name(), "rejected");
             case NONE -> {}
         }
+        learned(call.upstream().name())
+                .remaining(response.headers(), policy)
+                .ifPresent(left -> gate.tightenLearned(call, left));
     }
 
     /**
@@ -114,20 +133,21 @@ public final class AdmissionStage implements Stage, UpstreamStateSource, Learned
      * client's own {@code If-None-Match} / {@code If-Modified-Since} passed on) goes out without a
      * token while the revalidation allowance has one and the upstream is not cooling down; its
      * token is charged after the fact unless the answer is {@code 304}. Without an allowance left it
-     * is admitted like any other request.
+     * is admitted like any other request. Null when the request is not such a revalidation; else
+     * whether the allowance had a token (asked of Redis in shared mode).
      */
-    private boolean freeRevalidation(Gate gate, Chain chain) {
+    private CompletableFuture<Boolean> freeRevalidation(Gate gate, Chain chain) {
         var request = chain.request();
-        if (!request.method().equals("GET")) return false;
+        if (!request.method().equals("GET")) return null;
         if (!request.headers().contains("if-none-match") && !request.headers().contains("if-modified-since")) {
-            return false;
+            return null;
         }
         Call call = chain.call();
         List<RateLimit> limits =
                 learned(call.upstream().name()).effective(call.upstream().policy());
-        if (limits.isEmpty() || gate.cooldownRemaining().isPositive() || gate.queued() > 0) return false;
+        if (limits.isEmpty() || gate.cooldownRemaining().isPositive() || gate.queued() > 0) return null;
         return revalidations
-                .computeIfAbsent(call.upstream().name(), name -> new RevalidationAllowance(time))
+                .computeIfAbsent(call.upstream().name(), name -> new RevalidationAllowance(name, store))
                 .tryTake(limits);
     }
 

@@ -17,11 +17,21 @@ final class BucketConfigs {
      * the token count would round; capacity is rounded down but never below one token.
      */
     static BucketConfiguration of(List<RateLimit> limits, double share) {
+        return capped(limits, share, limits.size(), Long.MAX_VALUE);
+    }
+
+    /**
+     * {@link #of} with the capacity of the limits from index {@code from} on lowered to {@code most}
+     * (never below one token): replacing a bucket's configuration with it, then with {@link #of},
+     * caps those limits' tokens at {@code most} and leaves the other limits' tokens alone.
+     */
+    static BucketConfiguration capped(List<RateLimit> limits, double share, int from, long most) {
         if (limits.isEmpty()) throw new IllegalArgumentException("a bucket needs at least one limit");
         ConfigurationBuilder builder = BucketConfiguration.builder();
         for (int i = 0; i < limits.size(); i++) {
             RateLimit limit = limits.get(i);
             long capacity = Math.max(1, (long) Math.floor(limit.burst() * share));
+            if (i >= from) capacity = Math.min(capacity, Math.max(1, most));
             Duration period = share == 1
                     ? limit.period()
                     : Duration.ofNanos((long) (limit.period().toNanos() / share));

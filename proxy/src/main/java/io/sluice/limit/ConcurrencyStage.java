@@ -1,5 +1,6 @@
 package io.sluice.limit;
 
+import io.sluice.config.Priority;
 import io.sluice.fetch.Call;
 import io.sluice.fetch.FetchListener.Admission;
 import io.sluice.fetch.FetchResponse;
@@ -14,7 +15,8 @@ import java.util.concurrent.Executor;
 
 /**
  * Holds one of the upstream's {@code max_concurrency} slots from sending until the response body
- * has been read, queueing (FIFO, within the call's wait budget) when all are taken.
+ * has been read, queueing (FIFO, within the call's wait budget) when all are taken; with the
+ * upstream's {@code priority}, FIFO within each class and by weight between classes.
  */
 public final class ConcurrencyStage implements Stage, UpstreamStateSource {
     private final ConcurrentHashMap<String, ConcurrencyLimiter> limiters = new ConcurrentHashMap<>();
@@ -32,7 +34,10 @@ public final class ConcurrencyStage implements Stage, UpstreamStateSource {
         ConcurrencyLimiter limiter =
                 limiter(call.upstream().name(), call.upstream().policy().maxConcurrency());
         long start = time.nanoTime();
-        CompletableFuture<ConcurrencyLimiter.Permit> permit = limiter.acquire(call.waitBudgetNanos(start));
+        CompletableFuture<ConcurrencyLimiter.Permit> permit = limiter.acquire(
+                call.waitBudgetNanos(start),
+                call.priority(),
+                call.upstream().policy().priority().orElse(null));
         if (!permit.isDone()) {
             call.onCancel(reason -> limiter.abandon(permit, reason));
             call.events().admissionStart(call, Admission.CONCURRENCY);
@@ -77,6 +82,9 @@ public final class ConcurrencyStage implements Stage, UpstreamStateSource {
             into.inFlight(0).queued(0);
         } else {
             into.inFlight(limiter.inFlight()).queued(limiter.queued());
+            if (limiter.byClass()) {
+                for (Priority p : Priority.values()) into.queued(p, limiter.queued(p));
+            }
         }
     }
 

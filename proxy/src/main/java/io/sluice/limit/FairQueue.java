@@ -33,7 +33,7 @@ import java.util.function.LongSupplier;
 final class FairQueue {
     private static final Priority[] CLASSES = Priority.values();
     /** A class of weight w advances its pass by UNIT / w per token (exact for weights 1–16 and 1000). */
-    private static final long UNIT = 720_720_000L;
+    static final long UNIT = 720_720_000L;
 
     /** Makes the refusal of a request that cannot be admitted within its budget. */
     interface Refusal {

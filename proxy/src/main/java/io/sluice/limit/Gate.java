@@ -285,6 +285,36 @@ final class Gate {
         else b.reserve();
     }
 
+    /**
+     * Lowers the tokens of {@code call}'s learned bucket to {@code remaining}, what the upstream
+     * just said is left, when it holds more: a newly learned limit starts from the upstream's count,
+     * not from a full burst, and one that others sharing the quota have spent is caught up. The
+     * configured limits keep their tokens, and no token is ever added. With a policy {@code key:}
+     * the learned limits are per key and the count is the key's own; a key that shares the
+     * overflow bucket leaves it alone (one key's count says nothing of the others'). Buckets in
+     * Redis are left as they are (see docs/limits.md).
+     */
+    void tightenLearned(Call call, long remaining) {
+        Policy policy = call.upstream().policy();
+        List<RateLimit> wanted = learned.effective(policy);
+        if (wanted != limits || policy != applied) configure(policy, wanted);
+        boolean perKey = policy.key().isPresent();
+        // Learned limits come after the configured ones, in each bucket's share of them.
+        int from =
+                (int) policy.limits().stream().filter(l -> l.perKey() == perKey).count();
+        TokenBucket target;
+        if (perKey) {
+            KeyedBuckets k = keyed;
+            if (k == null) return;
+            boolean[] overflowed = {false};
+            target = k.bucket(label(call, policy), () -> overflowed[0] = true);
+            if (overflowed[0]) return;
+        } else {
+            target = bucket;
+        }
+        if (target instanceof LocalTokenBucket local) local.capTokens(from, remaining);
+    }
+
     /** The buckets {@code call} takes a token from: the upstream's, its key's, or both. */
     private TokenBucket bucket(Call call, List<RateLimit> wanted) {
         Policy policy = call.upstream().policy();

@@ -8,6 +8,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.OptionalLong;
 import java.util.concurrent.atomic.LongAdder;
 
 /**
@@ -79,6 +80,19 @@ final class LearnedLimits {
         PolicyHeaders.Announced a = (PolicyHeaders.Announced) reading.get();
         if (a.limits().isEmpty() || pinned) return Change.NONE;
         return adopt(a, now) ? Change.ADOPTED : Change.NONE;
+    }
+
+    /**
+     * What the upstream says is left of the learned limit ({@code RateLimit-Remaining},
+     * {@code X-RateLimit-Remaining}, or {@code r=} of {@code RateLimit}), for the gate to tighten its
+     * learned bucket to. Empty unless exactly one limit was learned and nothing is pinned: with
+     * several, an unnamed remaining count could belong to any of them, and a pin ignores what the
+     * upstream says.
+     */
+    OptionalLong remaining(Fields headers, Policy policy) {
+        Learned l = current;
+        if (!policy.learn() || pinned || l == null || l.limits().size() != 1) return OptionalLong.empty();
+        return RateLimitHeaders.remaining(headers);
     }
 
     private synchronized boolean adopt(PolicyHeaders.Announced announced, Instant now) {

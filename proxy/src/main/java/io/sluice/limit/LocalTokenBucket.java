@@ -39,6 +39,11 @@ final class LocalTokenBucket implements TokenBucket {
         return new Taken(bucket.consumeIgnoringRateLimits(1), bucket);
     }
 
+    @Override
+    public CompletableFuture<Boolean> tryTake() {
+        return CompletableFuture.completedFuture(bucket.tryConsume(1));
+    }
+
     /**
      * Takes one token only if it is there now and at least {@code keep} tokens would remain in each
      * limit; never goes into debt. The prioritised wait ({@link FairQueue}) takes tokens this way.
@@ -75,8 +80,27 @@ final class LocalTokenBucket implements TokenBucket {
         return cap;
     }
 
+    /**
+     * Lowers the tokens of the limits from index {@code from} on to at most {@code most} (at least
+     * one is left: nothing left is the cooldown's to handle), leaving the other limits' tokens as
+     * they are; never adds a token. Learned limits are tightened this way to what the upstream says
+     * is left (see {@link LearnedLimits#remaining}).
+     */
+    synchronized void capTokens(int from, long most) {
+        List<RateLimit> current = limits;
+        if (from >= current.size()) return;
+        var state = bucket.asVerbose().getAvailableTokens().getState();
+        boolean over = false;
+        for (int i = from; i < current.size(); i++) over |= state.getCurrentSize(i) > Math.max(1, most);
+        if (!over) return;
+        // Bucket4j changes no single limit's tokens, but a smaller capacity caps them (AS_IS) and
+        // the capacity restored keeps the capped count.
+        bucket.replaceConfiguration(BucketConfigs.capped(current, share, from, most), TokensInheritanceStrategy.AS_IS);
+        bucket.replaceConfiguration(BucketConfigs.of(current, share), TokensInheritanceStrategy.AS_IS);
+    }
+
     @Override
-    public void reconfigure(List<RateLimit> next) {
+    public synchronized void reconfigure(List<RateLimit> next) {
         if (next.equals(limits)) return;
         limits = List.copyOf(next);
         // AS_IS keeps the tokens each limit has (capped at its new burst): a live change neither

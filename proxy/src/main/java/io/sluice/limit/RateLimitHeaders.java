@@ -4,6 +4,7 @@ import io.sluice.fetch.Fields;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Optional;
+import java.util.OptionalLong;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -26,6 +27,7 @@ final class RateLimitHeaders {
     private static final long EPOCH_MILLIS_THRESHOLD = 100_000_000_000L;
     private static final String[] REMAINING_FIELDS = {"RateLimit-Remaining", "X-RateLimit-Remaining"};
     private static final String[] RESET_FIELDS = {"RateLimit-Reset", "X-RateLimit-Reset"};
+    private static final Pattern COUNT = Pattern.compile("\\d{1,10}");
     private static final Pattern NUMBER = Pattern.compile("\\d+(\\.\\d+)?");
     private static final Pattern REMAINING = Pattern.compile("(?:^|[;,\\s])(?:r|remaining)=\"?(\\d+)");
     private static final Pattern RESET = Pattern.compile("(?:^|[;,\\s])(?:t|reset)=\"?(\\d+)");
@@ -48,6 +50,31 @@ final class RateLimitHeaders {
             if (r.find() && t.find() && isZero(r.group(1))) return resetIn(t.group(1), now);
         }
         return Optional.empty();
+    }
+
+    /**
+     * How many requests the upstream says are left in its current window, from the same fields as
+     * {@link #exhaustedFor}; empty when it does not say, or says something other than a whole number
+     * of at most {@link PolicyHeaders#MAX_QUOTA}.
+     */
+    static OptionalLong remaining(Fields headers) {
+        for (String field : REMAINING_FIELDS) {
+            Optional<String> value = headers.firstValue(field);
+            if (value.isPresent()) return count(value.get());
+        }
+        Optional<String> structured = headers.firstValue("RateLimit");
+        if (structured.isPresent()) {
+            Matcher r = REMAINING.matcher(structured.get());
+            if (r.find()) return count(r.group(1));
+        }
+        return OptionalLong.empty();
+    }
+
+    private static OptionalLong count(String value) {
+        String v = value.trim();
+        if (!COUNT.matcher(v).matches()) return OptionalLong.empty();
+        long n = Long.parseLong(v);
+        return n <= PolicyHeaders.MAX_QUOTA ? OptionalLong.of(n) : OptionalLong.empty();
     }
 
     /** A reset written as delta-seconds, epoch seconds, epoch milliseconds, or an HTTP-date. */

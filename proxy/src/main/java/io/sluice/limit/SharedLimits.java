@@ -280,6 +280,19 @@ public final class SharedLimits implements AutoCloseable {
             });
         }
 
+        @Override
+        public CompletableFuture<Boolean> tryTake() {
+            AsyncBucketProxy p = up ? proxy() : null;
+            if (p == null) return fallback.tryTake();
+            return p.tryConsume(1).handle((taken, error) -> {
+                if (error != null) {
+                    markDown(error);
+                    return fallback.tryTake(0);
+                }
+                return taken;
+            });
+        }
+
         private AsyncBucketProxy proxy() {
             LettuceBasedProxyManager<String> manager = proxies;
             if (manager == null) return null;

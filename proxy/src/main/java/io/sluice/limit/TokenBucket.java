@@ -16,6 +16,14 @@ interface TokenBucket {
     /** Takes one token now; the result says when it is due, and can return it. */
     CompletableFuture<Reservation> reserve();
 
+    /**
+     * Takes one token only if it is there now: never goes into debt, never waits. For allowances
+     * such as {@link RevalidationAllowance}, which ask and move on.
+     */
+    default CompletableFuture<Boolean> tryTake() {
+        throw new UnsupportedOperationException(this + " takes tokens by reservation only");
+    }
+
     /** Applies changed limits, keeping each limit's tokens (capped at its new burst). */
     void reconfigure(List<RateLimit> limits);
 

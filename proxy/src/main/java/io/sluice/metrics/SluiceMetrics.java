@@ -408,7 +408,7 @@ public final class SluiceMetrics implements FetchListener, AutoCloseable {
     /** Waiting calls by class, for upstreams that set {@code priority} (three series each at most). */
     private void priorityGauge() {
         MultiGauge gauge = MultiGauge.builder("sluice.queued.priority")
-                .description("Requests waiting for a token or a cooldown's end, by priority class")
+                .description("Requests waiting for a token, a cooldown's end or a connection slot, by priority class")
                 .register(registry);
         gauges.add((all, states) -> {
             List<MultiGauge.Row<?>> rows = new ArrayList<>();

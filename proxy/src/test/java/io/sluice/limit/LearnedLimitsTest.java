@@ -7,9 +7,12 @@ import io.sluice.fetch.FetchListener;
 import java.net.InetAddress;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Function;
 import mockwebserver3.Dispatcher;
@@ -31,6 +34,8 @@ class LearnedLimitsTest {
     /** The headers the upstream answers with, given the request. */
     private final AtomicReference<Function<RealUpstream, String[]>> announce =
             new AtomicReference<>(u -> new String[0]);
+    /** When set, the headers answered depend on the request itself (a per-token count). */
+    private final AtomicReference<Function<RecordedRequest, String[]>> byRequest = new AtomicReference<>();
 
     private final List<String> changes = new CopyOnWriteArrayList<>();
     private final FetchListener events = new FetchListener() {
@@ -50,7 +55,10 @@ class LearnedLimitsTest {
                 synchronized (LearnedLimitsTest.this) {
                     seen++;
                 }
-                String[] headers = announce.get().apply(sluice);
+                Function<RecordedRequest, String[]> counting = byRequest.get();
+                String[] headers = counting != null
+                        ? counting.apply(request)
+                        : announce.get().apply(sluice);
                 MockResponse.Builder response =
                         new MockResponse.Builder().code(200).body("ok");
                 for (int i = 0; i < headers.length; i += 2) response.addHeader(headers[i], headers[i + 1]);
@@ -126,10 +134,10 @@ class LearnedLimitsTest {
     void learnsGithubStyleLimitAndResetAsAnHourlyWindow() throws Exception {
         RealUpstream s = start("limits: learn");
         announce.set(u -> new String[] {
-            "X-RateLimit-Limit", "60",
-            "X-RateLimit-Remaining", "1",
+            "X-RateLimit-Limit",
+            "60", // no Remaining: what is left is the subject of the tests below
             "X-RateLimit-Reset",
-                    Long.toString(u.time.clock().instant().plusSeconds(3000).getEpochSecond())
+            Long.toString(u.time.clock().instant().plusSeconds(3000).getEpochSecond())
         });
         assertThat(s.status("/first")).isEqualTo(200);
         for (int i = 0; i < 60; i++) assertThat(s.status("/" + i)).isEqualTo(200);
@@ -196,5 +204,104 @@ class LearnedLimitsTest {
         assertThat(s.admission.learnedView("example").orElseThrow().limits())
                 .singleElement()
                 .satisfies(l -> assertThat(l.tokens()).isEqualTo(1));
+    }
+
+    @Test
+    void newlyLearnedBucketStartsFromWhatTheUpstreamSaysIsLeft() throws Exception {
+        RealUpstream s = start("limits: learn");
+        AtomicLong left = new AtomicLong(3); // others have spent 57 of this hour's 60
+        byRequest.set(r -> new String[] {
+            "RateLimit-Policy",
+            "\"hourly\";q=60;w=3600",
+            "RateLimit-Remaining",
+            Long.toString(Math.max(0, left.decrementAndGet()))
+        });
+
+        assertThat(s.status("/1")).isEqualTo(200);
+        assertThat(s.status("/2"))
+                .as("the learned bucket starts with the 2 said to be left")
+                .isEqualTo(200);
+        assertThat(s.status("/3")).isEqualTo(200);
+        assertThat(s.refused("/4").retryAfter())
+                .as("not a fresh burst of 60: the next token is a minute away (60 per hour)")
+                .hasValue(Duration.ofMinutes(1));
+        assertThat(seen()).isEqualTo(3);
+    }
+
+    @Test
+    void tightensToWhatIsLeftWhenOthersSpendTheQuotaAndNeverAddsTokens() throws Exception {
+        RealUpstream s = start("limits: learn");
+        AtomicLong left = new AtomicLong(10);
+        byRequest.set(r -> new String[] {
+            "RateLimit-Policy",
+            "\"default\";q=10;w=60",
+            "RateLimit-Remaining",
+            Long.toString(Math.max(0, left.decrementAndGet()))
+        });
+        assertThat(s.status("/1")).isEqualTo(200); // learns 10/min, 9 left
+        assertThat(s.status("/2")).isEqualTo(200); // 8 left, as the bucket counts too
+
+        left.set(2); // another client of the same account spends 6 meanwhile
+        assertThat(s.status("/3")).as("answered: 1 left").isEqualTo(200);
+        assertThat(s.status("/4")).isEqualTo(200);
+        assertThat(s.refused("/5").retryAfter())
+                .as("6 tokens were still in the bucket; the upstream's count won")
+                .hasValue(Duration.ofSeconds(6));
+        assertThat(seen()).isEqualTo(4);
+
+        // The upstream's window resets and it says 10 are left: the bucket refills at its own pace.
+        s.time.advance(Duration.ofSeconds(6));
+        left.set(11);
+        assertThat(s.status("/6")).isEqualTo(200);
+        assertThat(s.refused("/7").retryAfter())
+                .as("a higher count never adds tokens")
+                .hasValue(Duration.ofSeconds(6));
+    }
+
+    @Test
+    void perKeyLearnedBucketsStartFromEachKeysOwnCount() throws Exception {
+        RealUpstream s = start("limits: learn\nkey: query:token");
+        Map<String, AtomicLong> left =
+                new ConcurrentHashMap<>(Map.of("alice", new AtomicLong(3), "bob", new AtomicLong(50)));
+        Map<String, AtomicLong> served = new ConcurrentHashMap<>();
+        byRequest.set(r -> {
+            String token = r.getUrl().queryParameter("token");
+            served.computeIfAbsent(token, t -> new AtomicLong()).incrementAndGet();
+            return new String[] {
+                "RateLimit-Policy",
+                "\"hourly\";q=100;w=3600",
+                "RateLimit-Remaining",
+                Long.toString(Math.max(0, left.get(token).decrementAndGet()))
+            };
+        });
+
+        for (int i = 1; i <= 3; i++)
+            assertThat(s.status("/a" + i + "?token=alice")).isEqualTo(200);
+        assertThat(s.refused("/a4?token=alice").retryAfter())
+                .as("alice's own count, 3 left, not a fresh burst of 100")
+                .hasValue(Duration.ofSeconds(36));
+        for (int i = 1; i <= 5; i++)
+            assertThat(s.status("/b" + i + "?token=bob"))
+                    .as("bob's learned bucket is his own")
+                    .isEqualTo(200);
+        assertThat(served.get("alice")).hasValue(3);
+        assertThat(served.get("bob")).hasValue(5);
+    }
+
+    @Test
+    void tighteningLeavesTheConfiguredLimitsTokensAlone() throws Exception {
+        RealUpstream s = start("limits: [{rate: 5/min}]\nlearn: true");
+        AtomicLong left = new AtomicLong(1);
+        byRequest.set(r -> new String[] {
+            "RateLimit-Policy", "\"burst\";q=100;w=1", "RateLimit-Remaining", Long.toString(left.getAndSet(100))
+        });
+        assertThat(s.status("/1")).isEqualTo(200); // the learned 100/s is capped at 1 left; 5/min keeps 4
+
+        s.time.advance(Duration.ofSeconds(1)); // the learned limit refills; the configured one hardly
+        for (int i = 2; i <= 5; i++) assertThat(s.status("/" + i)).isEqualTo(200);
+        assertThat(s.refused("/6").retryAfter())
+                .as("the configured 5/min spent its own 5, no more and no fewer")
+                .hasValue(Duration.ofSeconds(11));
+        assertThat(seen()).isEqualTo(5);
     }
 }

@@ -32,6 +32,7 @@ class LimitHeadersFuzzTest {
         pause.ifPresent(LimitHeadersFuzzTest::checkPause);
         headers.forEach((name, values) -> values.forEach(
                 value -> RateLimitHeaders.resetIn(value, NOW).ifPresent(LimitHeadersFuzzTest::checkPause)));
+        RateLimitHeaders.remaining(headers).ifPresent(left -> assertThat(left).isBetween(0L, PolicyHeaders.MAX_QUOTA));
     }
 
     /** Never negative, and countable in nanoseconds: the retry stage and deadlines compare it so. */

@@ -72,4 +72,23 @@ class RateLimitHeadersTest {
                         headers("X-RateLimit-Remaining", "0", "X-RateLimit-Reset", Long.toString(reset)), NOW))
                 .contains(Duration.ZERO);
     }
+
+    @Test
+    void readsWhatIsLeftFromEachFormAndIgnoresNonsense() {
+        assertThat(RateLimitHeaders.remaining(headers("RateLimit-Remaining", "7")))
+                .hasValue(7);
+        assertThat(RateLimitHeaders.remaining(headers("X-RateLimit-Remaining", " 4999 ")))
+                .hasValue(4999);
+        assertThat(RateLimitHeaders.remaining(headers("RateLimit", "\"default\";r=12;t=30")))
+                .hasValue(12);
+        assertThat(RateLimitHeaders.remaining(headers("RateLimit", "limit=100, remaining=4, reset=5")))
+                .hasValue(4);
+        for (String nonsense : new String[] {"-1", "4.5", "lots", "99999999999", ""}) {
+            assertThat(RateLimitHeaders.remaining(headers("X-RateLimit-Remaining", nonsense)))
+                    .as(nonsense)
+                    .isEmpty();
+        }
+        assertThat(RateLimitHeaders.remaining(headers("X-RateLimit-Limit", "60")))
+                .isEmpty();
+    }
 }
