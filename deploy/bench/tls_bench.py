@@ -232,13 +232,16 @@ def run(out, rounds, seconds, warm):
         config = render("tls/sluice-tls.yaml", os.path.join(work, "sluice-tls.yaml"),
                         {"${BENCH_TLS_DIR}": tls_dir, "${BENCH_TLS_H1_PORT}": h1, "${BENCH_TLS_H2_PORT}": h2,
                          "${BENCH_TLS_PROVIDER}": "jdk"})
-        sluice = bench.Sluice(out, "tls", config, h1).start()
+        # The shipped JVM flags (deploy/jvm.options: Serial GC, small initial heap), as ./sluice run, the
+        # image and the unit use them; BENCH_JVM_OPTS is still appended after them.
+        shipped = ["@" + os.path.join(HERE, "..", "jvm.options")]
+        sluice = bench.Sluice(out, "tls", config, h1, jvm_options=shipped).start()
         started.append(sluice)
         # The same Sluice with tls.provider: conscrypt (upstream HTTP/1.1 and interception over BoringSSL).
         config_cs = render("tls/sluice-tls.yaml", os.path.join(work, "sluice-tls-conscrypt.yaml"),
                            {"${BENCH_TLS_DIR}": tls_dir, "${BENCH_TLS_H1_PORT}": h1, "${BENCH_TLS_H2_PORT}": h2,
                             "${BENCH_TLS_PROVIDER}": "conscrypt"})
-        sluice_cs = bench.Sluice(out, "tls-conscrypt", config_cs, h1).start()
+        sluice_cs = bench.Sluice(out, "tls-conscrypt", config_cs, h1, jvm_options=shipped).start()
         started.append(sluice_cs)
 
         target = f"localhost:{h1}"
