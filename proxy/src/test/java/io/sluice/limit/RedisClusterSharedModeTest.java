@@ -26,7 +26,8 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * Shared mode on a real three-master Redis Cluster ({@code redis-cluster://}), started for this
  * class: two sidecars spend one budget, and buckets and cooldowns work whichever master owns their
- * key's slot. Bucket arithmetic runs on fake time; the cluster runs in real time, waited for with
+ * key's slot; and on a cluster of its own, a master killed mid-use sends decisions to the local
+ * share at once. Bucket arithmetic runs on fake time; the cluster runs in real time, waited for with
  * bounds so that a hang fails the test.
  */
 class RedisClusterSharedModeTest {
@@ -130,10 +131,46 @@ class RedisClusterSharedModeTest {
         }
     }
 
+    @Test
+    void aKilledMastersSlotsFallBackToTheLocalShareAndNothingHangs(@TempDir Path own) throws Exception {
+        // A cluster of its own: this one loses a node.
+        try (RedisCluster losing = RedisCluster.start(own);
+                SharedLimits shared = SharedLimits.connect(
+                        new RedisConfig(Interpolated.literal(losing.uri()), 0.5, Duration.ofSeconds(1), "sluice:"),
+                        time)) {
+            SharedModeKit.awaitRedis(shared, time, Duration.ofSeconds(15));
+            RedisServer victim = losing.nodes().get(2);
+            long[] range = slotRanges(losing).stream()
+                    .filter(r -> r[2] == victim.port())
+                    .findFirst()
+                    .orElseThrow();
+            String name = nameWhoseKeyIsIn("sluice:bucket:", range);
+            TokenBucket bucket = shared.store().bucket(name, List.of(RateLimit.parse("10/h", 10L)));
+            assertThat(bucket.reserve().get(5, TimeUnit.SECONDS).waitNanos()).isZero();
+            assertThat(shared.usingRedis()).isTrue();
+
+            victim.kill();
+            int admitted = 0;
+            for (int i = 0; i < 10; i++) {
+                // Each decision is made within the 5 s bound, the first failed command's included.
+                if (bucket.reserve().get(5, TimeUnit.SECONDS).waitNanos() == 0) admitted++;
+            }
+
+            assertThat(shared.usingRedis()).isFalse();
+            assertThat(shared.failovers()).isEqualTo(1);
+            // The local bucket holds local_share (half) of the burst while Redis is away.
+            assertThat(admitted).isEqualTo(5);
+        }
+    }
+
     /** The cluster's slot ranges and the port of the master owning each, as {@code CLUSTER SLOTS} tells them. */
     private static List<long[]> slotRanges() {
+        return slotRanges(cluster);
+    }
+
+    private static List<long[]> slotRanges(RedisCluster of) {
         RedisClient direct =
-                RedisClient.create("redis://127.0.0.1:" + cluster.nodes().get(0).port());
+                RedisClient.create("redis://127.0.0.1:" + of.nodes().get(0).port());
         try (StatefulRedisConnection<String, String> c = direct.connect()) {
             List<long[]> ranges = new ArrayList<>();
             for (Object slot : c.sync().clusterSlots()) {
