@@ -3,7 +3,8 @@ package io.sluice.config;
 import java.time.Duration;
 
 /**
- * Shared mode: buckets and cooldowns live in Redis at {@code uri} (a secret-bearing template).
+ * Shared mode: buckets and cooldowns live in Redis at {@code uri} (a secret-bearing template): one
+ * server, Sentinels, or the seed nodes of a Redis Cluster.
  *
  * @param localShare the share of each limit a sidecar may use on its own while Redis is
  *     unreachable; with N replicas, {@code 1/N} keeps them within the budget together
@@ -22,17 +23,69 @@ public record RedisConfig(Interpolated uri, double localShare, Duration timeout,
                 : "";
         // redis-sentinel:// (and rediss-sentinel://) ask the Sentinels named in it for the master, on
         // every (re)connection: after a failover, shared mode decides through the promoted replica.
-        if (!java.util.Set.of("redis", "rediss", "redis-socket", "redis-sentinel", "rediss-sentinel")
+        // redis-cluster:// (and rediss-cluster://) name seed nodes of a Redis Cluster.
+        if (!java.util.Set.of(
+                        "redis",
+                        "rediss",
+                        "redis-socket",
+                        "redis-sentinel",
+                        "rediss-sentinel",
+                        "redis-cluster",
+                        "rediss-cluster")
                 .contains(scheme)) {
             // The template, not the value: the value may hold a password from the environment.
             throw new IllegalArgumentException(
-                    "uri must start with redis://, rediss://, redis-socket:// or redis-sentinel://: \"" + uri.template()
+                    "uri must start with redis://, rediss://, redis-socket://, redis-sentinel:// or redis-cluster://: \""
+                            + uri.template()
                             + "\"");
         }
+        if (scheme.endsWith("-cluster")) seeds(uri);
         if (!(localShare > 0 && localShare <= 1)) {
             throw new IllegalArgumentException("local_share must be above 0 and at most 1 (or 100%): " + localShare);
         }
         Checks.positive("timeout", timeout);
+    }
+
+    /** Whether {@link #uri} names a Redis Cluster ({@code redis-cluster://} or {@code rediss-cluster://}). */
+    public boolean cluster() {
+        return uri.value().startsWith("redis-cluster://") || uri.value().startsWith("rediss-cluster://");
+    }
+
+    /**
+     * The seed nodes of a cluster {@link #uri}, each as a {@code redis://} (or {@code rediss://}) URI
+     * with the cluster URI's credentials and options: {@code redis-cluster://:pw@h1:7000,h2:7001} gives
+     * {@code redis://:pw@h1:7000} and {@code redis://:pw@h2:7001}, as {@code redis-sentinel://} lists
+     * its Sentinels. Any one seed that answers is enough; the client learns the rest from it.
+     */
+    public java.util.List<String> clusterSeeds() {
+        if (!cluster()) throw new IllegalStateException("not a cluster uri");
+        return seeds(uri);
+    }
+
+    private static java.util.List<String> seeds(Interpolated uri) {
+        String value = uri.value();
+        String scheme = value.substring(0, value.indexOf("://"));
+        String rest = value.substring(scheme.length() + 3);
+        int end = rest.length();
+        for (char c : new char[] {'/', '?', '#'}) {
+            int at = rest.indexOf(c);
+            if (at >= 0 && at < end) end = at;
+        }
+        String authority = rest.substring(0, end);
+        int at = authority.lastIndexOf('@');
+        String userInfo = authority.substring(0, at + 1);
+        String plain = scheme.startsWith("rediss") ? "rediss://" : "redis://";
+        java.util.List<String> seeds = new java.util.ArrayList<>();
+        for (String node : authority.substring(at + 1).split(",", -1)) {
+            String host = node.strip();
+            if (host.isEmpty() || host.startsWith(":") || host.endsWith(":")) {
+                throw new IllegalArgumentException(
+                        "uri must name each cluster node as host or host:port, separated by commas: \"" + uri.template()
+                                + "\"");
+            }
+            seeds.add(plain + userInfo + host + rest.substring(end));
+        }
+        return java.util.List.copyOf(seeds);
     }
 
     public RedisConfig(Interpolated uri) {

@@ -7,13 +7,18 @@ import io.github.bucket4j.distributed.ExpirationAfterWriteStrategy;
 import io.github.bucket4j.distributed.proxy.optimization.Optimizations;
 import io.github.bucket4j.redis.lettuce.Bucket4jLettuce;
 import io.github.bucket4j.redis.lettuce.cas.LettuceBasedProxyManager;
+import io.lettuce.core.AbstractRedisClient;
 import io.lettuce.core.ClientOptions;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.RedisURI;
 import io.lettuce.core.ScriptOutputType;
 import io.lettuce.core.SocketOptions;
 import io.lettuce.core.TimeoutOptions;
-import io.lettuce.core.api.StatefulRedisConnection;
+import io.lettuce.core.api.StatefulConnection;
+import io.lettuce.core.cluster.ClusterClientOptions;
+import io.lettuce.core.cluster.ClusterTopologyRefreshOptions;
+import io.lettuce.core.cluster.RedisClusterClient;
+import io.lettuce.core.cluster.api.async.RedisClusterAsyncCommands;
 import io.lettuce.core.codec.ByteArrayCodec;
 import io.lettuce.core.codec.RedisCodec;
 import io.lettuce.core.codec.StringCodec;
@@ -43,6 +48,10 @@ import java.util.concurrent.atomic.LongAdder;
  * {@code redis.timeout}; the first failure switches this sidecar to local buckets holding
  * {@code local_share} of each limit, and a background probe switches it back once Redis answers
  * again. Cooldowns are always kept locally as well, so a pause survives losing Redis.
+ *
+ * <p>A Redis Cluster ({@code redis-cluster://}) is used through Lettuce's cluster client, which
+ * routes each command to the master of its key's slot. Every command and script here touches one
+ * key (Bucket4j's compare-and-swap and {@link #EXTEND_COOLDOWN} alike), so no key needs a hash tag.
  */
 public final class SharedLimits implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(SharedLimits.class.getName());
@@ -57,13 +66,18 @@ public final class SharedLimits implements AutoCloseable {
 
     private final RedisConfig config;
     private final TimeSource time;
+    /** The one server's (or Sentinels') URI; null for a cluster. */
     private final RedisURI uri;
+
     private final ClientResources resources;
-    private final RedisClient client;
+    private final AbstractRedisClient client;
     private final AtomicBoolean probing = new AtomicBoolean();
     private final LongAdder failovers = new LongAdder();
     private final Store store = new Store();
-    private volatile StatefulRedisConnection<String, byte[]> connection;
+    private volatile StatefulConnection<String, byte[]> connection;
+    /** {@link #connection}'s commands: one server's, or the cluster's (routed by slot). */
+    private volatile RedisClusterAsyncCommands<String, byte[]> commands;
+
     private volatile LettuceBasedProxyManager<String> proxies;
     private volatile boolean up;
     private volatile boolean closed;
@@ -71,23 +85,46 @@ public final class SharedLimits implements AutoCloseable {
     private SharedLimits(RedisConfig config, TimeSource time) {
         this.config = config;
         this.time = time;
-        this.uri = RedisURI.create(config.uri().value());
         this.resources = DefaultClientResources.builder()
                 .ioThreadPoolSize(2)
                 .computationThreadPoolSize(2)
                 .reconnectDelay(
                         Delay.exponential(Duration.ofMillis(20), Duration.ofSeconds(1), 2, TimeUnit.MILLISECONDS))
                 .build();
-        this.client = RedisClient.create(resources, uri);
-        client.setOptions(ClientOptions.builder()
-                .autoReconnect(true)
-                .disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS)
-                .timeoutOptions(TimeoutOptions.enabled(config.timeout()))
-                .socketOptions(SocketOptions.builder()
-                        .connectTimeout(Duration.ofSeconds(1))
-                        .keepAlive(true)
-                        .build())
-                .build());
+        TimeoutOptions timeouts = TimeoutOptions.enabled(config.timeout());
+        SocketOptions sockets = SocketOptions.builder()
+                .connectTimeout(Duration.ofSeconds(1))
+                .keepAlive(true)
+                .build();
+        if (config.cluster()) {
+            this.uri = null;
+            RedisClusterClient cluster = RedisClusterClient.create(
+                    resources,
+                    config.clusterSeeds().stream().map(RedisURI::create).toList());
+            cluster.setOptions(ClusterClientOptions.builder()
+                    // A MOVED or ASK answer, or a lost node, makes Lettuce read the slot map again, so a
+                    // resharding or a replica's promotion is followed without a restart.
+                    .topologyRefreshOptions(ClusterTopologyRefreshOptions.builder()
+                            .enableAllAdaptiveRefreshTriggers()
+                            .enablePeriodicRefresh(Duration.ofSeconds(30))
+                            .build())
+                    .autoReconnect(true)
+                    .disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS)
+                    .timeoutOptions(timeouts)
+                    .socketOptions(sockets)
+                    .build());
+            this.client = cluster;
+        } else {
+            this.uri = RedisURI.create(config.uri().value());
+            RedisClient single = RedisClient.create(resources, uri);
+            single.setOptions(ClientOptions.builder()
+                    .autoReconnect(true)
+                    .disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS)
+                    .timeoutOptions(timeouts)
+                    .socketOptions(sockets)
+                    .build());
+            this.client = single;
+        }
     }
 
     /**
@@ -153,25 +190,39 @@ public final class SharedLimits implements AutoCloseable {
     /** One check whether Redis answers; on success decisions return to it. */
     private void probe() {
         if (closed) return;
-        StatefulRedisConnection<String, byte[]> c = connection;
+        StatefulConnection<String, byte[]> c = connection;
         CompletableFuture<?> check;
         if (c == null) {
-            check = client.connectAsync(RedisCodec.of(StringCodec.UTF8, ByteArrayCodec.INSTANCE), uri)
-                    .toCompletableFuture()
-                    .thenCompose(opened -> {
-                        connection = opened;
-                        proxies = Bucket4jLettuce.casBasedBuilder(opened)
-                                .clientClock(TimeMeters.wallClock(time))
-                                .requestTimeout(config.timeout())
-                                .expirationAfterWrite(ExpirationAfterWriteStrategy.basedOnTimeForRefillingBucketUpToMax(
-                                        Duration.ofSeconds(10)))
-                                .build();
-                        return opened.async().ping().toCompletableFuture();
-                    });
+            RedisCodec<String, byte[]> codec = RedisCodec.of(StringCodec.UTF8, ByteArrayCodec.INSTANCE);
+            CompletableFuture<RedisClusterAsyncCommands<String, byte[]>> opening;
+            if (client instanceof RedisClusterClient cluster) {
+                // The slot map first, without blocking (connectAsync needs it loaded, and loading it
+                // through getPartitions() would block this thread).
+                opening = cluster.refreshPartitionsAsync()
+                        .toCompletableFuture()
+                        .thenCompose(loaded -> cluster.connectAsync(codec))
+                        .thenApply(opened -> {
+                            commands = opened.async();
+                            proxies = proxyManager(Bucket4jLettuce.casBasedBuilder(opened));
+                            connection = opened;
+                            return commands;
+                        });
+            } else {
+                opening = ((RedisClient) client)
+                        .connectAsync(codec, uri)
+                        .toCompletableFuture()
+                        .thenApply(opened -> {
+                            commands = opened.async();
+                            proxies = proxyManager(Bucket4jLettuce.casBasedBuilder(opened));
+                            connection = opened;
+                            return commands;
+                        });
+            }
+            check = opening.thenCompose(async -> async.ping().toCompletableFuture());
         } else if (!c.isOpen()) {
             check = CompletableFuture.failedFuture(new IllegalStateException("not connected"));
         } else {
-            check = c.async().ping().toCompletableFuture();
+            check = commands.ping().toCompletableFuture();
         }
         check.whenComplete((pong, error) -> {
             probing.set(false);
@@ -184,6 +235,15 @@ public final class SharedLimits implements AutoCloseable {
                 LOG.log(System.Logger.Level.INFO, "Redis {0} reachable; limits are shared again", config.uri());
             }
         });
+    }
+
+    private LettuceBasedProxyManager<String> proxyManager(
+            Bucket4jLettuce.LettuceBasedProxyManagerBuilder<String> builder) {
+        return builder.clientClock(TimeMeters.wallClock(time))
+                .requestTimeout(config.timeout())
+                .expirationAfterWrite(
+                        ExpirationAfterWriteStrategy.basedOnTimeForRefillingBucketUpToMax(Duration.ofSeconds(10)))
+                .build();
     }
 
     private static String describe(Throwable t) {
@@ -206,33 +266,29 @@ public final class SharedLimits implements AutoCloseable {
 
         @Override
         public CompletableFuture<Instant> sharedCooldownEnd(String upstream) {
-            StatefulRedisConnection<String, byte[]> c = connection;
+            RedisClusterAsyncCommands<String, byte[]> c = commands;
             if (!up || c == null) return CompletableFuture.completedFuture(Instant.MIN);
-            return c.async()
-                    .get(key("cooldown", upstream))
-                    .toCompletableFuture()
-                    .handle((value, error) -> {
-                        if (error != null) {
-                            markDown(error);
-                            return Instant.MIN;
-                        }
-                        if (value == null) return Instant.MIN;
-                        try {
-                            return Instant.ofEpochMilli(Long.parseLong(new String(value, StandardCharsets.US_ASCII)));
-                        } catch (NumberFormatException e) {
-                            return Instant.MIN;
-                        }
-                    });
+            return c.get(key("cooldown", upstream)).toCompletableFuture().handle((value, error) -> {
+                if (error != null) {
+                    markDown(error);
+                    return Instant.MIN;
+                }
+                if (value == null) return Instant.MIN;
+                try {
+                    return Instant.ofEpochMilli(Long.parseLong(new String(value, StandardCharsets.US_ASCII)));
+                } catch (NumberFormatException e) {
+                    return Instant.MIN;
+                }
+            });
         }
 
         @Override
         public void shareCooldown(String upstream, Instant end) {
-            StatefulRedisConnection<String, byte[]> c = connection;
+            RedisClusterAsyncCommands<String, byte[]> c = commands;
             if (!up || c == null) return;
             long ttl = Duration.between(time.clock().instant(), end).toMillis() + 1;
             if (ttl <= 0) return;
-            c.async()
-                    .<Long>eval(
+            c.<Long>eval(
                             EXTEND_COOLDOWN,
                             ScriptOutputType.INTEGER,
                             new String[] {key("cooldown", upstream)},

@@ -75,6 +75,21 @@ public final class RawRequestHeads implements HttpHandler {
         return head == null ? null : RawHead.fields(head, exchange.getRequestHeaders());
     }
 
+    /**
+     * Whether the head of {@code exchange}, as the client sent it, continues a field line with an
+     * obs-fold (a line starting with SP or HTAB, RFC 9112 §5.2); false where the head was not kept.
+     */
+    public static boolean obsFolded(HttpServerExchange exchange) {
+        byte[] head = exchange.getAttachment(HEAD);
+        if (head == null) return false;
+        int i = 0;
+        while (i < head.length && head[i] != '\n') i++; // the request line cannot be folded
+        for (i++; i < head.length; i++) {
+            if (head[i - 1] == '\n' && (head[i] == ' ' || head[i] == '\t')) return true;
+        }
+        return false;
+    }
+
     @Override
     public void handleRequest(HttpServerExchange exchange) throws Exception {
         if (exchange.getConnection() instanceof HttpServerConnection http

@@ -20,7 +20,9 @@ import java.util.Locale;
  * {@code Content-Length}, and checks the chunked framing itself as the body arrives
  * ({@link ChunkGrammar}). Versions other than HTTP/1.0 and 1.1 are refused rather than read as 1.1.
  * A refused request's body is never read: the connection closes after the answer, so no byte of it
- * can be parsed as a next request. HTTP/2 frames its own messages and is passed through.
+ * can be parsed as a next request. A head with an obs-fold is refused too ({@link
+ * RawRequestHeads#obsFolded}), where Undertow would unfold it. HTTP/2 frames its own messages and is
+ * passed through.
  */
 public final class StrictFramingHandler implements HttpHandler {
     private final HttpHandler next;
@@ -58,6 +60,12 @@ public final class StrictFramingHandler implements HttpHandler {
             // RFC 9110 §6.2 would let a 1.x above 1.1 be answered as 1.1, but none exists: a request
             // claiming one is a probe or a broken client, and refusing it costs nobody anything.
             return "unsupported HTTP version \"" + protocol + "\" (HTTP/1.0 or HTTP/1.1)";
+        }
+        if (RawRequestHeads.obsFolded(exchange)) {
+            // RFC 9112 §5.2 lets a server either refuse obs-fold with 400 or replace it with SP.
+            // Undertow replaces it; a front proxy that does neither (or reads the folded line as a
+            // field of its own) would see another request than Sluice forwards, so it is refused.
+            return "obs-fold (a field line continued on the next line, RFC 9112 §5.2)";
         }
         HeaderValues codings = exchange.getRequestHeaders().get(Headers.TRANSFER_ENCODING);
         if (codings == null) return null;

@@ -67,6 +67,32 @@ class LimitConfigTest {
     }
 
     @Test
+    void clusterUriGivesEachSeedNodeTheCredentialsAndOptions() {
+        RedisConfig redis = loader.fromYaml(
+                        "redis: {uri: \"redis-cluster://:pw@10.0.0.1:7000, 10.0.0.2:7001/0?timeout=1s\"}")
+                .redis()
+                .orElseThrow();
+        assertThat(redis.cluster()).isTrue();
+        assertThat(redis.clusterSeeds())
+                .containsExactly("redis://:pw@10.0.0.1:7000/0?timeout=1s", "redis://:pw@10.0.0.2:7001/0?timeout=1s");
+        assertThat(loader.fromYaml("redis: {uri: \"rediss-cluster://c.internal\"}")
+                        .redis()
+                        .orElseThrow()
+                        .clusterSeeds())
+                .containsExactly("rediss://c.internal");
+        assertThat(loader.fromYaml("redis: {uri: \"redis-sentinel://s:26379#m\"}")
+                        .redis()
+                        .orElseThrow()
+                        .cluster())
+                .isFalse();
+        // An empty node is an error naming the template, never the password substituted into it.
+        assertThatThrownBy(
+                        () -> loader.fromYaml("redis: {uri: \"redis-cluster://:${REDIS_PASSWORD:-s3cret}@a:7000,,b\"}"))
+                .hasMessage("redis: uri must name each cluster node as host or host:port, separated by commas: "
+                        + "\"redis-cluster://:${REDIS_PASSWORD:-s3cret}@a:7000,,b\"");
+    }
+
+    @Test
     void rejectsBudgetOutsideZeroToOneNamingTheKey() {
         assertThatThrownBy(() -> loader.fromYaml("defaults: {retry: {budget: 150%}}"))
                 .isInstanceOf(ConfigException.class)
@@ -83,7 +109,7 @@ class LimitConfigTest {
                 .hasMessageStartingWith("redis.timeout: invalid duration \"fast\"");
         assertThatThrownBy(() -> loader.fromYaml("redis: {uri: \"http://${REDIS_PASSWORD}@x\"}"))
                 .hasMessage(
-                        "redis: uri must start with redis://, rediss://, redis-socket:// or redis-sentinel://: \"http://${REDIS_PASSWORD}@x\"");
+                        "redis: uri must start with redis://, rediss://, redis-socket://, redis-sentinel:// or redis-cluster://: \"http://${REDIS_PASSWORD}@x\"");
         assertThatThrownBy(() -> loader.fromYaml("redis: {uri: \"redis://x\", share: 0.5}"))
                 .hasMessageStartingWith("redis.share: unknown key");
     }

@@ -294,6 +294,24 @@ class ConnectTest {
     }
 
     @Test
+    void obsFoldInsideTheTunnelIsRefusedAndNothingIsSent() throws Exception {
+        var running = start("");
+        X509Certificate ca = sluiceCa(running);
+        try (Socket raw = connect(running, "localhost:" + upstream.getPort())) {
+            SSLSocket tls = (SSLSocket)
+                    sslContextTrusting(ca).getSocketFactory().createSocket(raw, "localhost", upstream.getPort(), true);
+            tls.getOutputStream()
+                    .write(("GET /f HTTP/1.1\r\nHost: localhost:" + upstream.getPort() + "\r\nX-Fold: a\r\n b\r\n\r\n")
+                            .getBytes(StandardCharsets.US_ASCII));
+            // RFC 9112 §5.2: refused as on the data port, and the connection closed (readAll ends).
+            String answer = readAll(tls.getInputStream());
+
+            assertThat(answer).startsWith("HTTP/1.1 400").contains("obs-fold");
+        }
+        assertThat(upstream.getRequestCount()).isZero();
+    }
+
+    @Test
     void requestNamingAnotherHostInsideTheTunnelIsMisdirected() throws Exception {
         var running = start("");
         X509Certificate ca = sluiceCa(running);

@@ -41,7 +41,9 @@ import org.junit.jupiter.params.provider.MethodSource;
  * Every fault of {@link FaultUpstream} through every front door: a batch item, the route form and
  * the forward form to a cleartext upstream; a batch item, the route form and an intercepted
  * {@code CONNECT} to the same faults behind TLS; and the TLS set-up faults (a handshake that
- * stalls, a certificate from an unknown CA or for another name) through the three TLS doors.
+ * stalls, a certificate from an unknown CA or for another name) through the three TLS doors. The
+ * {@code connect: tunnel} door, a byte pipe Sluice cannot see into, has a method of its own, since
+ * what its client must see is the upstream's bytes untouched rather than a typed error.
  *
  * <p>Each case asserts what the client reads (the documented {@code error.type}, status and
  * {@code Proxy-Status}, or a body visibly cut short when the fault comes after the headers were
@@ -274,6 +276,197 @@ class FaultMatrixTest {
                         && g.buffersInUse() <= before.buffersInUse()
                         && g.tunnelsOpen() == 0,
                 "back to " + before);
+    }
+
+    /** {@code tunnel_idle_timeout} of the tunnel door: a pipe with no bytes either way this long is closed. */
+    private static final Duration TUNNEL_IDLE = TOTAL;
+
+    /**
+     * The {@code connect: tunnel} door: a plain byte pipe, inside which the client speaks TLS to the
+     * origin itself (trusting the origin's CA, checking its name). Sluice sees no HTTP in it, so no
+     * fault becomes a typed error: what the client must read is exactly the bytes the upstream sent,
+     * then the end of the stream when the upstream ends its side (closed, reset) or when the pipe has
+     * been idle for {@code tunnel_idle_timeout}; a TLS fault is the client's own handshake failing.
+     * And the tunnel's slot, its connection and its buffers are given back whoever ended it.
+     */
+    @ParameterizedTest(name = "{0} via TUNNEL")
+    @org.junit.jupiter.params.provider.EnumSource(Toxic.class)
+    void tunnelPassesEachFaultThroughUntouchedAndLeaksNothing(Toxic toxic) throws Exception {
+        FaultUpstream upstream = upstreamFor(toxic, Door.CONNECT);
+        closing.add(upstream);
+        SluiceServerExtension.Running running =
+                sluice.start("""
+                upstreams:
+                  faulty:
+                    base_url: %s
+                    allow_private: true
+                    connect: tunnel
+                    tunnel_idle_timeout: %dms
+                    timeouts: {connect: %dms}
+                """.formatted(upstream.origin(), TUNNEL_IDLE.toMillis(), RESPONSE.toMillis()));
+        Gauges before = Gauges.read(running);
+        Tunnel tunnel = new Tunnel(running, upstream);
+        String sent = toxic.fault == null ? "" : FaultUpstream.sends(toxic.fault);
+
+        switch (toxic) {
+            case RESET_BEFORE_HEADERS, RESET_AFTER_HEADERS -> {
+                // The upstream's reset closes the pipe; a reset can overtake bytes already sent.
+                Piped seen = tunnel.read(toxic.path(), 0);
+                assertThat(sent).as("%s", seen).startsWith(seen.bytes());
+                assertEnded(seen, Duration.ZERO);
+            }
+            case NO_ANSWER -> {
+                Piped seen = tunnel.read(toxic.path(), 0);
+                assertThat(seen.bytes()).as("%s", seen).isEmpty();
+                assertEnded(seen, TUNNEL_IDLE);
+            }
+            case SLOW_DRIP -> {
+                // Bytes keep coming, so the pipe is never idle: the client gives up after five of
+                // them, and Sluice must then close the upstream side that is still dripping.
+                Piped seen = tunnel.read(toxic.path(), sent.length() + 5);
+                assertThat(seen.bytes()).as("%s", seen).isEqualTo(sent + "ddddd");
+                assertThat(seen.took()).as("%s", seen).isLessThan(MARGIN.multipliedBy(2));
+            }
+            case SHORT_BODY, CHUNKED_CUT, INVALID_STATUS_LINE, OVERSIZED_HEADERS, LARGE_BODY -> {
+                // No limit or check of Sluice's applies inside a tunnel: the client's own parser judges.
+                Piped seen = tunnel.read(toxic.path(), 0);
+                assertThat(seen.bytes()).as("%s", seen).isEqualTo(sent);
+                assertEnded(seen, Duration.ZERO);
+            }
+            case RETRY_AFTER_FAR -> {
+                Piped first = tunnel.read(toxic.path(), 0);
+                assertThat(first.bytes()).as("%s", first).isEqualTo(sent);
+                // Sluice cannot read the 503 inside the tunnel, so no cooldown follows it.
+                Piped second = tunnel.read(toxic.path(), 0);
+                assertThat(second.bytes()).as("%s", second).isEqualTo(sent);
+            }
+            case LATENCY_SPIKE -> {
+                CompletableFuture<Piped> pending = CompletableFuture.supplyAsync(
+                        () -> tunnel.readUnchecked(toxic.path()),
+                        r -> Thread.ofVirtual().start(r));
+                assertThat(upstream.awaitArrival(10))
+                        .as("the request reached the upstream")
+                        .isTrue();
+                awaitGauges(running, g -> g.inFlight() == 1 && g.tunnelsOpen() == 1, "a slot and a tunnel taken");
+                upstream.release();
+                Piped seen = pending.get(10, TimeUnit.SECONDS);
+                assertThat(seen.bytes()).as("%s", seen).isEqualTo(sent);
+            }
+            case TLS_HANDSHAKE_STALL -> {
+                // Sluice's idle timeout, not the client's own read timeout (10 s), ends the handshake.
+                Piped seen = tunnel.read(toxic.path(), 0);
+                assertThat(seen.end()).as("%s", seen).startsWith("handshake: ");
+                assertEnded(seen, TUNNEL_IDLE);
+            }
+            case TLS_UNTRUSTED_CERTIFICATE, TLS_IMPOSTOR_ISSUER, TLS_WRONG_HOST -> {
+                // End to end: the client refuses the origin's certificate; Sluice never saw it.
+                Piped seen = tunnel.read(toxic.path(), 0);
+                assertThat(seen.end()).as("%s", seen).startsWith("handshake: javax.net.ssl.SSLHandshakeException");
+                if (toxic == Toxic.TLS_WRONG_HOST) assertThat(seen.end()).contains("localhost");
+                assertThat(seen.took()).as("%s", seen).isLessThan(MARGIN);
+                assertThat(upstream.awaitArrival(0))
+                        .as("no request reached the upstream")
+                        .isFalse();
+            }
+        }
+
+        awaitGauges(
+                running,
+                g -> g.inFlight() == 0
+                        && g.queued() == 0
+                        && g.connectionsOpen() == before.connectionsOpen()
+                        && g.buffersInUse() <= before.buffersInUse()
+                        && g.tunnelsOpen() == 0,
+                "back to " + before);
+    }
+
+    /** The pipe ended from Sluice's or the upstream's side (not the client's), within {@code deadline} plus the margin. */
+    private static void assertEnded(Piped seen, Duration deadline) {
+        assertThat(seen.end()).as("%s", seen).isNotEqualTo(Piped.CLIENT_CLOSED);
+        assertThat(seen.took()).as("%s", seen).isLessThan(deadline.plus(MARGIN));
+    }
+
+    /**
+     * What a client read through a tunnel: the origin's plaintext, how the stream ended ({@code eof},
+     * the exception, {@code handshake: } and the exception, or {@link #CLIENT_CLOSED}), and when.
+     */
+    record Piped(String bytes, String end, Duration took) {
+        static final String CLIENT_CLOSED = "client closed";
+
+        @Override
+        public String toString() {
+            String shown = bytes.length() > 200 ? bytes.substring(0, 200) + "…(" + bytes.length() + ")" : bytes;
+            return "Piped[bytes=" + shown + ", end=" + end + ", took=" + took + "]";
+        }
+    }
+
+    /** A client of the tunnel door: {@code CONNECT}, then TLS to the origin through the pipe, one request per tunnel. */
+    record Tunnel(SluiceServerExtension.Running running, FaultUpstream upstream) {
+        Piped readUnchecked(String path) {
+            try {
+                return read(path, 0);
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            }
+        }
+
+        /** Sends {@code GET path} and reads to the end, or until {@code stopAfter} bytes (if not 0), then closes. */
+        Piped read(String path, int stopAfter) throws Exception {
+            long start = System.nanoTime();
+            String authority = "localhost:" + upstream.port();
+            try (java.net.Socket socket = new java.net.Socket("127.0.0.1", running.dataPort())) {
+                // A bound on each read, not a wait for behaviour: every end the test expects comes sooner.
+                socket.setSoTimeout(10_000);
+                socket.getOutputStream()
+                        .write(("CONNECT " + authority + " HTTP/1.1\r\nHost: " + authority + "\r\n\r\n")
+                                .getBytes(StandardCharsets.US_ASCII));
+                assertThat(head(socket.getInputStream())).startsWith("HTTP/1.1 200 ");
+                var tls = (javax.net.ssl.SSLSocket) TlsOrigin.trusting(ORIGIN.ca.certificate())
+                        .getSocketFactory()
+                        .createSocket(socket, "localhost", upstream.port(), true);
+                var parameters = tls.getSSLParameters();
+                parameters.setEndpointIdentificationAlgorithm("HTTPS");
+                tls.setSSLParameters(parameters);
+                try {
+                    tls.startHandshake();
+                } catch (IOException e) {
+                    return new Piped("", "handshake: " + e, Duration.ofNanos(System.nanoTime() - start));
+                }
+                tls.getOutputStream()
+                        .write(("GET " + path + " HTTP/1.1\r\nHost: " + authority + "\r\n\r\n")
+                                .getBytes(StandardCharsets.US_ASCII));
+                var bytes = new java.io.ByteArrayOutputStream();
+                String end;
+                try {
+                    InputStream in = tls.getInputStream();
+                    byte[] buffer = new byte[8192];
+                    while (true) {
+                        int want = stopAfter > 0 ? Math.min(buffer.length, stopAfter - bytes.size()) : buffer.length;
+                        if (want == 0) {
+                            end = Piped.CLIENT_CLOSED;
+                            break;
+                        }
+                        int n = in.read(buffer, 0, want);
+                        if (n < 0) {
+                            end = "eof";
+                            break;
+                        }
+                        bytes.write(buffer, 0, n);
+                    }
+                } catch (IOException e) {
+                    end = e.toString();
+                }
+                return new Piped(
+                        bytes.toString(StandardCharsets.ISO_8859_1), end, Duration.ofNanos(System.nanoTime() - start));
+            }
+        }
+
+        private static String head(InputStream in) throws IOException {
+            StringBuilder head = new StringBuilder();
+            int b;
+            while (!head.toString().endsWith("\r\n\r\n") && (b = in.read()) != -1) head.append((char) b);
+            return head.toString();
+        }
     }
 
     private static FaultUpstream upstreamFor(Toxic toxic, Door door) throws IOException {

@@ -79,6 +79,29 @@ final class RedisServer implements AutoCloseable {
 
     private Path sentinelConf;
 
+    /**
+     * A node of a Redis Cluster, not yet in one (see {@link RedisCluster}): its cluster bus on a
+     * second free port ({@code cluster-port}, Redis 7), its node file in {@code dir}.
+     */
+    static RedisServer clusterNode(Path dir) throws IOException {
+        io.sluice.testing.RequiredTool.require(
+                Files.isExecutable(BINARY), "redis-server at " + BINARY + " (Debian package redis-server)");
+        int port = freePort();
+        RedisServer server = new RedisServer(
+                port,
+                List.of(
+                        "--cluster-enabled",
+                        "yes",
+                        "--cluster-port",
+                        Integer.toString(freePort()),
+                        "--cluster-config-file",
+                        dir.resolve("nodes-" + port + ".conf").toString(),
+                        "--cluster-node-timeout",
+                        "2000"));
+        server.startProcess();
+        return server;
+    }
+
     private static int freePort() throws IOException {
         try (ServerSocket socket = new ServerSocket(0)) {
             return socket.getLocalPort();

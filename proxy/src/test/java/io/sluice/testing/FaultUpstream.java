@@ -68,8 +68,6 @@ public final class FaultUpstream implements AutoCloseable {
         }
     }
 
-    private static final byte[] CRLF = {'\r', '\n'};
-
     private final ServerSocket server;
     private final SSLSocketFactory tls;
     private final boolean stall;
@@ -166,51 +164,63 @@ public final class FaultUpstream implements AutoCloseable {
         }
     }
 
+    /**
+     * The bytes {@code fault} writes as they are, before it closes, resets or (a slow drip) starts
+     * its trickle: what a client reading through a byte pipe must get untouched. Empty for the two
+     * that send nothing.
+     */
+    public static String sends(Fault fault) {
+        return switch (fault) {
+            case RESET_BEFORE_HEADERS, NO_ANSWER -> "";
+            case RESET_AFTER_HEADERS, SHORT_BODY -> "HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n0123456789";
+            case SLOW_DRIP -> "HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n";
+            case CHUNKED_CUT -> "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n" + "5\r\nhello\r\n10\r\nabcde";
+            case INVALID_STATUS_LINE -> "HTTP/1.1 2x0 OK\r\nContent-Length: 0\r\n\r\n";
+            case OVERSIZED_HEADERS -> {
+                StringBuilder head = new StringBuilder("HTTP/1.1 200 OK\r\n");
+                String value = "v".repeat(1000);
+                for (int i = 0; i < 100; i++)
+                    head.append("X-Filler-")
+                            .append(i)
+                            .append(": ")
+                            .append(value)
+                            .append("\r\n");
+                yield head.append("Content-Length: 2\r\n\r\nok").toString();
+            }
+            case RETRY_AFTER_FAR ->
+                "HTTP/1.1 503 Service Unavailable\r\nRetry-After: 86400\r\n"
+                        + "Content-Length: 4\r\nConnection: close\r\n\r\nbusy";
+            case LARGE_BODY ->
+                "HTTP/1.1 200 OK\r\nContent-Length: 100000\r\nConnection: close\r\n\r\n" + "b".repeat(100_000);
+            case LATENCY_SPIKE -> "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok";
+        };
+    }
+
     /** Writes {@code fault}'s answer; false when the connection is done with. */
     private boolean answer(Fault fault, Socket raw, InputStream in, OutputStream out)
             throws IOException, InterruptedException {
         switch (fault) {
             case RESET_BEFORE_HEADERS -> reset(raw);
             case RESET_AFTER_HEADERS -> {
-                out.write(ascii("HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n0123456789"));
+                out.write(ascii(sends(fault)));
                 out.flush();
                 reset(raw);
             }
             case NO_ANSWER -> in.transferTo(OutputStream.nullOutputStream());
             case SLOW_DRIP -> {
-                out.write(ascii("HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n"));
+                out.write(ascii(sends(fault)));
                 out.flush();
                 for (int i = 0; i < 1000 && !release.await(50, TimeUnit.MILLISECONDS); i++) {
                     out.write('d');
                     out.flush();
                 }
             }
-            case SHORT_BODY -> out.write(ascii("HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n0123456789"));
-            case CHUNKED_CUT ->
-                out.write(ascii("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n" + "5\r\nhello\r\n10\r\nabcde"));
-            case INVALID_STATUS_LINE -> out.write(ascii("HTTP/1.1 2x0 OK\r\nContent-Length: 0\r\n\r\n"));
-            case OVERSIZED_HEADERS -> {
-                out.write(ascii("HTTP/1.1 200 OK\r\n"));
-                byte[] value = ascii("v".repeat(1000));
-                for (int i = 0; i < 100; i++) {
-                    out.write(ascii("X-Filler-" + i + ": "));
-                    out.write(value);
-                    out.write(CRLF);
-                }
-                out.write(ascii("Content-Length: 2\r\n\r\nok"));
-            }
-            case RETRY_AFTER_FAR ->
-                out.write(ascii("HTTP/1.1 503 Service Unavailable\r\nRetry-After: 86400\r\n"
-                        + "Content-Length: 4\r\nConnection: close\r\n\r\nbusy"));
-            case LARGE_BODY -> {
-                out.write(ascii("HTTP/1.1 200 OK\r\nContent-Length: 100000\r\nConnection: close\r\n\r\n"));
-                out.write(ascii("b".repeat(100_000)));
-            }
             case LATENCY_SPIKE -> {
                 // Bounded, so a failed test cannot leave a thread here.
                 release.await(60, TimeUnit.SECONDS);
-                out.write(ascii("HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok"));
+                out.write(ascii(sends(fault)));
             }
+            default -> out.write(ascii(sends(fault)));
         }
         out.flush();
         // The connection ends after every fault: a clean close (FIN, or TLS close_notify) unless reset.
