@@ -60,6 +60,7 @@ public final class ConfigLoader {
               max_wait: 30s
               max_cooldown: 10m
               max_keys: 10000
+              cooldown: upstream
               learn: false
               free_304: false
               timeouts: {connect: 5s, response: 30s, total: 60s}
@@ -103,6 +104,7 @@ public final class ConfigLoader {
             "tls",
             "key",
             "max_keys",
+            "cooldown",
             "learn",
             "free_304",
             "priority");
@@ -396,6 +398,12 @@ public final class ConfigLoader {
                 ? Policy.DEFAULT_MAX_KEYS
                 : integer(path + ".max_keys", maxKeysNode);
         if (maxKeys < 1) throw new ConfigException(path + ".max_keys", "must be at least 1, got " + maxKeys);
+        CooldownScope cooldown = cooldownScope(path + ".cooldown", node.get("cooldown"));
+        if (cooldown == CooldownScope.KEY && key.isEmpty()) {
+            throw new ConfigException(
+                    path + ".cooldown",
+                    "cooldown: key needs " + path + ".key (header:NAME or query:NAME), which is not set");
+        }
         JsonNode t = object(path + ".timeouts", node.get("timeouts"));
         checkKeys(path + ".timeouts", t, Set.of("connect", "response", "total"));
         Timeouts timeouts = construct(
@@ -460,6 +468,7 @@ public final class ConfigLoader {
                         tls,
                         key,
                         maxKeys,
+                        cooldown,
                         learnOnly || bool(path + ".learn", node.get("learn")),
                         bool(path + ".free_304", node.get("free_304")),
                         priority(path + ".priority", node.get("priority"))));
@@ -533,6 +542,15 @@ public final class ConfigLoader {
         String value = string(path, node).trim();
         if (value.equals("key")) return true;
         throw new ConfigException(path, "expected key, got \"" + value + "\"");
+    }
+
+    private CooldownScope cooldownScope(String path, JsonNode node) {
+        String value = string(path, required(path, node)).trim();
+        try {
+            return CooldownScope.parse(value);
+        } catch (IllegalArgumentException e) {
+            throw new ConfigException(path, e.getMessage());
+        }
     }
 
     private ConnectMode connectMode(String path, JsonNode node) {

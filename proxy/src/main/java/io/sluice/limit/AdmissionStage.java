@@ -99,7 +99,7 @@ public final class AdmissionStage implements Stage, UpstreamStateSource, Learned
 
     private void observe(Gate gate, Call call, FetchResponse response) {
         Policy policy = call.upstream().policy();
-        gate.observe(response, policy, call.events());
+        gate.observe(response, call);
         if (!policy.learn()) return;
         switch (learned(call.upstream().name())
                 .observe(response.headers(), time.clock().instant(), policy)) {
@@ -125,7 +125,12 @@ public final class AdmissionStage implements Stage, UpstreamStateSource, Learned
         Call call = chain.call();
         List<RateLimit> limits =
                 learned(call.upstream().name()).effective(call.upstream().policy());
-        if (limits.isEmpty() || gate.cooldownRemaining().isPositive() || gate.queued() > 0) return false;
+        if (limits.isEmpty()
+                || gate.cooldownRemaining().isPositive()
+                || gate.queued() > 0
+                || gate.keyCoolingDown(call)) {
+            return false;
+        }
         return revalidations
                 .computeIfAbsent(call.upstream().name(), name -> new RevalidationAllowance(time))
                 .tryTake(limits);
@@ -217,6 +222,12 @@ public final class AdmissionStage implements Stage, UpstreamStateSource, Learned
     public int liveKeys(String upstream) {
         Gate gate = gates.get(upstream);
         return gate == null ? 0 : gate.liveKeys();
+    }
+
+    /** Keys of {@code upstream} paused on their own now ({@code cooldown: key}). */
+    public int keysCoolingDown(String upstream) {
+        Gate gate = gates.get(upstream);
+        return gate == null ? 0 : gate.keysCoolingDown();
     }
 
     /** Cooldowns an upstream asked for that exceeded {@code max_cooldown} and were capped. */

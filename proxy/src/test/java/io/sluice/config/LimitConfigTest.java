@@ -150,4 +150,35 @@ class LimitConfigTest {
                 .isInstanceOf(ConfigException.class)
                 .hasMessageStartingWith("defaults.max_keys: ");
     }
+
+    @Test
+    void readsCooldownScopeUpstreamByDefaultAndKeyWhereAsked() {
+        SluiceConfig config = loader.fromYaml("""
+                upstreams:
+                  github:
+                    base_url: https://api.github.com
+                    key: header:Authorization
+                    cooldown: key
+                """);
+        assertThat(config.upstreams().get("github").policy().cooldown()).isEqualTo(CooldownScope.KEY);
+        assertThat(config.defaults().cooldown()).isEqualTo(CooldownScope.UPSTREAM);
+    }
+
+    @Test
+    void rejectsAnUnknownCooldownScopeOrKeyScopeWithoutAKey() {
+        assertThatThrownBy(() -> loader.fromYaml("defaults: {key: \"header:X-Tenant\", cooldown: tenant}"))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageStartingWith("defaults.cooldown: ")
+                .hasMessageContaining("tenant")
+                .hasMessageContaining("[upstream, key]");
+        assertThatThrownBy(() -> loader.fromYaml("""
+                        upstreams:
+                          github:
+                            base_url: https://api.github.com
+                            cooldown: key
+                        """))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageStartingWith("upstreams.github.cooldown: ")
+                .hasMessageContaining("upstreams.github.key");
+    }
 }
