@@ -288,18 +288,33 @@ public final class ConfigLoader {
         JsonNode redisNode = root.get("redis");
         if (redisNode != null && !redisNode.isNull()) {
             object("redis", redisNode);
-            checkKeys("redis", redisNode, Set.of("uri", "local_share", "timeout", "key_prefix"));
+            checkKeys("redis", redisNode, Set.of("uri", "local_share", "timeout", "key_prefix", "key_secret"));
             Interpolated uri = interpolated("redis.uri", required("redis.uri", redisNode.get("uri")));
             JsonNode share = redisNode.get("local_share");
             JsonNode timeout = redisNode.get("timeout");
             JsonNode prefix = redisNode.get("key_prefix");
+            JsonNode secretNode = redisNode.get("key_secret");
+            Optional<Interpolated> keySecret = secretNode == null || secretNode.isNull()
+                    ? Optional.empty()
+                    : Optional.of(interpolated("redis.key_secret", secretNode));
+            keySecret.ifPresent(secret -> {
+                int bytes = secret.value().getBytes(java.nio.charset.StandardCharsets.UTF_8).length;
+                if (bytes < RedisConfig.MIN_KEY_SECRET_BYTES) {
+                    // The template and the length, never the value.
+                    throw new ConfigException(
+                            "redis.key_secret",
+                            "must be at least " + RedisConfig.MIN_KEY_SECRET_BYTES + " bytes, got " + bytes + " from \""
+                                    + secret.template() + "\"");
+                }
+            });
             redis = Optional.of(construct(
                     "redis",
                     () -> new RedisConfig(
                             uri,
                             share == null ? RedisConfig.DEFAULT_LOCAL_SHARE : fraction("redis.local_share", share),
                             timeout == null ? RedisConfig.DEFAULT_TIMEOUT : duration("redis.timeout", timeout),
-                            prefix == null ? RedisConfig.DEFAULT_KEY_PREFIX : string("redis.key_prefix", prefix))));
+                            prefix == null ? RedisConfig.DEFAULT_KEY_PREFIX : string("redis.key_prefix", prefix),
+                            keySecret)));
         }
         TracingConfig tracing = tracing(object("tracing", root.get("tracing")));
         LogConfig log = log(object("log", root.get("log")));

@@ -35,33 +35,41 @@ public final class AdmissionStage implements Stage, UpstreamStateSource, Learned
     private final ConcurrentHashMap<String, RevalidationAllowance> revalidations = new ConcurrentHashMap<>();
     private final LimitStore store;
     /**
-     * Where {@code per: key} buckets live: always this process. Labels come from a per-process
-     * secret, so in Redis two sidecars would not share a key's bucket anyway (not done yet; see
-     * docs/multi-tenant-budgets.md).
+     * Where {@code per: key} buckets live: in Redis with the other buckets when every replica labels
+     * keys alike ({@code redis.key_secret}), else in this process.
      */
     private final LimitStore keyStore;
 
     private final TimeSource time;
     private final Executor executor;
     private final LongAdder cappedCooldowns = new LongAdder();
-    // One secret per process: key labels are stable while it runs and mean nothing outside it.
-    private final KeyLabels labels = KeyLabels.random();
+    /** Key labels: under {@code redis.key_secret}, or a per-process secret (stable while it runs, meaningless outside). */
+    private final KeyLabels labels;
 
-    private AdmissionStage(LimitStore store, TimeSource time, Executor executor) {
+    private AdmissionStage(
+            LimitStore store, LimitStore keyStore, KeyLabels labels, TimeSource time, Executor executor) {
         this.store = store;
-        this.keyStore = LimitStore.local(time);
+        this.keyStore = keyStore;
+        this.labels = labels;
         this.time = time;
         this.executor = executor;
     }
 
     /** Buckets and cooldowns in this process: the embedded default. */
     public static AdmissionStage local(TimeSource time, Executor executor) {
-        return new AdmissionStage(LimitStore.local(time), time, executor);
+        LimitStore local = LimitStore.local(time);
+        return new AdmissionStage(local, local, KeyLabels.random(), time, executor);
     }
 
-    /** Buckets and cooldowns in Redis, shared by every sidecar connected to it. */
+    /**
+     * Buckets and cooldowns in Redis, shared by every sidecar connected to it; {@code per: key}
+     * buckets too when {@code redis.key_secret} is set.
+     */
     public static AdmissionStage shared(SharedLimits shared, TimeSource time, Executor executor) {
-        return new AdmissionStage(shared.store(), time, executor);
+        return shared.sharedLabels()
+                .map(labels -> new AdmissionStage(shared.store(), shared.store(), labels, time, executor))
+                .orElseGet(() ->
+                        new AdmissionStage(shared.store(), LimitStore.local(time), KeyLabels.random(), time, executor));
     }
 
     @Override

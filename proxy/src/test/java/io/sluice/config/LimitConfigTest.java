@@ -181,4 +181,26 @@ class LimitConfigTest {
                 .hasMessageStartingWith("upstreams.github.cooldown: ")
                 .hasMessageContaining("upstreams.github.key");
     }
+
+    @Test
+    void readsARedisKeySecretFromTheEnvironmentAndRejectsAShortOneWithoutShowingIt() {
+        var withSecret = new ConfigLoader(Map.of("KEY_SECRET", "0123456789abcdef-long-enough"))
+                .fromYaml("redis: {uri: \"redis://127.0.0.1:6379\", key_secret: \"${KEY_SECRET}\"}")
+                .redis()
+                .orElseThrow();
+        assertThat(withSecret.keySecret().orElseThrow().value()).isEqualTo("0123456789abcdef-long-enough");
+        assertThat(withSecret.toString()).contains("${KEY_SECRET}").doesNotContain("long-enough");
+        assertThat(loader.fromYaml("redis: {uri: \"redis://127.0.0.1:6379\"}")
+                        .redis()
+                        .orElseThrow()
+                        .keySecret())
+                .isEmpty();
+        assertThatThrownBy(() -> new ConfigLoader(Map.of("KEY_SECRET", "short-secret"))
+                        .fromYaml("redis: {uri: \"redis://127.0.0.1:6379\", key_secret: \"${KEY_SECRET}\"}"))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageStartingWith("redis.key_secret: ")
+                .hasMessageContaining("16 bytes")
+                .hasMessageContaining("${KEY_SECRET}")
+                .hasMessageNotContaining("short-secret");
+    }
 }

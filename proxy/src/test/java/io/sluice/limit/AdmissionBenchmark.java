@@ -78,7 +78,12 @@ public final class AdmissionBenchmark {
 
         try (RedisServer redis = RedisServer.start();
                 SharedLimits shared = SharedLimits.connect(
-                        new RedisConfig(Interpolated.literal(redis.uri()), 0.5, Duration.ofSeconds(1), "bench:"),
+                        new RedisConfig(
+                                Interpolated.literal(redis.uri()),
+                                0.5,
+                                Duration.ofSeconds(1),
+                                "bench:",
+                                java.util.Optional.empty()),
                         time)) {
             long giveUpAt = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
             while (!shared.usingRedis() && System.nanoTime() < giveUpAt) Thread.onSpinWait();
