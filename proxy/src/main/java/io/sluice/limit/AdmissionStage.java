@@ -30,6 +30,9 @@ import java.util.concurrent.atomic.LongAdder;
  * {@code replaceConfiguration}).
  */
 public final class AdmissionStage implements Stage, UpstreamStateSource, LearnedLimitsControl {
+    /** How many keys the admin API lists per upstream, busiest first. */
+    static final int BUSIEST_KEYS = 10;
+
     private final ConcurrentHashMap<String, Gate> gates = new ConcurrentHashMap<>();
     private final ConcurrentHashMap<String, LearnedLimits> learned = new ConcurrentHashMap<>();
     private final ConcurrentHashMap<String, RevalidationAllowance> revalidations = new ConcurrentHashMap<>();
@@ -91,10 +94,19 @@ public final class AdmissionStage implements Stage, UpstreamStateSource, Learned
         CompletableFuture<Void> admitted = gate.admit(call);
         if (admitted.isDone() && !admitted.isCompletedExceptionally()) return send(gate, chain);
         if (!admitted.isDone()) call.events().admissionStart(call, cause);
-        admitted.whenComplete(
-                (ok, refused) -> call.events().admissionEnd(call, cause, time.nanoTime() - start, refused == null));
+        admitted.whenComplete((ok, refused) -> {
+            call.events().admissionEnd(call, cause, time.nanoTime() - start, refused == null);
+            if (refused != null && isRateLimited(refused)) gate.refused(call);
+        });
         // Admission completed on a timer or a Redis thread: carry on on the pipeline's executor.
         return admitted.thenComposeAsync(ignored -> send(gate, chain), executor);
+    }
+
+    private static boolean isRateLimited(Throwable error) {
+        Throwable t = error instanceof java.util.concurrent.CompletionException && error.getCause() != null
+                ? error.getCause()
+                : error;
+        return t instanceof io.sluice.fetch.FetchException f && f.type() == io.sluice.fetch.ErrorType.RATE_LIMITED;
     }
 
     private CompletableFuture<FetchResponse> send(Gate gate, Chain chain) {
@@ -173,6 +185,7 @@ public final class AdmissionStage implements Stage, UpstreamStateSource, Learned
         availableTokens(upstream).ifPresent(into::tokensAvailable);
         LearnedLimits l = learned.get(upstream);
         if (l != null) l.view().ifPresent(into::learned);
+        if (g != null) g.keyUsage(BUSIEST_KEYS).ifPresent(into::keys);
     }
 
     /** What {@code upstream} learned from its headers, as the admin API shows it. */

@@ -633,6 +633,28 @@ final class Gate {
                 null);
     }
 
+    /** Counts a refusal at admission against {@code call}'s key (nothing without {@code per: key} limits). */
+    void refused(Call call) {
+        KeyedBuckets k = keyed;
+        Policy policy = applied;
+        if (k == null || policy == null) return;
+        k.refused(label(call, policy));
+    }
+
+    /** The {@code per: key} budgets and the {@code n} busiest keys; empty without {@code per: key} limits. */
+    Optional<io.sluice.upstream.KeyUsage> keyUsage(int n) {
+        KeyedBuckets k = keyed;
+        if (k == null) return Optional.empty();
+        long now = time.nanoTime();
+        List<io.sluice.upstream.KeyUsage.Key> busiest = new ArrayList<>();
+        for (KeyedBuckets.Usage u : k.busiest(n)) {
+            long left = keyCooldowns.end(u.label(), now) - now;
+            busiest.add(new io.sluice.upstream.KeyUsage.Key(
+                    u.label(), u.requests(), u.refusals(), u.tokensLeft(), Duration.ofNanos(Math.max(0, left))));
+        }
+        return Optional.of(new io.sluice.upstream.KeyUsage(k.liveKeys(), k.maxKeys(), keyCooldowns.size(), busiest));
+    }
+
     /** Keys paused on their own now ({@code cooldown: key}). */
     int keysCoolingDown() {
         return keyCooldowns.size();
