@@ -202,7 +202,7 @@ public final class AdminApi {
         ObjectNode node = JsonNodeFactory.instance.objectNode();
         node.put("live", keys.live()).put("max_keys", keys.maxKeys()).put("cooling_down", keys.coolingDown());
         var busiest = node.putArray("busiest");
-        for (var key : keys.busiest()) {
+        for (var key : keys.busiest().subList(0, Math.min(keys.busiest().size(), io.sluice.upstream.KeyUsage.LISTED))) {
             ObjectNode k = busiest.addObject()
                     .put("label", key.label())
                     .put("requests", key.requests())

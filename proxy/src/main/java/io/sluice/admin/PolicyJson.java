@@ -56,6 +56,7 @@ final class PolicyJson {
         policy.key().ifPresent(key -> node.put("key", key.toString()));
         node.put("max_keys", policy.maxKeys());
         node.put("cooldown", policy.cooldown().wireName());
+        node.put("key_metrics", policy.keyMetrics());
         policy.priority().ifPresent(p -> {
             ObjectNode priority = node.putObject("priority");
             ObjectNode weights = priority.putObject("weights");

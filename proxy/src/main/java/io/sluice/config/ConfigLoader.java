@@ -61,6 +61,7 @@ public final class ConfigLoader {
               max_cooldown: 10m
               max_keys: 10000
               cooldown: upstream
+              key_metrics: 0
               learn: false
               free_304: false
               timeouts: {connect: 5s, response: 30s, total: 60s}
@@ -105,6 +106,7 @@ public final class ConfigLoader {
             "key",
             "max_keys",
             "cooldown",
+            "key_metrics",
             "learn",
             "free_304",
             "priority");
@@ -414,6 +416,16 @@ public final class ConfigLoader {
                 : integer(path + ".max_keys", maxKeysNode);
         if (maxKeys < 1) throw new ConfigException(path + ".max_keys", "must be at least 1, got " + maxKeys);
         CooldownScope cooldown = cooldownScope(path + ".cooldown", node.get("cooldown"));
+        int keyMetrics = integer(path + ".key_metrics", required(path + ".key_metrics", node.get("key_metrics")));
+        if (keyMetrics < 0 || keyMetrics > Policy.MAX_KEY_METRICS) {
+            throw new ConfigException(
+                    path + ".key_metrics", "must be 0 to " + Policy.MAX_KEY_METRICS + ", got " + keyMetrics);
+        }
+        if (keyMetrics > 0 && key.isEmpty()) {
+            throw new ConfigException(
+                    path + ".key_metrics",
+                    "key_metrics needs " + path + ".key (header:NAME or query:NAME), which is not set");
+        }
         if (cooldown == CooldownScope.KEY && key.isEmpty()) {
             throw new ConfigException(
                     path + ".cooldown",
@@ -484,6 +496,7 @@ public final class ConfigLoader {
                         key,
                         maxKeys,
                         cooldown,
+                        keyMetrics,
                         learnOnly || bool(path + ".learn", node.get("learn")),
                         bool(path + ".free_304", node.get("free_304")),
                         priority(path + ".priority", node.get("priority"))));

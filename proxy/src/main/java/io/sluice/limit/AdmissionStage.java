@@ -30,9 +30,6 @@ import java.util.concurrent.atomic.LongAdder;
  * {@code replaceConfiguration}).
  */
 public final class AdmissionStage implements Stage, UpstreamStateSource, LearnedLimitsControl {
-    /** How many keys the admin API lists per upstream, busiest first. */
-    static final int BUSIEST_KEYS = 10;
-
     private final ConcurrentHashMap<String, Gate> gates = new ConcurrentHashMap<>();
     private final ConcurrentHashMap<String, LearnedLimits> learned = new ConcurrentHashMap<>();
     private final ConcurrentHashMap<String, RevalidationAllowance> revalidations = new ConcurrentHashMap<>();
@@ -185,7 +182,7 @@ public final class AdmissionStage implements Stage, UpstreamStateSource, Learned
         availableTokens(upstream).ifPresent(into::tokensAvailable);
         LearnedLimits l = learned.get(upstream);
         if (l != null) l.view().ifPresent(into::learned);
-        if (g != null) g.keyUsage(BUSIEST_KEYS).ifPresent(into::keys);
+        if (g != null) g.keyUsage(io.sluice.upstream.KeyUsage.LISTED).ifPresent(into::keys);
     }
 
     /** What {@code upstream} learned from its headers, as the admin API shows it. */

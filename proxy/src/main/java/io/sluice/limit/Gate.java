@@ -644,15 +644,19 @@ final class Gate {
     /** The {@code per: key} budgets and the {@code n} busiest keys; empty without {@code per: key} limits. */
     Optional<io.sluice.upstream.KeyUsage> keyUsage(int n) {
         KeyedBuckets k = keyed;
-        if (k == null) return Optional.empty();
+        Policy policy = applied;
+        if (k == null || policy == null) return Optional.empty();
         long now = time.nanoTime();
         List<io.sluice.upstream.KeyUsage.Key> busiest = new ArrayList<>();
-        for (KeyedBuckets.Usage u : k.busiest(n)) {
+        // As many as the admin API lists, or key_metrics asks for if more.
+        KeyedBuckets.Busiest top = k.busiest(Math.max(n, policy.keyMetrics()));
+        for (KeyedBuckets.Usage u : top.top()) {
             long left = keyCooldowns.end(u.label(), now) - now;
             busiest.add(new io.sluice.upstream.KeyUsage.Key(
                     u.label(), u.requests(), u.refusals(), u.tokensLeft(), Duration.ofNanos(Math.max(0, left))));
         }
-        return Optional.of(new io.sluice.upstream.KeyUsage(k.liveKeys(), k.maxKeys(), keyCooldowns.size(), busiest));
+        return Optional.of(new io.sluice.upstream.KeyUsage(
+                k.liveKeys(), k.maxKeys(), keyCooldowns.size(), busiest, top.requests(), top.refusals()));
     }
 
     /** Keys paused on their own now ({@code cooldown: key}). */

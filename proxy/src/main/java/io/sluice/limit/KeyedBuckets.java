@@ -109,24 +109,30 @@ final class KeyedBuckets {
      * tokens)} views; the shared budgets are among them once used. Reads every live key: for the
      * admin API, not the request path.
      */
-    List<Usage> busiest(int n) {
+    Busiest busiest(int n) {
         java.util.PriorityQueue<Usage> top =
                 new java.util.PriorityQueue<>(java.util.Comparator.comparingLong(Usage::requests));
+        long[] totals = new long[2];
         java.util.function.Consumer<Keyed> offer = keyed -> {
             long requests = keyed.requests.sum();
             if (requests == 0) return;
+            totals[0] += requests;
+            totals[1] += keyed.refusals.sum();
+            if (n <= 0) return;
             if (top.size() == n && top.peek().requests() >= requests) return;
             top.add(new Usage(keyed.label, requests, keyed.refusals.sum(), keyed.bucket.availableTokens()));
             if (top.size() > n) top.poll();
         };
-        if (n <= 0) return List.of();
         offer.accept(none);
         offer.accept(overflow);
         buckets.asMap().values().forEach(offer);
         List<Usage> out = new java.util.ArrayList<>(top);
         out.sort(java.util.Comparator.comparingLong(Usage::requests).reversed().thenComparing(Usage::label));
-        return out;
+        return new Busiest(out, totals[0], totals[1]);
     }
+
+    /** The busiest keys, and the requests and refusals of every key together. */
+    record Busiest(List<Usage> top, long requests, long refusals) {}
 
     int maxKeys() {
         return maxKeys;

@@ -13,8 +13,14 @@ import java.util.OptionalLong;
  * @param coolingDown keys paused on their own now ({@code cooldown: key})
  * @param busiest the keys with the most requests since their bucket was made, most first; the
  *     shared {@code none} and {@code overflow} budgets appear under those labels once used
+ * @param totalRequests requests charged to every live bucket (the shared ones too)
+ * @param totalRefusals of those, the refused
  */
-public record KeyUsage(int live, int maxKeys, int coolingDown, List<Key> busiest) {
+public record KeyUsage(
+        int live, int maxKeys, int coolingDown, List<Key> busiest, long totalRequests, long totalRefusals) {
+    /** How many of the busiest keys the admin API lists. */
+    public static final int LISTED = 10;
+
     public KeyUsage {
         busiest = List.copyOf(busiest);
     }

@@ -37,6 +37,7 @@ class PolicyJsonTest {
                     key: "header:X-Tenant"
                     max_keys: 250
                     cooldown: key
+                    key_metrics: 5
                     learn: true
                     free_304: true
                     max_concurrency: 7

@@ -203,4 +203,21 @@ class LimitConfigTest {
                 .hasMessageContaining("${KEY_SECRET}")
                 .hasMessageNotContaining("short-secret");
     }
+
+    @Test
+    void keyMetricsIsOffByDefaultBoundedAndNeedsAKey() {
+        assertThat(loader.defaults().defaults().keyMetrics()).isZero();
+        assertThat(loader.fromYaml("defaults: {key: \"header:X-Tenant\", key_metrics: 20}")
+                        .defaults()
+                        .keyMetrics())
+                .isEqualTo(20);
+        assertThatThrownBy(() -> loader.fromYaml("defaults: {key: \"header:X-Tenant\", key_metrics: 101}"))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageStartingWith("defaults.key_metrics: ")
+                .hasMessageContaining("101");
+        assertThatThrownBy(() -> loader.fromYaml("defaults: {key_metrics: 5}"))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageStartingWith("defaults.key_metrics: ")
+                .hasMessageContaining("defaults.key");
+    }
 }

@@ -249,6 +249,50 @@ class KeyedBudgetsTest {
         assertThat(get(s, TENANT_A).statusCode()).isEqualTo(200);
     }
 
+    @Test
+    void keyMetricsGiveTheBusiestKeysSeriesOfTheirOwnAndTheRestOneOtherSeries(@TempDir Path dir) throws Exception {
+        var s = start("key_metrics: 2\nlimits: [{rate: 2/h, per: key}]", dir.resolve("state.json"));
+        for (int i = 0; i < 4; i++) get(s, TENANT_A); // 2 admitted, 2 refused
+        for (int i = 0; i < 3; i++) get(s, TENANT_B); // 2 admitted, 1 refused
+        // 40 more keys, one request each: they all land in "other" with C's.
+        for (int i = 0; i < 40; i++) get(s, "Bearer ghp_many" + i);
+        get(s, TENANT_C);
+
+        var busiest = TestHttp.JSON
+                .readTree(admin(s, "GET", "/api/upstreams/github", null).body())
+                .path("live")
+                .path("keys")
+                .path("busiest");
+        String labelA = busiest.get(0).path("label").asText();
+        String labelB = busiest.get(1).path("label").asText();
+
+        String metrics = TestHttp.get(s.admin("/metrics")).body();
+        List<String> series = metrics.lines()
+                .filter(l -> l.startsWith("sluice_key_requests{"))
+                .toList();
+        // Fixed cardinality: the two busiest keys and "other", whatever the number of keys.
+        assertThat(series).hasSize(3);
+        assertThat(metrics)
+                .containsPattern("sluice_key_requests\\{key=\"" + labelA + "\",upstream=\"github\"} 4\\.0")
+                .containsPattern("sluice_key_requests\\{key=\"" + labelB + "\",upstream=\"github\"} 3\\.0")
+                .containsPattern("sluice_key_requests\\{key=\"other\",upstream=\"github\"} 41\\.0")
+                .containsPattern("sluice_key_refusals\\{key=\"" + labelA + "\",upstream=\"github\"} 2\\.0")
+                .containsPattern("sluice_key_refusals\\{key=\"other\",upstream=\"github\"} 0\\.0");
+        for (String token : List.of(TENANT_A, TENANT_B, TENANT_C)) {
+            assertThat(metrics).doesNotContain(token.substring("Bearer ".length()));
+        }
+    }
+
+    @Test
+    void withoutKeyMetricsNoPerKeySeriesAreExported(@TempDir Path dir) {
+        var s = start("limits: [{rate: 2/h, per: key}]", dir.resolve("state.json"));
+        get(s, TENANT_A);
+        get(s, TENANT_B);
+        assertThat(TestHttp.get(s.admin("/metrics")).body())
+                .doesNotContain("sluice_key_requests{")
+                .doesNotContain("sluice_key_refusals{");
+    }
+
     private static AdmissionStage admission(SluiceServerExtension.Running s) {
         return s.sluice().pipeline().stages().stream()
                 .filter(AdmissionStage.class::isInstance)
