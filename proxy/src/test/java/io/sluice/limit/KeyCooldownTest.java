@@ -11,6 +11,7 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
@@ -173,6 +174,83 @@ class KeyCooldownTest {
         assertThat(c.statusCode()).isEqualTo(429);
         assertThat(c.headers().firstValue("Retry-After")).hasValue("60");
         assertThat(upstream.getRequestCount()).isEqualTo(3);
+    }
+
+    @Test
+    void keysPausedOnTheirOwnAppearByLabelOnlyInLogsMetricsAdminApiAndStateFile(
+            @org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
+        java.nio.file.Path state = dir.resolve("state.json");
+        List<String> logged = new java.util.concurrent.CopyOnWriteArrayList<>();
+        java.util.logging.Logger root = java.util.logging.Logger.getLogger("io.sluice");
+        java.util.logging.Handler capture = new java.util.logging.Handler() {
+            @Override
+            public void publish(java.util.logging.LogRecord record) {
+                logged.add(new java.util.logging.SimpleFormatter().format(record));
+            }
+
+            @Override
+            public void flush() {}
+
+            @Override
+            public void close() {}
+        };
+        root.addHandler(capture);
+        try {
+            var s = sluice.start("""
+                    admin: {token: "key-cooldown-admin-token", state_file: "%s"}
+                    log: {access: true}
+                    upstreams:
+                      github:
+                        base_url: "%s"
+                        allow_private: true
+                        max_wait: 0s
+                        max_cooldown: 30s
+                        retry: {max_attempts: 1}
+                        key: header:Authorization
+                        cooldown: key
+                        key_metrics: 3
+                        limits: [{rate: 100/s}, {rate: 100/h, per: key}]
+                    """.formatted(state, Upstream.origin(upstream)), Map.of(), time);
+            refuseOnce.add(TENANT_A);
+            get(s, TENANT_A); // 429 Retry-After: 60, capped at 30 s: a WARNING is logged
+            get(s, TENANT_A); // refused by Sluice: A is paused
+            get(s, TENANT_B);
+            // A live change, so that the state file is written.
+            var config = (com.fasterxml.jackson.databind.node.ObjectNode) TestHttp.JSON
+                    .readTree(TestHttp.get(s.admin("/api/upstreams/github")).body())
+                    .get("config");
+            config.put("max_keys", 500);
+            HttpResponse<String> put = TestHttp.send(HttpRequest.newBuilder(s.admin("/api/upstreams/github"))
+                    .header("Authorization", "Bearer key-cooldown-admin-token")
+                    .header("Content-Type", "application/json")
+                    .PUT(HttpRequest.BodyPublishers.ofString(config.toString()))
+                    .build());
+            assertThat(put.statusCode()).as(put.body()).isEqualTo(200);
+
+            String upstreamJson = TestHttp.get(s.admin("/api/upstreams/github")).body();
+            assertThat(TestHttp.JSON
+                            .readTree(upstreamJson)
+                            .path("live")
+                            .path("keys")
+                            .path("cooling_down")
+                            .asInt())
+                    .isEqualTo(1);
+            assertThat(logged).anySatisfy(line -> assertThat(line).contains("capped at max_cooldown"));
+            List<String> shown = List.of(
+                    String.join("\n", logged),
+                    TestHttp.get(s.admin("/metrics")).body(),
+                    upstreamJson,
+                    TestHttp.get(s.admin("/api/upstreams")).body(),
+                    TestHttp.get(s.admin("/api/requests/recent")).body(),
+                    java.nio.file.Files.readString(state));
+            for (String text : shown) {
+                for (String token : List.of(TENANT_A, TENANT_B)) {
+                    assertThat(text).doesNotContain(token.substring("Bearer ".length()));
+                }
+            }
+        } finally {
+            root.removeHandler(capture);
+        }
     }
 
     private static AdmissionStage admission(SluiceServerExtension.Running s) {
