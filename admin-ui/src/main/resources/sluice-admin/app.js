@@ -171,6 +171,7 @@ function buildCard(name) {
       stat('https', 'intercepted / tunnels, 1 min')),
     el('div', { class: 'policy', 'data-f': 'policy' }),
     el('div', { class: 'policy learned', 'data-f': 'learned' }),
+    el('div', { class: 'policy keys', 'data-f': 'keys', hidden: true }),
     el('footer', {},
       el('button', { type: 'button', class: 'ghost small needs-auth edit', text: 'Edit', onclick: () => openEditor(name) }),
       el('button', { type: 'button', class: 'ghost small needs-auth purge', text: 'Purge cache', onclick: () => purge(name) }),
@@ -187,6 +188,29 @@ function learnedSummary(learned) {
   const pinned = learned.pinned ? ', pinned' : '';
   const shown = learned.applied ? 'learned' : 'announced (not applied)';
   return `${shown} ${limits} from ${learned.source}${pinned}`;
+}
+
+// The busiest per-key budgets, by label (the keys themselves never reach the admin API).
+function keysSummary(keys) {
+  const cooling = keys.cooling_down ? `, ${keys.cooling_down} cooling down` : '';
+  return `keys: ${keys.live} of ${keys.max_keys} live${cooling}; busiest`;
+}
+
+function keyLine(k) {
+  const tokens = k.tokens_left === null ? '—' : String(k.tokens_left);
+  const cooling = k.cooldown_remaining_ms > 0 ? ` · cooling ${(k.cooldown_remaining_ms / 1000).toFixed(1)} s` : '';
+  return ` ${k.requests} req · ${k.refusals} refused · ${tokens} tokens left${cooling}`;
+}
+
+function renderKeys(card, keys) {
+  const box = card.querySelector('[data-f="keys"]');
+  const shown = Boolean(keys && keys.busiest.length);
+  box.hidden = !shown;
+  if (!shown) return;
+  box.replaceChildren(
+    el('div', { 'data-f': 'keys_summary', text: keysSummary(keys) }),
+    el('ol', {}, ...keys.busiest.map((k) => el('li', { 'data-label': k.label },
+      el('code', { text: k.label }), el('span', { text: keyLine(k) })))));
 }
 
 function set(card, key, text) {
@@ -226,6 +250,7 @@ function renderUpstreams() {
     set(card, 'policy', policySummary(cfg));
     set(card, 'learned', learnedSummary(live.learned));
     card.querySelector('[data-f="learned"]').hidden = !live.learned || !live.learned.limits.length;
+    renderKeys(card, live.keys);
     if (live.cooldown_remaining_ms === null) state.cooldownUntil.delete(u.name);
     else state.cooldownUntil.set(u.name, performance.now() + live.cooldown_remaining_ms);
   }

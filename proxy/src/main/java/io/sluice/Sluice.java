@@ -158,13 +158,15 @@ public final class Sluice implements AutoCloseable {
         // With redis: configured, buckets and cooldowns are shared; connect() returns at once and
         // decides locally until Redis answers (and whenever it stops answering).
         this.shared = config.redis().map(redis -> SharedLimits.connect(redis, time));
-        if (shared.isPresent() && keyedLimitsIn(config)) {
-            // Key labels are keyed by a per-process secret, so two sidecars would label one key
-            // differently: per-key buckets stay in each sidecar (docs/multi-tenant-budgets.md).
+        if (shared.isPresent() && config.redis().orElseThrow().keySecret().isEmpty() && keyedLimitsIn(config)) {
+            // Without redis.key_secret, key labels are keyed by a per-process secret, so two sidecars
+            // would label one key differently: per-key buckets stay in each sidecar
+            // (docs/multi-tenant-budgets.md).
             LOG.log(
                     System.Logger.Level.WARNING,
                     "per: key limits are kept per sidecar, not in Redis: with N replicas a key may spend up to N times"
-                            + " its per-key rate (the whole-upstream limits are shared as usual)");
+                            + " its per-key rate (the whole-upstream limits are shared as usual); set redis.key_secret"
+                            + " to share them");
         }
         this.admission = shared.map(s -> AdmissionStage.shared(s, time, workers))
                 .orElseGet(() -> AdmissionStage.local(time, workers));

@@ -193,7 +193,27 @@ public final class AdminApi {
         live.put("intercepted_last_minute", s.interceptedInWindow());
         live.put("tunnels_last_minute", s.tunnelsInWindow());
         upstreams.get(name).ifPresent(u -> live.set("learned", learnedJson(u)));
+        state.keys().ifPresent(keys -> live.set("keys", keysJson(keys)));
         return live;
+    }
+
+    /** {@code per: key} budgets by label: the key values themselves never reach this far. */
+    private static ObjectNode keysJson(io.sluice.upstream.KeyUsage keys) {
+        ObjectNode node = JsonNodeFactory.instance.objectNode();
+        node.put("live", keys.live()).put("max_keys", keys.maxKeys()).put("cooling_down", keys.coolingDown());
+        var busiest = node.putArray("busiest");
+        for (var key : keys.busiest().subList(0, Math.min(keys.busiest().size(), io.sluice.upstream.KeyUsage.LISTED))) {
+            ObjectNode k = busiest.addObject()
+                    .put("label", key.label())
+                    .put("requests", key.requests())
+                    .put("refusals", key.refusals());
+            putOptional(
+                    k,
+                    "tokens_left",
+                    key.tokensLeft().isPresent() ? key.tokensLeft().getAsLong() : null);
+            k.put("cooldown_remaining_ms", key.cooldownRemaining().toMillis());
+        }
+        return node;
     }
 
     private ObjectNode effectiveConfig() {

@@ -55,6 +55,8 @@ final class PolicyJson {
         node.put("free_304", policy.free304());
         policy.key().ifPresent(key -> node.put("key", key.toString()));
         node.put("max_keys", policy.maxKeys());
+        node.put("cooldown", policy.cooldown().wireName());
+        node.put("key_metrics", policy.keyMetrics());
         policy.priority().ifPresent(p -> {
             ObjectNode priority = node.putObject("priority");
             ObjectNode weights = priority.putObject("weights");

@@ -60,6 +60,8 @@ public final class ConfigLoader {
               max_wait: 30s
               max_cooldown: 10m
               max_keys: 10000
+              cooldown: upstream
+              key_metrics: 0
               learn: false
               free_304: false
               timeouts: {connect: 5s, response: 30s, total: 60s}
@@ -103,6 +105,8 @@ public final class ConfigLoader {
             "tls",
             "key",
             "max_keys",
+            "cooldown",
+            "key_metrics",
             "learn",
             "free_304",
             "priority");
@@ -286,18 +290,33 @@ public final class ConfigLoader {
         JsonNode redisNode = root.get("redis");
         if (redisNode != null && !redisNode.isNull()) {
             object("redis", redisNode);
-            checkKeys("redis", redisNode, Set.of("uri", "local_share", "timeout", "key_prefix"));
+            checkKeys("redis", redisNode, Set.of("uri", "local_share", "timeout", "key_prefix", "key_secret"));
             Interpolated uri = interpolated("redis.uri", required("redis.uri", redisNode.get("uri")));
             JsonNode share = redisNode.get("local_share");
             JsonNode timeout = redisNode.get("timeout");
             JsonNode prefix = redisNode.get("key_prefix");
+            JsonNode secretNode = redisNode.get("key_secret");
+            Optional<Interpolated> keySecret = secretNode == null || secretNode.isNull()
+                    ? Optional.empty()
+                    : Optional.of(interpolated("redis.key_secret", secretNode));
+            keySecret.ifPresent(secret -> {
+                int bytes = secret.value().getBytes(java.nio.charset.StandardCharsets.UTF_8).length;
+                if (bytes < RedisConfig.MIN_KEY_SECRET_BYTES) {
+                    // The template and the length, never the value.
+                    throw new ConfigException(
+                            "redis.key_secret",
+                            "must be at least " + RedisConfig.MIN_KEY_SECRET_BYTES + " bytes, got " + bytes + " from \""
+                                    + secret.template() + "\"");
+                }
+            });
             redis = Optional.of(construct(
                     "redis",
                     () -> new RedisConfig(
                             uri,
                             share == null ? RedisConfig.DEFAULT_LOCAL_SHARE : fraction("redis.local_share", share),
                             timeout == null ? RedisConfig.DEFAULT_TIMEOUT : duration("redis.timeout", timeout),
-                            prefix == null ? RedisConfig.DEFAULT_KEY_PREFIX : string("redis.key_prefix", prefix))));
+                            prefix == null ? RedisConfig.DEFAULT_KEY_PREFIX : string("redis.key_prefix", prefix),
+                            keySecret)));
         }
         TracingConfig tracing = tracing(object("tracing", root.get("tracing")));
         LogConfig log = log(object("log", root.get("log")));
@@ -396,6 +415,22 @@ public final class ConfigLoader {
                 ? Policy.DEFAULT_MAX_KEYS
                 : integer(path + ".max_keys", maxKeysNode);
         if (maxKeys < 1) throw new ConfigException(path + ".max_keys", "must be at least 1, got " + maxKeys);
+        CooldownScope cooldown = cooldownScope(path + ".cooldown", node.get("cooldown"));
+        int keyMetrics = integer(path + ".key_metrics", required(path + ".key_metrics", node.get("key_metrics")));
+        if (keyMetrics < 0 || keyMetrics > Policy.MAX_KEY_METRICS) {
+            throw new ConfigException(
+                    path + ".key_metrics", "must be 0 to " + Policy.MAX_KEY_METRICS + ", got " + keyMetrics);
+        }
+        if (keyMetrics > 0 && key.isEmpty()) {
+            throw new ConfigException(
+                    path + ".key_metrics",
+                    "key_metrics needs " + path + ".key (header:NAME or query:NAME), which is not set");
+        }
+        if (cooldown == CooldownScope.KEY && key.isEmpty()) {
+            throw new ConfigException(
+                    path + ".cooldown",
+                    "cooldown: key needs " + path + ".key (header:NAME or query:NAME), which is not set");
+        }
         JsonNode t = object(path + ".timeouts", node.get("timeouts"));
         checkKeys(path + ".timeouts", t, Set.of("connect", "response", "total"));
         Timeouts timeouts = construct(
@@ -460,6 +495,8 @@ public final class ConfigLoader {
                         tls,
                         key,
                         maxKeys,
+                        cooldown,
+                        keyMetrics,
                         learnOnly || bool(path + ".learn", node.get("learn")),
                         bool(path + ".free_304", node.get("free_304")),
                         priority(path + ".priority", node.get("priority"))));
@@ -533,6 +570,15 @@ public final class ConfigLoader {
         String value = string(path, node).trim();
         if (value.equals("key")) return true;
         throw new ConfigException(path, "expected key, got \"" + value + "\"");
+    }
+
+    private CooldownScope cooldownScope(String path, JsonNode node) {
+        String value = string(path, required(path, node)).trim();
+        try {
+            return CooldownScope.parse(value);
+        } catch (IllegalArgumentException e) {
+            throw new ConfigException(path, e.getMessage());
+        }
     }
 
     private ConnectMode connectMode(String path, JsonNode node) {

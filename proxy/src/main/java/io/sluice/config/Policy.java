@@ -14,7 +14,9 @@ import java.util.Optional;
  * says what a {@code CONNECT} to the upstream's origin does, {@code tunnelIdleTimeout} closes an
  * idle {@code tunnel}-mode pipe, and {@code tls} is how Sluice itself speaks TLS to the upstream.
  * {@code key} says what a {@code per: key} limit is per, and {@code maxKeys} how many distinct keys
- * get buckets of their own (see docs/multi-tenant-budgets.md). {@code learn} adopts the limits the
+ * get buckets of their own (see docs/multi-tenant-budgets.md); {@code cooldown} whether an upstream's
+ * pause applies to the whole upstream or only to the key whose response asked for it;
+ * {@code keyMetrics} how many of the busiest keys get metric series of their own (0: none). {@code learn} adopts the limits the
  * upstream announces in its rate-limit headers beside (never instead of) {@code limits}, so the
  * stricter wins; {@code limits: learn} is {@code learn} with no limits of its own. {@code free304}
  * lets a conditional request go out without spending a token, charging one only if the answer is
@@ -37,12 +39,16 @@ public record Policy(
         UpstreamTls tls,
         Optional<KeySource> key,
         int maxKeys,
+        CooldownScope cooldown,
+        int keyMetrics,
         boolean learn,
         boolean free304,
         Optional<PriorityPolicy> priority) {
 
     /** {@code max_keys} when not set: enough for a busy multi-tenant app, small enough to hold (~a few MB). */
     public static final int DEFAULT_MAX_KEYS = 10_000;
+    /** The most keys {@code key_metrics} may give series of their own, per upstream: cardinality stays small. */
+    public static final int MAX_KEY_METRICS = 100;
 
     public Policy {
         limits = List.copyOf(limits);
@@ -58,6 +64,13 @@ public record Policy(
         if (key == null) throw new IllegalArgumentException("key: required (Optional.empty() for none)");
         if (priority == null) throw new IllegalArgumentException("priority: required (Optional.empty() for none)");
         if (maxKeys < 1) throw new IllegalArgumentException("max_keys must be at least 1: " + maxKeys);
+        if (cooldown == null) throw new IllegalArgumentException("cooldown: required");
+        if (keyMetrics < 0 || keyMetrics > MAX_KEY_METRICS) {
+            throw new IllegalArgumentException("key_metrics must be 0 to " + MAX_KEY_METRICS + ": " + keyMetrics);
+        }
+        if (cooldown == CooldownScope.KEY && key.isEmpty()) {
+            throw new IllegalArgumentException("cooldown: key needs the policy's key: (header:NAME or query:NAME)");
+        }
         for (int i = 0; i < limits.size(); i++) {
             if (limits.get(i).perKey() && key.isEmpty()) {
                 throw new IllegalArgumentException(

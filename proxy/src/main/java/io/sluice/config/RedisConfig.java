@@ -1,6 +1,7 @@
 package io.sluice.config;
 
 import java.time.Duration;
+import java.util.Optional;
 
 /**
  * Shared mode: buckets and cooldowns live in Redis at {@code uri} (a secret-bearing template): one
@@ -11,8 +12,15 @@ import java.time.Duration;
  * @param timeout how long one Redis command may take before this sidecar fails over to its local
  *     bucket; it bounds the extra latency Redis can add to a request
  * @param keyPrefix prefix of every key Sluice writes, so several deployments can share one Redis
+ * @param keySecret the secret every replica labels keys with, so that one key's {@code per: key}
+ *     bucket is one Redis key for all of them; without it, per-key buckets stay in each sidecar
+ *     (labels under a per-process secret). Only its template is ever shown.
  */
-public record RedisConfig(Interpolated uri, double localShare, Duration timeout, String keyPrefix) {
+public record RedisConfig(
+        Interpolated uri, double localShare, Duration timeout, String keyPrefix, Optional<Interpolated> keySecret) {
+    /** The shortest {@code key_secret} accepted, in bytes (UTF-8): 128 bits, HMAC's floor for a key. */
+    public static final int MIN_KEY_SECRET_BYTES = 16;
+
     public static final double DEFAULT_LOCAL_SHARE = 0.5;
     public static final Duration DEFAULT_TIMEOUT = Duration.ofMillis(50);
     public static final String DEFAULT_KEY_PREFIX = "sluice:";
@@ -44,6 +52,15 @@ public record RedisConfig(Interpolated uri, double localShare, Duration timeout,
             throw new IllegalArgumentException("local_share must be above 0 and at most 1 (or 100%): " + localShare);
         }
         Checks.positive("timeout", timeout);
+        if (keySecret == null) throw new IllegalArgumentException("key_secret: required (Optional.empty() for none)");
+        keySecret.ifPresent(secret -> {
+            int bytes = secret.value().getBytes(java.nio.charset.StandardCharsets.UTF_8).length;
+            if (bytes < MIN_KEY_SECRET_BYTES) {
+                // The template and the length, never the value.
+                throw new IllegalArgumentException("key_secret must be at least " + MIN_KEY_SECRET_BYTES
+                        + " bytes, got " + bytes + " from \"" + secret.template() + "\"");
+            }
+        });
     }
 
     /** Whether {@link #uri} names a Redis Cluster ({@code redis-cluster://} or {@code rediss-cluster://}). */
@@ -89,6 +106,13 @@ public record RedisConfig(Interpolated uri, double localShare, Duration timeout,
     }
 
     public RedisConfig(Interpolated uri) {
-        this(uri, DEFAULT_LOCAL_SHARE, DEFAULT_TIMEOUT, DEFAULT_KEY_PREFIX);
+        this(uri, DEFAULT_LOCAL_SHARE, DEFAULT_TIMEOUT, DEFAULT_KEY_PREFIX, Optional.empty());
+    }
+
+    @Override
+    public String toString() {
+        return "RedisConfig[uri=" + uri + ", localShare=" + localShare + ", timeout=" + timeout + ", keyPrefix="
+                + keyPrefix + ", keySecret="
+                + keySecret.map(Interpolated::template).orElse("(none)") + "]";
     }
 }

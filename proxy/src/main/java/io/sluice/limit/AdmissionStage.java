@@ -35,33 +35,41 @@ public final class AdmissionStage implements Stage, UpstreamStateSource, Learned
     private final ConcurrentHashMap<String, RevalidationAllowance> revalidations = new ConcurrentHashMap<>();
     private final LimitStore store;
     /**
-     * Where {@code per: key} buckets live: always this process. Labels come from a per-process
-     * secret, so in Redis two sidecars would not share a key's bucket anyway (not done yet; see
-     * docs/multi-tenant-budgets.md).
+     * Where {@code per: key} buckets live: in Redis with the other buckets when every replica labels
+     * keys alike ({@code redis.key_secret}), else in this process.
      */
     private final LimitStore keyStore;
 
     private final TimeSource time;
     private final Executor executor;
     private final LongAdder cappedCooldowns = new LongAdder();
-    // One secret per process: key labels are stable while it runs and mean nothing outside it.
-    private final KeyLabels labels = KeyLabels.random();
+    /** Key labels: under {@code redis.key_secret}, or a per-process secret (stable while it runs, meaningless outside). */
+    private final KeyLabels labels;
 
-    private AdmissionStage(LimitStore store, TimeSource time, Executor executor) {
+    private AdmissionStage(
+            LimitStore store, LimitStore keyStore, KeyLabels labels, TimeSource time, Executor executor) {
         this.store = store;
-        this.keyStore = LimitStore.local(time);
+        this.keyStore = keyStore;
+        this.labels = labels;
         this.time = time;
         this.executor = executor;
     }
 
     /** Buckets and cooldowns in this process: the embedded default. */
     public static AdmissionStage local(TimeSource time, Executor executor) {
-        return new AdmissionStage(LimitStore.local(time), time, executor);
+        LimitStore local = LimitStore.local(time);
+        return new AdmissionStage(local, local, KeyLabels.random(), time, executor);
     }
 
-    /** Buckets and cooldowns in Redis, shared by every sidecar connected to it. */
+    /**
+     * Buckets and cooldowns in Redis, shared by every sidecar connected to it; {@code per: key}
+     * buckets too when {@code redis.key_secret} is set.
+     */
     public static AdmissionStage shared(SharedLimits shared, TimeSource time, Executor executor) {
-        return new AdmissionStage(shared.store(), time, executor);
+        return shared.sharedLabels()
+                .map(labels -> new AdmissionStage(shared.store(), shared.store(), labels, time, executor))
+                .orElseGet(() ->
+                        new AdmissionStage(shared.store(), LimitStore.local(time), KeyLabels.random(), time, executor));
     }
 
     @Override
@@ -99,10 +107,19 @@ public final class AdmissionStage implements Stage, UpstreamStateSource, Learned
         CompletableFuture<Void> admitted = gate.admit(call);
         if (admitted.isDone() && !admitted.isCompletedExceptionally()) return send(gate, chain);
         if (!admitted.isDone()) call.events().admissionStart(call, cause);
-        admitted.whenComplete(
-                (ok, refused) -> call.events().admissionEnd(call, cause, time.nanoTime() - start, refused == null));
+        admitted.whenComplete((ok, refused) -> {
+            call.events().admissionEnd(call, cause, time.nanoTime() - start, refused == null);
+            if (refused != null && isRateLimited(refused)) gate.refused(call);
+        });
         // Admission completed on a timer or a Redis thread: carry on on the pipeline's executor.
         return admitted.thenComposeAsync(ignored -> send(gate, chain), executor);
+    }
+
+    private static boolean isRateLimited(Throwable error) {
+        Throwable t = error instanceof java.util.concurrent.CompletionException && error.getCause() != null
+                ? error.getCause()
+                : error;
+        return t instanceof io.sluice.fetch.FetchException f && f.type() == io.sluice.fetch.ErrorType.RATE_LIMITED;
     }
 
     private CompletableFuture<FetchResponse> send(Gate gate, Chain chain) {
@@ -115,7 +132,7 @@ public final class AdmissionStage implements Stage, UpstreamStateSource, Learned
 
     private void observe(Gate gate, Call call, FetchResponse response) {
         Policy policy = call.upstream().policy();
-        gate.observe(response, policy, call.events());
+        gate.observe(response, call);
         if (!policy.learn()) return;
         switch (learned(call.upstream().name())
                 .observe(response.headers(), time.clock().instant(), policy)) {
@@ -145,7 +162,12 @@ public final class AdmissionStage implements Stage, UpstreamStateSource, Learned
         Call call = chain.call();
         List<RateLimit> limits =
                 learned(call.upstream().name()).effective(call.upstream().policy());
-        if (limits.isEmpty() || gate.cooldownRemaining().isPositive() || gate.queued() > 0) return null;
+        if (limits.isEmpty()
+                || gate.cooldownRemaining().isPositive()
+                || gate.queued() > 0
+                || gate.keyCoolingDown(call)) {
+            return null;
+        }
         return revalidations
                 .computeIfAbsent(call.upstream().name(), name -> new RevalidationAllowance(name, store))
                 .tryTake(limits);
@@ -180,6 +202,7 @@ public final class AdmissionStage implements Stage, UpstreamStateSource, Learned
         availableTokens(upstream).ifPresent(into::tokensAvailable);
         LearnedLimits l = learned.get(upstream);
         if (l != null) l.view().ifPresent(into::learned);
+        if (g != null) g.keyUsage(io.sluice.upstream.KeyUsage.LISTED).ifPresent(into::keys);
     }
 
     /** What {@code upstream} learned from its headers, as the admin API shows it. */
@@ -237,6 +260,12 @@ public final class AdmissionStage implements Stage, UpstreamStateSource, Learned
     public int liveKeys(String upstream) {
         Gate gate = gates.get(upstream);
         return gate == null ? 0 : gate.liveKeys();
+    }
+
+    /** Keys of {@code upstream} paused on their own now ({@code cooldown: key}). */
+    public int keysCoolingDown(String upstream) {
+        Gate gate = gates.get(upstream);
+        return gate == null ? 0 : gate.keysCoolingDown();
     }
 
     /** Cooldowns an upstream asked for that exceeded {@code max_cooldown} and were capped. */

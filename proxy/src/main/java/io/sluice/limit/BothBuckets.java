@@ -43,7 +43,7 @@ final class BothBuckets implements TokenBucket {
         return new Both(((LocalTokenBucket) whole).reserveNow(), ((LocalTokenBucket) key).reserveNow());
     }
 
-    /** The key's bucket, which is always local (key labels are per process). */
+    /** The key's bucket: local whenever the upstream's is (key buckets are in Redis only with the rest). */
     LocalTokenBucket localKey() {
         return (LocalTokenBucket) key;
     }

@@ -1,5 +1,6 @@
 package io.sluice.limit;
 
+import io.sluice.config.CooldownScope;
 import io.sluice.config.Policy;
 import io.sluice.config.Priority;
 import io.sluice.config.PriorityPolicy;
@@ -41,6 +42,8 @@ final class Gate {
     private final LongAdder cappedCooldowns;
     private final KeyLabels labels;
     private final LearnedLimits learned;
+    /** With {@code cooldown: key}: each cooling key's pause. */
+    private final KeyCooldowns keyCooldowns;
 
     private volatile List<RateLimit> limits;
     private volatile Policy applied;
@@ -96,6 +99,7 @@ final class Gate {
         this.time = time;
         this.cappedCooldowns = cappedCooldowns;
         this.cooldownUntil = time.nanoTime();
+        this.keyCooldowns = new KeyCooldowns(time);
         this.fair = new FairQueue(time, this::cooldownEnd, this::noToken);
     }
 
@@ -107,6 +111,40 @@ final class Gate {
     CompletableFuture<Void> admit(Call call) {
         long start = time.nanoTime();
         long budgetEnd = saturatedAdd(start, call.waitBudgetNanos(start));
+        return afterKeyCooldown(call, start, budgetEnd, start);
+    }
+
+    /**
+     * With {@code cooldown: key}, first waits out the pause of {@code call}'s own key (refused at
+     * once when it outlasts the wait budget), then admits as usual. Keys that are not cooling down,
+     * and every request while no key is, go straight on: the label is only computed when some key
+     * is paused.
+     */
+    private CompletableFuture<Void> afterKeyCooldown(Call call, long start, long budgetEnd, long now) {
+        Policy policy = call.upstream().policy();
+        if (policy.cooldown() != CooldownScope.KEY || keyCooldowns.isEmpty()) return admitNow(call, start, budgetEnd);
+        long end = keyCooldowns.end(label(call, policy), now);
+        if (end - now <= 0) return admitNow(call, start, budgetEnd);
+        if (end - budgetEnd > 0) {
+            return CompletableFuture.failedFuture(keyCoolingDown(end - now, budgetEnd - start));
+        }
+        CompletableFuture<Void> admitted = new CompletableFuture<>();
+        TimeSource.Timer timer = time.schedule(Duration.ofNanos(end - now), () -> {
+            long resumed = time.nanoTime();
+            call.trace().addCooldown(resumed - now);
+            // The key may have been paused again meanwhile: check once more.
+            afterKeyCooldown(call, start, budgetEnd, resumed).whenComplete((ok, error) -> {
+                if (error != null) admitted.completeExceptionally(error);
+                else admitted.complete(null);
+            });
+        });
+        call.onCancel(reason -> {
+            if (timer.cancel()) admitted.completeExceptionally(reason);
+        });
+        return admitted;
+    }
+
+    private CompletableFuture<Void> admitNow(Call call, long start, long budgetEnd) {
         // The configured limits, and with learn: those the upstream announced (all must admit).
         List<RateLimit> currentLimits = learned.effective(call.upstream().policy());
         CompletableFuture<Instant> shared = store.sharedCooldownEnd(upstream);
@@ -367,25 +405,42 @@ final class Gate {
     /**
      * Reads what the upstream said about pausing. RFC 9110 §10.2.3: {@code Retry-After} on a 429
      * or 503 says how long to wait, and Sluice applies it to the whole upstream, not only to the
-     * request that received it. A 429 without it backs off exponentially. Budget headers with
-     * nothing left pause until their reset.
+     * request that received it (with {@code cooldown: key}, to every request of the same key). A 429
+     * without it backs off exponentially. Budget headers with nothing left pause until their reset.
      */
-    void observe(FetchResponse response, Policy policy, FetchListener events) {
+    void observe(FetchResponse response, Call call) {
+        Policy policy = call.upstream().policy();
+        FetchListener events = call.events();
         int status = response.status();
         Instant now = time.clock().instant();
         if (status == 429 || status == 503) {
             Optional<Duration> retryAfter =
                     response.headers().firstValue("Retry-After").flatMap(value -> RetryAfter.parse(value, now));
             if (retryAfter.isPresent()) {
-                cooldown(startCooldown(retryAfter.get(), "Retry-After", policy), "retry_after", events);
+                cooldown(pause(call, retryAfter.get(), "Retry-After", policy), "retry_after", events);
             } else if (status == 429) {
-                cooldown(startCooldown(nextBackoff(policy.retry()), null, policy), "backoff_429", events);
+                cooldown(pause(call, nextBackoff(policy.retry()), null, policy), "backoff_429", events);
             }
         }
         if (status != 429 && bare429s != 0) bare429s = 0;
         RateLimitHeaders.exhaustedFor(response.headers(), now)
-                .ifPresent(
-                        pause -> cooldown(startCooldown(pause, "RateLimit reset", policy), "ratelimit_reset", events));
+                .ifPresent(p -> cooldown(pause(call, p, "RateLimit reset", policy), "ratelimit_reset", events));
+    }
+
+    /** Pauses {@code call}'s key with {@code cooldown: key}, else (or when the key table is full) the upstream. */
+    private Duration pause(Call call, Duration pause, String source, Policy policy) {
+        if (policy.cooldown() != CooldownScope.KEY || policy.key().isEmpty()) {
+            return startCooldown(pause, source, policy);
+        }
+        Duration capped = capped(pause, source, policy);
+        if (capped.isZero() || capped.isNegative()) return Duration.ZERO;
+        long end = time.nanoTime() + capped.toNanos();
+        return switch (keyCooldowns.extend(label(call, policy), end, policy.maxKeys())) {
+            case EXTENDED -> capped;
+            case ALREADY -> Duration.ZERO;
+            // max_keys keys are cooling down already: the stricter reading, the whole upstream.
+            case FULL -> startCooldown(capped, null, policy);
+        };
     }
 
     private void cooldown(Duration applied, String reason, FetchListener events) {
@@ -398,6 +453,20 @@ final class Gate {
      * Sluice's own backoff. Returns the pause applied, or zero when a longer one was already on.
      */
     Duration startCooldown(Duration pause, String source, Policy policy) {
+        pause = capped(pause, source, policy);
+        if (pause.isZero() || pause.isNegative()) return Duration.ZERO;
+        long now = time.nanoTime();
+        long until = now + pause.toNanos();
+        synchronized (this) {
+            if (until <= cooldownUntil) return Duration.ZERO;
+            cooldownUntil = until;
+        }
+        store.shareCooldown(upstream, time.clock().instant().plus(pause));
+        return pause;
+    }
+
+    /** {@code pause} bounded by {@code max_cooldown}; a header's value past it is logged and counted. */
+    private Duration capped(Duration pause, String source, Policy policy) {
         Duration cap = policy.maxCooldown();
         if (source != null && pause.compareTo(cap) > 0) {
             cappedCooldowns.increment();
@@ -412,14 +481,6 @@ final class Gate {
         } else if (pause.compareTo(cap) > 0) {
             pause = cap; // Sluice's own backoff: bounded by configuration, nothing to report
         }
-        if (pause.isZero() || pause.isNegative()) return Duration.ZERO;
-        long now = time.nanoTime();
-        long until = now + pause.toNanos();
-        synchronized (this) {
-            if (until <= cooldownUntil) return Duration.ZERO;
-            cooldownUntil = until;
-        }
-        store.shareCooldown(upstream, time.clock().instant().plus(pause));
         return pause;
     }
 
@@ -591,6 +652,54 @@ final class Gate {
                         + ceilMillis(budgetNanos) + " ms (limits " + limitsText + ")",
                 Duration.ofNanos(waitNanos),
                 null);
+    }
+
+    private FetchException keyCoolingDown(long waitNanos, long budgetNanos) {
+        return new FetchException(
+                ErrorType.RATE_LIMITED,
+                "upstream " + upstream + ": this request's key is cooling down; admission in " + ceilMillis(waitNanos)
+                        + " ms at the earliest, beyond the wait budget of " + ceilMillis(budgetNanos) + " ms",
+                Duration.ofNanos(waitNanos),
+                null);
+    }
+
+    /** Counts a refusal at admission against {@code call}'s key (nothing without {@code per: key} limits). */
+    void refused(Call call) {
+        KeyedBuckets k = keyed;
+        Policy policy = applied;
+        if (k == null || policy == null) return;
+        k.refused(label(call, policy));
+    }
+
+    /** The {@code per: key} budgets and the {@code n} busiest keys; empty without {@code per: key} limits. */
+    Optional<io.sluice.upstream.KeyUsage> keyUsage(int n) {
+        KeyedBuckets k = keyed;
+        Policy policy = applied;
+        if (k == null || policy == null) return Optional.empty();
+        long now = time.nanoTime();
+        List<io.sluice.upstream.KeyUsage.Key> busiest = new ArrayList<>();
+        // As many as the admin API lists, or key_metrics asks for if more.
+        KeyedBuckets.Busiest top = k.busiest(Math.max(n, policy.keyMetrics()));
+        for (KeyedBuckets.Usage u : top.top()) {
+            long left = keyCooldowns.end(u.label(), now) - now;
+            busiest.add(new io.sluice.upstream.KeyUsage.Key(
+                    u.label(), u.requests(), u.refusals(), u.tokensLeft(), Duration.ofNanos(Math.max(0, left))));
+        }
+        return Optional.of(new io.sluice.upstream.KeyUsage(
+                k.liveKeys(), k.maxKeys(), keyCooldowns.size(), busiest, top.requests(), top.refusals()));
+    }
+
+    /** Keys paused on their own now ({@code cooldown: key}). */
+    int keysCoolingDown() {
+        return keyCooldowns.size();
+    }
+
+    /** Whether {@code call}'s own key is paused now ({@code cooldown: key}). */
+    boolean keyCoolingDown(Call call) {
+        Policy policy = call.upstream().policy();
+        if (policy.cooldown() != CooldownScope.KEY || keyCooldowns.isEmpty()) return false;
+        long now = time.nanoTime();
+        return keyCooldowns.end(label(call, policy), now) - now > 0;
     }
 
     private FetchException coolingDown(long waitNanos, long budgetNanos) {

@@ -63,8 +63,8 @@ final class KeyedBuckets {
                     if (cause != RemovalCause.REPLACED) live.decrementAndGet();
                 })
                 .build();
-        this.none = new Keyed(store.bucket(name(KeyLabels.NONE), limits), limits);
-        this.overflow = new Keyed(store.bucket(name(KeyLabels.OVERFLOW), limits), limits);
+        this.none = new Keyed(KeyLabels.NONE, store.bucket(name(KeyLabels.NONE), limits), limits);
+        this.overflow = new Keyed(KeyLabels.OVERFLOW, store.bucket(name(KeyLabels.OVERFLOW), limits), limits);
     }
 
     /** Applies a live policy change; each bucket takes the new limits when next used. */
@@ -91,8 +91,55 @@ final class KeyedBuckets {
             overflowed.run();
             keyed = overflow;
         }
+        keyed.requests.increment();
         return keyed.current(limits);
     }
+
+    /**
+     * Counts a refusal of a request of the key labelled {@code label}: against its bucket, or the
+     * overflow bucket when it holds none.
+     */
+    void refused(String label) {
+        Keyed keyed = label.equals(KeyLabels.NONE) ? none : buckets.getIfPresent(label);
+        (keyed == null ? overflow : keyed).refusals.increment();
+    }
+
+    /**
+     * The {@code n} keys with the most requests, most first, as {@code (label, requests, refusals,
+     * tokens)} views; the shared budgets are among them once used. Reads every live key: for the
+     * admin API, not the request path.
+     */
+    Busiest busiest(int n) {
+        java.util.PriorityQueue<Usage> top =
+                new java.util.PriorityQueue<>(java.util.Comparator.comparingLong(Usage::requests));
+        long[] totals = new long[2];
+        java.util.function.Consumer<Keyed> offer = keyed -> {
+            long requests = keyed.requests.sum();
+            if (requests == 0) return;
+            totals[0] += requests;
+            totals[1] += keyed.refusals.sum();
+            if (n <= 0) return;
+            if (top.size() == n && top.peek().requests() >= requests) return;
+            top.add(new Usage(keyed.label, requests, keyed.refusals.sum(), keyed.bucket.availableTokens()));
+            if (top.size() > n) top.poll();
+        };
+        offer.accept(none);
+        offer.accept(overflow);
+        buckets.asMap().values().forEach(offer);
+        List<Usage> out = new java.util.ArrayList<>(top);
+        out.sort(java.util.Comparator.comparingLong(Usage::requests).reversed().thenComparing(Usage::label));
+        return new Busiest(out, totals[0], totals[1]);
+    }
+
+    /** The busiest keys, and the requests and refusals of every key together. */
+    record Busiest(List<Usage> top, long requests, long refusals) {}
+
+    int maxKeys() {
+        return maxKeys;
+    }
+
+    /** One key's counts and tokens, for {@link #busiest}. */
+    record Usage(String label, long requests, long refusals, java.util.OptionalLong tokensLeft) {}
 
     /** A new key's bucket, or null when {@code max_keys} are already live. */
     private Keyed admitKey(String label) {
@@ -104,7 +151,7 @@ final class KeyedBuckets {
         boolean[] created = {false};
         Keyed keyed = buckets.asMap().computeIfAbsent(label, l -> {
             created[0] = true;
-            return new Keyed(store.bucket(name(l), limits), limits);
+            return new Keyed(l, store.bucket(name(l), limits), limits);
         });
         if (!created[0]) live.decrementAndGet(); // another request created it meanwhile
         return keyed;
@@ -131,12 +178,16 @@ final class KeyedBuckets {
         return "KeyedBuckets{" + upstream + ", " + live.get() + "/" + maxKeys + " keys}";
     }
 
-    /** A key's bucket and the limits last applied to it. */
+    /** A key's bucket, the limits last applied to it, and what it has seen. */
     private static final class Keyed {
+        final String label;
         final TokenBucket bucket;
+        final java.util.concurrent.atomic.LongAdder requests = new java.util.concurrent.atomic.LongAdder();
+        final java.util.concurrent.atomic.LongAdder refusals = new java.util.concurrent.atomic.LongAdder();
         volatile List<RateLimit> applied;
 
-        Keyed(TokenBucket bucket, List<RateLimit> applied) {
+        Keyed(String label, TokenBucket bucket, List<RateLimit> applied) {
+            this.label = label;
             this.bucket = bucket;
             this.applied = applied;
         }

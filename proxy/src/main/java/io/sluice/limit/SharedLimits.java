@@ -152,6 +152,14 @@ public final class SharedLimits implements AutoCloseable {
         return store;
     }
 
+    /**
+     * The labels of keys when {@code redis.key_secret} is set: the same on every replica, so a key's
+     * bucket is one Redis key for all of them. Empty without it.
+     */
+    java.util.Optional<KeyLabels> sharedLabels() {
+        return config.keySecret().map(secret -> new KeyLabels(secret.value().getBytes(StandardCharsets.UTF_8)));
+    }
+
     @Override
     public void close() {
         closed = true;

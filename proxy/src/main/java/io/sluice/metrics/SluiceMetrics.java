@@ -119,6 +119,7 @@ public final class SluiceMetrics implements FetchListener, AutoCloseable {
                 });
         priorityGauge();
         policyGauges();
+        keyGauges();
         new JvmMemoryMetrics().bindTo(registry);
         gc.bindTo(registry);
         new JvmThreadMetrics().bindTo(registry);
@@ -446,6 +447,50 @@ public final class SluiceMetrics implements FetchListener, AutoCloseable {
             }
             concurrency.register(c, true);
             rate.register(r, true);
+        });
+    }
+
+    /**
+     * With {@code key_metrics: N}: the requests and refusals of an upstream's N busiest keys, by label,
+     * and of all its other keys together as {@code key="other"}; so at most N + 1 series per upstream
+     * whatever the number of keys. Read from the live buckets at scrape time: a key's count goes
+     * with its bucket when that expires, so these are gauges, not counters.
+     */
+    private void keyGauges() {
+        MultiGauge requests = MultiGauge.builder("sluice.key.requests")
+                .description("Requests charged to a key's live bucket (key_metrics: the busiest N keys by label,"
+                        + " the rest as key=\"other\")")
+                .register(registry);
+        MultiGauge refusals = MultiGauge.builder("sluice.key.refusals")
+                .description("Of those, requests refused at admission (same keys as sluice_key_requests)")
+                .register(registry);
+        gauges.add((all, states) -> {
+            List<MultiGauge.Row<?>> req = new ArrayList<>();
+            List<MultiGauge.Row<?>> ref = new ArrayList<>();
+            for (int i = 0; i < all.size(); i++) {
+                Upstream u = all.get(i);
+                int n = u.policy().keyMetrics();
+                var usage = states.get(i).keys();
+                if (n == 0 || usage.isEmpty()) continue;
+                var keys = usage.get();
+                long topRequests = 0;
+                long topRefusals = 0;
+                for (var key :
+                        keys.busiest().subList(0, Math.min(n, keys.busiest().size()))) {
+                    req.add(MultiGauge.Row.of(Tags.of("upstream", u.name(), "key", key.label()), key.requests()));
+                    ref.add(MultiGauge.Row.of(Tags.of("upstream", u.name(), "key", key.label()), key.refusals()));
+                    topRequests += key.requests();
+                    topRefusals += key.refusals();
+                }
+                req.add(MultiGauge.Row.of(
+                        Tags.of("upstream", u.name(), "key", "other"),
+                        Math.max(0, keys.totalRequests() - topRequests)));
+                ref.add(MultiGauge.Row.of(
+                        Tags.of("upstream", u.name(), "key", "other"),
+                        Math.max(0, keys.totalRefusals() - topRefusals)));
+            }
+            requests.register(req, true);
+            refusals.register(ref, true);
         });
     }
 

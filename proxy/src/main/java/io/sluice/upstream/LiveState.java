@@ -21,6 +21,7 @@ public final class LiveState {
     private OptionalLong cacheEntries = OptionalLong.empty();
     private OptionalLong cacheBytes = OptionalLong.empty();
     private Optional<LearnedLimit> learned = Optional.empty();
+    private Optional<KeyUsage> keys = Optional.empty();
 
     /** Asks each of {@code sources} about {@code upstream}; a source that throws is skipped. */
     public static LiveState of(String upstream, java.util.List<UpstreamStateSource> sources) {
@@ -82,6 +83,16 @@ public final class LiveState {
 
     public Optional<LearnedLimit> learned() {
         return learned;
+    }
+
+    /** The {@code per: key} budgets: live keys and the busiest by label. */
+    public LiveState keys(KeyUsage usage) {
+        keys = Optional.of(usage);
+        return this;
+    }
+
+    public Optional<KeyUsage> keys() {
+        return keys;
     }
 
     public OptionalInt inFlight() {

@@ -36,6 +36,8 @@ class PolicyJsonTest {
                     limits: [{rate: 5000/h, per: key}, {rate: 90/min, burst: 10}]
                     key: "header:X-Tenant"
                     max_keys: 250
+                    cooldown: key
+                    key_metrics: 5
                     learn: true
                     free_304: true
                     max_concurrency: 7

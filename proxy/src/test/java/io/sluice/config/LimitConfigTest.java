@@ -176,4 +176,74 @@ class LimitConfigTest {
                 .isInstanceOf(ConfigException.class)
                 .hasMessageStartingWith("defaults.max_keys: ");
     }
+
+    @Test
+    void readsCooldownScopeUpstreamByDefaultAndKeyWhereAsked() {
+        SluiceConfig config = loader.fromYaml("""
+                upstreams:
+                  github:
+                    base_url: https://api.github.com
+                    key: header:Authorization
+                    cooldown: key
+                """);
+        assertThat(config.upstreams().get("github").policy().cooldown()).isEqualTo(CooldownScope.KEY);
+        assertThat(config.defaults().cooldown()).isEqualTo(CooldownScope.UPSTREAM);
+    }
+
+    @Test
+    void rejectsAnUnknownCooldownScopeOrKeyScopeWithoutAKey() {
+        assertThatThrownBy(() -> loader.fromYaml("defaults: {key: \"header:X-Tenant\", cooldown: tenant}"))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageStartingWith("defaults.cooldown: ")
+                .hasMessageContaining("tenant")
+                .hasMessageContaining("[upstream, key]");
+        assertThatThrownBy(() -> loader.fromYaml("""
+                        upstreams:
+                          github:
+                            base_url: https://api.github.com
+                            cooldown: key
+                        """))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageStartingWith("upstreams.github.cooldown: ")
+                .hasMessageContaining("upstreams.github.key");
+    }
+
+    @Test
+    void readsARedisKeySecretFromTheEnvironmentAndRejectsAShortOneWithoutShowingIt() {
+        var withSecret = new ConfigLoader(Map.of("KEY_SECRET", "0123456789abcdef-long-enough"))
+                .fromYaml("redis: {uri: \"redis://127.0.0.1:6379\", key_secret: \"${KEY_SECRET}\"}")
+                .redis()
+                .orElseThrow();
+        assertThat(withSecret.keySecret().orElseThrow().value()).isEqualTo("0123456789abcdef-long-enough");
+        assertThat(withSecret.toString()).contains("${KEY_SECRET}").doesNotContain("long-enough");
+        assertThat(loader.fromYaml("redis: {uri: \"redis://127.0.0.1:6379\"}")
+                        .redis()
+                        .orElseThrow()
+                        .keySecret())
+                .isEmpty();
+        assertThatThrownBy(() -> new ConfigLoader(Map.of("KEY_SECRET", "short-secret"))
+                        .fromYaml("redis: {uri: \"redis://127.0.0.1:6379\", key_secret: \"${KEY_SECRET}\"}"))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageStartingWith("redis.key_secret: ")
+                .hasMessageContaining("16 bytes")
+                .hasMessageContaining("${KEY_SECRET}")
+                .hasMessageNotContaining("short-secret");
+    }
+
+    @Test
+    void keyMetricsIsOffByDefaultBoundedAndNeedsAKey() {
+        assertThat(loader.defaults().defaults().keyMetrics()).isZero();
+        assertThat(loader.fromYaml("defaults: {key: \"header:X-Tenant\", key_metrics: 20}")
+                        .defaults()
+                        .keyMetrics())
+                .isEqualTo(20);
+        assertThatThrownBy(() -> loader.fromYaml("defaults: {key: \"header:X-Tenant\", key_metrics: 101}"))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageStartingWith("defaults.key_metrics: ")
+                .hasMessageContaining("101");
+        assertThatThrownBy(() -> loader.fromYaml("defaults: {key_metrics: 5}"))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageStartingWith("defaults.key_metrics: ")
+                .hasMessageContaining("defaults.key");
+    }
 }

@@ -28,7 +28,9 @@ import java.util.concurrent.atomic.AtomicInteger;
  * docs/performance.md, "Admission decisions"). Local: one thread, decisions back to back, each timed. Redis: a real
  * {@code redis-server}, 16 decisions in flight on one hot key, each timed from issue to answer.
  * Times include one {@code System.nanoTime()} pair (~30 ns here). Arguments: local and Redis
- * decision counts (default 2,000,000 and 50,000).
+ * decision counts (default 2,000,000 and 50,000); a third argument {@code keys} runs only the
+ * per-key comparison: 100,000 live keys each with its own bucket against one per-upstream bucket,
+ * in thread CPU time per decision.
  */
 public final class AdmissionBenchmark {
     // Rates far above what one thread can ask for, so that every decision admits.
@@ -40,6 +42,7 @@ public final class AdmissionBenchmark {
         int localOps = args.length > 0 ? Integer.parseInt(args[0]) : 2_000_000;
         int redisOps = args.length > 1 ? Integer.parseInt(args[1]) : 50_000;
         TimeSource time = TimeSource.system();
+        boolean keysOnly = args.length > 2 && args[2].equals("keys");
 
         long load = Math.round(java.lang.management.ManagementFactory.getOperatingSystemMXBean()
                 .getSystemLoadAverage());
@@ -49,6 +52,10 @@ public final class AdmissionBenchmark {
                 Runtime.getRuntime().availableProcessors(),
                 load,
                 System.getProperty("java.vm.version"));
+        if (keysOnly) {
+            keyed(time, localOps);
+            return;
+        }
         Gate one = new Gate(
                 "example",
                 LimitStore.local(time),
@@ -78,7 +85,12 @@ public final class AdmissionBenchmark {
 
         try (RedisServer redis = RedisServer.start();
                 SharedLimits shared = SharedLimits.connect(
-                        new RedisConfig(Interpolated.literal(redis.uri()), 0.5, Duration.ofSeconds(1), "bench:"),
+                        new RedisConfig(
+                                Interpolated.literal(redis.uri()),
+                                0.5,
+                                Duration.ofSeconds(1),
+                                "bench:",
+                                java.util.Optional.empty()),
                         time)) {
             long giveUpAt = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
             while (!shared.usingRedis() && System.nanoTime() < giveUpAt) Thread.onSpinWait();
@@ -104,8 +116,87 @@ public final class AdmissionBenchmark {
         }
     }
 
+    /** Live keys in the per-key comparison. */
+    private static final int KEYS = 100_000;
+
+    /**
+     * Thread CPU per decision: one per-upstream bucket, against {@code per: key} buckets for
+     * 100,000 live keys visited in turn (every decision hashes its key's value into a label and
+     * finds that key's bucket among 100,000), alone and beside a whole-upstream limit.
+     */
+    private static void keyed(TimeSource time, int ops) {
+        // Per key: a burst no run can spend, refilling slowly enough (6 minutes to full) that no
+        // key's bucket expires idle during the run: all 100,000 stay live.
+        String perKey = "key: header:X-Tenant\nmax_keys: 200000\nmax_wait: 0s\n"
+                + "limits: [{rate: 100000000/h, burst: 10000000, per: key}]";
+        String both = "key: header:X-Tenant\nmax_keys: 200000\nmax_wait: 0s\n"
+                + "limits: [{rate: 100000000/h, burst: 10000000, per: key}, {rate: 100000000/s, burst: 10000000}]";
+        List<Call> upstreamCalls = calls(UNLIMITED, time, 1024);
+        List<Call> keyCalls = calls(perKey, time, KEYS);
+        List<Call> bothCalls = calls(both, time, KEYS);
+        for (int round = 0; round < 2; round++) {
+            Gate one = gate(time);
+            Gate keys = gate(time);
+            Gate keysAndUpstream = gate(time);
+            double base = cpuPerDecision(one, upstreamCalls, ops);
+            double k = cpuPerDecision(keys, keyCalls, ops);
+            double kb = cpuPerDecision(keysAndUpstream, bothCalls, ops);
+            System.out.printf(
+                    Locale.ROOT,
+                    "round %d: one per-upstream bucket %.0f ns CPU/decision; %d live keys (per: key) %.0f ns (%.2fx);"
+                            + " %d live keys + upstream limit %.0f ns (%.2fx)%n",
+                    round + 1,
+                    base,
+                    keys.liveKeys(),
+                    k,
+                    k / base,
+                    keysAndUpstream.liveKeys(),
+                    kb,
+                    kb / base);
+        }
+        // What the label costs alone: HMAC-SHA-256 of a short header value.
+        KeyLabels labels = KeyLabels.random();
+        String[] values = new String[KEYS];
+        for (int i = 0; i < KEYS; i++) values[i] = "tenant-" + i;
+        var bean = java.lang.management.ManagementFactory.getThreadMXBean();
+        int sink = 0;
+        for (int i = 0; i < ops; i++) sink += labels.label(values[i % KEYS]).length();
+        long cpu = bean.getCurrentThreadCpuTime();
+        for (int i = 0; i < ops; i++) sink += labels.label(values[i % KEYS]).length();
+        System.out.printf(
+                Locale.ROOT,
+                "label alone (HMAC-SHA-256, 12 hex): %.0f ns CPU (%d)%n",
+                (bean.getCurrentThreadCpuTime() - cpu) / (double) ops,
+                sink & 1);
+    }
+
+    private static Gate gate(TimeSource time) {
+        return new Gate(
+                "example",
+                LimitStore.local(time),
+                LimitStore.local(time),
+                time,
+                new java.util.concurrent.atomic.LongAdder(),
+                KeyLabels.random());
+    }
+
+    /** Warms {@code gate} with one pass over every call (creating each key's bucket), then times {@code ops}. */
+    private static double cpuPerDecision(Gate gate, List<Call> calls, int ops) {
+        int n = calls.size();
+        for (int i = 0; i < Math.max(ops, n); i++) gate.admit(calls.get(i % n));
+        var bean = java.lang.management.ManagementFactory.getThreadMXBean();
+        long cpu = bean.getCurrentThreadCpuTime();
+        for (int i = 0; i < ops; i++) gate.admit(calls.get(i % n));
+        return (bean.getCurrentThreadCpuTime() - cpu) / (double) ops;
+    }
+
     /** Calls bound to the upstream {@code example}, as ResolveUpstream leaves them. */
     private static List<Call> calls(String policy, TimeSource time) {
+        return calls(policy, time, 1024);
+    }
+
+    /** {@code count} calls, call {@code i} with {@code X-Tenant: tenant-i}. */
+    private static List<Call> calls(String policy, TimeSource time, int count) {
         String yaml = "upstreams:\n  example:\n    match: [\"http://api.test\"]\n"
                 + policy.lines().map(l -> "    " + l + "\n").reduce("", String::concat);
         SluiceConfig config = new ConfigLoader(Map.of()).fromYaml(yaml);
@@ -122,11 +213,11 @@ public final class AdmissionBenchmark {
                             chain.call().trace()));
                 }),
                 time);
-        Call[] calls = new Call[1024];
+        Call[] calls = new Call[count];
         for (int i = 0; i < calls.length; i++) {
-            pipeline.newCall(FetchRequest.get(URI.create("http://api.test/x")))
-                    .execute()
-                    .join();
+            FetchRequest request = FetchRequest.get(URI.create("http://api.test/x"));
+            request = request.withHeaders(request.headers().with("X-Tenant", "tenant-" + i));
+            pipeline.newCall(request).execute().join();
             calls[i] = captured[0];
         }
         return List.of(calls);

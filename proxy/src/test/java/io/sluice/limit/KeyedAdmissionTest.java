@@ -92,14 +92,15 @@ class KeyedAdmissionTest {
     }
 
     @Test
-    void inSharedModeKeyBucketsStayInTheSidecarBesideTheSharedUpstreamBucket() throws Exception {
+    void inSharedModeWithoutAKeySecretKeyBucketsStayInTheSidecarBesideTheSharedUpstreamBucket() throws Exception {
         try (RedisServer redis = RedisServer.start();
                 SharedLimits shared = SharedLimits.connect(
                         new io.sluice.config.RedisConfig(
                                 io.sluice.config.Interpolated.literal(redis.uri()),
                                 0.5,
                                 Duration.ofSeconds(1),
-                                "keys:"),
+                                "keys:",
+                                java.util.Optional.empty()),
                         time)) {
             long giveUpAt = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(15);
             while (!shared.usingRedis()) {

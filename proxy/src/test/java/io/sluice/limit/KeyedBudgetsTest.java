@@ -191,6 +191,108 @@ class KeyedBudgetsTest {
         }
     }
 
+    @Test
+    void theAdminApiShowsTheBusiestKeysByLabelWithRequestsRefusalsAndTokensLeft(@TempDir Path dir) throws Exception {
+        var s = start("max_keys: 50\nlimits: [{rate: 2/h, per: key}]", dir.resolve("state.json"));
+        for (int i = 0; i < 3; i++) get(s, TENANT_A); // 2 admitted, 1 refused
+        get(s, TENANT_B);
+        get(s, null);
+
+        String body = admin(s, "GET", "/api/upstreams/github", null).body();
+        var keys = TestHttp.JSON.readTree(body).path("live").path("keys");
+        assertThat(keys.path("live").asInt()).isEqualTo(2);
+        assertThat(keys.path("max_keys").asInt()).isEqualTo(50);
+        assertThat(keys.path("cooling_down").asInt()).isZero();
+        var busiest = keys.path("busiest");
+        assertThat(busiest).hasSize(3);
+        assertThat(busiest.get(0).path("label").asText()).matches("[0-9a-f]{12}");
+        assertThat(busiest.get(0).path("requests").asLong()).isEqualTo(3);
+        assertThat(busiest.get(0).path("refusals").asLong()).isEqualTo(1);
+        assertThat(busiest.get(0).path("tokens_left").asLong()).isZero();
+        // B and the keyless budget: one request each, one token left; ties by label.
+        assertThat(List.of(
+                        busiest.get(1).path("label").asText(),
+                        busiest.get(2).path("label").asText()))
+                .contains("none")
+                .anySatisfy(label -> assertThat(label).matches("[0-9a-f]{12}"));
+        for (int i = 1; i < 3; i++) {
+            assertThat(busiest.get(i).path("requests").asLong()).isEqualTo(1);
+            assertThat(busiest.get(i).path("refusals").asLong()).isZero();
+            assertThat(busiest.get(i).path("tokens_left").asLong()).isEqualTo(1);
+        }
+        for (String token : List.of(TENANT_A, TENANT_B)) {
+            assertThat(body).doesNotContain(token.substring("Bearer ".length()));
+        }
+    }
+
+    @Test
+    void perKeyLimitsAreChangedLiveThroughTheAdminApiAndKeepEachKeysTokens(@TempDir Path dir) throws Exception {
+        var s = start("limits: [{rate: 1/h, per: key}]", dir.resolve("state.json"));
+        assertThat(get(s, TENANT_A).statusCode()).isEqualTo(200);
+        assertThat(get(s, TENANT_A).statusCode()).isEqualTo(429);
+
+        var config = (com.fasterxml.jackson.databind.node.ObjectNode) TestHttp.JSON
+                .readTree(admin(s, "GET", "/api/upstreams/github", null).body())
+                .get("config");
+        config.set("limits", TestHttp.JSON.readTree("[{\"rate\": \"3/h\", \"per\": \"key\"}]"));
+        HttpResponse<String> put = admin(s, "PUT", "/api/upstreams/github", config.toString());
+        assertThat(put.statusCode()).as(put.body()).isEqualTo(200);
+
+        // A's bucket keeps its tokens (none: a live change grants no fresh burst) but refills at the
+        // new rate, a token every 20 minutes; B's new bucket holds the new burst of 3.
+        HttpResponse<String> refused = get(s, TENANT_A);
+        assertThat(refused.statusCode()).isEqualTo(429);
+        assertThat(refused.headers().firstValue("Retry-After")).hasValue("1200");
+        for (int i = 0; i < 3; i++) assertThat(get(s, TENANT_B).statusCode()).isEqualTo(200);
+        assertThat(get(s, TENANT_B).statusCode()).isEqualTo(429);
+        time.advance(java.time.Duration.ofMinutes(20));
+        assertThat(get(s, TENANT_A).statusCode()).isEqualTo(200);
+    }
+
+    @Test
+    void keyMetricsGiveTheBusiestKeysSeriesOfTheirOwnAndTheRestOneOtherSeries(@TempDir Path dir) throws Exception {
+        var s = start("key_metrics: 2\nlimits: [{rate: 2/h, per: key}]", dir.resolve("state.json"));
+        for (int i = 0; i < 4; i++) get(s, TENANT_A); // 2 admitted, 2 refused
+        for (int i = 0; i < 3; i++) get(s, TENANT_B); // 2 admitted, 1 refused
+        // 40 more keys, one request each: they all land in "other" with C's.
+        for (int i = 0; i < 40; i++) get(s, "Bearer ghp_many" + i);
+        get(s, TENANT_C);
+
+        var busiest = TestHttp.JSON
+                .readTree(admin(s, "GET", "/api/upstreams/github", null).body())
+                .path("live")
+                .path("keys")
+                .path("busiest");
+        String labelA = busiest.get(0).path("label").asText();
+        String labelB = busiest.get(1).path("label").asText();
+
+        String metrics = TestHttp.get(s.admin("/metrics")).body();
+        List<String> series = metrics.lines()
+                .filter(l -> l.startsWith("sluice_key_requests{"))
+                .toList();
+        // Fixed cardinality: the two busiest keys and "other", whatever the number of keys.
+        assertThat(series).hasSize(3);
+        assertThat(metrics)
+                .containsPattern("sluice_key_requests\\{key=\"" + labelA + "\",upstream=\"github\"} 4\\.0")
+                .containsPattern("sluice_key_requests\\{key=\"" + labelB + "\",upstream=\"github\"} 3\\.0")
+                .containsPattern("sluice_key_requests\\{key=\"other\",upstream=\"github\"} 41\\.0")
+                .containsPattern("sluice_key_refusals\\{key=\"" + labelA + "\",upstream=\"github\"} 2\\.0")
+                .containsPattern("sluice_key_refusals\\{key=\"other\",upstream=\"github\"} 0\\.0");
+        for (String token : List.of(TENANT_A, TENANT_B, TENANT_C)) {
+            assertThat(metrics).doesNotContain(token.substring("Bearer ".length()));
+        }
+    }
+
+    @Test
+    void withoutKeyMetricsNoPerKeySeriesAreExported(@TempDir Path dir) {
+        var s = start("limits: [{rate: 2/h, per: key}]", dir.resolve("state.json"));
+        get(s, TENANT_A);
+        get(s, TENANT_B);
+        assertThat(TestHttp.get(s.admin("/metrics")).body())
+                .doesNotContain("sluice_key_requests{")
+                .doesNotContain("sluice_key_refusals{");
+    }
+
     private static AdmissionStage admission(SluiceServerExtension.Running s) {
         return s.sluice().pipeline().stages().stream()
                 .filter(AdmissionStage.class::isInstance)

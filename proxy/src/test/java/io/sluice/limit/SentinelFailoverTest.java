@@ -48,7 +48,8 @@ class SentinelFailoverTest {
                                             "redis-sentinel://127.0.0.1:" + sentinel.port() + "#" + MASTER_NAME),
                                     0.5,
                                     Duration.ofSeconds(1),
-                                    "sluice:"),
+                                    "sluice:",
+                                    java.util.Optional.empty()),
                             time)) {
                 await(
                         "replica in sync",

@@ -30,7 +30,9 @@ class SharedLimitsTest {
     private final FakeTimeSource time = new FakeTimeSource();
 
     private SharedLimits sidecar(RedisServer redis, Duration timeout) {
-        return SharedLimits.connect(new RedisConfig(Interpolated.literal(redis.uri()), 0.5, timeout, "sluice:"), time);
+        return SharedLimits.connect(
+                new RedisConfig(Interpolated.literal(redis.uri()), 0.5, timeout, "sluice:", java.util.Optional.empty()),
+                time);
     }
 
     private void awaitRedis(SharedLimits shared) {
@@ -207,7 +209,13 @@ class SharedLimitsTest {
             String uri = redis.uri();
             redis.kill();
             try (SharedLimits shared = SharedLimits.connect(
-                    new RedisConfig(Interpolated.literal(uri), 0.5, Duration.ofMillis(50), "sluice:"), time)) {
+                    new RedisConfig(
+                            Interpolated.literal(uri),
+                            0.5,
+                            Duration.ofMillis(50),
+                            "sluice:",
+                            java.util.Optional.empty()),
+                    time)) {
                 Harness h = Harness.of(
                         time,
                         "limits: [{rate: 10/s, burst: 4}]\nmax_wait: 0s",

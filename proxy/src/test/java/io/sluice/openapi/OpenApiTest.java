@@ -284,11 +284,16 @@ class OpenApiTest {
                   local:
                     base_url: "http://127.0.0.1:%d"
                     allow_private: true
-                    limits: [{rate: 90/min, burst: 10}]
+                    key: header:X-Tenant
+                    cooldown: key
+                    limits: [{rate: 90/min, burst: 10}, {rate: 10/min, per: key}]
                 """.formatted(upstream.getPort()));
         upstream.enqueue(
                 new mockwebserver3.MockResponse.Builder().code(200).body("{}").build());
-        TestHttp.get(admin.data("/local/warm"));
+        TestHttp.send(java.net.http.HttpRequest.newBuilder(admin.data("/local/warm"))
+                .header("X-Tenant", "tenant-one")
+                .build());
+        assertThat(TestHttp.get(admin.admin("/api/upstreams/local")).body()).contains("\"busiest\"");
 
         check("/api/upstreams", "get", "200", TestHttp.get(admin.admin("/api/upstreams")));
         check("/api/upstreams/{name}", "get", "200", TestHttp.get(admin.admin("/api/upstreams/local")));

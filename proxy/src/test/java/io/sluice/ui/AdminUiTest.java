@@ -270,6 +270,58 @@ class AdminUiTest {
     }
 
     @Test
+    void operatorSeesTheBusiestKeysOfAPerKeyBudgetByLabelOnly() throws Exception {
+        String tokenA = "Bearer ghp_uiTenantAAAAsecret01";
+        String tokenB = "Bearer ghp_uiTenantBBBBsecret02";
+        try (MockWebServer github = new MockWebServer()) {
+            github.setDispatcher(new Dispatcher() {
+                @Override
+                public MockResponse dispatch(RecordedRequest request) {
+                    return new MockResponse.Builder().code(200).body("{}").build();
+                }
+            });
+            github.start(java.net.InetAddress.getLoopbackAddress(), 0);
+            Running s = sluice.start("""
+                    admin: {token: "%s"}
+                    upstreams:
+                      gh:
+                        base_url: "http://127.0.0.1:%d"
+                        allow_private: true
+                        key: header:Authorization
+                        max_keys: 100
+                        max_wait: 0s
+                        retry: {max_attempts: 1}
+                        limits: [{rate: 2/h, per: key}]
+                    """.formatted(TOKEN, github.getPort()));
+            for (String token : List.of(tokenA, tokenA, tokenA, tokenB)) {
+                TestHttp.send(HttpRequest.newBuilder(s.data("/gh/user"))
+                        .header("Authorization", token)
+                        .build());
+            }
+            JsonNode busiest = TestHttp.JSON
+                    .readTree(TestHttp.get(s.admin("/api/upstreams/gh")).body())
+                    .path("live")
+                    .path("keys")
+                    .path("busiest");
+            String labelA = busiest.get(0).path("label").asText();
+            String labelB = busiest.get(1).path("label").asText();
+
+            driver.get(s.admin("/?interval=500").toString());
+            wait.until(ExpectedConditions.textToBe(field("gh", "keys_summary"), "keys: 2 of 100 live; busiest"));
+            By rowA = By.cssSelector(".card[data-upstream='gh'] li[data-label='" + labelA + "']");
+            By rowB = By.cssSelector(".card[data-upstream='gh'] li[data-label='" + labelB + "']");
+            wait.until(ExpectedConditions.visibilityOfElementLocated(rowA));
+            assertThat(driver.findElement(rowA).getText()).isEqualTo(labelA + " 3 req · 1 refused · 0 tokens left");
+            assertThat(driver.findElement(rowB).getText()).isEqualTo(labelB + " 1 req · 0 refused · 1 tokens left");
+            String page = driver.getPageSource();
+            for (String token : List.of(tokenA, tokenB)) {
+                assertThat(page).doesNotContain(token.substring("Bearer ".length()));
+            }
+            screenshot("07-busiest-keys");
+        }
+    }
+
+    @Test
     void operatorRaisesARateLimitAndTheNextRequestIsAdmitted() throws Exception {
         try (MockWebServer billing = new MockWebServer()) {
             billing.setDispatcher(new Dispatcher() {

@@ -1,0 +1,115 @@
+package io.sluice.limit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.lettuce.core.RedisClient;
+import io.lettuce.core.api.StatefulRedisConnection;
+import io.sluice.testing.SluiceServerExtension;
+import io.sluice.testing.TestHttp;
+import io.sluice.testing.Upstream;
+import java.net.http.HttpRequest;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import mockwebserver3.Dispatcher;
+import mockwebserver3.MockResponse;
+import mockwebserver3.MockWebServer;
+import mockwebserver3.RecordedRequest;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/**
+ * {@code per: key} budgets in shared mode: two whole Sluice servers, as two replicas' sidecars,
+ * label keys under the same {@code redis.key_secret}, so each key has one budget in a real Redis
+ * for both, and Redis holds labels, never the keys themselves.
+ */
+class SharedKeyedBudgetsTest {
+    private static final String TENANT_A = "Bearer ghp_tenantAAAAsecret0001";
+    private static final String TENANT_B = "Bearer ghp_tenantBBBBsecret0002";
+    private static final String SECRET = "a-key-secret-shared-by-every-replica";
+
+    @RegisterExtension
+    final SluiceServerExtension sluice = new SluiceServerExtension();
+
+    private static int get(SluiceServerExtension.Running via, String token) {
+        return TestHttp.send(HttpRequest.newBuilder(via.data("/github/user"))
+                        .header("Authorization", token)
+                        .build())
+                .statusCode();
+    }
+
+    @Test
+    void twoSidecarsWithOneKeySecretSpendOneBudgetPerKeyInRedis() throws Exception {
+        try (RedisServer redis = RedisServer.start();
+                MockWebServer upstream = Upstream.start()) {
+            upstream.setDispatcher(new Dispatcher() {
+                @Override
+                public MockResponse dispatch(RecordedRequest request) {
+                    return Upstream.ok("application/json", "{}");
+                }
+            });
+            String config = """
+                    redis: {uri: "%s", key_secret: "${SLUICE_KEY_SECRET}", timeout: 5s}
+                    upstreams:
+                      github:
+                        base_url: "%s"
+                        allow_private: true
+                        key: header:Authorization
+                        limits: [{rate: 3/h, per: key}, {rate: 100/h}]
+                        max_wait: 0s
+                        retry: {max_attempts: 1}
+                        cache: {enabled: false}
+                    """.formatted(redis.uri(), Upstream.origin(upstream));
+            // timeout: 5s: on a loaded machine a first compare-and-swap can outlast the 50 ms default,
+            // and the fail-over to local buckets (tested elsewhere) would blur the count.
+            Map<String, String> env = Map.of("SLUICE_KEY_SECRET", SECRET);
+            var first = sluice.start(config, env, io.sluice.time.TimeSource.system());
+            var second = sluice.start(config, env, io.sluice.time.TimeSource.system());
+            for (var s : List.of(first, second)) {
+                await().atMost(Duration.ofSeconds(15))
+                        .until(() -> TestHttp.get(s.admin("/readyz")).statusCode() == 200);
+            }
+
+            // Tenant A alternates between the sidecars: three tokens in all, not three each.
+            int servedA = 0;
+            for (int i = 0; i < 6; i++) {
+                if (get(i % 2 == 0 ? first : second, TENANT_A) == 200) servedA++;
+            }
+            assertThat(servedA).isEqualTo(3);
+            // Tenant B's budget is its own, also across sidecars.
+            assertThat(get(second, TENANT_B)).isEqualTo(200);
+            assertThat(get(first, TENANT_B)).isEqualTo(200);
+            assertThat(get(second, TENANT_B)).isEqualTo(200);
+            assertThat(get(first, TENANT_B)).isEqualTo(429);
+            assertThat(upstream.getRequestCount()).isEqualTo(6);
+
+            RedisClient client = RedisClient.create(redis.uri());
+            try (StatefulRedisConnection<String, String> c = client.connect()) {
+                List<String> keys = c.sync().keys("*");
+                assertThat(keys)
+                        .filteredOn(k -> k.matches("sluice:bucket:github:key:[0-9a-f]{12}"))
+                        .hasSize(2);
+                for (String key : keys) {
+                    String value =
+                            c.sync().type(key).equals("string") ? c.sync().get(key) : "";
+                    for (String raw : List.of(TENANT_A, TENANT_B, SECRET)) {
+                        String bare = raw.startsWith("Bearer ") ? raw.substring("Bearer ".length()) : raw;
+                        assertThat(key).doesNotContain(bare);
+                        assertThat(value).doesNotContain(bare);
+                    }
+                }
+            } finally {
+                client.shutdown();
+            }
+
+            // The secret is shown nowhere either.
+            for (var s : List.of(first, second)) {
+                assertThat(TestHttp.get(s.admin("/metrics")).body()).doesNotContain(SECRET);
+                var shown = TestHttp.get(s.admin("/api/config"));
+                assertThat(shown.statusCode()).isEqualTo(200);
+                assertThat(shown.body()).contains("\"redis\"").doesNotContain(SECRET);
+            }
+        }
+    }
+}
