@@ -50,7 +50,13 @@ class RedisClusterSharedModeTest {
 
     private SharedLimits sidecar() {
         SharedLimits shared = SharedLimits.connect(
-                new RedisConfig(Interpolated.literal(cluster.uri()), 0.5, Duration.ofSeconds(1), "sluice:"), time);
+                new RedisConfig(
+                        Interpolated.literal(cluster.uri()),
+                        0.5,
+                        Duration.ofSeconds(1),
+                        "sluice:",
+                        java.util.Optional.empty()),
+                time);
         SharedModeKit.awaitRedis(shared, time, Duration.ofSeconds(15));
         return shared;
     }
@@ -136,7 +142,12 @@ class RedisClusterSharedModeTest {
         // A cluster of its own: this one loses a node.
         try (RedisCluster losing = RedisCluster.start(own);
                 SharedLimits shared = SharedLimits.connect(
-                        new RedisConfig(Interpolated.literal(losing.uri()), 0.5, Duration.ofSeconds(1), "sluice:"),
+                        new RedisConfig(
+                                Interpolated.literal(losing.uri()),
+                                0.5,
+                                Duration.ofSeconds(1),
+                                "sluice:",
+                                java.util.Optional.empty()),
                         time)) {
             SharedModeKit.awaitRedis(shared, time, Duration.ofSeconds(15));
             RedisServer victim = losing.nodes().get(2);

@@ -24,7 +24,13 @@ class SharedFree304Test {
 
     private SharedLimits sidecar(RedisServer redis) {
         return SharedLimits.connect(
-                new RedisConfig(Interpolated.literal(redis.uri()), 0.5, Duration.ofSeconds(5), "sluice:"), time);
+                new RedisConfig(
+                        Interpolated.literal(redis.uri()),
+                        0.5,
+                        Duration.ofSeconds(5),
+                        "sluice:",
+                        java.util.Optional.empty()),
+                time);
     }
 
     private static FetchRequest revalidation() {
