@@ -110,6 +110,7 @@ public final class Sluice implements AutoCloseable {
     private final ConcurrencyStage concurrency;
     private final CertificateAuthority ca;
     private final ConnectHandler connect;
+    private final InterceptTls interceptTls;
     private final Undertow admin;
 
     private Sluice(SluiceConfig config, TimeSource time, Map<String, String> env) {
@@ -210,7 +211,7 @@ public final class Sluice implements AutoCloseable {
                 .getMap();
         this.accessLog = config.log().access() ? new AccessLog() : null;
         this.ca = certificateAuthority(config.tls(), time);
-        var interceptTls = InterceptTls.create(ca, time, MAX_CACHED_LEAVES, engines);
+        this.interceptTls = InterceptTls.create(ca, time, MAX_CACHED_LEAVES, engines);
         OpenTunnel openTunnel = new OpenTunnel(guard, io);
         var tunnels = new Pipeline(assembleTunnelPipeline(openTunnel), time, FetchListener.of(listeners));
         this.connect = new ConnectHandler(
@@ -228,6 +229,7 @@ public final class Sluice implements AutoCloseable {
         // starts reading the body (not before admission, so a refused request sends no body), and does
         // not forward the expectation: the upstream gets the whole body at once.
         metrics.tunnelsOpen(connect::openTunnels);
+        metrics.interceptHandshakes(engine -> interceptTls.handshakesByEngine().get(engine));
         metrics.upstreamConnectionsOpen(http1::openConnections);
         metrics.buffersInUse(() -> buffers.inUse() + tlsBuffers.inUse());
         shared.ifPresent(s -> metrics.sharedLimits(s::usingRedis, s::failovers));
@@ -294,7 +296,9 @@ public final class Sluice implements AutoCloseable {
                         "not_after", certificate.getNotAfter().toInstant().toString(),
                         "pem", "/api/tls/ca.pem"),
                 "tunnels_open",
-                connect.openTunnels());
+                connect.openTunnels(),
+                "handshakes",
+                interceptTls.handshakesByEngine());
     }
 
     /** Requests read inside intercepted tunnels enter where every data-port request does. */

@@ -75,7 +75,7 @@ public final class ConfigLoader {
             tls:
               ca_dir: "~/.sluice"
               min_version: TLSv1.2
-              provider: jdk
+              provider: auto
             tracing:
               sample_ratio: 1.0
               service_name: sluice

@@ -5,12 +5,15 @@ import java.util.Locale;
 
 /**
  * Whose TLS engine serves upstream HTTP/1.1 connections and the interception server side
- * ({@code tls.provider}): the JDK's own (JSSE), or Conscrypt (BoringSSL through JNI). HTTP/2
+ * ({@code tls.provider}): the JDK's own (JSSE), Conscrypt (BoringSSL through JNI), or {@code auto}
+ * (the default): Conscrypt where its native library loads, else the JDK's, without a warning. With
+ * Conscrypt, interception still answers the clients BoringSSL cannot serve with JSSE. HTTP/2
  * upstreams on {@code java.net.http} always use the JDK's.
  */
 public enum TlsProvider {
     JDK,
-    CONSCRYPT;
+    CONSCRYPT,
+    AUTO;
 
     /** The name written in config ({@code conscrypt}). */
     public String wireName() {

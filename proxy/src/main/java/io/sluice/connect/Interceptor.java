@@ -31,7 +31,11 @@ import org.xnio.ssl.SslConnection;
 final class Interceptor {
     private static final io.undertow.util.HttpString CACHE_STATUS = new io.undertow.util.HttpString("Cache-Status");
     private final InterceptTls tls;
+    /** JSSE's, for every client; {@code fastSsl} is Conscrypt's, for the clients it can serve. */
     private final UndertowXnioSsl ssl;
+
+    private final UndertowXnioSsl fastSsl;
+    private final long helloTimeoutMillis;
     private final ByteBufferPool buffers;
     private final OptionMap serverOptions;
     private final HttpHandler root;
@@ -59,12 +63,13 @@ final class Interceptor {
         this.serverOptions = serverOptions;
         this.root = root;
         this.handshakes = handshakes;
-        this.ssl = new UndertowXnioSsl(
-                Xnio.getInstance(io.undertow.Undertow.class.getClassLoader()),
-                OptionMap.EMPTY,
-                tlsBuffers,
-                tls.sslContext(),
-                handshakes);
+        Xnio xnio = Xnio.getInstance(io.undertow.Undertow.class.getClassLoader());
+        this.ssl = new UndertowXnioSsl(xnio, OptionMap.EMPTY, tlsBuffers, tls.sslContext(), handshakes);
+        this.fastSsl = tls.choosesByHello()
+                ? new UndertowXnioSsl(xnio, OptionMap.EMPTY, tlsBuffers, tls.fastContext(), handshakes)
+                : null;
+        // A client that opens a tunnel and says nothing is closed like an idle connection.
+        this.helloTimeoutMillis = serverOptions.get(UndertowOptions.NO_REQUEST_TIMEOUT, 60_000);
     }
 
     /**
@@ -80,7 +85,17 @@ final class Interceptor {
         InetSocketAddress peer = client.getPeerAddress(InetSocketAddress.class);
         // Clients that send no SNI (an IP target) get a certificate for the CONNECT host.
         if (peer != null) tls.hostHint(peer, target.bareHost());
-        SslConnection secured = ssl.wrapExistingConnection(client, SERVER_TLS, false);
+        // The hello is read first, within the idle timeout (a client that opens a tunnel and never
+        // says hello is closed), then answered by Conscrypt where it shows the client can be served
+        // the prepared EC leaf, else by JSSE.
+        HelloPeek.read(client, helloTimeoutMillis, hello -> {
+            boolean fast = tls.contextFor(hello, target.bareHost()) != tls.sslContext();
+            serve(client, target, fast ? fastSsl : ssl);
+        });
+    }
+
+    private void serve(StreamConnection client, ConnectTarget target, UndertowXnioSsl engine) {
+        SslConnection secured = engine.wrapExistingConnection(client, SERVER_TLS, false);
         URI origin = target.origin();
         HttpHandler tunnelRoot = new HttpHandler() {
             /** The last authority found to match: a tunnel's requests name the same one again and again. */

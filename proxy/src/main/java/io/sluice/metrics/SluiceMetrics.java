@@ -332,6 +332,21 @@ public final class SluiceMetrics implements FetchListener, AutoCloseable {
     }
 
     /**
+     * {@code sluice_intercept_handshakes_total{engine}}: intercepted tunnels' hellos answered by each
+     * TLS engine ({@code conscrypt} where the client can take the prepared EC leaf, {@code jdk} for the
+     * rest), read at scrape time.
+     */
+    public void interceptHandshakes(java.util.function.ToLongFunction<String> byEngine) {
+        for (String engine : List.of("jdk", "conscrypt")) {
+            io.micrometer.core.instrument.FunctionCounter.builder(
+                            "sluice.intercept.handshakes", byEngine, f -> f.applyAsLong(engine))
+                    .description("Intercepted tunnels' TLS hellos answered, by the engine chosen for them")
+                    .tag("engine", engine)
+                    .register(registry);
+        }
+    }
+
+    /**
      * {@code sluice_upstream_connections_open}: connections of Undertow's HTTP/1.1 upstream client
      * open now, in use or idle in its pool, read at scrape time.
      */

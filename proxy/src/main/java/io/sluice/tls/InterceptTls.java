@@ -15,21 +15,37 @@ import javax.net.ssl.SSLContext;
  * use and cached for a day, so a host costs one signature, not one per connection.
  *
  * <p>With JSSE the key manager mints inside a delegated task, off the IO thread. Conscrypt has no
- * delegated tasks, so with it the key manager presents only leaves minted beforehand by {@link
- * #prepare}: a client whose SNI names a host other than the one prepared (the CONNECT host) gets
- * no certificate and a failed handshake, unless that host's leaf is cached already.
+ * delegated tasks, so its key manager presents only EC leaves minted beforehand by {@link #prepare},
+ * and BoringSSL keeps one certificate per connection. So with Conscrypt there are two contexts, and
+ * {@link #contextFor} picks one per connection from the client's hello: Conscrypt's where the
+ * client accepts the EC leaf and names the prepared host (or one whose leaf is cached), JSSE's for
+ * the rest (RSA-only clients, another SNI name, a hello that cannot be read), which mints what it
+ * needs in a delegated task.
  */
 public final class InterceptTls {
     private final CertificateAuthority ca;
     private final LeafMinter minter;
     private final SniKeyManager keyManager;
+    /** JSSE's: serves every client, minting in a delegated task. */
     private final SSLContext sslContext;
+    /** Conscrypt's, for the clients {@link #contextFor} sends to it; null with JSSE alone. */
+    private final SSLContext fastContext;
+    /** Hellos answered by each context, as chosen by {@link #contextFor}. */
+    private final java.util.concurrent.atomic.LongAdder toJdk = new java.util.concurrent.atomic.LongAdder();
 
-    private InterceptTls(CertificateAuthority ca, LeafMinter minter, SniKeyManager keyManager, SSLContext sslContext) {
+    private final java.util.concurrent.atomic.LongAdder toConscrypt = new java.util.concurrent.atomic.LongAdder();
+
+    private InterceptTls(
+            CertificateAuthority ca,
+            LeafMinter minter,
+            SniKeyManager keyManager,
+            SSLContext sslContext,
+            SSLContext fastContext) {
         this.ca = ca;
         this.minter = minter;
         this.keyManager = keyManager;
         this.sslContext = sslContext;
+        this.fastContext = fastContext;
     }
 
     /**
@@ -50,20 +66,60 @@ public final class InterceptTls {
             throw new IllegalArgumentException("maxCachedLeaves must be positive: " + maxCachedLeaves);
         }
         LeafMinter minter = new LeafMinter(ca, time, maxCachedLeaves);
-        SniKeyManager keyManager = new SniKeyManager(minter, time, engines.delegatesTasks());
+        var hints = SniKeyManager.hints(time);
+        SniKeyManager keyManager = new SniKeyManager(minter, hints, true);
         try {
-            SSLContext context = engines.newContext();
+            SSLContext context = TlsEngines.jdk().newContext();
             // No trust managers: the server side never asks clients for certificates.
             context.init(new KeyManager[] {keyManager}, null, Certificates.RANDOM);
-            return new InterceptTls(ca, minter, keyManager, context);
+            SSLContext fast = null;
+            if (!engines.delegatesTasks()) {
+                fast = engines.newContext();
+                fast.init(new KeyManager[] {new SniKeyManager(minter, hints, false)}, null, Certificates.RANDOM);
+            }
+            return new InterceptTls(ca, minter, keyManager, context, fast);
         } catch (GeneralSecurityException e) {
             throw new IllegalStateException("this JDK cannot create a TLS server context", e);
         }
     }
 
-    /** A server-side context; its key manager mints a leaf per SNI name. */
+    /** JSSE's server-side context, which serves every client; its key manager mints a leaf per SNI name. */
     public SSLContext sslContext() {
         return sslContext;
+    }
+
+    /** Whether {@link #contextFor} can choose: false with JSSE alone, whose context serves every client. */
+    public boolean choosesByHello() {
+        return fastContext != null;
+    }
+
+    /**
+     * The context to answer {@code hello} with, on a tunnel to {@code connectHost} (whose leaf {@link
+     * #prepare} made): Conscrypt's where the client accepts the EC leaf and it is ready, else JSSE's.
+     * Cheap and never mints: call it on the IO thread.
+     */
+    public SSLContext contextFor(ClientHello.Peek hello, String connectHost) {
+        boolean fast = fastContext != null && servesFast(hello, connectHost);
+        (fast ? toConscrypt : toJdk).increment();
+        return fast ? fastContext : sslContext;
+    }
+
+    private boolean servesFast(ClientHello.Peek hello, String connectHost) {
+        if (!(hello instanceof ClientHello.Hello read) || !read.ecP256()) return false;
+        if (read.serverName().isEmpty()) return true; // the host hint names connectHost
+        ServerName asked = ServerName.parse(read.serverName().get()).orElse(null);
+        if (asked == null) return false; // JSSE refuses it cleanly
+        return asked.equals(ServerName.parse(connectHost).orElse(null)) || minter.cached(asked, LeafMinter.KeyType.EC);
+    }
+
+    /** How many hellos {@link #contextFor} sent to each engine: {@code jdk} and {@code conscrypt}. */
+    public java.util.Map<String, Long> handshakesByEngine() {
+        return java.util.Map.of("jdk", toJdk.sum(), "conscrypt", toConscrypt.sum());
+    }
+
+    /** Conscrypt's context (EC leaves prepared beforehand), or null with JSSE alone. */
+    public SSLContext fastContext() {
+        return fastContext;
     }
 
     /**

@@ -41,9 +41,19 @@ final class SniKeyManager extends X509ExtendedKeyManager {
     private final boolean mintOnHandshake;
 
     SniKeyManager(LeafMinter minter, TimeSource time, boolean mintOnHandshake) {
+        this(minter, hints(time), mintOnHandshake);
+    }
+
+    /** Over {@code hints} shared with another key manager (one per engine, the same clients). */
+    SniKeyManager(LeafMinter minter, Cache<String, String> hints, boolean mintOnHandshake) {
         this.minter = minter;
         this.mintOnHandshake = mintOnHandshake;
-        this.hints = Caffeine.newBuilder()
+        this.hints = hints;
+    }
+
+    /** Host hints by client address, for {@link #SniKeyManager(LeafMinter, Cache, boolean)}. */
+    static Cache<String, String> hints(TimeSource time) {
+        return Caffeine.newBuilder()
                 .ticker(time::nanoTime)
                 .executor(Runnable::run)
                 .expireAfterWrite(HINT_LIFETIME)

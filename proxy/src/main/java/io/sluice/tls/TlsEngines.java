@@ -34,7 +34,7 @@ public final class TlsEngines {
 
     /**
      * The engines {@code choice} names; Conscrypt when its native library loads here, else the
-     * JDK's, with one WARNING saying why.
+     * JDK's: with one WARNING saying why for {@code conscrypt}, at INFO for {@code auto}.
      */
     public static TlsEngines select(TlsProvider choice) {
         return select(choice, TlsEngines::conscrypt);
@@ -48,8 +48,9 @@ public final class TlsEngines {
             return new TlsEngines(TlsProvider.CONSCRYPT, conscrypt.get());
         } catch (LinkageError | RuntimeException e) {
             LOG.log(
-                    System.Logger.Level.WARNING,
-                    "tls.provider: conscrypt is not available on this machine ({0}); using the JDK''s TLS",
+                    choice == TlsProvider.AUTO ? System.Logger.Level.INFO : System.Logger.Level.WARNING,
+                    "tls.provider: " + choice.wireName()
+                            + ": Conscrypt is not available on this machine ({0}); using the JDK''s TLS",
                     reason(e));
             return jdk();
         }

@@ -92,16 +92,17 @@ class TlsConfigTest {
 
         assertThat(tls)
                 .isEqualTo(new TlsConfig(
-                        dir, Optional.of(caCert), Optional.of(caKey), Optional.of(roots), "TLSv1.2", TlsProvider.JDK));
+                        dir, Optional.of(caCert), Optional.of(caKey), Optional.of(roots), "TLSv1.2", TlsProvider.AUTO));
     }
 
     @Test
-    void providerIsJdkByDefaultConscryptWhenAskedAndABadOneNamesTheKey() {
-        assertThat(loader.fromYaml("upstreams: {}").tls().provider()).isEqualTo(TlsProvider.JDK);
+    void providerIsAutoByDefaultAndABadOneNamesTheKey() {
+        assertThat(loader.fromYaml("upstreams: {}").tls().provider()).isEqualTo(TlsProvider.AUTO);
         assertThat(loader.fromYaml("tls: {provider: conscrypt}").tls().provider())
                 .isEqualTo(TlsProvider.CONSCRYPT);
+        assertThat(loader.fromYaml("tls: {provider: jdk}").tls().provider()).isEqualTo(TlsProvider.JDK);
         assertThatThrownBy(() -> loader.fromYaml("tls: {provider: openssl}"))
-                .hasMessage("tls.provider: expected one of [jdk, conscrypt], got \"openssl\"");
+                .hasMessage("tls.provider: expected one of [jdk, conscrypt, auto], got \"openssl\"");
     }
 
     @Test

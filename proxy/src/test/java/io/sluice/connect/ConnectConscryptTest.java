@@ -39,4 +39,38 @@ class ConnectConscryptTest extends ConnectTest {
                     .allSatisfy(name -> assertThat(name).startsWith("sluice-worker"));
         }
     }
+
+    /** Both engines serve tunnels of one Sluice, each the clients it suits; /api/tls and metrics count them. */
+    @Test
+    void eachHelloIsAnsweredByTheEngineThatSuitsItAndCounted() throws Exception {
+        var running = start("");
+        X509Certificate ca = sluiceCa(running);
+        for (boolean rsaOnly : new boolean[] {false, true}) {
+            try (Socket raw = connect(running, "localhost:" + upstream.getPort())) {
+                SSLSocket tls = (SSLSocket) sslContextTrusting(ca)
+                        .getSocketFactory()
+                        .createSocket(raw, "localhost", upstream.getPort(), true);
+                if (rsaOnly) {
+                    tls.setEnabledProtocols(new String[] {"TLSv1.2"});
+                    tls.setEnabledCipherSuites(java.util.Arrays.stream(tls.getSupportedCipherSuites())
+                            .filter(suite -> suite.startsWith("TLS_ECDHE_RSA_"))
+                            .toArray(String[]::new));
+                }
+                tls.startHandshake();
+                assertThat(tls.getSession()
+                                .getPeerCertificates()[0]
+                                .getPublicKey()
+                                .getAlgorithm())
+                        .isEqualTo(rsaOnly ? "RSA" : "EC");
+            }
+        }
+
+        var status = io.sluice.testing.TestHttp.JSON.readTree(
+                io.sluice.testing.TestHttp.get(running.admin("/api/tls")).body());
+        assertThat(status.path("handshakes").path("conscrypt").asLong()).isEqualTo(1);
+        assertThat(status.path("handshakes").path("jdk").asLong()).isEqualTo(1);
+        assertThat(io.sluice.testing.TestHttp.get(running.admin("/metrics")).body())
+                .contains("sluice_intercept_handshakes_total{engine=\"conscrypt\"} 1.0")
+                .contains("sluice_intercept_handshakes_total{engine=\"jdk\"} 1.0");
+    }
 }

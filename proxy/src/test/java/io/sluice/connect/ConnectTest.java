@@ -328,6 +328,89 @@ class ConnectTest {
         assertThat(upstream.getRequestCount()).isZero();
     }
 
+    /** Served an RSA leaf: JSSE picks it by the client's suites (with Conscrypt, JSSE takes this client). */
+    @Test
+    void rsaOnlyTls12ClientIsServedInsideTheTunnel() throws Exception {
+        var running = start("");
+        upstream.enqueue(new MockResponse.Builder().body("rsa ok").build());
+        X509Certificate ca = sluiceCa(running);
+        try (Socket raw = connect(running, "localhost:" + upstream.getPort())) {
+            SSLSocket tls = (SSLSocket)
+                    sslContextTrusting(ca).getSocketFactory().createSocket(raw, "localhost", upstream.getPort(), true);
+            tls.setEnabledProtocols(new String[] {"TLSv1.2"});
+            tls.setEnabledCipherSuites(java.util.Arrays.stream(tls.getSupportedCipherSuites())
+                    .filter(suite -> suite.startsWith("TLS_ECDHE_RSA_"))
+                    .toArray(String[]::new));
+            tls.getOutputStream()
+                    .write("GET /rsa HTTP/1.1\r\nHost: localhost:%d\r\nConnection: close\r\n\r\n"
+                            .formatted(upstream.getPort())
+                            .getBytes(StandardCharsets.US_ASCII));
+            String answer = readAll(tls.getInputStream());
+
+            assertThat(tls.getSession().getPeerCertificates()[0].getPublicKey().getAlgorithm())
+                    .isEqualTo("RSA");
+            assertThat(answer).startsWith("HTTP/1.1 200").endsWith("rsa ok");
+        }
+        assertThat(upstream.takeRequest().getTarget()).isEqualTo("/rsa");
+    }
+
+    /** The handshake completes with a leaf for the name asked (minted then); the request is misdirected. */
+    @Test
+    void clientWhoseSniNamesAnotherHostGetsThatHostsLeafAndItsRequestIsMisdirected() throws Exception {
+        var running = start("");
+        X509Certificate ca = sluiceCa(running);
+        try (Socket raw = connect(running, "localhost:" + upstream.getPort())) {
+            SSLSocket tls = (SSLSocket) sslContextTrusting(ca)
+                    .getSocketFactory()
+                    .createSocket(raw, "elsewhere.example.test", upstream.getPort(), true);
+            var params = tls.getSSLParameters();
+            params.setEndpointIdentificationAlgorithm("HTTPS");
+            tls.setSSLParameters(params);
+            tls.getOutputStream()
+                    .write("GET / HTTP/1.1\r\nHost: elsewhere.example.test\r\nConnection: close\r\n\r\n"
+                            .getBytes(StandardCharsets.US_ASCII));
+            String answer = readAll(tls.getInputStream());
+
+            X509Certificate leaf = (X509Certificate) tls.getSession().getPeerCertificates()[0];
+            assertThat(leaf.getSubjectAlternativeNames()).containsExactly(List.of(2, "elsewhere.example.test"));
+            assertThat(answer).startsWith("HTTP/1.1 421");
+        }
+        assertThat(upstream.getRequestCount()).isZero();
+    }
+
+    @Test
+    void bytesThatAreNotTlsEndTheTunnelAndNothingIsSent() throws Exception {
+        var running = start("");
+        try (Socket raw = connect(running, "localhost:" + upstream.getPort())) {
+            raw.getOutputStream()
+                    .write("GET / HTTP/1.1\r\nHost: localhost\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+            byte[] answer = raw.getInputStream().readAllBytes();
+
+            // A TLS alert record at most (type 21), never an HTTP answer.
+            assertThat(answer.length == 0 || answer[0] == 21)
+                    .as("answer %s", new String(answer, StandardCharsets.ISO_8859_1))
+                    .isTrue();
+        }
+        assertThat(upstream.getRequestCount()).isZero();
+    }
+
+    @Test
+    void clientThatSendsNoHelloIsClosedAfterTheIdleTimeout() throws Exception {
+        Path originCaFile = Files.writeString(dir.resolve("origin-ca.pem"), originCa.certificatePem());
+        var running = sluice.start("""
+                server: {idle_timeout: 300ms}
+                tls: {ca_dir: "%s", ca_file: "%s"}
+                upstreams:
+                  origin:
+                    match: ["https://localhost:%d"]
+                    allow_private: true
+                """.formatted(dir.resolve("ca"), originCaFile, upstream.getPort()));
+        try (Socket tunnel = connect(running, "localhost:" + upstream.getPort())) {
+            // Nothing is sent: Sluice closes the connection; the read's own timeout is only a bound.
+            assertThat(tunnel.getInputStream().read()).isEqualTo(-1);
+        }
+    }
+
     @Test
     void guardRefusesMetadataAddressBeforeTheTunnelOpens() throws Exception {
         var running = start("");

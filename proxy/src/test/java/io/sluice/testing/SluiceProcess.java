@@ -44,6 +44,9 @@ public final class SluiceProcess implements AutoCloseable {
         List<String> command = new ArrayList<>();
         command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         command.add("-Duser.home=" + home);
+        // What the shaded jar's manifest says (Enable-Native-Access): Conscrypt loads its JNI library,
+        // and JDK 24+ warns on a class path run without it.
+        command.add("--enable-native-access=ALL-UNNAMED");
         command.addAll(jvmOptions);
         command.addAll(List.of(
                 "-cp",

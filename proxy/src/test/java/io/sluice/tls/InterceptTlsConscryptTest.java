@@ -2,13 +2,14 @@ package io.sluice.tls;
 
 import static io.sluice.tls.InterceptTlsTest.client;
 import static io.sluice.tls.InterceptTlsTest.handshake;
-import static io.sluice.tls.InterceptTlsTest.server;
+import static io.sluice.tls.InterceptTlsTest.handshakeChoosing;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.sluice.config.TlsProvider;
 import io.sluice.time.FakeTimeSource;
 import java.net.InetSocketAddress;
+import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.security.KeyStore;
 import java.security.cert.PKIXBuilderParameters;
@@ -31,9 +32,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The interception server context over Conscrypt: its engine calls the key manager inside {@code
- * unwrap}, on the caller's thread, so leaves are prepared on an executor first and the handshake
- * only presents them.
+ * Interception with Conscrypt: its engine calls the key manager inside {@code unwrap}, on the
+ * caller's thread, so leaves are prepared on an executor first and its handshake only presents
+ * them; a client it cannot serve so (RSA only, an unprepared SNI name, no readable hello) is
+ * answered by JSSE, chosen from the client's hello.
  */
 class InterceptTlsConscryptTest {
     private static final Instant START = Instant.parse("2026-01-01T00:00:00Z");
@@ -57,19 +59,19 @@ class InterceptTlsConscryptTest {
     }
 
     @Test
-    void serverEngineIsConscryptsAndSeesTheSniNameOfAPreparedHostMintedOnTheExecutor() throws Exception {
+    void aClientNamingThePreparedHostIsServedByConscryptWithTheLeafMintedOnTheExecutor() throws Exception {
         CertificateAuthority ca = CertificateAuthority.loadOrGenerate(tmp, time.clock());
         InterceptTls tls = create(ca);
-        SSLEngine server = server(tls);
-        assertThat(server.getClass().getName()).startsWith("org.conscrypt.");
         SSLEngine client = client(trusting(ca.certificate()), "api.example.test");
 
+        SSLEngine server;
         try (MintThreads threads = MintThreads.record()) {
             tls.prepare("api.example.test", minting).get(5, TimeUnit.SECONDS);
-            handshake(client, server);
+            server = handshakeChoosing(client, tls, "api.example.test");
             assertThat(threads.names()).containsExactly("test-minting");
         }
 
+        assertThat(server.getClass().getName()).startsWith("org.conscrypt.");
         X509Certificate leaf = (X509Certificate) client.getSession().getPeerCertificates()[0];
         assertThat(leaf.getSubjectAlternativeNames()).containsExactly(List.of(2, "api.example.test"));
         assertThat(leaf.getPublicKey().getAlgorithm()).isEqualTo("EC");
@@ -87,47 +89,113 @@ class InterceptTlsConscryptTest {
     }
 
     @Test
-    void clientWithoutSniGetsTheLeafPreparedForItsHint() throws Exception {
+    void clientWithoutSniIsServedByConscryptWithTheLeafPreparedForItsHint() throws Exception {
         CertificateAuthority ca = CertificateAuthority.loadOrGenerate(tmp, time.clock());
         InterceptTls tls = create(ca);
         tls.hostHint(CLIENT_PEER, "10.1.2.3");
         tls.prepare("10.1.2.3", minting).get(5, TimeUnit.SECONDS);
         SSLEngine client = client(trusting(ca.certificate()), "10.1.2.3");
 
-        handshake(client, server(tls));
+        SSLEngine server = handshakeChoosing(client, tls, "10.1.2.3");
 
+        assertThat(server.getClass().getName()).startsWith("org.conscrypt.");
         X509Certificate leaf = (X509Certificate) client.getSession().getPeerCertificates()[0];
         assertThat(leaf.getSubjectAlternativeNames()).containsExactly(List.of(7, "10.1.2.3"));
     }
 
+    /** Conscrypt's engine alone cannot mint (it would run on the IO thread): JSSE takes that client. */
     @Test
-    void sniNamingAnUnpreparedHostFailsTheHandshakeAndMintsNothingOnTheCallersThread() throws Exception {
+    void sniNamingAnUnpreparedHostIsServedByJsseWhichMintsItsLeaf() throws Exception {
         CertificateAuthority ca = CertificateAuthority.loadOrGenerate(tmp, time.clock());
         InterceptTls tls = create(ca);
         tls.prepare("api.example.test", minting).get(5, TimeUnit.SECONDS);
         SSLEngine client = client(trusting(ca.certificate()), "other.example.test");
 
-        assertThatThrownBy(() -> handshake(client, server(tls))).isInstanceOf(SSLException.class);
-        assertThat(tls.mintedCount()).isEqualTo(1);
+        SSLEngine server = handshakeChoosing(client, tls, "api.example.test");
+
+        assertThat(server.getClass().getName()).doesNotStartWith("org.conscrypt.");
+        X509Certificate leaf = (X509Certificate) client.getSession().getPeerCertificates()[0];
+        assertThat(leaf.getSubjectAlternativeNames()).containsExactly(List.of(2, "other.example.test"));
+        assertThat(tls.mintedCount()).isEqualTo(2);
+    }
+
+    @Test
+    void sniNamingAnotherHostWhoseLeafIsCachedStaysOnConscrypt() throws Exception {
+        CertificateAuthority ca = CertificateAuthority.loadOrGenerate(tmp, time.clock());
+        InterceptTls tls = create(ca);
+        tls.prepare("api.example.test", minting).get(5, TimeUnit.SECONDS);
+        tls.prepare("cdn.example.test", minting).get(5, TimeUnit.SECONDS);
+        SSLEngine client = client(trusting(ca.certificate()), "cdn.example.test");
+
+        SSLEngine server = handshakeChoosing(client, tls, "api.example.test");
+
+        assertThat(server.getClass().getName()).startsWith("org.conscrypt.");
+        X509Certificate leaf = (X509Certificate) client.getSession().getPeerCertificates()[0];
+        assertThat(leaf.getSubjectAlternativeNames()).containsExactly(List.of(2, "cdn.example.test"));
     }
 
     /**
      * BoringSSL keeps one certificate per connection, the last Conscrypt gives it, whatever the
-     * client offers: with Conscrypt only the EC leaf is presented, and a client that accepts only
-     * RSA-authenticated suites fails (JSSE gives it an RSA leaf: InterceptTlsTest).
+     * client offers: Conscrypt's context presents only the EC leaf, and a client that accepts only
+     * RSA-authenticated suites fails there. This is why the choice exists.
      */
     @Test
-    void rsaOnlyTls12ClientFailsItsHandshakeWithConscrypt() throws Exception {
+    void rsaOnlyTls12ClientFailsOnConscryptsContextAlone() throws Exception {
+        CertificateAuthority ca = CertificateAuthority.loadOrGenerate(tmp, time.clock());
+        InterceptTls tls = create(ca);
+        tls.prepare("legacy.example.test", minting).get(5, TimeUnit.SECONDS);
+        SSLEngine client = rsaOnlyTls12(client(trusting(ca.certificate()), "legacy.example.test"));
+        SSLEngine server = tls.fastContext().createSSLEngine(CLIENT_PEER.getHostString(), CLIENT_PEER.getPort());
+        server.setUseClientMode(false);
+
+        assertThatThrownBy(() -> handshake(client, server)).isInstanceOf(SSLException.class);
+    }
+
+    @Test
+    void rsaOnlyTls12ClientIsServedByJsseWithAnRsaLeaf() throws Exception {
+        CertificateAuthority ca = CertificateAuthority.loadOrGenerate(tmp, time.clock());
+        InterceptTls tls = create(ca);
+        tls.prepare("legacy.example.test", minting).get(5, TimeUnit.SECONDS);
+        SSLEngine client = rsaOnlyTls12(client(trusting(ca.certificate()), "legacy.example.test"));
+
+        SSLEngine server = handshakeChoosing(client, tls, "legacy.example.test");
+
+        assertThat(server.getClass().getName()).doesNotStartWith("org.conscrypt.");
+        X509Certificate leaf = (X509Certificate) client.getSession().getPeerCertificates()[0];
+        assertThat(leaf.getPublicKey().getAlgorithm()).isEqualTo("RSA");
+        assertThat(client.getSession().getProtocol()).isEqualTo("TLSv1.2");
+    }
+
+    @Test
+    void ecdsaTls12ClientIsServedByConscrypt() throws Exception {
         CertificateAuthority ca = CertificateAuthority.loadOrGenerate(tmp, time.clock());
         InterceptTls tls = create(ca);
         tls.prepare("legacy.example.test", minting).get(5, TimeUnit.SECONDS);
         SSLEngine client = client(trusting(ca.certificate()), "legacy.example.test");
         client.setEnabledProtocols(new String[] {"TLSv1.2"});
+
+        SSLEngine server = handshakeChoosing(client, tls, "legacy.example.test");
+
+        assertThat(server.getClass().getName()).startsWith("org.conscrypt.");
+        assertThat(client.getSession().getProtocol()).isEqualTo("TLSv1.2");
+        assertThat(client.getSession().getCipherSuite()).startsWith("TLS_ECDHE_ECDSA_");
+    }
+
+    @Test
+    void bytesThatAreNoHelloGoToJsse() throws Exception {
+        InterceptTls tls = create(CertificateAuthority.loadOrGenerate(tmp, time.clock()));
+        ClientHello.Peek garbage = ClientHello.read(ByteBuffer.wrap("GET / HTTP/1.1\r\n\r\n".getBytes()));
+
+        assertThat(garbage).isInstanceOf(ClientHello.Unreadable.class);
+        assertThat(tls.contextFor(garbage, "api.example.test")).isSameAs(tls.sslContext());
+    }
+
+    private static SSLEngine rsaOnlyTls12(SSLEngine client) {
+        client.setEnabledProtocols(new String[] {"TLSv1.2"});
         client.setEnabledCipherSuites(Arrays.stream(client.getSupportedCipherSuites())
                 .filter(suite -> suite.startsWith("TLS_ECDHE_RSA_"))
                 .toArray(String[]::new));
-
-        assertThatThrownBy(() -> handshake(client, server(tls))).isInstanceOf(SSLException.class);
+        return client;
     }
 
     private SSLContext trusting(X509Certificate ca) throws Exception {

@@ -265,6 +265,34 @@ class InterceptTlsTest {
                 + server.getHandshakeStatus());
     }
 
+    /**
+     * As the interceptor does: reads the client's first flight as a {@link ClientHello}, answers it
+     * with the engine {@link InterceptTls#contextFor} picks for a tunnel to {@code connectHost}, and
+     * finishes the handshake. Returns the server engine used.
+     */
+    static SSLEngine handshakeChoosing(SSLEngine client, InterceptTls tls, String connectHost) throws IOException {
+        ByteBuffer clientToServer = ByteBuffer.allocate(1 << 17);
+        client.beginHandshake();
+        wrapAll(client, clientToServer);
+        ClientHello.Peek hello = ClientHello.read(clientToServer.duplicate().flip());
+        SSLEngine server =
+                tls.contextFor(hello, connectHost).createSSLEngine(CLIENT_PEER.getHostString(), CLIENT_PEER.getPort());
+        server.setUseClientMode(false);
+        ByteBuffer serverToClient = ByteBuffer.allocate(1 << 17);
+        server.beginHandshake();
+        for (int round = 0; round < 20; round++) {
+            unwrapAll(server, clientToServer);
+            wrapAll(server, serverToClient);
+            unwrapAll(client, serverToClient);
+            wrapAll(client, clientToServer);
+            if (idle(client) && idle(server)) {
+                return server;
+            }
+        }
+        throw new AssertionError("handshake did not finish: client " + client.getHandshakeStatus() + ", server "
+                + server.getHandshakeStatus());
+    }
+
     private static boolean idle(SSLEngine engine) {
         return engine.getHandshakeStatus() == SSLEngineResult.HandshakeStatus.NOT_HANDSHAKING;
     }

@@ -35,4 +35,22 @@ class TlsEnginesTest {
         assertThat(TlsEngines.select(TlsProvider.JDK).newContext().getProvider().getName())
                 .isEqualTo("SunJSSE");
     }
+
+    @Test
+    void autoIsConscryptWhereItLoads() throws Exception {
+        TlsEngines engines = TlsEngines.select(TlsProvider.AUTO);
+
+        assertThat(engines.effective()).isEqualTo(TlsProvider.CONSCRYPT);
+        assertThat(engines.newContext().getProvider().getName()).isEqualTo("Conscrypt");
+    }
+
+    @Test
+    void autoWhereConscryptCannotLoadIsTheJdks() throws Exception {
+        TlsEngines engines = TlsEngines.select(TlsProvider.AUTO, () -> {
+            throw new UnsatisfiedLinkError("no conscrypt_openjdk_jni-linux-riscv64 in java.library.path");
+        });
+
+        assertThat(engines.effective()).isEqualTo(TlsProvider.JDK);
+        assertThat(engines.newContext().getProvider().getName()).isEqualTo("SunJSSE");
+    }
 }
