@@ -84,8 +84,10 @@ final class HelloPeek implements ChannelListener<ConduitStreamSourceChannel> {
         source.suspendReads();
         source.setReadListener(null);
         buffer.flip();
+        // A hello cut into several records goes on as one: Undertow's TLS layer stalls on the other.
+        ByteBuffer bytes = peek instanceof ClientHello.Hello ? ClientHello.asOneRecord(buffer) : buffer;
         var pushBack = new PushBackStreamSourceConduit(source.getConduit());
-        pushBack.pushBack(Buffers.pooledWrapper(buffer));
+        pushBack.pushBack(Buffers.pooledWrapper(bytes));
         source.setConduit(pushBack);
         then.accept(peek);
     }

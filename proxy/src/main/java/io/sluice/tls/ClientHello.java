@@ -99,6 +99,42 @@ public final class ClientHello {
         }
     }
 
+    /**
+     * {@code data}, whose first bytes {@link #read} found to be a whole {@link Hello}, with that hello
+     * framed as one record when the client cut it into several, followed by whatever came after it;
+     * {@code data} itself when the hello is in one record already (or could not be one). Record
+     * boundaries carry no meaning in TLS (RFC 8446 §5.1, RFC 5246 §6.2.1: only handshake messages
+     * are hashed), but a server whose TLS layer unwraps one record per read of the socket stalls on a
+     * hello cut into many (some clients do so to get past DPI boxes).
+     */
+    public static ByteBuffer asOneRecord(ByteBuffer data) {
+        ByteBuffer in = data.duplicate();
+        int start = in.position();
+        if (in.remaining() < RECORD_HEADER + 4) return data;
+        short version = in.getShort(start + 1);
+        int first = u16(in, start + 3);
+        int messageLength = (u8(in, start + 6) << 16) | u16(in, start + 7);
+        int needed = 4 + messageLength;
+        if (needed <= first || needed > (1 << 14)) return data;
+        ByteBuffer out = ByteBuffer.allocate(in.remaining() + RECORD_HEADER);
+        out.put((byte) HANDSHAKE_RECORD).putShort(version).putShort((short) needed);
+        while (needed > 0) {
+            int at = in.position();
+            int length = u16(in, at + 3);
+            int take = Math.min(length, needed);
+            out.put(in.slice(at + RECORD_HEADER, take));
+            needed -= take;
+            if (take < length) {
+                // The rest of the record that ends the hello stays a record of its own.
+                out.put((byte) HANDSHAKE_RECORD).putShort(version).putShort((short) (length - take));
+                out.put(in.slice(at + RECORD_HEADER + take, length - take));
+            }
+            in.position(at + RECORD_HEADER + length);
+        }
+        out.put(in);
+        return out.flip();
+    }
+
     private static Peek parse(ByteBuffer body) {
         try {
             int legacyVersion = u16(body);

@@ -378,6 +378,72 @@ class ConnectTest {
         assertThat(upstream.getRequestCount()).isZero();
     }
 
+    /**
+     * Sluice reads the hello before a TLS engine does: one that arrives a byte at a time, cut into
+     * records of 50 bytes (as DPI-evading clients send it), still completes its handshake. Undertow's
+     * TLS layer alone stalls on such a hello; Sluice hands it on as one record.
+     */
+    @Test
+    void helloSentAByteAtATimeInSmallRecordsCompletesTheHandshake() throws Exception {
+        var running = start("");
+        X509Certificate ca = sluiceCa(running);
+        try (Socket raw = connect(running, "localhost:" + upstream.getPort())) {
+            raw.setTcpNoDelay(true);
+            javax.net.ssl.SSLEngine engine = sslContextTrusting(ca).createSSLEngine("localhost", upstream.getPort());
+            engine.setUseClientMode(true);
+            java.nio.ByteBuffer hello = java.nio.ByteBuffer.allocate(1 << 16);
+            engine.beginHandshake();
+            engine.wrap(java.nio.ByteBuffer.allocate(0), hello);
+            java.nio.ByteBuffer recut = io.sluice.testing.TlsRecords.recut(hello.flip(), 50);
+            OutputStream out = raw.getOutputStream();
+            while (recut.hasRemaining()) {
+                out.write(recut.get());
+                out.flush();
+            }
+
+            finishHandshake(engine, raw);
+
+            X509Certificate leaf = (X509Certificate) engine.getSession().getPeerCertificates()[0];
+            assertThat(leaf.getSubjectAlternativeNames()).containsExactly(List.of(2, "localhost"));
+            leaf.verify(ca.getPublicKey());
+        }
+    }
+
+    /** Drives a client {@code engine} whose hello is sent already over {@code socket} to the handshake's end. */
+    private static void finishHandshake(javax.net.ssl.SSLEngine engine, Socket socket) throws IOException {
+        java.nio.ByteBuffer in = java.nio.ByteBuffer.allocate(1 << 17);
+        java.nio.ByteBuffer out = java.nio.ByteBuffer.allocate(1 << 17);
+        java.nio.ByteBuffer application = java.nio.ByteBuffer.allocate(1 << 17);
+        byte[] chunk = new byte[1 << 14];
+        while (true) {
+            switch (engine.getHandshakeStatus()) {
+                case NEED_TASK -> {
+                    for (Runnable task = engine.getDelegatedTask(); task != null; task = engine.getDelegatedTask()) {
+                        task.run();
+                    }
+                }
+                case NEED_WRAP -> {
+                    out.clear();
+                    engine.wrap(java.nio.ByteBuffer.allocate(0), out);
+                    socket.getOutputStream().write(out.array(), 0, out.position());
+                }
+                case NEED_UNWRAP, NEED_UNWRAP_AGAIN -> {
+                    in.flip();
+                    var result = engine.unwrap(in, application);
+                    in.compact();
+                    if (result.getStatus() == javax.net.ssl.SSLEngineResult.Status.BUFFER_UNDERFLOW) {
+                        int read = socket.getInputStream().read(chunk);
+                        if (read < 0) throw new java.io.EOFException("closed during the handshake");
+                        in.put(chunk, 0, read);
+                    }
+                }
+                case FINISHED, NOT_HANDSHAKING -> {
+                    return;
+                }
+            }
+        }
+    }
+
     @Test
     void bytesThatAreNotTlsEndTheTunnelAndNothingIsSent() throws Exception {
         var running = start("");

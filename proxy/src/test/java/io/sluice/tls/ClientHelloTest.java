@@ -2,6 +2,7 @@ package io.sluice.tls;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.sluice.testing.TlsRecords;
 import java.nio.ByteBuffer;
 import java.util.Arrays;
 import java.util.Optional;
@@ -85,9 +86,41 @@ class ClientHelloTest {
     @Test
     void helloCutIntoSeveralRecordsIsReassembled() throws Exception {
         ByteBuffer hello = helloOf(client("api.example.test"));
-        ByteBuffer recut = recut(hello, 100);
+        ByteBuffer recut = TlsRecords.recut(hello, 100);
 
         assertThat(ClientHello.read(recut)).isEqualTo(ClientHello.read(hello));
+    }
+
+    @Test
+    void helloCutIntoSeveralRecordsGoesOnAsTheOneRecordItWas() throws Exception {
+        ByteBuffer hello = helloOf(client("api.example.test"));
+        ByteBuffer recut = TlsRecords.recut(hello, 37);
+
+        assertThat(ClientHello.asOneRecord(recut)).isEqualTo(hello);
+    }
+
+    @Test
+    void helloInOneRecordGoesOnAsItCame() throws Exception {
+        ByteBuffer hello = helloOf(client("api.example.test"));
+
+        assertThat(ClientHello.asOneRecord(hello)).isSameAs(hello);
+    }
+
+    @Test
+    void bytesAfterACutHelloFollowItUnchanged() throws Exception {
+        ByteBuffer hello = helloOf(client("api.example.test"));
+        ByteBuffer recut = TlsRecords.recut(hello, 64);
+        byte[] after = {23, 3, 3, 0, 1, 42};
+        ByteBuffer sent = ByteBuffer.allocate(recut.remaining() + after.length)
+                .put(recut)
+                .put(after)
+                .flip();
+        ByteBuffer expected = ByteBuffer.allocate(hello.remaining() + after.length)
+                .put(hello.duplicate())
+                .put(after)
+                .flip();
+
+        assertThat(ClientHello.asOneRecord(sent)).isEqualTo(expected);
     }
 
     @Test
@@ -128,22 +161,6 @@ class ClientHelloTest {
                 new byte[] {22, 3, 1, 0, 4, 1, (byte) (length >>> 16), (byte) (length >>> 8), (byte) length});
 
         assertThat(ClientHello.read(header)).isInstanceOf(ClientHello.Unreadable.class);
-    }
-
-    /** The same handshake bytes in records of at most {@code size} bytes each. */
-    static ByteBuffer recut(ByteBuffer hello, int size) {
-        ByteBuffer in = hello.duplicate();
-        byte[] header = new byte[5];
-        in.get(header);
-        ByteBuffer out = ByteBuffer.allocate(in.remaining() * 6 + 64); // a record of one byte takes six
-        while (in.hasRemaining()) {
-            int n = Math.min(size, in.remaining());
-            out.put(header, 0, 3).putShort((short) n);
-            byte[] part = new byte[n];
-            in.get(part);
-            out.put(part);
-        }
-        return out.flip();
     }
 
     static SSLEngine client(String host) throws Exception {
