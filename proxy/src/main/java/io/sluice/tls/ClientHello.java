@@ -7,8 +7,9 @@ import java.util.Optional;
 /**
  * What interception needs to know of a client's TLS ClientHello before choosing the engine that
  * answers it (RFC 8446 §4.1.2, RFC 5246 §7.4.1.2): the SNI name, and whether the client can be
- * served the EC (P-256) leaf. Read-only: the bytes go on, untouched, to the engine chosen, which
- * parses them again and alone decides the handshake. A misread only picks the slower engine.
+ * served the EC (P-256) leaf. The handshake bytes go on unchanged to the engine chosen, which
+ * parses them again and alone decides the handshake (only their framing may change: {@link
+ * #asOneRecord}). A misread only picks the slower engine.
  *
  * <p>The hello may span several handshake records (post-quantum key shares make it large); {@link
  * #read} asks for more until the whole message is in. A caller bounds what it buffers ({@link
