@@ -116,14 +116,31 @@ final class Gate {
 
     /**
      * With {@code cooldown: key}, first waits out the pause of {@code call}'s own key (refused at
-     * once when it outlasts the wait budget), then admits as usual. Keys that are not cooling down,
-     * and every request while no key is, go straight on: the label is only computed when some key
-     * is paused.
+     * once when it outlasts the wait budget), then admits as usual. In a single sidecar, keys that
+     * are not cooling down, and every request while no key is, go straight on: the label is only
+     * computed when some key is paused. When key pauses are shared (Redis with
+     * {@code redis.key_secret}), the key's pause is read from Redis by label first, since another
+     * sidecar may have recorded it.
      */
     private CompletableFuture<Void> afterKeyCooldown(Call call, long start, long budgetEnd, long now) {
         Policy policy = call.upstream().policy();
-        if (policy.cooldown() != CooldownScope.KEY || keyCooldowns.isEmpty()) return admitNow(call, start, budgetEnd);
-        long end = keyCooldowns.end(label(call, policy), now);
+        if (policy.cooldown() != CooldownScope.KEY || policy.key().isEmpty()) return admitNow(call, start, budgetEnd);
+        if (!keyStore.sharesCooldowns()) {
+            if (keyCooldowns.isEmpty()) return admitNow(call, start, budgetEnd);
+            String label = label(call, policy);
+            return waitForKey(call, keyCooldowns.end(label, now), start, budgetEnd, now);
+        }
+        String label = label(call, policy);
+        return keyStore.sharedCooldownEnd(keyPauseName(label)).thenCompose(shared -> {
+            long at = time.nanoTime();
+            long end = keyCooldowns.end(label, at);
+            long adopted = learnKeyPause(label, shared, at, policy.maxKeys());
+            return waitForKey(call, adopted - end > 0 ? adopted : end, start, budgetEnd, at);
+        });
+    }
+
+    /** Admits {@code call} at once when its key's pause has ended by {@code now}, else after it (or refuses). */
+    private CompletableFuture<Void> waitForKey(Call call, long end, long start, long budgetEnd, long now) {
         if (end - now <= 0) return admitNow(call, start, budgetEnd);
         if (end - budgetEnd > 0) {
             return CompletableFuture.failedFuture(keyCoolingDown(end - now, budgetEnd - start));
@@ -132,7 +149,7 @@ final class Gate {
         TimeSource.Timer timer = time.schedule(Duration.ofNanos(end - now), () -> {
             long resumed = time.nanoTime();
             call.trace().addCooldown(resumed - now);
-            // The key may have been paused again meanwhile: check once more.
+            // The key may have been paused again meanwhile (here or by another sidecar): check once more.
             afterKeyCooldown(call, start, budgetEnd, resumed).whenComplete((ok, error) -> {
                 if (error != null) admitted.completeExceptionally(error);
                 else admitted.complete(null);
@@ -142,6 +159,25 @@ final class Gate {
             if (timer.cancel()) admitted.completeExceptionally(reason);
         });
         return admitted;
+    }
+
+    /**
+     * Adopts a pause of the key labelled {@code label} that another sidecar recorded, ending at the
+     * wall-clock {@code end}; returns its monotonic end ({@code now} when there is none). A pause that
+     * finds this sidecar's table full is still honoured by the request that read it.
+     */
+    private long learnKeyPause(String label, Instant end, long now, int maxKeys) {
+        if (end == null || end.equals(Instant.MIN)) return now;
+        Duration left = Duration.between(time.clock().instant(), end);
+        if (left.isNegative() || left.isZero()) return now;
+        long until = now + left.toNanos();
+        keyCooldowns.extend(label, until, maxKeys);
+        return until;
+    }
+
+    /** The name of a key's pause in the store (in Redis: part of its key), made of the label alone. */
+    private String keyPauseName(String label) {
+        return upstream + ":key:" + label;
     }
 
     private CompletableFuture<Void> admitNow(Call call, long start, long budgetEnd) {
@@ -435,8 +471,14 @@ final class Gate {
         Duration capped = capped(pause, source, policy);
         if (capped.isZero() || capped.isNegative()) return Duration.ZERO;
         long end = time.nanoTime() + capped.toNanos();
-        return switch (keyCooldowns.extend(label(call, policy), end, policy.maxKeys())) {
-            case EXTENDED -> capped;
+        String label = label(call, policy);
+        return switch (keyCooldowns.extend(label, end, policy.maxKeys())) {
+            case EXTENDED -> {
+                // Shared by label (never by value) when every sidecar labels keys alike; no-op otherwise.
+                keyStore.shareCooldown(
+                        keyPauseName(label), time.clock().instant().plus(capped));
+                yield capped;
+            }
             case ALREADY -> Duration.ZERO;
             // max_keys keys are cooling down already: the stricter reading, the whole upstream.
             case FULL -> startCooldown(capped, null, policy);
