@@ -52,6 +52,8 @@ final class Gate {
     private volatile TokenBucket bucket;
     /** The {@code per: key} buckets; null when no limit is per key. */
     private volatile KeyedBuckets keyed;
+    /** The limits of particular keys ({@code key_limits}), as applied with {@link #keyed}. */
+    private volatile KeyOverrides overrides = KeyOverrides.NONE;
 
     private volatile int bare429s;
 
@@ -381,8 +383,13 @@ final class Gate {
             KeyedBuckets k = keyed;
             if (k == null) return;
             boolean[] overflowed = {false};
-            target = k.bucket(label(call, policy), () -> overflowed[0] = true);
+            KeyOverrides o = overrides;
+            String label = label(call, policy);
+            List<RateLimit> own = o.limitsFor(label, call, policy);
+            target = k.bucket(label, own, () -> overflowed[0] = true);
             if (overflowed[0]) return;
+            // A key with limits of its own has its learned limits after those.
+            if (own != null) from = own.size() - o.learnedTail();
         } else {
             target = bucket;
         }
@@ -396,7 +403,11 @@ final class Gate {
         KeyedBuckets k = keyed;
         TokenBucket whole = bucket;
         if (k == null) return whole;
-        TokenBucket own = k.bucket(label(call, policy), () -> call.events().keyOverflow(call));
+        String label = label(call, policy);
+        TokenBucket own = k.bucket(
+                label,
+                overrides.limitsFor(label, call, policy),
+                () -> call.events().keyOverflow(call));
         return whole == null ? own : new BothBuckets(whole, own);
     }
 
@@ -411,6 +422,8 @@ final class Gate {
         } else {
             bucket.reconfigure(whole);
         }
+        // Built before the buckets take the new limits: a request never sees new buckets with old overrides.
+        overrides = KeyOverrides.of(policy, perKey);
         if (perKey.isEmpty() || policy.key().isEmpty()) {
             keyed = null;
         } else if (keyed == null) {
@@ -772,6 +785,51 @@ final class Gate {
     @Override
     public String toString() {
         return "Gate{" + upstream + "}";
+    }
+
+    /**
+     * A policy's {@code key_limits} as applied: each entry's limits followed by the learned
+     * {@code per: key} limits (the last {@code learnedTail} of the applied per-key limits), by label
+     * and by value digest. Each list is built once per policy, so a key's bucket is reconfigured
+     * only when its limits change.
+     */
+    private record KeyOverrides(
+            java.util.Map<String, List<RateLimit>> byLabel,
+            java.util.Map<String, List<RateLimit>> byDigest,
+            int learnedTail) {
+        static final KeyOverrides NONE = new KeyOverrides(java.util.Map.of(), java.util.Map.of(), 0);
+
+        static KeyOverrides of(Policy policy, List<RateLimit> perKey) {
+            if (policy.keyLimits().isEmpty()) return NONE;
+            int configured =
+                    (int) policy.limits().stream().filter(RateLimit::perKey).count();
+            List<RateLimit> learned = perKey.subList(Math.min(configured, perKey.size()), perKey.size());
+            java.util.Map<String, List<RateLimit>> byLabel = new java.util.HashMap<>();
+            java.util.Map<String, List<RateLimit>> byDigest = new java.util.HashMap<>();
+            for (io.sluice.config.KeyLimit entry : policy.keyLimits()) {
+                List<RateLimit> own = new ArrayList<>(entry.limits());
+                own.addAll(learned);
+                List<RateLimit> applied = List.copyOf(own);
+                entry.label().ifPresent(label -> byLabel.put(label, applied));
+                entry.digest().ifPresent(digest -> byDigest.put(digest, applied));
+            }
+            return new KeyOverrides(java.util.Map.copyOf(byLabel), java.util.Map.copyOf(byDigest), learned.size());
+        }
+
+        /**
+         * The limits of the key labelled {@code label}, or null when it has none of its own. An entry
+         * given by value is matched by digesting {@code call}'s key value (only when there is one).
+         */
+        List<RateLimit> limitsFor(String label, Call call, Policy policy) {
+            if (byLabel.isEmpty() && byDigest.isEmpty()) return null;
+            List<RateLimit> own = byLabel.get(label);
+            if (own != null || byDigest.isEmpty() || label.equals(KeyLabels.NONE)) return own;
+            var request = call.request();
+            return policy.key()
+                    .flatMap(key -> key.valueIn(request::header, request.uri()))
+                    .map(value -> byDigest.get(io.sluice.config.KeyLimit.digest(value)))
+                    .orElse(null);
+        }
     }
 
     /** A request waiting for a cooldown to end, before it has a token. */
