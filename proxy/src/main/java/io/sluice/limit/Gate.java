@@ -186,7 +186,7 @@ final class Gate {
         // The configured limits, and with learn: those the upstream announced (all must admit).
         List<RateLimit> currentLimits = learned.effective(call.upstream().policy());
         CompletableFuture<Instant> shared = store.sharedCooldownEnd(upstream);
-        if (shared == null) return admit(call, currentLimits, start, budgetEnd, start);
+        if (shared == null) return admit(call, currentLimits, start, budgetEnd, start, false);
         TokenBucket b = pausedAt(start) ? null : bucket(call, currentLimits);
         if (b != null) {
             // Ask Redis for the shared cooldown and for the token at once: a round trip less than
@@ -200,14 +200,15 @@ final class Gate {
                         long now = time.nanoTime();
                         if (pausedAt(now)) {
                             reservation.release();
-                            return admit(call, currentLimits, start, budgetEnd, now);
+                            // Already counted against its key when the token was taken.
+                            return admit(call, currentLimits, start, budgetEnd, now, true);
                         }
                         return reserved(call, reservation, start, budgetEnd, now);
                     });
         }
         return shared.thenCompose(end -> {
             learn(end);
-            return admit(call, currentLimits, start, budgetEnd, time.nanoTime());
+            return admit(call, currentLimits, start, budgetEnd, time.nanoTime(), false);
         });
     }
 
@@ -216,8 +217,9 @@ final class Gate {
         return cooldownUntil > now || !paused.isEmpty() || draining;
     }
 
+    /** {@code counted}: whether {@code call} was already counted as a request of its key. */
     private CompletableFuture<Void> admit(
-            Call call, List<RateLimit> currentLimits, long start, long budgetEnd, long now) {
+            Call call, List<RateLimit> currentLimits, long start, long budgetEnd, long now, boolean counted) {
         Paused waiter;
         synchronized (this) {
             if (cooldownUntil > now || !paused.isEmpty() || draining) {
@@ -226,7 +228,7 @@ final class Gate {
                 if (estimate > budgetEnd - now) {
                     return CompletableFuture.failedFuture(coolingDown(estimate, budgetEnd - start));
                 }
-                waiter = new Paused(call, currentLimits, start, budgetEnd, now);
+                waiter = new Paused(call, currentLimits, start, budgetEnd, now, counted);
                 paused.addLast(waiter);
                 pausedByClass[call.priority().ordinal()]++;
                 armResume(now);
@@ -234,7 +236,7 @@ final class Gate {
                 waiter = null;
             }
         }
-        if (waiter == null) return reserve(call, currentLimits, start, budgetEnd, now);
+        if (waiter == null) return reserve(call, currentLimits, start, budgetEnd, now, counted);
         waiter.expiry = time.schedule(Duration.ofNanos(budgetEnd - now), () -> expire(waiter));
         call.onCancel(reason -> abandon(waiter, reason));
         return waiter.future;
@@ -244,8 +246,8 @@ final class Gate {
 
     /** Takes a token; {@code now} is a clock reading taken just before (one read less on the hot path). */
     private CompletableFuture<Void> reserve(
-            Call call, List<RateLimit> currentLimits, long tokenStart, long budgetEnd, long now) {
-        TokenBucket b = bucket(call, currentLimits);
+            Call call, List<RateLimit> currentLimits, long tokenStart, long budgetEnd, long now, boolean counted) {
+        TokenBucket b = bucket(call, currentLimits, !counted);
         if (b == null) {
             call.trace().addQueue(now - tokenStart);
             return ADMITTED;
@@ -386,7 +388,8 @@ final class Gate {
             KeyOverrides o = overrides;
             String label = label(call, policy);
             List<RateLimit> own = o.limitsFor(label, call, policy);
-            target = k.bucket(label, own, () -> overflowed[0] = true);
+            // Not a request: the count it carries is caught up, nothing is counted against the key.
+            target = k.bucket(label, own, () -> overflowed[0] = true, false);
             if (overflowed[0]) return;
             // A key with limits of its own has its learned limits after those.
             if (own != null) from = own.size() - o.learnedTail();
@@ -396,18 +399,26 @@ final class Gate {
         if (target instanceof LocalTokenBucket local) local.capTokens(from, remaining);
     }
 
-    /** The buckets {@code call} takes a token from: the upstream's, its key's, or both. */
+    /** The buckets {@code call} takes a token from, counting it as a request of its key. */
     private TokenBucket bucket(Call call, List<RateLimit> wanted) {
+        return bucket(call, wanted, true);
+    }
+
+    /**
+     * The buckets {@code call} takes a token from: the upstream's, its key's, or both. {@code count}:
+     * whether to count it as a request of its key (and an overflow, when it has to share that
+     * bucket); false when this admission already did, so that a request that takes its token a
+     * second time (given back because a shared cooldown turned up meanwhile) still counts once.
+     */
+    private TokenBucket bucket(Call call, List<RateLimit> wanted, boolean count) {
         Policy policy = call.upstream().policy();
         if (wanted != limits || policy != applied) configure(policy, wanted);
         KeyedBuckets k = keyed;
         TokenBucket whole = bucket;
         if (k == null) return whole;
         String label = label(call, policy);
-        TokenBucket own = k.bucket(
-                label,
-                overrides.limitsFor(label, call, policy),
-                () -> call.events().keyOverflow(call));
+        Runnable overflowed = count ? () -> call.events().keyOverflow(call) : () -> {};
+        TokenBucket own = k.bucket(label, overrides.limitsFor(label, call, policy), overflowed, count);
         return whole == null ? own : new BothBuckets(whole, own);
     }
 
@@ -611,7 +622,7 @@ final class Gate {
                 TimeSource.Timer expiry = p.expiry;
                 if (expiry != null) expiry.cancel();
                 p.call.trace().addCooldown(now - p.pausedAt);
-                reserve(p.call, p.limits, now, p.budgetEnd, now).whenComplete((v, error) -> {
+                reserve(p.call, p.limits, now, p.budgetEnd, now, p.counted).whenComplete((v, error) -> {
                     if (error != null) p.future.completeExceptionally(error);
                     else p.future.complete(null);
                 });
@@ -839,12 +850,16 @@ final class Gate {
         final long start;
         final long budgetEnd;
         final long pausedAt;
+        /** Whether the request was already counted against its key (its token taken and given back). */
+        final boolean counted;
+
         final CompletableFuture<Void> future = new CompletableFuture<>();
         final AtomicBoolean settled = new AtomicBoolean();
         volatile TimeSource.Timer expiry;
 
-        Paused(Call call, List<RateLimit> limits, long start, long budgetEnd, long pausedAt) {
+        Paused(Call call, List<RateLimit> limits, long start, long budgetEnd, long pausedAt, boolean counted) {
             this.call = call;
+            this.counted = counted;
             this.limits = limits;
             this.start = start;
             this.budgetEnd = budgetEnd;

@@ -93,16 +93,17 @@ final class KeyedBuckets {
      * first use; {@code overflowed} runs when the key had to share the overflow bucket.
      */
     TokenBucket bucket(String label, Runnable overflowed) {
-        return bucket(label, null, overflowed);
+        return bucket(label, null, overflowed, true);
     }
 
     /**
      * As {@link #bucket(String, Runnable)}, for a key with limits of its own ({@code key_limits};
      * null: the policy's). Such a key always gets a bucket of its own, even past {@code max_keys}
      * (there are at most as many as the policy has entries): sharing the overflow bucket would hold
-     * it to other keys' limits.
+     * it to other keys' limits. {@code count}: whether this is a request to count against the key
+     * (false when the caller already counted it, or is not admitting a request).
      */
-    TokenBucket bucket(String label, List<RateLimit> own, Runnable overflowed) {
+    TokenBucket bucket(String label, List<RateLimit> own, Runnable overflowed, boolean count) {
         List<RateLimit> wanted = own != null ? own : limits;
         Keyed keyed = label.equals(KeyLabels.NONE) ? none : buckets.getIfPresent(label);
         if (keyed == null) keyed = admitKey(label, wanted, own != null);
@@ -111,7 +112,7 @@ final class KeyedBuckets {
             keyed = overflow;
             wanted = limits;
         }
-        keyed.requests.increment();
+        if (count) keyed.requests.increment();
         return keyed.current(wanted);
     }
 
