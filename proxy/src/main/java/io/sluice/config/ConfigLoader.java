@@ -581,7 +581,7 @@ public final class ConfigLoader {
                 } catch (IllegalArgumentException e) {
                     throw new ConfigException(where + ".key", e.getMessage());
                 }
-                if (!value.fromEnvironment()) {
+                if (!value.namesVariables()) {
                     throw new ConfigException(
                             where + ".key",
                             "give the key's value through the environment (e.g. \"${TENANT_A_TOKEN}\" or \"Bearer ${TENANT_A_TOKEN}\"), so that it is never written in the config nor shown; or name the key by label");

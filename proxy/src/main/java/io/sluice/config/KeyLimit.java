@@ -61,8 +61,9 @@ public record KeyLimit(
         }
         label.ifPresent(l -> {
             if (!LABEL.matcher(l).matches()) {
-                throw new IllegalArgumentException(
-                        "label must be 12 hex digits (as the admin API shows) or none: \"" + l + "\"");
+                // Not echoed: a key's value written here by mistake must not reach a log.
+                throw new IllegalArgumentException("label must be 12 lowercase hex digits (as the admin API shows) or"
+                        + " none; got " + l.length() + " characters");
             }
         });
         limits = List.copyOf(limits);

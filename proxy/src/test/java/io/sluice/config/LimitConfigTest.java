@@ -299,6 +299,12 @@ class LimitConfigTest {
                 "upstreams.github.key_limits[0].key");
         rejects.accept(
                 "      - {key: \"${UNSET_TOKEN}\", limits: [{rate: 1/s}]}\n", "upstreams.github.key_limits[0].key");
+        rejects.accept(
+                "      - {key: \"$$ghp_tenantAAAAsecret0001\", limits: [{rate: 1/s}]}\n",
+                "upstreams.github.key_limits[0].key");
+        rejects.accept(
+                "      - {label: \"ghp_tenantAAAAsecret0001\", limits: [{rate: 1/s}]}\n",
+                "upstreams.github.key_limits[0].label");
         rejects.accept("      - {label: 3F9C, limits: [{rate: 1/s}]}\n", "upstreams.github.key_limits[0].label");
         rejects.accept(
                 "      - {label: 3f9c0a71be42, key: \"${TENANT_A_TOKEN}\", limits: [{rate: 1/s}]}\n",
