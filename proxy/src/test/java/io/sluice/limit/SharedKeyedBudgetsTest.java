@@ -211,6 +211,54 @@ class SharedKeyedBudgetsTest {
         }
     }
 
+    /**
+     * {@code key_limits} in shared mode: tenant A, given by value through {@code ${ENV}}, has its own
+     * 5 an hour in Redis for both sidecars, tenant B the policy's 2.
+     */
+    @Test
+    void aKeyWithLimitsOfItsOwnSpendsThemOnceAcrossSidecars() throws Exception {
+        try (RedisServer redis = RedisServer.start();
+                MockWebServer upstream = Upstream.start()) {
+            upstream.setDispatcher(new Dispatcher() {
+                @Override
+                public MockResponse dispatch(RecordedRequest request) {
+                    return Upstream.ok("application/json", "{}");
+                }
+            });
+            String config = """
+                    redis: {uri: "%s", key_secret: "${SLUICE_KEY_SECRET}", timeout: 5s}
+                    upstreams:
+                      github:
+                        base_url: "%s"
+                        allow_private: true
+                        key: header:Authorization
+                        limits: [{rate: 2/h, per: key}]
+                        key_limits: [{key: "Bearer ${TENANT_A_TOKEN}", limits: [{rate: 5/h}]}]
+                        max_wait: 0s
+                        retry: {max_attempts: 1}
+                        cache: {enabled: false}
+                    """.formatted(redis.uri(), Upstream.origin(upstream));
+            Map<String, String> env =
+                    Map.of("SLUICE_KEY_SECRET", SECRET, "TENANT_A_TOKEN", TENANT_A.substring("Bearer ".length()));
+            var first = sluice.start(config, env, io.sluice.time.TimeSource.system());
+            var second = sluice.start(config, env, io.sluice.time.TimeSource.system());
+            for (var s : List.of(first, second)) {
+                await().atMost(Duration.ofSeconds(15))
+                        .until(() -> TestHttp.get(s.admin("/readyz")).statusCode() == 200);
+            }
+
+            int servedA = 0;
+            int servedB = 0;
+            for (int i = 0; i < 8; i++) {
+                if (get(i % 2 == 0 ? first : second, TENANT_A) == 200) servedA++;
+                if (get(i % 2 == 0 ? second : first, TENANT_B) == 200) servedB++;
+            }
+            assertThat(servedA).isEqualTo(5);
+            assertThat(servedB).isEqualTo(2);
+            assertThat(upstream.getRequestCount()).isEqualTo(7);
+        }
+    }
+
     private static AdmissionStage admission(SluiceServerExtension.Running s) {
         return s.sluice().pipeline().stages().stream()
                 .filter(AdmissionStage.class::isInstance)
