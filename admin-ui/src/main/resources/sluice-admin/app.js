@@ -70,10 +70,12 @@ const colorOf = (name) => {
 const limitList = (cfg) => (Array.isArray(cfg.limits) ? cfg.limits : []);
 
 function policySummary(cfg) {
-  const configured = limitList(cfg).map((l) => `${l.rate} (burst ${l.burst})`).join(' + ');
+  const configured = limitList(cfg).map((l) => `${l.rate} (burst ${l.burst})${l.per === 'key' ? ' per key' : ''}`).join(' + ');
+  const own = (cfg.key_limits || []).length;
+  const keyLimits = own ? ` · ${own} key${own === 1 ? '' : 's'} with limits of ${own === 1 ? 'its' : 'their'} own` : '';
   const limits = (configured || (cfg.learn ? '' : 'no rate limit')) + (cfg.learn ? (configured ? ' + learned' : 'learned limits') : '');
   const cache = cfg.cache && cfg.cache.enabled ? `cache on, max ${cfg.cache.max_ttl}` : 'cache off';
-  return `${limits}${cfg.free_304 ? ' · free 304s' : ''} · max wait ${cfg.max_wait} · ${cfg.retry.max_attempts} attempt${cfg.retry.max_attempts === 1 ? '' : 's'} · ${cache}`;
+  return `${limits}${keyLimits}${cfg.free_304 ? ' · free 304s' : ''} · max wait ${cfg.max_wait} · ${cfg.retry.max_attempts} attempt${cfg.retry.max_attempts === 1 ? '' : 's'} · ${cache}`;
 }
 
 // ---------- auth ----------
@@ -370,6 +372,7 @@ function limitRow(limit = {}) {
   const row = el('div', { class: 'limit-row' },
     el('label', {}, 'Rate', el('input', { name: 'rate', placeholder: '90/min', value: limit.rate || '' })),
     el('label', {}, 'Burst', el('input', { name: 'burst', type: 'number', min: '1', value: limit.burst || '' })),
+    el('label', { class: 'per' }, el('input', { name: 'per', type: 'checkbox', checked: limit.per === 'key' }), ' per key'),
     el('button', { type: 'button', class: 'ghost small', text: '✕', title: 'Remove this bucket', onclick: () => row.remove() }));
   return row;
 }
@@ -386,6 +389,7 @@ function openEditor(name) {
     headers: upstream ? cfg.headers : {},
     learn: upstream ? !!cfg.learn : false,
     free304: upstream ? !!cfg.free_304 : false,
+    kept: upstream ? keptKeys(cfg) : {},
   };
   $('#editor-title').textContent = name ? `Edit ${name}` : 'Add upstream';
   $('#name-row').hidden = !!name;
@@ -416,9 +420,23 @@ function openEditor(name) {
   $('#editor').showModal();
 }
 
+// The form edits some keys; all others (key, key_limits, cooldown, priority, tls, …) are sent back
+// as they are, so that saving it changes only what it shows.
+const FORM_KEYS = ['name', 'base_url', 'match', 'limits', 'learn', 'free_304', 'max_concurrency', 'max_wait', 'headers', 'allow_private'];
+const FORM_GROUPS = { retry: ['max_attempts', 'base_delay', 'max_delay'], timeouts: ['connect', 'response', 'total'], cache: ['enabled', 'max_ttl', 'default_ttl'] };
+
+function keptKeys(cfg) {
+  const kept = JSON.parse(JSON.stringify(cfg));
+  for (const k of FORM_KEYS) delete kept[k];
+  for (const [group, keys] of Object.entries(FORM_GROUPS)) {
+    if (kept[group]) for (const k of keys) delete kept[group][k];
+  }
+  return kept;
+}
+
 function formBody() {
   const text = (n) => field(n).value.trim();
-  const body = {};
+  const body = JSON.parse(JSON.stringify(state.editing.kept));
   if (!$('#name-row').hidden) body.name = text('name');
   if (state.editing.name !== 'default') {
     if (text('base_url')) body.base_url = text('base_url');
@@ -426,21 +444,21 @@ function formBody() {
     if (match.length) body.match = match;
   }
   body.limits = [...document.querySelectorAll('#limits .limit-row')]
-    .map((row) => ({ rate: $('[name=rate]', row).value.trim(), burst: $('[name=burst]', row).value.trim() }))
+    .map((row) => ({ rate: $('[name=rate]', row).value.trim(), burst: $('[name=burst]', row).value.trim(), per: $('[name=per]', row).checked }))
     .filter((l) => l.rate)
-    .map((l) => (l.burst ? { rate: l.rate, burst: Number(l.burst) } : { rate: l.rate }));
+    .map((l) => ({ rate: l.rate, ...(l.burst ? { burst: Number(l.burst) } : {}), ...(l.per ? { per: 'key' } : {}) }));
   // Not in the form: kept as they are.
   body.learn = state.editing.learn;
   body.free_304 = state.editing.free304;
   if (text('max_concurrency')) body.max_concurrency = Number(text('max_concurrency'));
   if (text('max_wait')) body.max_wait = text('max_wait');
-  body.retry = {};
+  body.retry = body.retry || {};
   if (text('retry.max_attempts')) body.retry.max_attempts = Number(text('retry.max_attempts'));
   if (text('retry.base_delay')) body.retry.base_delay = text('retry.base_delay');
   if (text('retry.max_delay')) body.retry.max_delay = text('retry.max_delay');
-  body.timeouts = {};
+  body.timeouts = body.timeouts || {};
   for (const k of ['connect', 'response', 'total']) if (text('timeouts.' + k)) body.timeouts[k] = text('timeouts.' + k);
-  body.cache = { enabled: field('cache.enabled').checked };
+  body.cache = { ...(body.cache || {}), enabled: field('cache.enabled').checked };
   if (text('cache.max_ttl')) body.cache.max_ttl = text('cache.max_ttl');
   if (text('cache.default_ttl')) body.cache.default_ttl = text('cache.default_ttl');
   body.headers = state.editing.headers;

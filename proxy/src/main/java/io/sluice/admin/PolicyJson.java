@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.sluice.config.Durations;
 import io.sluice.config.Interpolated;
+import io.sluice.config.KeyLimit;
 import io.sluice.config.Policy;
 import io.sluice.config.Priority;
 import io.sluice.config.RateLimit;
@@ -57,6 +58,17 @@ final class PolicyJson {
         node.put("max_keys", policy.maxKeys());
         node.put("cooldown", policy.cooldown().wireName());
         node.put("key_metrics", policy.keyMetrics());
+        var keyLimits = node.putArray("key_limits");
+        for (KeyLimit entry : policy.keyLimits()) {
+            // A key given by value is written as its ${ENV} template, never as the value (which is not kept).
+            ObjectNode e = keyLimits.addObject();
+            entry.label().ifPresent(label -> e.put("label", label));
+            entry.template().ifPresent(template -> e.put("key", template));
+            var limits = e.putArray("limits");
+            for (RateLimit limit : entry.limits()) {
+                limits.addObject().put("rate", limit.rate()).put("burst", limit.burst());
+            }
+        }
         policy.priority().ifPresent(p -> {
             ObjectNode priority = node.putObject("priority");
             ObjectNode weights = priority.putObject("weights");

@@ -63,6 +63,8 @@ public final class PolicyStore {
      * change may reference (those of {@code default} are allowed everywhere, as they are sent everywhere).
      */
     private final Map<String, Set<String>> allowedReferences = new java.util.HashMap<>();
+    /** By upstream: the variables its {@code key_limits} keys used when Sluice started. */
+    private final Map<String, Set<String>> keyReferences = new java.util.HashMap<>();
 
     private Optional<JsonNode> defaultsOverride = Optional.empty();
     private Consumer<String> onRemove = name -> {};
@@ -85,6 +87,9 @@ public final class PolicyStore {
             Set<String> names = new HashSet<>();
             u.policy().headers().values().forEach(v -> names.addAll(references(v.template())));
             store.allowedReferences.put(u.name(), names);
+            Set<String> keyNames = new HashSet<>();
+            u.policy().keyLimits().forEach(k -> k.template().ifPresent(t -> keyNames.addAll(references(t))));
+            store.keyReferences.put(u.name(), keyNames);
         }
         var log = System.getLogger(PolicyStore.class.getName());
         if (stateFile.isPresent()) {
@@ -123,7 +128,9 @@ public final class PolicyStore {
         boolean keptRedacted = restoreRedacted(name, body, before);
         Set<String> mayUse = new HashSet<>(allowedReferences.getOrDefault(name, Set.of()));
         mayUse.addAll(allowedReferences.getOrDefault(Upstream.DEFAULT, Set.of()));
-        Set<String> used = checkReferences(path(name), body, mayUse);
+        Set<String> keyMayUse = new HashSet<>(keyReferences.getOrDefault(name, Set.of()));
+        keyMayUse.addAll(keyReferences.getOrDefault(Upstream.DEFAULT, Set.of()));
+        Set<String> used = checkReferences(path(name), body, mayUse, keyMayUse);
         used.removeAll(allowedReferences.getOrDefault(Upstream.DEFAULT, Set.of()));
         if (Upstream.DEFAULT.equals(name)) {
             if (body.has("base_url") || body.has("match")) {
@@ -220,10 +227,15 @@ public final class PolicyStore {
      * to an origin of their choosing, or by having a bad value (a duration, a rate) quoted back in
      * an error message. Returns the variables the change uses.
      */
-    private static Set<String> checkReferences(String path, ObjectNode body, Set<String> mayUse) {
+    private static Set<String> checkReferences(
+            String path, ObjectNode body, Set<String> mayUse, Set<String> keyMayUse) {
         Set<String> used = new HashSet<>();
         for (Iterator<Map.Entry<String, JsonNode>> it = body.fields(); it.hasNext(); ) {
             var field = it.next();
+            if (field.getKey().equals("key_limits") && field.getValue().isArray()) {
+                checkKeyLimits(path + ".key_limits", field.getValue(), keyMayUse);
+                continue;
+            }
             checkValue(
                     path + "." + field.getKey(),
                     field.getValue(),
@@ -232,6 +244,40 @@ public final class PolicyStore {
                     used);
         }
         return used;
+    }
+
+    /**
+     * {@code key_limits} may name a key by a {@code ${ENV}} value only with the variables this
+     * upstream's own {@code key_limits} used when Sluice started, so that what the config gave can
+     * be sent back unchanged. The value is only ever digested, never shown or sent; still, a new
+     * variable would let the admin token test guesses of the environment against requests.
+     */
+    private static void checkKeyLimits(String path, JsonNode entries, Set<String> mayUse) {
+        for (int i = 0; i < entries.size(); i++) {
+            JsonNode entry = entries.get(i);
+            String where = path + "[" + i + "]";
+            if (!entry.isObject()) {
+                checkValue(where, entry, false, Set.of(), new HashSet<>());
+                continue;
+            }
+            for (Iterator<Map.Entry<String, JsonNode>> it = entry.fields(); it.hasNext(); ) {
+                var field = it.next();
+                String at = where + "." + field.getKey();
+                if (!field.getKey().equals("key") || !field.getValue().isTextual()) {
+                    checkValue(at, field.getValue(), false, Set.of(), new HashSet<>());
+                    continue;
+                }
+                for (String name : references(field.getValue().asText())) {
+                    if (!mayUse.contains(name)) {
+                        throw new ConfigException(
+                                at,
+                                "${" + name + "} is not used by this upstream's key_limits in the config file; the"
+                                        + " admin API can only keep the environment variables they already use"
+                                        + " (name a key by its label instead)");
+                    }
+                }
+            }
+        }
     }
 
     private static void checkValue(String path, JsonNode node, boolean header, Set<String> mayUse, Set<String> used) {

@@ -62,6 +62,7 @@ public final class ConfigLoader {
               max_keys: 10000
               cooldown: upstream
               key_metrics: 0
+              key_limits: []
               learn: false
               free_304: false
               timeouts: {connect: 5s, response: 30s, total: 60s}
@@ -107,6 +108,7 @@ public final class ConfigLoader {
             "max_keys",
             "cooldown",
             "key_metrics",
+            "key_limits",
             "learn",
             "free_304",
             "priority");
@@ -431,6 +433,7 @@ public final class ConfigLoader {
                     path + ".cooldown",
                     "cooldown: key needs " + path + ".key (header:NAME or query:NAME), which is not set");
         }
+        List<KeyLimit> keyLimits = keyLimits(path + ".key_limits", node.get("key_limits"), key, limits);
         JsonNode t = object(path + ".timeouts", node.get("timeouts"));
         checkKeys(path + ".timeouts", t, Set.of("connect", "response", "total"));
         Timeouts timeouts = construct(
@@ -497,9 +500,113 @@ public final class ConfigLoader {
                         maxKeys,
                         cooldown,
                         keyMetrics,
+                        keyLimits,
                         learnOnly || bool(path + ".learn", node.get("learn")),
                         bool(path + ".free_304", node.get("free_304")),
                         priority(path + ".priority", node.get("priority"))));
+    }
+
+    /**
+     * A policy's {@code key_limits}: a list of {@code {label: 3f9c0a71be42, limits: [...]}} or
+     * {@code {key: "${TENANT_TOKEN}", limits: [...]}}. A value given by {@code key} must come from the
+     * environment (so that it is never written in the config, nor shown: only its template is); it
+     * is digested here and not kept. Errors name the entry, never a key's value.
+     */
+    private List<KeyLimit> keyLimits(String path, JsonNode node, Optional<KeySource> key, List<RateLimit> limits) {
+        if (node == null || node.isNull()) return List.of();
+        if (!node.isArray()) throw new ConfigException(path, "expected a list, got " + kind(node));
+        if (node.isEmpty()) return List.of();
+        if (key.isEmpty()) {
+            throw new ConfigException(
+                    path,
+                    "key_limits needs " + path.replaceAll("\\.key_limits$", "")
+                            + ".key (header:NAME or query:NAME), which is not set");
+        }
+        if (limits.stream().noneMatch(RateLimit::perKey)) {
+            throw new ConfigException(
+                    path,
+                    "key_limits needs a per: key limit in limits (the budget of every other key), and there is none");
+        }
+        if (node.size() > KeyLimit.MAX_ENTRIES) {
+            throw new ConfigException(path, "at most " + KeyLimit.MAX_ENTRIES + " entries, got " + node.size());
+        }
+        List<KeyLimit> out = new ArrayList<>();
+        Map<String, Integer> seen = new java.util.HashMap<>();
+        for (int i = 0; i < node.size(); i++) {
+            String where = path + "[" + i + "]";
+            JsonNode entry = node.get(i);
+            if (entry == null || !entry.isObject()) {
+                // Not the entry itself: it may be a key's value written where a mapping belongs.
+                throw new ConfigException(
+                        where,
+                        "expected a mapping {label: ..., limits: [...]} or {key: \"${ENV}\", limits: [...]}, got "
+                                + kind(entry));
+            }
+            checkKeys(where, entry, Set.of("label", "key", "limits"));
+            JsonNode labelNode = entry.get("label");
+            JsonNode keyNode = entry.get("key");
+            boolean byLabel = labelNode != null && !labelNode.isNull();
+            boolean byKey = keyNode != null && !keyNode.isNull();
+            if (byLabel == byKey) {
+                throw new ConfigException(
+                        where, "name the key by label (12 hex digits, or none) or by key (\"${ENV}\"), exactly one");
+            }
+            List<RateLimit> own = new ArrayList<>();
+            JsonNode limitsNode = entry.get("limits");
+            if (limitsNode == null || !limitsNode.isArray() || limitsNode.isEmpty()) {
+                throw new ConfigException(
+                        where + ".limits", "expected a non-empty list of {rate, burst}, got " + kind(limitsNode));
+            }
+            for (int j = 0; j < limitsNode.size(); j++) {
+                String at = where + ".limits[" + j + "]";
+                JsonNode limit = object(at, limitsNode.get(j));
+                checkKeys(at, limit, Set.of("rate", "burst", "per"));
+                String rate = string(at + ".rate", required(at + ".rate", limit.get("rate")));
+                Long burst = limit.has("burst") ? (long) integer(at + ".burst", limit.get("burst")) : null;
+                // An entry's limits are per key by nature; per: key may be written, nothing else.
+                perKey(at + ".per", limit.get("per"));
+                own.add(construct(at, () -> RateLimit.parse(rate, burst).perKey(true)));
+            }
+            KeyLimit parsed;
+            String identity;
+            if (byLabel) {
+                String label = text(where + ".label", labelNode).trim();
+                parsed = construct(where + ".label", () -> KeyLimit.byLabel(label, own));
+                identity = "label " + label;
+            } else {
+                String raw = text(where + ".key", keyNode);
+                Interpolated value;
+                try {
+                    value = Interpolated.of(raw, env);
+                } catch (IllegalArgumentException e) {
+                    throw new ConfigException(where + ".key", e.getMessage());
+                }
+                if (!value.namesVariables()) {
+                    throw new ConfigException(
+                            where + ".key",
+                            "give the key's value through the environment (e.g. \"${TENANT_A_TOKEN}\" or \"Bearer ${TENANT_A_TOKEN}\"), so that it is never written in the config nor shown; or name the key by label");
+                }
+                if (value.value().isEmpty()) {
+                    throw new ConfigException(
+                            where + ".key",
+                            "\"" + raw + "\" is empty: requests without the key are named by label: none");
+                }
+                parsed = KeyLimit.byKey(value, own);
+                identity = "key " + parsed.digest().orElseThrow();
+            }
+            Integer earlier = seen.putIfAbsent(identity, i);
+            if (earlier != null) {
+                throw new ConfigException(
+                        where,
+                        "names the same key as " + path + "[" + earlier + "]"
+                                + (byLabel
+                                        ? ""
+                                        : " (the same value, from "
+                                                + parsed.template().orElseThrow() + ")"));
+            }
+            out.add(parsed);
+        }
+        return out;
     }
 
     /**

@@ -49,6 +49,13 @@ public record Interpolated(String template, String value) {
         return REFERENCE.matcher(template).find() && !template.equals(value);
     }
 
+    /** Whether the template names at least one environment variable ({@code $$} is only an escaped dollar). */
+    public boolean namesVariables() {
+        Matcher matcher = REFERENCE.matcher(template);
+        while (matcher.find()) if (matcher.group(1) != null) return true;
+        return false;
+    }
+
     @Override
     public String toString() {
         return template;

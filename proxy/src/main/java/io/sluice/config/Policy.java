@@ -16,7 +16,9 @@ import java.util.Optional;
  * {@code key} says what a {@code per: key} limit is per, and {@code maxKeys} how many distinct keys
  * get buckets of their own (see docs/multi-tenant-budgets.md); {@code cooldown} whether an upstream's
  * pause applies to the whole upstream or only to the key whose response asked for it;
- * {@code keyMetrics} how many of the busiest keys get metric series of their own (0: none). {@code learn} adopts the limits the
+ * {@code keyMetrics} how many of the busiest keys get metric series of their own (0: none);
+ * {@code keyLimits} the {@code per: key} limits of particular keys, in place of the policy's own
+ * for those keys (see {@link KeyLimit}). {@code learn} adopts the limits the
  * upstream announces in its rate-limit headers beside (never instead of) {@code limits}, so the
  * stricter wins; {@code limits: learn} is {@code learn} with no limits of its own. {@code free304}
  * lets a conditional request go out without spending a token, charging one only if the answer is
@@ -41,6 +43,7 @@ public record Policy(
         int maxKeys,
         CooldownScope cooldown,
         int keyMetrics,
+        List<KeyLimit> keyLimits,
         boolean learn,
         boolean free304,
         Optional<PriorityPolicy> priority) {
@@ -53,6 +56,7 @@ public record Policy(
     public Policy {
         limits = List.copyOf(limits);
         headers = Map.copyOf(headers);
+        keyLimits = List.copyOf(keyLimits);
         if (maxConcurrency < 1) {
             throw new IllegalArgumentException("max_concurrency must be at least 1: " + maxConcurrency);
         }
@@ -70,6 +74,19 @@ public record Policy(
         }
         if (cooldown == CooldownScope.KEY && key.isEmpty()) {
             throw new IllegalArgumentException("cooldown: key needs the policy's key: (header:NAME or query:NAME)");
+        }
+        if (!keyLimits.isEmpty()) {
+            if (keyLimits.size() > KeyLimit.MAX_ENTRIES) {
+                throw new IllegalArgumentException(
+                        "key_limits has " + keyLimits.size() + " entries; at most " + KeyLimit.MAX_ENTRIES);
+            }
+            if (key.isEmpty()) {
+                throw new IllegalArgumentException("key_limits needs the policy's key: (header:NAME or query:NAME)");
+            }
+            if (limits.stream().noneMatch(RateLimit::perKey)) {
+                throw new IllegalArgumentException(
+                        "key_limits needs a per: key limit in limits (the budget of every other key)");
+            }
         }
         for (int i = 0; i < limits.size(); i++) {
             if (limits.get(i).perKey() && key.isEmpty()) {

@@ -55,6 +55,11 @@ public final class AdmissionStage implements Stage, UpstreamStateSource, Learned
         this.executor = executor;
     }
 
+    /** Admission over the given stores, with labels under a per-process secret (for tests of a store's behaviour). */
+    static AdmissionStage over(LimitStore store, LimitStore keyStore, TimeSource time, Executor executor) {
+        return new AdmissionStage(store, keyStore, KeyLabels.random(), time, executor);
+    }
+
     /** Buckets and cooldowns in this process: the embedded default. */
     public static AdmissionStage local(TimeSource time, Executor executor) {
         LimitStore local = LimitStore.local(time);

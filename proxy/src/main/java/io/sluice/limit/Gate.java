@@ -52,6 +52,8 @@ final class Gate {
     private volatile TokenBucket bucket;
     /** The {@code per: key} buckets; null when no limit is per key. */
     private volatile KeyedBuckets keyed;
+    /** The limits of particular keys ({@code key_limits}), as applied with {@link #keyed}. */
+    private volatile KeyOverrides overrides = KeyOverrides.NONE;
 
     private volatile int bare429s;
 
@@ -116,14 +118,31 @@ final class Gate {
 
     /**
      * With {@code cooldown: key}, first waits out the pause of {@code call}'s own key (refused at
-     * once when it outlasts the wait budget), then admits as usual. Keys that are not cooling down,
-     * and every request while no key is, go straight on: the label is only computed when some key
-     * is paused.
+     * once when it outlasts the wait budget), then admits as usual. In a single sidecar, keys that
+     * are not cooling down, and every request while no key is, go straight on: the label is only
+     * computed when some key is paused. When key pauses are shared (Redis with
+     * {@code redis.key_secret}), the key's pause is read from Redis by label first, since another
+     * sidecar may have recorded it.
      */
     private CompletableFuture<Void> afterKeyCooldown(Call call, long start, long budgetEnd, long now) {
         Policy policy = call.upstream().policy();
-        if (policy.cooldown() != CooldownScope.KEY || keyCooldowns.isEmpty()) return admitNow(call, start, budgetEnd);
-        long end = keyCooldowns.end(label(call, policy), now);
+        if (policy.cooldown() != CooldownScope.KEY || policy.key().isEmpty()) return admitNow(call, start, budgetEnd);
+        if (!keyStore.sharesCooldowns()) {
+            if (keyCooldowns.isEmpty()) return admitNow(call, start, budgetEnd);
+            String label = label(call, policy);
+            return waitForKey(call, keyCooldowns.end(label, now), start, budgetEnd, now);
+        }
+        String label = label(call, policy);
+        return keyStore.sharedCooldownEnd(keyPauseName(label)).thenCompose(shared -> {
+            long at = time.nanoTime();
+            long end = keyCooldowns.end(label, at);
+            long adopted = learnKeyPause(label, shared, at, policy.maxKeys());
+            return waitForKey(call, adopted - end > 0 ? adopted : end, start, budgetEnd, at);
+        });
+    }
+
+    /** Admits {@code call} at once when its key's pause has ended by {@code now}, else after it (or refuses). */
+    private CompletableFuture<Void> waitForKey(Call call, long end, long start, long budgetEnd, long now) {
         if (end - now <= 0) return admitNow(call, start, budgetEnd);
         if (end - budgetEnd > 0) {
             return CompletableFuture.failedFuture(keyCoolingDown(end - now, budgetEnd - start));
@@ -132,7 +151,7 @@ final class Gate {
         TimeSource.Timer timer = time.schedule(Duration.ofNanos(end - now), () -> {
             long resumed = time.nanoTime();
             call.trace().addCooldown(resumed - now);
-            // The key may have been paused again meanwhile: check once more.
+            // The key may have been paused again meanwhile (here or by another sidecar): check once more.
             afterKeyCooldown(call, start, budgetEnd, resumed).whenComplete((ok, error) -> {
                 if (error != null) admitted.completeExceptionally(error);
                 else admitted.complete(null);
@@ -144,11 +163,30 @@ final class Gate {
         return admitted;
     }
 
+    /**
+     * Adopts a pause of the key labelled {@code label} that another sidecar recorded, ending at the
+     * wall-clock {@code end}; returns its monotonic end ({@code now} when there is none). A pause that
+     * finds this sidecar's table full is still honoured by the request that read it.
+     */
+    private long learnKeyPause(String label, Instant end, long now, int maxKeys) {
+        if (end == null || end.equals(Instant.MIN)) return now;
+        Duration left = Duration.between(time.clock().instant(), end);
+        if (left.isNegative() || left.isZero()) return now;
+        long until = now + left.toNanos();
+        keyCooldowns.extend(label, until, maxKeys);
+        return until;
+    }
+
+    /** The name of a key's pause in the store (in Redis: part of its key), made of the label alone. */
+    private String keyPauseName(String label) {
+        return upstream + ":key:" + label;
+    }
+
     private CompletableFuture<Void> admitNow(Call call, long start, long budgetEnd) {
         // The configured limits, and with learn: those the upstream announced (all must admit).
         List<RateLimit> currentLimits = learned.effective(call.upstream().policy());
         CompletableFuture<Instant> shared = store.sharedCooldownEnd(upstream);
-        if (shared == null) return admit(call, currentLimits, start, budgetEnd, start);
+        if (shared == null) return admit(call, currentLimits, start, budgetEnd, start, false);
         TokenBucket b = pausedAt(start) ? null : bucket(call, currentLimits);
         if (b != null) {
             // Ask Redis for the shared cooldown and for the token at once: a round trip less than
@@ -162,14 +200,15 @@ final class Gate {
                         long now = time.nanoTime();
                         if (pausedAt(now)) {
                             reservation.release();
-                            return admit(call, currentLimits, start, budgetEnd, now);
+                            // Already counted against its key when the token was taken.
+                            return admit(call, currentLimits, start, budgetEnd, now, true);
                         }
                         return reserved(call, reservation, start, budgetEnd, now);
                     });
         }
         return shared.thenCompose(end -> {
             learn(end);
-            return admit(call, currentLimits, start, budgetEnd, time.nanoTime());
+            return admit(call, currentLimits, start, budgetEnd, time.nanoTime(), false);
         });
     }
 
@@ -178,8 +217,9 @@ final class Gate {
         return cooldownUntil > now || !paused.isEmpty() || draining;
     }
 
+    /** {@code counted}: whether {@code call} was already counted as a request of its key. */
     private CompletableFuture<Void> admit(
-            Call call, List<RateLimit> currentLimits, long start, long budgetEnd, long now) {
+            Call call, List<RateLimit> currentLimits, long start, long budgetEnd, long now, boolean counted) {
         Paused waiter;
         synchronized (this) {
             if (cooldownUntil > now || !paused.isEmpty() || draining) {
@@ -188,7 +228,7 @@ final class Gate {
                 if (estimate > budgetEnd - now) {
                     return CompletableFuture.failedFuture(coolingDown(estimate, budgetEnd - start));
                 }
-                waiter = new Paused(call, currentLimits, start, budgetEnd, now);
+                waiter = new Paused(call, currentLimits, start, budgetEnd, now, counted);
                 paused.addLast(waiter);
                 pausedByClass[call.priority().ordinal()]++;
                 armResume(now);
@@ -196,7 +236,7 @@ final class Gate {
                 waiter = null;
             }
         }
-        if (waiter == null) return reserve(call, currentLimits, start, budgetEnd, now);
+        if (waiter == null) return reserve(call, currentLimits, start, budgetEnd, now, counted);
         waiter.expiry = time.schedule(Duration.ofNanos(budgetEnd - now), () -> expire(waiter));
         call.onCancel(reason -> abandon(waiter, reason));
         return waiter.future;
@@ -206,8 +246,8 @@ final class Gate {
 
     /** Takes a token; {@code now} is a clock reading taken just before (one read less on the hot path). */
     private CompletableFuture<Void> reserve(
-            Call call, List<RateLimit> currentLimits, long tokenStart, long budgetEnd, long now) {
-        TokenBucket b = bucket(call, currentLimits);
+            Call call, List<RateLimit> currentLimits, long tokenStart, long budgetEnd, long now, boolean counted) {
+        TokenBucket b = bucket(call, currentLimits, !counted);
         if (b == null) {
             call.trace().addQueue(now - tokenStart);
             return ADMITTED;
@@ -345,22 +385,40 @@ final class Gate {
             KeyedBuckets k = keyed;
             if (k == null) return;
             boolean[] overflowed = {false};
-            target = k.bucket(label(call, policy), () -> overflowed[0] = true);
+            KeyOverrides o = overrides;
+            String label = label(call, policy);
+            List<RateLimit> own = o.limitsFor(label, call, policy);
+            // Not a request: the count it carries is caught up, nothing is counted against the key.
+            target = k.bucket(label, own, () -> overflowed[0] = true, false);
             if (overflowed[0]) return;
+            // A key with limits of its own has its learned limits after those.
+            if (own != null) from = own.size() - o.learnedTail();
         } else {
             target = bucket;
         }
         if (target instanceof LocalTokenBucket local) local.capTokens(from, remaining);
     }
 
-    /** The buckets {@code call} takes a token from: the upstream's, its key's, or both. */
+    /** The buckets {@code call} takes a token from, counting it as a request of its key. */
     private TokenBucket bucket(Call call, List<RateLimit> wanted) {
+        return bucket(call, wanted, true);
+    }
+
+    /**
+     * The buckets {@code call} takes a token from: the upstream's, its key's, or both. {@code count}:
+     * whether to count it as a request of its key (and an overflow, when it has to share that
+     * bucket); false when this admission already did, so that a request that takes its token a
+     * second time (given back because a shared cooldown turned up meanwhile) still counts once.
+     */
+    private TokenBucket bucket(Call call, List<RateLimit> wanted, boolean count) {
         Policy policy = call.upstream().policy();
         if (wanted != limits || policy != applied) configure(policy, wanted);
         KeyedBuckets k = keyed;
         TokenBucket whole = bucket;
         if (k == null) return whole;
-        TokenBucket own = k.bucket(label(call, policy), () -> call.events().keyOverflow(call));
+        String label = label(call, policy);
+        Runnable overflowed = count ? () -> call.events().keyOverflow(call) : () -> {};
+        TokenBucket own = k.bucket(label, overrides.limitsFor(label, call, policy), overflowed, count);
         return whole == null ? own : new BothBuckets(whole, own);
     }
 
@@ -375,6 +433,8 @@ final class Gate {
         } else {
             bucket.reconfigure(whole);
         }
+        // Built before the buckets take the new limits: a request never sees new buckets with old overrides.
+        overrides = KeyOverrides.of(policy, perKey);
         if (perKey.isEmpty() || policy.key().isEmpty()) {
             keyed = null;
         } else if (keyed == null) {
@@ -435,8 +495,14 @@ final class Gate {
         Duration capped = capped(pause, source, policy);
         if (capped.isZero() || capped.isNegative()) return Duration.ZERO;
         long end = time.nanoTime() + capped.toNanos();
-        return switch (keyCooldowns.extend(label(call, policy), end, policy.maxKeys())) {
-            case EXTENDED -> capped;
+        String label = label(call, policy);
+        return switch (keyCooldowns.extend(label, end, policy.maxKeys())) {
+            case EXTENDED -> {
+                // Shared by label (never by value) when every sidecar labels keys alike; no-op otherwise.
+                keyStore.shareCooldown(
+                        keyPauseName(label), time.clock().instant().plus(capped));
+                yield capped;
+            }
             case ALREADY -> Duration.ZERO;
             // max_keys keys are cooling down already: the stricter reading, the whole upstream.
             case FULL -> startCooldown(capped, null, policy);
@@ -556,7 +622,7 @@ final class Gate {
                 TimeSource.Timer expiry = p.expiry;
                 if (expiry != null) expiry.cancel();
                 p.call.trace().addCooldown(now - p.pausedAt);
-                reserve(p.call, p.limits, now, p.budgetEnd, now).whenComplete((v, error) -> {
+                reserve(p.call, p.limits, now, p.budgetEnd, now, p.counted).whenComplete((v, error) -> {
                     if (error != null) p.future.completeExceptionally(error);
                     else p.future.complete(null);
                 });
@@ -732,6 +798,51 @@ final class Gate {
         return "Gate{" + upstream + "}";
     }
 
+    /**
+     * A policy's {@code key_limits} as applied: each entry's limits followed by the learned
+     * {@code per: key} limits (the last {@code learnedTail} of the applied per-key limits), by label
+     * and by value digest. Each list is built once per policy, so a key's bucket is reconfigured
+     * only when its limits change.
+     */
+    private record KeyOverrides(
+            java.util.Map<String, List<RateLimit>> byLabel,
+            java.util.Map<String, List<RateLimit>> byDigest,
+            int learnedTail) {
+        static final KeyOverrides NONE = new KeyOverrides(java.util.Map.of(), java.util.Map.of(), 0);
+
+        static KeyOverrides of(Policy policy, List<RateLimit> perKey) {
+            if (policy.keyLimits().isEmpty()) return NONE;
+            int configured =
+                    (int) policy.limits().stream().filter(RateLimit::perKey).count();
+            List<RateLimit> learned = perKey.subList(Math.min(configured, perKey.size()), perKey.size());
+            java.util.Map<String, List<RateLimit>> byLabel = new java.util.HashMap<>();
+            java.util.Map<String, List<RateLimit>> byDigest = new java.util.HashMap<>();
+            for (io.sluice.config.KeyLimit entry : policy.keyLimits()) {
+                List<RateLimit> own = new ArrayList<>(entry.limits());
+                own.addAll(learned);
+                List<RateLimit> applied = List.copyOf(own);
+                entry.label().ifPresent(label -> byLabel.put(label, applied));
+                entry.digest().ifPresent(digest -> byDigest.put(digest, applied));
+            }
+            return new KeyOverrides(java.util.Map.copyOf(byLabel), java.util.Map.copyOf(byDigest), learned.size());
+        }
+
+        /**
+         * The limits of the key labelled {@code label}, or null when it has none of its own. An entry
+         * given by value is matched by digesting {@code call}'s key value (only when there is one).
+         */
+        List<RateLimit> limitsFor(String label, Call call, Policy policy) {
+            if (byLabel.isEmpty() && byDigest.isEmpty()) return null;
+            List<RateLimit> own = byLabel.get(label);
+            if (own != null || byDigest.isEmpty() || label.equals(KeyLabels.NONE)) return own;
+            var request = call.request();
+            return policy.key()
+                    .flatMap(key -> key.valueIn(request::header, request.uri()))
+                    .map(value -> byDigest.get(io.sluice.config.KeyLimit.digest(value)))
+                    .orElse(null);
+        }
+    }
+
     /** A request waiting for a cooldown to end, before it has a token. */
     private static final class Paused {
         final Call call;
@@ -739,12 +850,16 @@ final class Gate {
         final long start;
         final long budgetEnd;
         final long pausedAt;
+        /** Whether the request was already counted against its key (its token taken and given back). */
+        final boolean counted;
+
         final CompletableFuture<Void> future = new CompletableFuture<>();
         final AtomicBoolean settled = new AtomicBoolean();
         volatile TimeSource.Timer expiry;
 
-        Paused(Call call, List<RateLimit> limits, long start, long budgetEnd, long pausedAt) {
+        Paused(Call call, List<RateLimit> limits, long start, long budgetEnd, long pausedAt, boolean counted) {
             this.call = call;
+            this.counted = counted;
             this.limits = limits;
             this.start = start;
             this.budgetEnd = budgetEnd;

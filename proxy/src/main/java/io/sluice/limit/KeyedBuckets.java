@@ -30,7 +30,7 @@ final class KeyedBuckets {
 
     private volatile List<RateLimit> limits;
     private volatile int maxKeys;
-    private volatile long idleNanos;
+    private volatile long maxWaitNanos;
     private final Keyed none;
     private final Keyed overflow;
 
@@ -46,38 +46,46 @@ final class KeyedBuckets {
                 .expireAfter(new Expiry<String, Keyed>() {
                     @Override
                     public long expireAfterCreate(String label, Keyed value, long now) {
-                        return idleNanos;
+                        return value.idleNanos;
                     }
 
                     @Override
                     public long expireAfterUpdate(String label, Keyed value, long now, long current) {
-                        return idleNanos;
+                        return value.idleNanos;
                     }
 
                     @Override
                     public long expireAfterRead(String label, Keyed value, long now, long current) {
-                        return idleNanos;
+                        return value.idleNanos;
                     }
                 })
                 .removalListener((String label, Keyed value, RemovalCause cause) -> {
                     if (cause != RemovalCause.REPLACED) live.decrementAndGet();
                 })
                 .build();
-        this.none = new Keyed(KeyLabels.NONE, store.bucket(name(KeyLabels.NONE), limits), limits);
-        this.overflow = new Keyed(KeyLabels.OVERFLOW, store.bucket(name(KeyLabels.OVERFLOW), limits), limits);
+        this.none = newKeyed(KeyLabels.NONE, limits);
+        this.overflow = newKeyed(KeyLabels.OVERFLOW, limits);
     }
 
     /** Applies a live policy change; each bucket takes the new limits when next used. */
     void configure(List<RateLimit> limits, int maxKeys, Duration maxWait) {
         if (limits.isEmpty()) throw new IllegalArgumentException("per-key limits cannot be empty");
+        this.maxWaitNanos = Math.min(Long.MAX_VALUE / 4, maxWait.toNanos());
         this.limits = limits;
         this.maxKeys = maxKeys;
+    }
+
+    /**
+     * How long a bucket with {@code limits} must be idle to be full again: the slowest limit's
+     * time to refill its burst, plus {@code max_wait} for any debt it was left in.
+     */
+    private long idleNanos(List<RateLimit> limits) {
         long refill = 0;
         for (RateLimit limit : limits) {
             double nanos = (double) limit.burst() * limit.period().toNanos() / limit.tokens();
             refill = Math.max(refill, (long) Math.min(Long.MAX_VALUE / 4, Math.ceil(nanos)));
         }
-        this.idleNanos = refill + Math.min(Long.MAX_VALUE / 4, maxWait.toNanos());
+        return refill + maxWaitNanos;
     }
 
     /**
@@ -85,14 +93,27 @@ final class KeyedBuckets {
      * first use; {@code overflowed} runs when the key had to share the overflow bucket.
      */
     TokenBucket bucket(String label, Runnable overflowed) {
+        return bucket(label, null, overflowed, true);
+    }
+
+    /**
+     * As {@link #bucket(String, Runnable)}, for a key with limits of its own ({@code key_limits};
+     * null: the policy's). Such a key always gets a bucket of its own, even past {@code max_keys}
+     * (there are at most as many as the policy has entries): sharing the overflow bucket would hold
+     * it to other keys' limits. {@code count}: whether this is a request to count against the key
+     * (false when the caller already counted it, or is not admitting a request).
+     */
+    TokenBucket bucket(String label, List<RateLimit> own, Runnable overflowed, boolean count) {
+        List<RateLimit> wanted = own != null ? own : limits;
         Keyed keyed = label.equals(KeyLabels.NONE) ? none : buckets.getIfPresent(label);
-        if (keyed == null) keyed = admitKey(label);
+        if (keyed == null) keyed = admitKey(label, wanted, own != null);
         if (keyed == null) {
             overflowed.run();
             keyed = overflow;
+            wanted = limits;
         }
-        keyed.requests.increment();
-        return keyed.current(limits);
+        if (count) keyed.requests.increment();
+        return keyed.current(wanted);
     }
 
     /**
@@ -142,8 +163,10 @@ final class KeyedBuckets {
     record Usage(String label, long requests, long refusals, java.util.OptionalLong tokensLeft) {}
 
     /** A new key's bucket, or null when {@code max_keys} are already live. */
-    private Keyed admitKey(String label) {
-        if (!claimSlot()) {
+    private Keyed admitKey(String label, List<RateLimit> wanted, boolean pinned) {
+        if (pinned) {
+            live.incrementAndGet();
+        } else if (!claimSlot()) {
             // Expired entries still hold their slots until maintenance runs: run it before refusing.
             buckets.cleanUp();
             if (!claimSlot()) return null;
@@ -151,7 +174,7 @@ final class KeyedBuckets {
         boolean[] created = {false};
         Keyed keyed = buckets.asMap().computeIfAbsent(label, l -> {
             created[0] = true;
-            return new Keyed(l, store.bucket(name(l), limits), limits);
+            return newKeyed(l, wanted);
         });
         if (!created[0]) live.decrementAndGet(); // another request created it meanwhile
         return keyed;
@@ -168,6 +191,10 @@ final class KeyedBuckets {
         return live.get();
     }
 
+    private Keyed newKeyed(String label, List<RateLimit> applied) {
+        return new Keyed(label, store.bucket(name(label), applied), applied, idleNanos(applied));
+    }
+
     /** The name a bucket has in the store (in Redis: part of its key), made of the label alone. */
     private String name(String label) {
         return upstream + ":key:" + label;
@@ -179,17 +206,20 @@ final class KeyedBuckets {
     }
 
     /** A key's bucket, the limits last applied to it, and what it has seen. */
-    private static final class Keyed {
+    private final class Keyed {
         final String label;
         final TokenBucket bucket;
         final java.util.concurrent.atomic.LongAdder requests = new java.util.concurrent.atomic.LongAdder();
         final java.util.concurrent.atomic.LongAdder refusals = new java.util.concurrent.atomic.LongAdder();
         volatile List<RateLimit> applied;
+        /** How long it may stay idle before it expires, for the limits applied. */
+        volatile long idleNanos;
 
-        Keyed(String label, TokenBucket bucket, List<RateLimit> applied) {
+        Keyed(String label, TokenBucket bucket, List<RateLimit> applied, long idleNanos) {
             this.label = label;
             this.bucket = bucket;
             this.applied = applied;
+            this.idleNanos = idleNanos;
         }
 
         TokenBucket current(List<RateLimit> limits) {
@@ -197,6 +227,7 @@ final class KeyedBuckets {
                 synchronized (this) {
                     if (applied != limits) {
                         bucket.reconfigure(limits);
+                        idleNanos = idleNanos(limits);
                         applied = limits;
                     }
                 }

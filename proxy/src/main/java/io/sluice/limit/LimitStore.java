@@ -21,6 +21,11 @@ interface LimitStore {
     /** Tells other sidecars that {@code upstream} is paused until {@code end}. */
     void shareCooldown(String upstream, Instant end);
 
+    /** Whether {@link #shareCooldown} reaches other sidecars (false: the local state is the whole truth). */
+    default boolean sharesCooldowns() {
+        return false;
+    }
+
     /** Buckets and cooldowns of this process alone: the embedded default. */
     static LimitStore local(io.sluice.time.TimeSource time) {
         return new LimitStore() {

@@ -41,7 +41,8 @@ import java.util.concurrent.atomic.LongAdder;
  * Shared mode: every sidecar of an app keeps its upstreams' buckets (Bucket4j's Lettuce backend,
  * compare-and-swap on one key per upstream) and cooldowns (one key per upstream holding the end
  * instant, expiring with it) in one Redis, so N replicas spend one budget and a {@code Retry-After}
- * seen by one pauses all.
+ * seen by one pauses all. With {@code redis.key_secret}, {@code per: key} buckets and
+ * {@code cooldown: key} pauses are kept the same way under each key's label (never its value).
  *
  * <p>Redis must never make a request hang. Lettuce is told to reject commands while disconnected
  * (by default it buffers them until it reconnects) and to give up on any command after
@@ -305,6 +306,11 @@ public final class SharedLimits implements AutoCloseable {
                     .whenComplete((result, error) -> {
                         if (error != null) markDown(error);
                     });
+        }
+
+        @Override
+        public boolean sharesCooldowns() {
+            return true;
         }
 
         @Override

@@ -246,4 +246,116 @@ class LimitConfigTest {
                 .hasMessageStartingWith("defaults.key_metrics: ")
                 .hasMessageContaining("defaults.key");
     }
+
+    private static final String GITHUB_KEYED = """
+            upstreams:
+              github:
+                base_url: https://api.github.com
+                key: header:Authorization
+                limits: [{rate: 5000/h, per: key}, {rate: 100/s}]
+            """;
+
+    @Test
+    void readsKeyLimitsByLabelAndByAKeyFromTheEnvironmentKeepingOnlyItsTemplateAndDigest() {
+        var env = Map.of("TENANT_A_TOKEN", "ghp_tenantAAAAsecret0001");
+        Policy github = new ConfigLoader(env)
+                .fromYaml(GITHUB_KEYED + """
+                            key_limits:
+                              - {key: "Bearer ${TENANT_A_TOKEN}", limits: [{rate: 15000/h}]}
+                              - {label: 3f9c0a71be42, limits: [{rate: 10/min, burst: 2, per: key}]}
+                              - {label: none, limits: [{rate: 1/s}]}
+                        """)
+                .upstreams()
+                .get("github")
+                .policy();
+        assertThat(github.keyLimits()).hasSize(3);
+        KeyLimit byKey = github.keyLimits().get(0);
+        assertThat(byKey.template()).hasValue("Bearer ${TENANT_A_TOKEN}");
+        assertThat(byKey.label()).isEmpty();
+        // Only a digest of the value is kept, under this process's own secret.
+        assertThat(byKey.digest()).hasValue(KeyLimit.digest("Bearer ghp_tenantAAAAsecret0001"));
+        assertThat(byKey.toString() + github).doesNotContain("ghp_tenantAAAAsecret0001");
+        assertThat(byKey.limits())
+                .containsExactly(RateLimit.parse("15000/h", null).perKey(true));
+        assertThat(github.keyLimits().get(1).label()).hasValue("3f9c0a71be42");
+        assertThat(github.keyLimits().get(1).limits())
+                .containsExactly(RateLimit.parse("10/min", 2L).perKey(true));
+        assertThat(github.keyLimits().get(2).label()).hasValue("none");
+        assertThat(new ConfigLoader(Map.of()).defaults().defaults().keyLimits()).isEmpty();
+    }
+
+    @Test
+    void aBadKeyLimitIsAnErrorNamingTheEntryAndNeverTheKeysValue() {
+        var env = Map.of("TENANT_A_TOKEN", "ghp_tenantAAAAsecret0001", "ALSO_A", "ghp_tenantAAAAsecret0001");
+        ConfigLoader withEnv = new ConfigLoader(env);
+        java.util.function.BiConsumer<String, String> rejects = (entries, where) -> assertThatThrownBy(
+                        () -> withEnv.fromYaml(GITHUB_KEYED + "    key_limits:\n" + entries))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageStartingWith(where + ": ")
+                .hasMessageNotContaining("ghp_tenantAAAAsecret0001");
+        // A value written in the config itself would be kept and shown: it must come from the environment.
+        rejects.accept(
+                "      - {key: \"Bearer ghp_tenantAAAAsecret0001\", limits: [{rate: 1/s}]}\n",
+                "upstreams.github.key_limits[0].key");
+        rejects.accept(
+                "      - {key: \"${UNSET_TOKEN}\", limits: [{rate: 1/s}]}\n", "upstreams.github.key_limits[0].key");
+        rejects.accept(
+                "      - {key: \"$$ghp_tenantAAAAsecret0001\", limits: [{rate: 1/s}]}\n",
+                "upstreams.github.key_limits[0].key");
+        rejects.accept(
+                "      - {label: \"ghp_tenantAAAAsecret0001\", limits: [{rate: 1/s}]}\n",
+                "upstreams.github.key_limits[0].label");
+        rejects.accept("      - {label: 3F9C, limits: [{rate: 1/s}]}\n", "upstreams.github.key_limits[0].label");
+        rejects.accept(
+                "      - {label: 3f9c0a71be42, key: \"${TENANT_A_TOKEN}\", limits: [{rate: 1/s}]}\n",
+                "upstreams.github.key_limits[0]");
+        rejects.accept("      - {label: 3f9c0a71be42}\n", "upstreams.github.key_limits[0].limits");
+        rejects.accept(
+                "      - {label: 3f9c0a71be42, limits: [{rate: 1/fortnight}]}\n",
+                "upstreams.github.key_limits[0].limits[0]");
+        rejects.accept(
+                "      - {label: 3f9c0a71be42, limits: [{rate: 1/s, per: upstream}]}\n",
+                "upstreams.github.key_limits[0].limits[0].per");
+        rejects.accept(
+                "      - {label: 3f9c0a71be42, limits: [{rate: 1/s}], tier: gold}\n",
+                "upstreams.github.key_limits[0].tier");
+        rejects.accept("      - \"ghp_tenantAAAAsecret0001\"\n", "upstreams.github.key_limits[0]");
+        // Two entries for one key, by the same label or the same value.
+        rejects.accept(
+                "      - {label: 3f9c0a71be42, limits: [{rate: 1/s}]}\n"
+                        + "      - {label: 3f9c0a71be42, limits: [{rate: 2/s}]}\n",
+                "upstreams.github.key_limits[1]");
+        assertThatThrownBy(() -> withEnv.fromYaml(GITHUB_KEYED + """
+                            key_limits:
+                              - {key: "${TENANT_A_TOKEN}", limits: [{rate: 1/s}]}
+                              - {key: "${ALSO_A}", limits: [{rate: 2/s}]}
+                        """))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageStartingWith("upstreams.github.key_limits[1]: ")
+                .hasMessageContaining("key_limits[0]")
+                .hasMessageContaining("${ALSO_A}")
+                .hasMessageNotContaining("ghp_tenantAAAAsecret0001");
+        // Entries need a key: and a per: key limit for every other key.
+        assertThatThrownBy(() -> loader.fromYaml("""
+                        upstreams:
+                          github:
+                            base_url: https://api.github.com
+                            limits: [{rate: 100/s}]
+                            key_limits: [{label: 3f9c0a71be42, limits: [{rate: 1/s}]}]
+                        """))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageStartingWith("upstreams.github.key_limits: ")
+                .hasMessageContaining("upstreams.github.key");
+        assertThatThrownBy(() -> loader.fromYaml("""
+                        upstreams:
+                          github:
+                            base_url: https://api.github.com
+                            key: header:Authorization
+                            limits: [{rate: 100/s}]
+                            key_limits: [{label: 3f9c0a71be42, limits: [{rate: 1/s}]}]
+                        """))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageStartingWith("upstreams.github.key_limits: ")
+                .hasMessageContaining("per: key");
+    }
 }

@@ -2,6 +2,7 @@ package io.sluice.limit;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.sluice.config.RateLimit;
 import io.sluice.fetch.ErrorType;
 import io.sluice.fetch.FetchFailure;
 import io.sluice.fetch.FetchOutcome;
@@ -9,6 +10,7 @@ import io.sluice.fetch.FetchResponse;
 import io.sluice.fetch.RequestBody;
 import io.sluice.time.FakeTimeSource;
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import org.junit.jupiter.api.Test;
 
@@ -127,5 +129,66 @@ class KeyedAdmissionTest {
         if (result instanceof FetchResponse) return true;
         assertThat(((FetchFailure) result).type()).isEqualTo(ErrorType.RATE_LIMITED);
         return false;
+    }
+
+    private static long requestsOf(AdmissionStage stage, int rank) {
+        return stage.gateFor("example")
+                .keyUsage(10)
+                .orElseThrow()
+                .busiest()
+                .get(rank)
+                .requests();
+    }
+
+    /**
+     * A request counts once for its key however its admission goes. Here, as in shared mode, the
+     * token is taken while the store is asked for the shared cooldown; the answer is a cooldown
+     * another sidecar recorded, so the token goes back and the request waits the cooldown out, then
+     * takes its token again. Counting at each take made it two requests of its key.
+     */
+    @Test
+    void aRequestThatMeetsASharedCooldownWhileTakingItsTokenCountsOnceForItsKey() {
+        CompletableFuture<java.time.Instant> firstAnswer = new CompletableFuture<>();
+        java.util.concurrent.atomic.AtomicInteger asked = new java.util.concurrent.atomic.AtomicInteger();
+        LimitStore local = LimitStore.local(time);
+        LimitStore shared = new LimitStore() {
+            @Override
+            public TokenBucket bucket(String upstream, List<RateLimit> limits) {
+                return local.bucket(upstream, limits);
+            }
+
+            @Override
+            public CompletableFuture<java.time.Instant> sharedCooldownEnd(String upstream) {
+                return asked.getAndIncrement() == 0
+                        ? firstAnswer
+                        : CompletableFuture.completedFuture(java.time.Instant.MIN);
+            }
+
+            @Override
+            public void shareCooldown(String upstream, java.time.Instant end) {}
+        };
+        AdmissionStage stage = AdmissionStage.over(shared, shared, time, Runnable::run);
+        Harness h = Harness.of(time, "key: header:X-Tenant\nmax_wait: 1m\nlimits: [{rate: 10/s, per: key}]", stage);
+
+        var a = send(h, "a");
+        assertThat(a).isNotDone();
+        firstAnswer.complete(time.clock().instant().plusSeconds(10)); // another sidecar's Retry-After
+        assertThat(a).as("queued behind the cooldown").isNotDone();
+        h.advance(Duration.ofSeconds(10));
+        assertThat(admitted(a)).isTrue();
+        assertThat(h.upstream.count()).isEqualTo(1);
+        assertThat(requestsOf(stage, 0)).isEqualTo(1);
+    }
+
+    /** A learned limit's count caught up from a response is not a request of the key. */
+    @Test
+    void catchingUpALearnedCountDoesNotCountARequest() {
+        Harness h = Harness.of(time, "key: header:X-Tenant\nlearn: true\nlimits: [{rate: 10/s, per: key}]", admission);
+        for (int i = 0; i < 3; i++) {
+            h.upstream.enqueue(200, "RateLimit-Policy", "\"default\";q=100;w=60", "X-RateLimit-Remaining", "50");
+            assertThat(admitted(send(h, "a"))).isTrue();
+        }
+        assertThat(h.upstream.count()).isEqualTo(3);
+        assertThat(requestsOf(admission, 0)).isEqualTo(3);
     }
 }

@@ -2,6 +2,7 @@ package io.sluice.limit;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.sluice.testing.SluiceServerExtension;
 import io.sluice.testing.TestHttp;
 import io.sluice.testing.Upstream;
@@ -55,6 +56,10 @@ class KeyedBudgetsTest {
     }
 
     private SluiceServerExtension.Running start(String policy, Path state) {
+        return start(policy, state, Map.of());
+    }
+
+    private SluiceServerExtension.Running start(String policy, Path state, Map<String, String> env) {
         return sluice.start(
                 """
                 admin: {token: "%s", state_file: "%s"}
@@ -70,7 +75,7 @@ class KeyedBudgetsTest {
                                 state,
                                 Upstream.origin(upstream),
                                 policy.lines().map(l -> "    " + l + "\n").reduce("", String::concat)),
-                Map.of(),
+                env,
                 time);
     }
 
@@ -291,6 +296,122 @@ class KeyedBudgetsTest {
         assertThat(TestHttp.get(s.admin("/metrics")).body())
                 .doesNotContain("sluice_key_requests{")
                 .doesNotContain("sluice_key_refusals{");
+    }
+
+    @Test
+    void aTenantWithLimitsOfItsOwnGetsItsOwnRateAndTheOthersThePerKeyOne(@TempDir Path dir) throws Exception {
+        Path state = dir.resolve("state.json");
+        var s = start("""
+                limits:
+                  - {rate: 2/h, per: key}
+                  - {rate: 100/h}
+                key_limits:
+                  - {key: "Bearer ${TENANT_A_TOKEN}", limits: [{rate: 5/h}]}
+                """, state, Map.of("TENANT_A_TOKEN", TENANT_A.substring("Bearer ".length())));
+
+        // A: its own five an hour, then refused with its own rate's wait (5/h: 12 minutes).
+        for (int i = 0; i < 5; i++) assertThat(get(s, TENANT_A).statusCode()).isEqualTo(200);
+        HttpResponse<String> refusedA = get(s, TENANT_A);
+        assertThat(refusedA.statusCode()).isEqualTo(429);
+        assertThat(refusedA.headers().firstValue("Retry-After")).hasValue("720");
+        // B: the policy's per: key two an hour (half an hour per token).
+        assertThat(get(s, TENANT_B).statusCode()).isEqualTo(200);
+        assertThat(get(s, TENANT_B).statusCode()).isEqualTo(200);
+        HttpResponse<String> refusedB = get(s, TENANT_B);
+        assertThat(refusedB.statusCode()).isEqualTo(429);
+        assertThat(refusedB.headers().firstValue("Retry-After")).hasValue("1800");
+        assertThat(upstream.getRequestCount()).isEqualTo(7);
+
+        time.advance(java.time.Duration.ofMinutes(12));
+        assertThat(get(s, TENANT_A).statusCode()).isEqualTo(200);
+        assertThat(get(s, TENANT_B).headers().firstValue("Retry-After")).hasValue("1080");
+
+        // Shown as written, the template; the value appears nowhere Sluice shows or keeps anything.
+        var shown = TestHttp.JSON
+                .readTree(admin(s, "GET", "/api/upstreams/github", null).body())
+                .path("config")
+                .path("key_limits");
+        assertThat(shown).hasSize(1);
+        assertThat(shown.get(0).path("key").asText()).isEqualTo("Bearer ${TENANT_A_TOKEN}");
+        assertThat(shown.get(0).path("limits").get(0).path("rate").asText()).isEqualTo("5/h");
+        // Sent back unchanged, the entry still holds (the template is read from the environment again).
+        ObjectNode config = (ObjectNode) TestHttp.JSON
+                .readTree(admin(s, "GET", "/api/upstreams/github", null).body())
+                .get("config");
+        HttpResponse<String> put = admin(s, "PUT", "/api/upstreams/github", config.toString());
+        assertThat(put.statusCode()).as(put.body()).isEqualTo(200);
+        time.advance(java.time.Duration.ofMinutes(12));
+        assertThat(get(s, TENANT_A).statusCode()).isEqualTo(200);
+        assertThat(get(s, TENANT_A).statusCode()).isEqualTo(429);
+        // A variable the config's key_limits did not use cannot be brought in through the admin API.
+        ((ObjectNode) config.get("key_limits").get(0)).put("key", "${HOME}");
+        HttpResponse<String> newVariable = admin(s, "PUT", "/api/upstreams/github", config.toString());
+        assertThat(newVariable.statusCode()).isEqualTo(400);
+        assertThat(newVariable.body()).contains("upstreams.github.key_limits[0].key");
+        String bare = TENANT_A.substring("Bearer ".length());
+        for (String seen : List.of(
+                TestHttp.get(s.admin("/metrics")).body(),
+                admin(s, "GET", "/api/upstreams", null).body(),
+                admin(s, "GET", "/api/upstreams/github", null).body(),
+                admin(s, "GET", "/api/config", null).body(),
+                Files.readString(state))) {
+            assertThat(seen).doesNotContain(bare);
+        }
+    }
+
+    @Test
+    void anOperatorGivesOneKeyItsOwnLimitsLiveByItsLabel(@TempDir Path dir) throws Exception {
+        var s = start("limits: [{rate: 2/h, per: key}]", dir.resolve("state.json"));
+        get(s, TENANT_A);
+        for (int i = 0; i < 3; i++) get(s, TENANT_B);
+        assertThat(get(s, TENANT_B).headers().firstValue("Retry-After")).hasValue("1800");
+        // The busiest key is B: its label is all the operator sees, and all it needs.
+        var busiest = TestHttp.JSON
+                .readTree(admin(s, "GET", "/api/upstreams/github", null).body())
+                .path("live")
+                .path("keys")
+                .path("busiest");
+        String labelB = busiest.get(0).path("label").asText();
+        assertThat(busiest.get(0).path("requests").asLong()).isEqualTo(4);
+
+        ObjectNode config = (ObjectNode) TestHttp.JSON
+                .readTree(admin(s, "GET", "/api/upstreams/github", null).body())
+                .get("config");
+        // A bad label is refused, naming the entry.
+        config.putArray("key_limits")
+                .addObject()
+                .put("label", "not-a-label")
+                .putArray("limits")
+                .addObject()
+                .put("rate", "4/h");
+        HttpResponse<String> bad = admin(s, "PUT", "/api/upstreams/github", config.toString());
+        assertThat(bad.statusCode()).isEqualTo(400);
+        assertThat(bad.body()).contains("upstreams.github.key_limits[0].label");
+        config.putArray("key_limits")
+                .addObject()
+                .put("label", labelB)
+                .putArray("limits")
+                .addObject()
+                .put("rate", "4/h");
+        HttpResponse<String> put = admin(s, "PUT", "/api/upstreams/github", config.toString());
+        assertThat(put.statusCode()).as(put.body()).isEqualTo(200);
+
+        // B keeps its (empty) bucket, which now refills at 4/h: its next token in 15 minutes, not 30.
+        assertThat(get(s, TENANT_B).headers().firstValue("Retry-After")).hasValue("900");
+        time.advance(java.time.Duration.ofMinutes(15));
+        assertThat(get(s, TENANT_B).statusCode()).isEqualTo(200);
+        // A still has the policy's 2/h: 1.5 tokens after 15 minutes, so one and then 15 minutes for
+        // the missing half (at 4/h it would be 7.5).
+        assertThat(get(s, TENANT_A).statusCode()).isEqualTo(200);
+        assertThat(get(s, TENANT_A).headers().firstValue("Retry-After")).hasValue("900");
+        assertThat(TestHttp.JSON
+                        .readTree(admin(s, "GET", "/api/upstreams/github", null).body())
+                        .path("config")
+                        .path("key_limits")
+                        .get(0)
+                        .path("label")
+                        .asText())
+                .isEqualTo(labelB);
     }
 
     private static AdmissionStage admission(SluiceServerExtension.Running s) {

@@ -322,6 +322,65 @@ class AdminUiTest {
     }
 
     @Test
+    void editingAKeyedUpstreamChangesOnlyWhatTheFormShowsAndKeepsItsKeyAndKeyLimits() throws Exception {
+        try (MockWebServer github = new MockWebServer()) {
+            github.setDispatcher(new Dispatcher() {
+                @Override
+                public MockResponse dispatch(RecordedRequest request) {
+                    return new MockResponse.Builder().code(200).body("{}").build();
+                }
+            });
+            github.start(java.net.InetAddress.getLoopbackAddress(), 0);
+            Running s = sluice.start("""
+                    admin: {token: "%s"}
+                    upstreams:
+                      gh:
+                        base_url: "http://127.0.0.1:%d"
+                        allow_private: true
+                        key: header:Authorization
+                        cooldown: key
+                        limits: [{rate: 2/h, per: key}, {rate: 100/h}]
+                        key_limits: [{label: 3f9c0a71be42, limits: [{rate: 10/h}]}]
+                    """.formatted(TOKEN, github.getPort()));
+
+            driver.get(s.admin("/?interval=500").toString());
+            driver.findElement(By.id("token")).sendKeys(TOKEN);
+            driver.findElement(By.id("login")).click();
+            wait.until(ExpectedConditions.textToBe(By.id("auth-status"), "Signed in"));
+            wait.until(ExpectedConditions.textToBePresentInElementLocated(
+                    field("gh", "policy"), "2/h (burst 2) per key + 100/h (burst 100) · 1 key with limits of its own"));
+            openEditor("gh");
+            List<WebElement> per = driver.findElements(By.cssSelector("#limits [name='per']"));
+            assertThat(per).hasSize(2);
+            assertThat(per.get(0).isSelected())
+                    .as("the per-key limit shows as per key")
+                    .isTrue();
+            assertThat(per.get(1).isSelected()).isFalse();
+            setField("max_wait", "5s");
+            screenshot("08-editing-a-keyed-upstream");
+            driver.findElement(By.id("editor-save")).click();
+            wait.until(ExpectedConditions.invisibilityOfElementLocated(By.id("editor")));
+
+            JsonNode config = TestHttp.JSON
+                    .readTree(TestHttp.get(s.admin("/api/upstreams/gh")).body())
+                    .path("config");
+            assertThat(config.path("max_wait").asText()).isEqualTo("5s");
+            assertThat(config.path("key").asText()).isEqualTo("header:Authorization");
+            assertThat(config.path("cooldown").asText()).isEqualTo("key");
+            assertThat(config.path("limits").get(0).path("per").asText()).isEqualTo("key");
+            assertThat(config.path("limits").get(1).has("per")).isFalse();
+            assertThat(config.path("key_limits").get(0).path("label").asText()).isEqualTo("3f9c0a71be42");
+            assertThat(config.path("key_limits")
+                            .get(0)
+                            .path("limits")
+                            .get(0)
+                            .path("rate")
+                            .asText())
+                    .isEqualTo("10/h");
+        }
+    }
+
+    @Test
     void operatorRaisesARateLimitAndTheNextRequestIsAdmitted() throws Exception {
         try (MockWebServer billing = new MockWebServer()) {
             billing.setDispatcher(new Dispatcher() {
