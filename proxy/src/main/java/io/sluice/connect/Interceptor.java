@@ -24,6 +24,7 @@ import org.xnio.ssl.SslConnection;
 /**
  * Terminates an accepted tunnel's TLS with a leaf certificate from Sluice's CA and hands the
  * decrypted connection to Undertow's own parsers (HTTP/2 by ALPN, else HTTP/1.1), with the data port's limits and timeouts.
+ * The client's hello is read first ({@link HelloPeek}) to choose the TLS engine that answers it.
  * Every request read inside goes to the data port's root handler (so graceful shutdown counts it)
  * marked with the tunnel's origin; a request whose {@code Host} names another origin is answered
  * {@code 421} (RFC 9110 §15.5.20) and never sent anywhere.
@@ -31,10 +32,11 @@ import org.xnio.ssl.SslConnection;
 final class Interceptor {
     private static final io.undertow.util.HttpString CACHE_STATUS = new io.undertow.util.HttpString("Cache-Status");
     private final InterceptTls tls;
-    /** JSSE's, for every client; {@code fastSsl} is Conscrypt's, for the clients it can serve. */
+    /** JSSE's: serves every client. */
     private final UndertowXnioSsl ssl;
-
+    /** Conscrypt's, for the clients {@link InterceptTls#contextFor} sends to it; null with JSSE alone. */
     private final UndertowXnioSsl fastSsl;
+
     private final long helloTimeoutMillis;
     private final ByteBufferPool buffers;
     private final OptionMap serverOptions;
