@@ -154,7 +154,7 @@ public final class Main {
             }
             case Run r -> {
                 try {
-                    yield r.main().call();
+                    yield r.main().call(out, err);
                 } catch (InterruptedException e) {
                     Thread.currentThread().interrupt();
                     yield 1;
@@ -163,12 +163,12 @@ public final class Main {
         };
     }
 
-    private int call() throws InterruptedException {
+    private int call(PrintStream out, PrintStream err) throws InterruptedException {
         SluiceConfig cfg;
         try {
             cfg = load();
         } catch (ConfigException e) {
-            System.err.println("sluice: config error: " + e.getMessage());
+            err.println("sluice: config error: " + e.getMessage());
             return 2;
         }
         io.sluice.log.Logs.install(cfg.log());
@@ -184,24 +184,24 @@ public final class Main {
             sluice = Sluice.start(cfg);
         } catch (ConfigException e) {
             // Found only when starting: a CA file that cannot be read or generated.
-            System.err.println("sluice: config error: " + e.getMessage());
+            err.println("sluice: config error: " + e.getMessage());
             return 2;
         } catch (RuntimeException e) {
-            System.err.println("sluice: cannot start: " + describe(e));
+            err.println("sluice: cannot start: " + describe(e));
             return 1;
         }
         var data = sluice.dataAddress();
         var admin = sluice.adminAddress();
-        System.out.println("sluice " + Version.current() + " listening on http://" + hostPort(data) + " (admin http://"
+        out.println("sluice " + Version.current() + " listening on http://" + hostPort(data) + " (admin http://"
                 + hostPort(admin) + ")");
         // What HTTPS_PROXY clients must trust; the key beside it is never printed, served or logged.
-        System.out.println("HTTPS_PROXY clients trust Sluice's CA: "
+        out.println("HTTPS_PROXY clients trust Sluice's CA: "
                 + sluice.certificateAuthority()
                         .certificateFile()
                         .map(Object::toString)
                         .orElse("(operator CA)")
                 + " (also at http://" + hostPort(admin) + "/api/tls/ca.pem)");
-        System.out.flush();
+        out.flush();
 
         CountDownLatch stopped = new CountDownLatch(1);
         Runnable stop = () -> {
