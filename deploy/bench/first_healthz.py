@@ -1,9 +1,10 @@
 #!/usr/bin/env python3
 """Time from the command to the first /healthz 200, and idle RSS, of a Sluice start command.
 
-    deploy/bench/first_healthz.py [--runs 5] [--idle 5] [--] COMMAND...
+    deploy/bench/first_healthz.py [--runs 5] [--idle 5] -- COMMAND... [-- COMMAND...]...
 
-COMMAND is run as given (e.g. `./sluice run` or `java @deploy/jvm.options -jar
+Several commands (separated by `--`) are run in turn, round after round, so that a busy neighbour
+slows them alike. COMMAND is run as given (e.g. `./sluice run` or `java @deploy/jvm.options -jar
 proxy/target/sluice.jar`), with `--listen 127.0.0.1:P --admin-listen 127.0.0.1:Q` appended (two
 free loopback ports), so it measures Sluice's built-in defaults, exactly as a newcomer starts it.
 Per run it reports:
@@ -11,7 +12,7 @@ Per run it reports:
               admin port (polled over a raw socket every ~1 ms);
   cpu_ms      CPU time (user + system, all threads) the process had used by then;
   idle_rss    VmRSS of the process --idle seconds (default 5) after that, before any traffic.
-then the median of each column. The process is SIGTERMed after each run; a run that does not
+then the median of each column, per command. The process is SIGTERMed after each run; a run that does not
 answer within 60 s fails the script. A benchmark, not a test: no thresholds, loopback only.
 """
 import os, signal, socket, statistics, subprocess, sys, time
@@ -79,20 +80,32 @@ def main(args):
             idle = float(args.pop(0))
         else:
             sys.exit(__doc__)
-    if not args:
+    commands = [[]]
+    for a in args:
+        if a == "--":
+            commands.append([])
+        else:
+            commands[-1].append(a)
+    if not all(commands):
         sys.exit(__doc__)
-    print(f"command: {' '.join(args)}  runs={runs} idle={idle}s  load before: {open('/proc/loadavg').read().split()[:3]}")
-    print(f"{'run':>6} {'healthz_ms':>11} {'cpu_ms':>8} {'idle_rss_MB':>12}")
-    rows = []
+    print(f"runs={runs} idle={idle}s  load before: {' '.join(open('/proc/loadavg').read().split()[:3])}")
+    for n, c in enumerate(commands, 1):
+        print(f"  [{n}] {' '.join(c)}")
+    print(f"{'cmd':>4} {'run':>4} {'healthz_ms':>11} {'cpu_ms':>8} {'idle_rss_MB':>12}")
+    rows = {n: [] for n in range(1, len(commands) + 1)}
     for i in range(1, runs + 1):
-        r = one_run(args, idle)
-        rows.append(r)
-        print(f"{i:>6} {r[0]:>11.0f} {r[1]:>8} {r[2]:>12.1f}", flush=True)
-    med = [statistics.median(c) for c in zip(*rows)]
-    print(f"{'median':>6} {med[0]:>11.0f} {med[1]:>8.0f} {med[2]:>12.1f}")
-    lines = [l for l in one_run.stderr.splitlines() if "warn" in l.lower()]
-    if lines:
-        print(f"last run's stderr had {len(lines)} warning line(s), e.g.: {lines[0][:200]}")
+        for n, c in enumerate(commands, 1):
+            r = one_run(c, idle)
+            rows[n].append(r)
+            print(f"{n:>4} {i:>4} {r[0]:>11.0f} {r[1]:>8} {r[2]:>12.1f}", flush=True)
+            lines = [l for l in one_run.stderr.splitlines() if l.startswith("[") or "warn" in l.lower()]
+            if lines:
+                print(f"          ({len(lines)} JVM/warning line(s) on stderr, e.g.: {lines[0][:160]})")
+    for n in rows:
+        med = [statistics.median(c) for c in zip(*rows[n])]
+        print(f"{n:>4} {'med':>4} {med[0]:>11.0f} {med[1]:>8.0f} {med[2]:>12.1f}")
+    print(f"load after: {' '.join(open('/proc/loadavg').read().split()[:3])}")
+
 
 if __name__ == "__main__":
     main(sys.argv[1:])

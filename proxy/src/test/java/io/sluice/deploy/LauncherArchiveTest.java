@@ -8,46 +8,56 @@ import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * {@code ./sluice run} adds a class-data archive (AppCDS, {@code -XX:+AutoCreateSharedArchive}) to the
- * shared list: made by the first run, used by the next. Whatever state the archive is in, a start
- * never fails and the JVM prints nothing about it.
+ * {@code ./sluice run} and the README's plain command add deploy/archive.options after the shared
+ * list: a class-data archive (AppCDS, {@code -XX:+AutoCreateSharedArchive}) made by the first run's
+ * exit and used by the next. Whatever state the archive is in, a start never fails and the JVM
+ * prints nothing about it.
  */
 class LauncherArchiveTest {
-    private static final Pattern FLAGS = Pattern.compile("(?m)^\\s*archive_flags=\\((.*)\\)\\s*$");
-    private static final String LAUNCHER_ARCHIVE = "proxy/target/sluice.jsa";
+    private static final String ARCHIVE = "proxy/target/sluice.jsa";
 
-    /** The archive flags the launcher passes, as it writes them. */
-    static List<String> launcherFlags() throws Exception {
-        String launcher = Files.readString(DeployFiles.root().resolve("sluice"));
-        Matcher m = FLAGS.matcher(launcher);
-        assertThat(m.find()).as("archive_flags=(...) in ./sluice").isTrue();
-        return Arrays.asList(m.group(1).strip().split("\\s+"));
+    /** The flags in deploy/archive.options, comments and blank lines left out. */
+    static List<String> archiveFlags() {
+        return DeployFiles.read(DeployFiles.deploy("archive.options"))
+                .lines()
+                .map(String::strip)
+                .filter(l -> !l.isEmpty() && !l.startsWith("#"))
+                .toList();
     }
 
     /** The launcher's flags with its archive path replaced by {@code archive}. */
     private static List<String> flagsFor(Path archive) throws Exception {
         List<String> flags = new ArrayList<>();
-        for (String flag : launcherFlags()) flags.add(flag.replace(LAUNCHER_ARCHIVE, archive.toString()));
+        for (String flag : archiveFlags()) flags.add(flag.replace(ARCHIVE, archive.toString()));
         return flags;
     }
 
     @Test
-    void theLauncherKeepsItsArchiveBesideTheJarAndRemovesOneOlderThanTheJar() throws Exception {
-        assertThat(launcherFlags())
-                .contains("-XX:SharedArchiveFile=" + LAUNCHER_ARCHIVE, "-XX:+AutoCreateSharedArchive")
-                .anyMatch(f -> f.startsWith("-Xlog:cds") && f.endsWith("=off"));
+    void theArchiveLivesBesideTheJarAndTheLauncherAndTheReadmeUseIt() throws Exception {
+        assertThat(archiveFlags())
+                .containsExactly(
+                        "-XX:SharedArchiveFile=" + ARCHIVE,
+                        "-XX:+AutoCreateSharedArchive",
+                        "-Xlog:cds=off",
+                        "-Xlog:cds+dynamic=off");
         String launcher = Files.readString(DeployFiles.root().resolve("sluice"));
         assertThat(launcher)
-                .contains("[ \"$archive\" -ot proxy/target/sluice.jar ]")
-                .contains("java\" @deploy/jvm.options \"${archive_flags[@]}\" -jar proxy/target/sluice.jar");
+                .contains("java\" @deploy/jvm.options @deploy/archive.options -jar proxy/target/sluice.jar")
+                // an archive of an older jar is refused by the JVM and never replaced: the launcher drops it
+                .contains("[ \"$archive\" -ot proxy/target/sluice.jar ]");
+        String readme = Files.readString(DeployFiles.root().resolve("README.md"));
+        assertThat(readme).contains("java @deploy/jvm.options @deploy/archive.options -jar proxy/target/sluice.jar");
+    }
+
+    @Test
+    void theBuildDropsTheArchiveOfThePreviousJar() throws Exception {
+        String pom = Files.readString(DeployFiles.root().resolve("proxy/pom.xml"));
+        assertThat(pom).contains("<id>drop-class-data-archive</id>").contains("<include>sluice.jsa</include>");
     }
 
     @Test
