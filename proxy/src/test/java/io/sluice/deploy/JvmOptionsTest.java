@@ -49,7 +49,8 @@ class JvmOptionsTest {
         String launcher = Files.readString(DeployFiles.root().resolve("sluice"));
         // Its class-data archive flags come after the list (see LauncherArchiveTest).
         assertThat(launcher)
-                .contains("java\" @deploy/jvm.options @deploy/archive.options -jar proxy/target/sluice.jar");
+                .contains(
+                        "java\" @deploy/jvm.options ${with_archive[@]+\"${with_archive[@]}\"} -jar proxy/target/sluice.jar");
     }
 
     @Test
