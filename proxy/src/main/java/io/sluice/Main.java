@@ -7,31 +7,112 @@ import io.sluice.config.SluiceConfig;
 import io.sluice.fetch.ResponseHeaderLimits;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.PrintStream;
 import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
 import java.util.Properties;
-import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
-import picocli.CommandLine;
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Option;
 
-/** The command line: {@code java -jar sluice.jar [--config FILE] [--listen HOST:PORT] [--admin-listen HOST:PORT]}. */
-@Command(
-        name = "sluice",
-        mixinStandardHelpOptions = true,
-        versionProvider = Main.Version.class,
-        description = "Meters an application's outbound HTTP: batch fetch and passthrough with per-upstream "
-                + "rate limits, Retry-After cooldowns, retries, timeouts and a response cache.",
-        footer = "%nWith no --config, Sluice runs with its built-in defaults (see README).")
-public final class Main implements Callable<Integer> {
-    @Option(names = "--config", paramLabel = "FILE", description = "YAML config file (every key optional).")
-    Path config;
+/**
+ * The command line: {@code java -jar sluice.jar [--config FILE] [--listen HOST:PORT] [--admin-listen HOST:PORT]}.
+ *
+ * <p>Three options, parsed by hand: picocli cost about a tenth of the CPU a start takes (its classes
+ * are Java 5 class files, verified the slow way and left out of class-data archives, each with a
+ * warning line when one is made). See docs/performance.md, "Start time and footprint".
+ */
+public final class Main {
+    static final String USAGE = """
+            Usage: sluice [-hV] [--config=FILE] [--listen=HOST:PORT] [--admin-listen=HOST:PORT]
+            Meters an application's outbound HTTP: batch fetch and passthrough with
+            per-upstream rate limits, Retry-After cooldowns, retries, timeouts and a
+            response cache.
+                  --config=FILE        YAML config file (every key optional).
+                  --listen=HOST:PORT   Data port (default 127.0.0.1:7600).
+                  --admin-listen=HOST:PORT
+                                       Admin port (default 127.0.0.1:7601).
+              -h, --help               Show this help message and exit.
+              -V, --version            Print version information and exit.
 
-    @Option(names = "--listen", paramLabel = "HOST:PORT", description = "Data port (default 127.0.0.1:7600).")
-    String listen;
+            With no --config, Sluice runs with its built-in defaults (see README).
+            """;
 
-    @Option(names = "--admin-listen", paramLabel = "HOST:PORT", description = "Admin port (default 127.0.0.1:7601).")
-    String adminListen;
+    private static final List<String> VALUE_OPTIONS = List.of("--config", "--listen", "--admin-listen");
+
+    final Path config;
+    final String listen;
+    final String adminListen;
+
+    private Main(Path config, String listen, String adminListen) {
+        this.config = config;
+        this.listen = listen;
+        this.adminListen = adminListen;
+    }
+
+    /** A command line that cannot be run: the message names the argument. */
+    static final class UsageException extends Exception {
+        UsageException(String message) {
+            super(message);
+        }
+    }
+
+    /** What the command line asks for: to run (with these options), or only help or the version. */
+    sealed interface Command permits Run, Help, ShowVersion {}
+
+    record Run(Main main) implements Command {}
+
+    record Help() implements Command {}
+
+    record ShowVersion() implements Command {}
+
+    /**
+     * Parses {@code args}: {@code --name value} or {@code --name=value} for the three options (each at
+     * most once), {@code -h}/{@code --help}, {@code -V}/{@code --version}; anything else is refused.
+     */
+    static Command parse(String[] args) throws UsageException {
+        Map<String, String> values = new LinkedHashMap<>();
+        boolean help = false;
+        boolean version = false;
+        for (int i = 0; i < args.length; i++) {
+            String arg = args[i];
+            switch (arg) {
+                case "-h", "--help" -> help = true;
+                case "-V", "--version" -> version = true;
+                case "-hV", "-Vh" -> help = version = true;
+                default -> {
+                    int eq = arg.indexOf('=');
+                    String name = eq < 0 ? arg : arg.substring(0, eq);
+                    if (!VALUE_OPTIONS.contains(name)) {
+                        throw new UsageException(
+                                arg.startsWith("-")
+                                        ? "Unknown option: '" + arg + "'"
+                                        : "Unmatched argument at index " + i + ": '" + arg + "'");
+                    }
+                    String value;
+                    if (eq >= 0) {
+                        value = arg.substring(eq + 1);
+                    } else if (i + 1 < args.length) {
+                        value = args[++i];
+                    } else {
+                        throw new UsageException("Missing required parameter for option '" + name + "'");
+                    }
+                    if (values.putIfAbsent(name, value) != null) {
+                        throw new UsageException("option '" + name + "' should be specified only once");
+                    }
+                }
+            }
+        }
+        if (help) return new Help();
+        if (version) return new ShowVersion();
+        String config = values.get("--config");
+        return new Run(new Main(
+                config == null ? null : Path.of(config), values.get("--listen"), values.get("--admin-listen")));
+    }
+
+    static List<String> versionLines() {
+        return List.of("sluice " + Version.current(), "Java " + Runtime.version());
+    }
 
     public static void main(String[] args) {
         // java.net.http completes every sendAsync through CompletableFuture's default executor, which
@@ -47,17 +128,46 @@ public final class Main implements Callable<Integer> {
             System.setProperty("java.util.concurrent.ForkJoinPool.common.parallelism", "2");
         }
         System.setProperty("java.util.logging.SimpleFormatter.format", "%1$tFT%1$tT.%1$tLZ %4$s %3$s: %5$s%6$s%n");
-        int code = new CommandLine(new Main()).execute(args);
+        int code = run(args, System.out, System.err);
         if (code != 0) System.exit(code);
     }
 
-    @Override
-    public Integer call() throws InterruptedException {
+    /** Runs the command line; returns the exit code (2: bad usage or config, 1: cannot start). */
+    static int run(String[] args, PrintStream out, PrintStream err) {
+        Command command;
+        try {
+            command = parse(args);
+        } catch (UsageException e) {
+            err.println(e.getMessage());
+            err.print(USAGE);
+            return 2;
+        }
+        return switch (command) {
+            case Help h -> {
+                out.print(USAGE);
+                yield 0;
+            }
+            case ShowVersion v -> {
+                versionLines().forEach(out::println);
+                yield 0;
+            }
+            case Run r -> {
+                try {
+                    yield r.main().call(out, err);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    yield 1;
+                }
+            }
+        };
+    }
+
+    private int call(PrintStream out, PrintStream err) throws InterruptedException {
         SluiceConfig cfg;
         try {
             cfg = load();
         } catch (ConfigException e) {
-            System.err.println("sluice: config error: " + e.getMessage());
+            err.println("sluice: config error: " + e.getMessage());
             return 2;
         }
         io.sluice.log.Logs.install(cfg.log());
@@ -73,24 +183,24 @@ public final class Main implements Callable<Integer> {
             sluice = Sluice.start(cfg);
         } catch (ConfigException e) {
             // Found only when starting: a CA file that cannot be read or generated.
-            System.err.println("sluice: config error: " + e.getMessage());
+            err.println("sluice: config error: " + e.getMessage());
             return 2;
         } catch (RuntimeException e) {
-            System.err.println("sluice: cannot start: " + describe(e));
+            err.println("sluice: cannot start: " + describe(e));
             return 1;
         }
         var data = sluice.dataAddress();
         var admin = sluice.adminAddress();
-        System.out.println("sluice " + Version.current() + " listening on http://" + hostPort(data) + " (admin http://"
+        out.println("sluice " + Version.current() + " listening on http://" + hostPort(data) + " (admin http://"
                 + hostPort(admin) + ")");
         // What HTTPS_PROXY clients must trust; the key beside it is never printed, served or logged.
-        System.out.println("HTTPS_PROXY clients trust Sluice's CA: "
+        out.println("HTTPS_PROXY clients trust Sluice's CA: "
                 + sluice.certificateAuthority()
                         .certificateFile()
                         .map(Object::toString)
                         .orElse("(operator CA)")
                 + " (also at http://" + hostPort(admin) + "/api/tls/ca.pem)");
-        System.out.flush();
+        out.flush();
 
         CountDownLatch stopped = new CountDownLatch(1);
         Runnable stop = () -> {
@@ -138,11 +248,8 @@ public final class Main implements Callable<Integer> {
         return root.getMessage() == null ? root.toString() : root.getMessage();
     }
 
-    static final class Version implements CommandLine.IVersionProvider {
-        @Override
-        public String[] getVersion() {
-            return new String[] {"sluice " + current(), "Java " + Runtime.version()};
-        }
+    static final class Version {
+        private Version() {}
 
         static String current() {
             try (InputStream in = Main.class.getResourceAsStream("/sluice-version.properties")) {

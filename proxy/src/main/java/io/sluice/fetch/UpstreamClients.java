@@ -57,8 +57,10 @@ public final class UpstreamClients implements AutoCloseable {
     /**
      * Clients with the settings every upstream call shares ({@code executor} for callbacks,
      * {@code connectTimeout}, no proxy, no redirects, HTTP/2 by ALPN), one per profile of
-     * {@code policies}, built now. The HTTP/1.1 transport's contexts come from {@code engines};
-     * {@code java.net.http}'s are always the JDK's.
+     * {@code policies}. Each profile's TLS contexts are built now, so a file that cannot be read
+     * fails the start; its {@code java.net.http} client (a selector thread and some hundred
+     * classes, used only by {@code tls.http2: true} upstreams) on first use. The HTTP/1.1
+     * transport's contexts come from {@code engines}; {@code java.net.http}'s are always the JDK's.
      */
     public static UpstreamClients create(
             TlsConfig global,
@@ -86,7 +88,7 @@ public final class UpstreamClients implements AutoCloseable {
                     .build();
         });
         try {
-            policies.forEach(clients::clientFor);
+            policies.forEach(policy -> clients.sslContext(policy.tls()));
             policies.forEach(policy -> clients.http1Context(policy.tls()));
         } catch (RuntimeException e) {
             clients.close();

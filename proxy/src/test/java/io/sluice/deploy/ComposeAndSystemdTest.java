@@ -173,6 +173,10 @@ class ComposeAndSystemdTest {
         // The dynamic CDS archive goes where the service may write.
         assertThat(one(service, "ExecStart")).contains("-XX:SharedArchiveFile=/var/cache/sluice/");
         assertThat(one(service, "CacheDirectory")).isEqualTo("sluice");
+        // The JVM refuses an archive of an older jar and never replaces it: the unit drops it first.
+        assertThat(one(service, "ExecStartPre"))
+                .contains(
+                        "test /var/cache/sluice/sluice.jsa -nt /opt/sluice/sluice.jar || rm -f /var/cache/sluice/sluice.jsa");
     }
 
     @Test
