@@ -1,0 +1,123 @@
+package io.sluice.limit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.sluice.config.Priority;
+import io.sluice.fetch.ErrorType;
+import io.sluice.fetch.FetchFailure;
+import io.sluice.fetch.FetchOutcome;
+import io.sluice.fetch.FetchRequest;
+import io.sluice.fetch.FetchResponse;
+import io.sluice.fetch.RequestBody;
+import io.sluice.time.FakeTimeSource;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Tenant isolation while requests wait, on fake time through the real stage: a key whose own bucket
+ * is empty queues in that bucket only, and takes a token of the whole-upstream budget only when its
+ * own token is due, so another key with tokens of its own is not held behind it.
+ */
+class KeyIsolationTest {
+    private static final long S = 1_000_000_000L;
+
+    private final FakeTimeSource time = new FakeTimeSource();
+    private final AdmissionStage admission = AdmissionStage.local(time, Runnable::run);
+
+    private static FetchRequest of(String tenant, String path, Priority priority) {
+        FetchRequest r = Harness.request("GET", path, RequestBody.empty(), "X-Tenant", tenant);
+        return priority == null ? r : r.withPriority(Optional.of(priority), false);
+    }
+
+    private static boolean admitted(CompletableFuture<FetchOutcome> outcome) {
+        return outcome.isDone() && outcome.join() instanceof FetchResponse;
+    }
+
+    private static FetchFailure failure(CompletableFuture<FetchOutcome> outcome) {
+        assertThat(outcome).isDone();
+        assertThat(outcome.join()).isInstanceOf(FetchFailure.class);
+        return (FetchFailure) outcome.join();
+    }
+
+    private static final String POLICY = """
+            key: header:X-Tenant
+            max_wait: 1m
+            limits:
+              - {rate: 1/s, burst: 1, per: key}
+              - {rate: 10/s, burst: 10}""";
+
+    @Test
+    void aKeyWithFiftyWaitersDoesNotDelayAnotherKeyWhoseBucketHasTokens() {
+        isolated(Harness.of(time, POLICY, admission), null);
+    }
+
+    @Test
+    void withPriorityClassesAKeyWithFiftyWaitersDoesNotDelayAnotherKeyEither() {
+        isolated(
+                Harness.of(time, POLICY + "\npriority: {weights: {interactive: 3, batch: 1}}", admission),
+                Priority.BATCH);
+    }
+
+    /**
+     * A spends its token and queues 50 more requests (its next tokens due 1 to 50 s from now); B, whose
+     * own bucket is full, is admitted at once, and so are eight more keys, up to the upstream's burst.
+     */
+    private void isolated(Harness h, Priority priority) {
+        List<CompletableFuture<FetchOutcome>> a = new ArrayList<>();
+        for (int i = 0; i <= 50; i++) a.add(h.execute(of("a", "/a" + i, priority)));
+        assertThat(admitted(a.get(0))).isTrue();
+        for (int i = 1; i <= 50; i++)
+            assertThat(a.get(i)).as("a%d waits for its own token", i).isNotDone();
+
+        var b = h.execute(of("b", "/b", priority));
+        assertThat(admitted(b)).as("b is not held behind a's 50 waiters").isTrue();
+        assertThat(h.upstream.sentAt()).containsExactly(0L, 0L); // b's wait: zero
+
+        // The whole-upstream cap still holds every key together: 10 at once, a and b included.
+        List<CompletableFuture<FetchOutcome>> others = new ArrayList<>();
+        for (int i = 0; i < 9; i++) others.add(h.execute(of("k" + i, "/k" + i, priority)));
+        for (int i = 0; i < 8; i++) assertThat(admitted(others.get(i))).isTrue();
+        assertThat(others.get(8)).as("the upstream's burst is spent").isNotDone();
+        h.advance(Duration.ofMillis(100));
+        assertThat(admitted(others.get(8))).isTrue();
+
+        // a's waiters go out in their order, one a second, as a's own bucket allows.
+        h.advance(Duration.ofMillis(900));
+        assertThat(admitted(a.get(1))).isTrue();
+        assertThat(a.get(2)).isNotDone();
+        h.advance(Duration.ofSeconds(49));
+        for (int i = 1; i <= 50; i++) assertThat(admitted(a.get(i))).isTrue();
+        List<String> aPaths =
+                h.upstream.paths().stream().filter(p -> p.startsWith("/a")).toList();
+        List<String> expected = new ArrayList<>();
+        for (int i = 0; i <= 50; i++) expected.add("/a" + i);
+        assertThat(aPaths).containsExactlyElementsOf(expected);
+        List<Long> sent = h.upstream.sentAt();
+        assertThat(sent.get(sent.size() - 1)).isEqualTo(50 * S);
+        assertThat(admission.queued("example")).isZero();
+    }
+
+    @Test
+    void aKeyIsStillRefusedAtOnceWithTheExactWaitOfItsOwnQueue() {
+        Harness h = Harness.of(time, POLICY.replace("max_wait: 1m", "max_wait: 2500ms"), admission);
+        var a0 = h.execute(of("a", "/a0", null));
+        var a1 = h.execute(of("a", "/a1", null));
+        var a2 = h.execute(of("a", "/a2", null));
+        var a3 = h.execute(of("a", "/a3", null));
+        assertThat(admitted(a0)).isTrue();
+        assertThat(a1).isNotDone();
+        assertThat(a2).isNotDone();
+        FetchFailure refused = failure(a3);
+        assertThat(refused.type()).isEqualTo(ErrorType.RATE_LIMITED);
+        assertThat(refused.retryAfter()).contains(Duration.ofSeconds(3));
+        // The refused request gave its key token back: the next one is due where a3's would have been.
+        h.advance(Duration.ofSeconds(2));
+        assertThat(admitted(a1)).isTrue();
+        assertThat(admitted(a2)).isTrue();
+        assertThat(admitted(h.execute(of("b", "/b", null)))).isTrue();
+    }
+}
