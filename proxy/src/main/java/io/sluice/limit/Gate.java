@@ -203,7 +203,7 @@ final class Gate {
                             // Already counted against its key when the token was taken.
                             return admit(call, currentLimits, start, budgetEnd, now, true);
                         }
-                        return reserved(call, reservation, start, budgetEnd, now);
+                        return taken(call, b, reservation, start, budgetEnd, now);
                     });
         }
         return shared.thenCompose(end -> {
@@ -291,15 +291,24 @@ final class Gate {
         }
         // A bucket in Redis: both asked at once (one round trip); the upstream's token goes back
         // when the key's is not due yet, and is asked for again when it is.
-        return both.reserve().thenCompose(r -> {
-            BothBuckets.Both taken = (BothBuckets.Both) r;
-            long at = time.nanoTime();
-            long keyWait = taken.key().waitNanos();
-            if (keyWait == 0) return reserved(call, taken, tokenStart, budgetEnd, at);
-            long wholeWait = taken.whole().waitNanos();
-            taken.whole().release();
-            return afterKeyToken(call, taken.key(), keyWait, wholeWait, both::reserveWhole, tokenStart, budgetEnd, at);
-        });
+        return both.reserve().thenCompose(r -> taken(call, both, r, tokenStart, budgetEnd, time.nanoTime()));
+    }
+
+    /**
+     * Goes on with the tokens {@code b} gave (asked of Redis, both at once): when they are a key's
+     * and the upstream's and the key's is not due yet, the upstream's goes back and is asked for
+     * again when the key's is due.
+     */
+    private CompletableFuture<Void> taken(
+            Call call, TokenBucket b, TokenBucket.Reservation r, long tokenStart, long budgetEnd, long now) {
+        if (!(b instanceof BothBuckets both) || !(r instanceof BothBuckets.Both taken)) {
+            return reserved(call, r, tokenStart, budgetEnd, now);
+        }
+        long keyWait = taken.key().waitNanos();
+        if (keyWait == 0) return reserved(call, taken, tokenStart, budgetEnd, now);
+        long wholeWait = taken.whole().waitNanos();
+        taken.whole().release();
+        return afterKeyToken(call, taken.key(), keyWait, wholeWait, both::reserveWhole, tokenStart, budgetEnd, now);
     }
 
     /**

@@ -120,4 +120,133 @@ class KeyIsolationTest {
         assertThat(admitted(a2)).isTrue();
         assertThat(admitted(h.execute(of("b", "/b", null)))).isTrue();
     }
+
+    private static final List<String> BY_WEIGHT = List.of(
+            "/warm", "/b0", "/i0", "/i1", "/i2", "/b1", "/i3", "/i4", "/i5", "/b2", "/i6", "/i7", "/b3", "/b4", "/b5",
+            "/b6", "/b7");
+
+    /** Within one key whose own bucket is the limit, the classes order its waiters by weight. */
+    @Test
+    void theClassesOrderTheWaitersOfOneKeyByWeightAndOtherKeysGoAtOnce() {
+        Harness h = Harness.of(time, """
+                key: header:X-Tenant
+                max_wait: 1m
+                limits:
+                  - {rate: 10/s, burst: 1, per: key}
+                  - {rate: 100/s, burst: 100}
+                priority: {weights: {interactive: 3, batch: 1}}""", admission);
+        h.execute(of("a", "/warm", Priority.INTERACTIVE)); // takes a's one token
+        for (int i = 0; i < 8; i++) h.execute(of("a", "/b" + i, Priority.BATCH));
+        for (int i = 0; i < 8; i++) h.execute(of("a", "/i" + i, Priority.INTERACTIVE));
+        var other = h.execute(of("b", "/other", Priority.BATCH));
+        assertThat(admitted(other))
+                .as("b's batch request does not wait for a's line")
+                .isTrue();
+
+        h.advance(Duration.ofSeconds(2));
+
+        assertThat(h.upstream.paths().stream().filter(p -> !p.equals("/other"))).containsExactlyElementsOf(BY_WEIGHT);
+        // a's own rate, one every 100 ms, whoever takes it.
+        List<Long> sent = h.upstream.sentAt();
+        assertThat(sent.get(sent.size() - 1)).isEqualTo(16 * 100_000_000L);
+    }
+
+    /** When the whole upstream's bucket is the limit, the classes order every key's requests together. */
+    @Test
+    void theClassesOrderTheUpstreamsTokensAcrossKeys() {
+        Harness h = Harness.of(time, """
+                key: header:X-Tenant
+                max_wait: 1m
+                limits:
+                  - {rate: 100/s, burst: 100, per: key}
+                  - {rate: 10/s, burst: 1}
+                priority: {weights: {interactive: 3, batch: 1}}""", admission);
+        h.execute(of("c", "/warm", Priority.INTERACTIVE)); // takes the upstream's one token
+        for (int i = 0; i < 8; i++) h.execute(of("a", "/b" + i, Priority.BATCH));
+        for (int i = 0; i < 8; i++) h.execute(of("b", "/i" + i, Priority.INTERACTIVE));
+        assertThat(admission.queued("example", Priority.BATCH)).isEqualTo(8);
+        assertThat(admission.queued("example", Priority.INTERACTIVE)).isEqualTo(8);
+
+        h.advance(Duration.ofSeconds(2));
+
+        assertThat(h.upstream.paths()).containsExactlyElementsOf(BY_WEIGHT);
+        assertThat(admission.queued("example")).isZero();
+    }
+
+    /**
+     * A request refused by the upstream's line after its key's line served it gives its key's token
+     * back: the key's next request is not charged for it.
+     */
+    @Test
+    void aRequestRefusedForTheUpstreamsTokenGivesItsKeysTokenBack() {
+        Harness h = Harness.of(time, """
+                key: header:X-Tenant
+                max_wait: 500ms
+                limits:
+                  - {rate: 1/h, burst: 1, per: key}
+                  - {rate: 1/s, burst: 1}
+                priority: {weights: {interactive: 3, batch: 1}}""", admission);
+        assertThat(admitted(h.execute(of("c", "/warm", Priority.BATCH)))).isTrue(); // the upstream's token
+        FetchFailure refused = failure(h.execute(of("a", "/a0", Priority.BATCH)));
+        assertThat(refused.type()).isEqualTo(ErrorType.RATE_LIMITED);
+        assertThat(refused.retryAfter()).contains(Duration.ofSeconds(1));
+        h.advance(Duration.ofSeconds(1));
+        // a's hour is still whole: its one token was given back.
+        assertThat(admitted(h.execute(of("a", "/a1", Priority.BATCH)))).isTrue();
+    }
+
+    /**
+     * Shared mode, both buckets in a real Redis: a's waiters give the upstream's token back while
+     * their own is not due, so b is admitted at once; a's next waiter goes when its token is due.
+     */
+    @Test
+    void inSharedModeAKeysWaitersHoldNoneOfTheSharedUpstreamBucket() throws Exception {
+        try (RedisServer redis = RedisServer.start();
+                SharedLimits shared = SharedLimits.connect(
+                        new io.sluice.config.RedisConfig(
+                                io.sluice.config.Interpolated.literal(redis.uri()),
+                                0.5,
+                                Duration.ofSeconds(5),
+                                "isolation:",
+                                Optional.of(io.sluice.config.Interpolated.literal("a-key-secret-for-isolation-tests"))),
+                        time)) {
+            long giveUpAt = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(15);
+            while (!shared.usingRedis()) {
+                assertThat(System.nanoTime()).as("connected to Redis").isLessThan(giveUpAt);
+                time.advance(SharedLimits.PROBE_INTERVAL);
+                java.util.concurrent.locks.LockSupport.parkNanos(20_000_000L);
+            }
+            Harness h = Harness.of(time, """
+                    key: header:X-Tenant
+                    max_wait: 1m
+                    limits:
+                      - {rate: 1/s, burst: 1, per: key}
+                      - {rate: 1/min, burst: 2}""", AdmissionStage.shared(shared, time, Runnable::run));
+            assertThat(settled(h.execute(of("a", "/a0", null)))).isTrue();
+            List<CompletableFuture<FetchOutcome>> a = new ArrayList<>();
+            for (int i = 1; i <= 5; i++) {
+                int before = time.pendingTimers();
+                var waiter = h.execute(of("a", "/a" + i, null));
+                // Two timers: its deadline's, and the one for its key's token, set once Redis has
+                // answered for both tokens and the upstream's has gone back.
+                while (time.pendingTimers() < before + 2) {
+                    assertThat(System.nanoTime()).as("a%d waiting", i).isLessThan(giveUpAt);
+                    java.util.concurrent.locks.LockSupport.parkNanos(5_000_000L);
+                }
+                a.add(waiter);
+            }
+            // The upstream's 1/min bucket had two tokens: a took one, the second is b's, at once.
+            assertThat(settled(h.execute(of("b", "/b", null)))).isTrue();
+            assertThat(a).noneMatch(CompletableFuture::isDone);
+            assertThat(shared.usingRedis()).isTrue();
+        }
+    }
+
+    /** Waits (bounded, real time) for an outcome that goes through Redis; true when admitted. */
+    private static boolean settled(CompletableFuture<FetchOutcome> outcome) throws Exception {
+        FetchOutcome result = outcome.get(5, java.util.concurrent.TimeUnit.SECONDS);
+        if (result instanceof FetchResponse) return true;
+        assertThat(((FetchFailure) result).type()).as("%s", result).isEqualTo(ErrorType.RATE_LIMITED);
+        return false;
+    }
 }
