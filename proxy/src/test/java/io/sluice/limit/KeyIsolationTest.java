@@ -249,4 +249,47 @@ class KeyIsolationTest {
         assertThat(((FetchFailure) result).type()).as("%s", result).isEqualTo(ErrorType.RATE_LIMITED);
         return false;
     }
+
+    /**
+     * {@code max_concurrency} is taken after admission: a's requests waiting for their own tokens hold
+     * no slot and are not in the line for one, so b, admitted by its bucket, takes the free slot at
+     * once. (Slots are the upstream's: once admitted, a's requests queue for them with every other
+     * key's, first come first served.)
+     */
+    @Test
+    void aKeysWaitersHoldNoConcurrencySlotAndAreNotInItsLine() {
+        Harness h = Harness.of(time, """
+                key: header:X-Tenant
+                max_wait: 1m
+                max_concurrency: 2
+                limits: [{rate: 1/s, burst: 1, per: key}]""", admission, new ConcurrencyStage(time, Runnable::run), chain -> {
+            // Answers after 10 s: each admitted request holds its slot that long.
+            CompletableFuture<FetchResponse> answer = new CompletableFuture<>();
+            time.schedule(
+                    Duration.ofSeconds(10),
+                    () -> answer.complete(new FetchResponse(
+                            200,
+                            io.sluice.fetch.Fields.of(java.util.Map.of()),
+                            io.sluice.fetch.ResponseBody.empty(),
+                            chain.call().trace())));
+            return answer;
+        });
+        List<CompletableFuture<FetchOutcome>> all = new ArrayList<>();
+        for (int i = 0; i <= 50; i++) all.add(h.execute(of("a", "/a" + i, null)));
+        var b = h.execute(of("b", "/b", null));
+        all.add(b);
+        all.forEach(outcome -> outcome.thenAccept(o -> {
+            if (o instanceof FetchResponse r) r.body().discard(); // read: its slot is free again
+        }));
+        assertThat(admission.queued("example")).isZero();
+        // a0 and b are both at the upstream at time zero; a's 50 others wait for a's tokens.
+        h.advance(Duration.ofMillis(9999));
+        assertThat(b).isNotDone();
+        h.advance(Duration.ofMillis(1));
+        assertThat(admitted(all.get(0))).isTrue();
+        assertThat(admitted(b))
+                .as("b had the second slot at once, answered 10 s later")
+                .isTrue();
+        assertThat(all.subList(1, 51)).noneMatch(CompletableFuture::isDone);
+    }
 }
