@@ -36,6 +36,7 @@ import java.util.function.LongSupplier;
  */
 final class FairQueue {
     private static final Priority[] CLASSES = Priority.values();
+    private static final CompletableFuture<Void> SERVED = CompletableFuture.completedFuture(null);
     /** A class of weight w advances its pass by UNIT / w per token (exact for weights 1–16 and 1000). */
     static final long UNIT = 720_720_000L;
 
@@ -86,7 +87,23 @@ final class FairQueue {
             long budgetStart,
             long budgetEnd,
             long now) {
-        Waiter w = new Waiter(call, call.priority().ordinal(), tokenStart, budgetStart, budgetEnd);
+        int cls = call.priority().ordinal();
+        synchronized (this) {
+            // Nobody waiting and a token there: served at once, as dispatch would serve a lone
+            // waiter, without making one (no allocation on the path that does not wait).
+            if (isEmpty() && cooldownUntil.getAsLong() <= now) {
+                this.bucket = bucket;
+                this.policy = policy;
+                pass[cls] = Math.max(pass[cls], virtualTime);
+                if (bucket.tryTake(keep(cls))) {
+                    virtualTime = pass[cls];
+                    pass[cls] += stride(cls);
+                    if (now != tokenStart) call.trace().addQueue(now - tokenStart);
+                    return SERVED;
+                }
+            }
+        }
+        Waiter w = new Waiter(call, cls, tokenStart, budgetStart, budgetEnd);
         List<Waiter> ready;
         long refused = -1;
         boolean servedNow;
