@@ -151,6 +151,32 @@ class KeyIsolationTest {
         assertThat(sent.get(sent.size() - 1)).isEqualTo(16 * 100_000_000L);
     }
 
+    /**
+     * A class's {@code reserve} holds in each key's bucket: a's batch backlog cannot spend the last
+     * 40 % of a's burst, so a's interactive request goes at once; b's budget is b's own.
+     */
+    @Test
+    void aReserveIsKeptInEachKeysOwnBucket() {
+        Harness h = Harness.of(time, """
+                key: header:X-Tenant
+                max_wait: 1m
+                limits:
+                  - {rate: 1/s, burst: 5, per: key}
+                  - {rate: 100/s, burst: 100}
+                priority: {reserve: {interactive: 40%}}""", admission);
+        List<CompletableFuture<FetchOutcome>> batch = new ArrayList<>();
+        for (int i = 0; i < 6; i++) batch.add(h.execute(of("a", "/b" + i, Priority.BATCH)));
+        // 5 → 2: the reserve (40 % of 5) is left for interactive.
+        for (int i = 0; i < 3; i++) assertThat(admitted(batch.get(i))).isTrue();
+        assertThat(batch.get(3)).isNotDone();
+        assertThat(admitted(h.execute(of("a", "/i0", Priority.INTERACTIVE)))).isTrue();
+        // b's batch requests spend b's own burst, down to b's own reserve.
+        for (int i = 0; i < 3; i++)
+            assertThat(admitted(h.execute(of("b", "/x" + i, Priority.BATCH)))).isTrue();
+        assertThat(admitted(h.execute(of("b", "/x3", Priority.BATCH)))).isFalse();
+        assertThat(batch.get(3)).isNotDone();
+    }
+
     /** When the whole upstream's bucket is the limit, the classes order every key's requests together. */
     @Test
     void theClassesOrderTheUpstreamsTokensAcrossKeys() {
