@@ -409,7 +409,8 @@ final class Gate {
 
     /** The wait by class for a key's bucket's tokens, kept with that bucket. */
     private FairQueue waitLine(LocalTokenBucket key) {
-        return key.waitLine(() -> new FairQueue(time, this::cooldownEnd, this::noToken));
+        FairQueue line = key.waitLine();
+        return line != null ? line : key.waitLine(() -> new FairQueue(time, this::cooldownEnd, this::noToken));
     }
 
     private CompletableFuture<Void> reserved(

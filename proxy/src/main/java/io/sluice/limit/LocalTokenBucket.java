@@ -64,6 +64,11 @@ final class LocalTokenBucket implements TokenBucket {
         bucket.addTokens(1);
     }
 
+    /** This bucket's wait by class, or null before the first request that waits by class. */
+    FairQueue waitLine() {
+        return waitLine;
+    }
+
     /** This bucket's wait by class: the one made before, else {@code made} (used once only). */
     FairQueue waitLine(java.util.function.Supplier<FairQueue> made) {
         FairQueue line = waitLine;
