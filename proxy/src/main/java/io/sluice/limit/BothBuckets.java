@@ -8,7 +8,8 @@ import java.util.concurrent.CompletableFuture;
 /**
  * A request's two buckets, the upstream's and its key's, taken as one: a token from each, due when
  * the later is. Each bucket keeps its own first-come first-served order; a refused request returns
- * both tokens.
+ * both tokens. {@link Gate} takes the key's token first and the upstream's only once the key's is
+ * due, so that a key waiting for its own tokens holds none of the upstream's meanwhile.
  */
 final class BothBuckets implements TokenBucket {
     private final TokenBucket whole;
@@ -38,7 +39,22 @@ final class BothBuckets implements TokenBucket {
         return whole instanceof LocalTokenBucket && key instanceof LocalTokenBucket;
     }
 
-    /** Both tokens without futures: the local fast path (both buckets local). */
+    /** The upstream's token alone, for a request whose key's token has come due. */
+    CompletableFuture<Reservation> reserveWhole() {
+        return whole.reserve();
+    }
+
+    /** The upstream's bucket, when both are local. */
+    LocalTokenBucket localWhole() {
+        return (LocalTokenBucket) whole;
+    }
+
+    /** The two tokens as one reservation. */
+    static Reservation both(Reservation whole, Reservation key) {
+        return new Both(whole, key);
+    }
+
+    /** Both tokens without futures (both buckets local), for a charge after the fact. */
     Reservation reserveNow() {
         return new Both(((LocalTokenBucket) whole).reserveNow(), ((LocalTokenBucket) key).reserveNow());
     }
@@ -58,7 +74,7 @@ final class BothBuckets implements TokenBucket {
         return whole.availableTokens();
     }
 
-    private record Both(Reservation whole, Reservation key) implements Reservation {
+    record Both(Reservation whole, Reservation key) implements Reservation {
         @Override
         public long waitNanos() {
             return Math.max(whole.waitNanos(), key.waitNanos());

@@ -28,10 +28,15 @@ import java.util.function.LongSupplier;
  * its retry-after.
  *
  * <p>No dispatch happens while the upstream cools down; tokens are taken only from a bucket of this
- * process (a shared bucket keeps the plain wait).
+ * process (a shared bucket keeps the plain wait). With {@code per: key} limits there is one such
+ * wait per key, for the key's own tokens (held by the key's bucket, see
+ * {@link LocalTokenBucket#waitLine}), and the upstream's for its tokens, which a request joins only
+ * once its key's token is taken: the classes order the waiters of one key, and across keys the
+ * requests that their keys already admit.
  */
 final class FairQueue {
     private static final Priority[] CLASSES = Priority.values();
+    private static final CompletableFuture<Void> SERVED = CompletableFuture.completedFuture(null);
     /** A class of weight w advances its pass by UNIT / w per token (exact for weights 1–16 and 1000). */
     static final long UNIT = 720_720_000L;
 
@@ -66,7 +71,39 @@ final class FairQueue {
      */
     CompletableFuture<Void> admit(
             Call call, LocalTokenBucket bucket, PriorityPolicy policy, long tokenStart, long budgetEnd, long now) {
-        Waiter w = new Waiter(call, call.priority().ordinal(), tokenStart, budgetEnd);
+        return admit(call, bucket, policy, tokenStart, tokenStart, budgetEnd, now);
+    }
+
+    /**
+     * As above, for a request that has already waited since {@code budgetStart} elsewhere (for its
+     * key's token): its time here counts as queueing from {@code tokenStart}, and a refusal names
+     * the whole budget.
+     */
+    CompletableFuture<Void> admit(
+            Call call,
+            LocalTokenBucket bucket,
+            PriorityPolicy policy,
+            long tokenStart,
+            long budgetStart,
+            long budgetEnd,
+            long now) {
+        int cls = call.priority().ordinal();
+        synchronized (this) {
+            // Nobody waiting and a token there: served at once, as dispatch would serve a lone
+            // waiter, without making one (no allocation on the path that does not wait).
+            if (isEmpty() && cooldownUntil.getAsLong() <= now) {
+                this.bucket = bucket;
+                this.policy = policy;
+                pass[cls] = Math.max(pass[cls], virtualTime);
+                if (bucket.tryTake(keep(cls))) {
+                    virtualTime = pass[cls];
+                    pass[cls] += stride(cls);
+                    if (now != tokenStart) call.trace().addQueue(now - tokenStart);
+                    return SERVED;
+                }
+            }
+        }
+        Waiter w = new Waiter(call, cls, tokenStart, budgetStart, budgetEnd);
         List<Waiter> ready;
         long refused = -1;
         boolean servedNow;
@@ -90,7 +127,7 @@ final class FairQueue {
             servedNow = w.done && refused < 0;
         }
         release(ready, w, now);
-        if (refused >= 0) return CompletableFuture.failedFuture(refusal.of(refused, budgetEnd - tokenStart));
+        if (refused >= 0) return CompletableFuture.failedFuture(refusal.of(refused, budgetEnd - budgetStart));
         if (servedNow) {
             if (now != tokenStart) call.trace().addQueue(now - tokenStart);
             return CompletableFuture.completedFuture(null);
@@ -254,7 +291,7 @@ final class FairQueue {
             w.done = true;
         }
         w.call.trace().addQueue(now - w.start);
-        w.future.completeExceptionally(refusal.of(Math.max(1, wait), w.budgetEnd - w.start));
+        w.future.completeExceptionally(refusal.of(Math.max(1, wait), w.budgetEnd - w.budgetStart));
     }
 
     private void abandon(Waiter w, Throwable reason) {
@@ -277,6 +314,7 @@ final class FairQueue {
         final Call call;
         final int cls;
         final long start;
+        final long budgetStart;
         final long budgetEnd;
         final CompletableFuture<Void> future = new CompletableFuture<>();
         /** Guarded by the queue's lock: served, refused or abandoned. */
@@ -284,10 +322,11 @@ final class FairQueue {
 
         volatile TimeSource.Timer expiry;
 
-        Waiter(Call call, int cls, long start, long budgetEnd) {
+        Waiter(Call call, int cls, long start, long budgetStart, long budgetEnd) {
             this.call = call;
             this.cls = cls;
             this.start = start;
+            this.budgetStart = budgetStart;
             this.budgetEnd = budgetEnd;
         }
     }

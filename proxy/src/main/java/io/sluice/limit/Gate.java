@@ -203,7 +203,7 @@ final class Gate {
                             // Already counted against its key when the token was taken.
                             return admit(call, currentLimits, start, budgetEnd, now, true);
                         }
-                        return reserved(call, reservation, start, budgetEnd, now);
+                        return taken(call, b, reservation, start, budgetEnd, now);
                     });
         }
         return shared.thenCompose(end -> {
@@ -253,36 +253,164 @@ final class Gate {
             return ADMITTED;
         }
         Optional<PriorityPolicy> priority = call.upstream().policy().priority();
-        if (priority.isPresent() && bucket instanceof LocalTokenBucket whole) {
-            return prioritised(call, b, whole, priority.get(), tokenStart, budgetEnd, now);
+        if (priority.isPresent()) {
+            CompletableFuture<Void> byClass = prioritised(call, b, priority.get(), tokenStart, budgetEnd, now);
+            if (byClass != null) return byClass;
         }
         if (b instanceof LocalTokenBucket local) return reserved(call, local.reserveNow(), tokenStart, budgetEnd, now);
-        if (b instanceof BothBuckets both && both.isLocal()) {
-            return reserved(call, both.reserveNow(), tokenStart, budgetEnd, now);
-        }
+        if (b instanceof BothBuckets both) return keyFirst(call, both, tokenStart, budgetEnd, now);
         return b.reserve().thenCompose(r -> reserved(call, r, tokenStart, budgetEnd, time.nanoTime()));
     }
 
     /**
-     * The upstream's token through the wait by class; then, with {@code per: key} limits, the key's
-     * token by reservation as usual (each key's bucket keeps its own first-come first-served order).
+     * The key's token first, then the upstream's. A request whose key's token is due now takes the
+     * upstream's at once (the common case, no more work than before). One whose key's bucket is empty
+     * waits for its key's token holding none of the upstream's, and takes the upstream's only when
+     * its key's comes due: the upstream's budget is spent in the order requests become sendable, so
+     * a key with a backlog of its own never delays another key whose bucket has tokens (with both
+     * tokens taken at arrival, a backlog of 50 put the upstream's bucket 50 tokens into debt, which
+     * every other key then waited out). Refused at once when the key's wait, or the upstream's, is
+     * already past the budget.
      */
-    private CompletableFuture<Void> prioritised(
+    private CompletableFuture<Void> keyFirst(Call call, BothBuckets both, long tokenStart, long budgetEnd, long now) {
+        if (both.isLocal()) {
+            LocalTokenBucket whole = both.localWhole();
+            TokenBucket.Reservation key = both.localKey().reserveNow();
+            long keyWait = key.waitNanos();
+            if (keyWait == 0)
+                return reserved(call, BothBuckets.both(whole.reserveNow(), key), tokenStart, budgetEnd, now);
+            return afterKeyToken(
+                    call,
+                    key,
+                    keyWait,
+                    whole.nanosUntil(1),
+                    () -> CompletableFuture.completedFuture(whole.reserveNow()),
+                    tokenStart,
+                    budgetEnd,
+                    now);
+        }
+        // A bucket in Redis: both asked at once (one round trip); the upstream's token goes back
+        // when the key's is not due yet, and is asked for again when it is.
+        return both.reserve().thenCompose(r -> taken(call, both, r, tokenStart, budgetEnd, time.nanoTime()));
+    }
+
+    /**
+     * Goes on with the tokens {@code b} gave (asked of Redis, both at once): when they are a key's
+     * and the upstream's and the key's is not due yet, the upstream's goes back and is asked for
+     * again when the key's is due.
+     */
+    private CompletableFuture<Void> taken(
+            Call call, TokenBucket b, TokenBucket.Reservation r, long tokenStart, long budgetEnd, long now) {
+        if (!(b instanceof BothBuckets both) || !(r instanceof BothBuckets.Both taken)) {
+            return reserved(call, r, tokenStart, budgetEnd, now);
+        }
+        long keyWait = taken.key().waitNanos();
+        if (keyWait == 0) return reserved(call, taken, tokenStart, budgetEnd, now);
+        long wholeWait = taken.whole().waitNanos();
+        taken.whole().release();
+        return afterKeyToken(call, taken.key(), keyWait, wholeWait, both::reserveWhole, tokenStart, budgetEnd, now);
+    }
+
+    /**
+     * Waits {@code keyWait} for the key's token already taken, then takes the upstream's. {@code
+     * wholeWait}: the upstream's wait for a token now, so that the later of the two is a lower bound
+     * on the request's wait.
+     */
+    private CompletableFuture<Void> afterKeyToken(
             Call call,
-            TokenBucket b,
-            LocalTokenBucket whole,
-            PriorityPolicy priority,
+            TokenBucket.Reservation key,
+            long keyWait,
+            long wholeWait,
+            java.util.function.Supplier<CompletableFuture<TokenBucket.Reservation>> takeWhole,
             long tokenStart,
             long budgetEnd,
             long now) {
-        CompletableFuture<Void> upstreamToken = fair.admit(call, whole, priority, tokenStart, budgetEnd, now);
-        if (!(b instanceof BothBuckets both)) return upstreamToken;
-        LocalTokenBucket key = both.localKey();
-        if (upstreamToken.isDone() && !upstreamToken.isCompletedExceptionally()) {
-            return reserved(call, key.reserveNow(), tokenStart, budgetEnd, time.nanoTime());
+        long atLeast = Math.max(keyWait, wholeWait);
+        if (atLeast > budgetEnd - now) {
+            key.release();
+            return CompletableFuture.failedFuture(noToken(atLeast, budgetEnd - tokenStart));
         }
-        return upstreamToken.thenCompose(
-                ignored -> reserved(call, key.reserveNow(), tokenStart, budgetEnd, time.nanoTime()));
+        CompletableFuture<Void> admitted = new CompletableFuture<>();
+        TimeSource.Timer timer = time.schedule(
+                Duration.ofNanos(keyWait),
+                () -> takeWhole.get().whenComplete((whole, error) -> {
+                    if (error != null) {
+                        key.release();
+                        admitted.completeExceptionally(error);
+                        return;
+                    }
+                    long at = time.nanoTime();
+                    if (whole.waitNanos() == 0) {
+                        call.trace().addQueue(at - tokenStart);
+                        // A cooldown that began meanwhile still holds the request.
+                        afterToken(call, admitted, budgetEnd);
+                        return;
+                    }
+                    reserved(call, BothBuckets.both(whole, key), tokenStart, budgetEnd, at)
+                            .whenComplete((ok, refused) -> {
+                                if (refused != null) admitted.completeExceptionally(refused);
+                                else admitted.complete(null);
+                            });
+                }));
+        call.onCancel(reason -> {
+            if (timer.cancel()) {
+                key.release();
+                admitted.completeExceptionally(reason);
+            }
+        });
+        return admitted;
+    }
+
+    /**
+     * The wait by class ({@code priority}), when every bucket is in this process (null otherwise: a
+     * shared bucket keeps the plain wait). With {@code per: key} limits, the key's token through its
+     * key's own wait by class, then the upstream's through the upstream's: the classes order one
+     * key's waiters, and across keys the requests that their keys already admit; a key whose bucket
+     * is empty holds none of the upstream's tokens while it waits.
+     */
+    private CompletableFuture<Void> prioritised(
+            Call call, TokenBucket b, PriorityPolicy priority, long tokenStart, long budgetEnd, long now) {
+        if (b instanceof BothBuckets both) {
+            if (!both.isLocal()) return null;
+            LocalTokenBucket key = both.localKey();
+            LocalTokenBucket whole = both.localWhole();
+            CompletableFuture<Void> keyToken = waitLine(key).admit(call, key, priority, tokenStart, budgetEnd, now);
+            if (keyToken.isDone() && !keyToken.isCompletedExceptionally()) {
+                return upstreamToken(call, key, whole, priority, now, tokenStart, budgetEnd, now);
+            }
+            return keyToken.thenCompose(ignored -> {
+                long at = time.nanoTime();
+                return upstreamToken(call, key, whole, priority, at, tokenStart, budgetEnd, at);
+            });
+        }
+        if (!(b instanceof LocalTokenBucket local)) return null;
+        // Only the upstream's limits, or only the key's.
+        FairQueue line = local == bucket ? fair : waitLine(local);
+        return line.admit(call, local, priority, tokenStart, budgetEnd, now);
+    }
+
+    /** The upstream's token by class, for a request holding its key's; refused, it gives the key's back. */
+    private CompletableFuture<Void> upstreamToken(
+            Call call,
+            LocalTokenBucket key,
+            LocalTokenBucket whole,
+            PriorityPolicy priority,
+            long queuedFrom,
+            long tokenStart,
+            long budgetEnd,
+            long now) {
+        CompletableFuture<Void> token = fair.admit(call, whole, priority, queuedFrom, tokenStart, budgetEnd, now);
+        if (token.isDone() && !token.isCompletedExceptionally()) return token;
+        token.whenComplete((ok, refused) -> {
+            if (refused != null) key.giveBack();
+        });
+        return token;
+    }
+
+    /** The wait by class for a key's bucket's tokens, kept with that bucket. */
+    private FairQueue waitLine(LocalTokenBucket key) {
+        FairQueue line = key.waitLine();
+        return line != null ? line : key.waitLine(() -> new FairQueue(time, this::cooldownEnd, this::noToken));
     }
 
     private CompletableFuture<Void> reserved(

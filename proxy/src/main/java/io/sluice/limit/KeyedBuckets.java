@@ -20,7 +20,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  * until idle keys expire. Evicting a busy key's bucket instead would hand it a fresh burst, so a
  * flood of made-up keys could reset a real tenant's budget; sharing one overflow bucket can only
  * make the flood's own requests wait. Requests without the key share the {@code none} bucket.
- * Neither shared bucket counts towards {@code max_keys} or expires.
+ * Neither shared bucket counts towards {@code max_keys} or expires. A key's wait by class (with
+ * {@code priority}) is held by its bucket and goes with it, so it is bounded the same way.
  */
 final class KeyedBuckets {
     private final String upstream;

@@ -14,6 +14,11 @@ final class LocalTokenBucket implements TokenBucket {
     private final LocalBucket bucket;
     private final double share;
     private volatile List<RateLimit> limits;
+    /**
+     * The wait by class for this bucket's tokens ({@link FairQueue}), made on first use by a policy
+     * that sets {@code priority}: a key's waiting line lives and expires with the key's bucket.
+     */
+    private volatile FairQueue waitLine;
 
     LocalTokenBucket(List<RateLimit> limits, double share, TimeSource time) {
         this.limits = List.copyOf(limits);
@@ -52,6 +57,26 @@ final class LocalTokenBucket implements TokenBucket {
         if (keep <= 0) return bucket.tryConsume(1);
         if (!bucket.estimateAbilityToConsume(keep + 1).canBeConsumed()) return false;
         return bucket.tryConsume(1);
+    }
+
+    /** Puts back a token that {@link #tryTake(long)} took, for a request that will not be sent after all. */
+    void giveBack() {
+        bucket.addTokens(1);
+    }
+
+    /** This bucket's wait by class, or null before the first request that waits by class. */
+    FairQueue waitLine() {
+        return waitLine;
+    }
+
+    /** This bucket's wait by class: the one made before, else {@code made} (used once only). */
+    FairQueue waitLine(java.util.function.Supplier<FairQueue> made) {
+        FairQueue line = waitLine;
+        if (line != null) return line;
+        synchronized (this) {
+            if (waitLine == null) waitLine = made.get();
+            return waitLine;
+        }
     }
 
     /**

@@ -7,6 +7,7 @@ import io.sluice.testing.SluiceServerExtension;
 import io.sluice.testing.TestHttp;
 import io.sluice.testing.Upstream;
 import io.sluice.time.FakeTimeSource;
+import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
@@ -122,6 +123,83 @@ class KeyedBudgetsTest {
         time.advance(java.time.Duration.ofMinutes(30));
         assertThat(get(s, TENANT_A).statusCode()).isEqualTo(200);
         assertThat(get(s, TENANT_A).statusCode()).isEqualTo(429);
+    }
+
+    /**
+     * Head-of-line blocking across keys: A, its own bucket empty, has 50 requests waiting for their
+     * tokens (A's next 50 seconds); B, whose bucket is full, is answered at once, without any time
+     * passing, and A's waiters then go out one a second as A's own budget allows.
+     */
+    @Test
+    void aTenantWithFiftyWaitingRequestsDoesNotDelayAnotherTenantWhoseBucketHasTokens(@TempDir Path dir)
+            throws Exception {
+        var s = start("limits:\n  - {rate: 1/s, burst: 1, per: key}\n  - {rate: 10/s, burst: 10}", dir.resolve("s"));
+        assertThat(get(s, TENANT_A).statusCode()).isEqualTo(200);
+        HttpClient client =
+                HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+        List<java.util.concurrent.CompletableFuture<HttpResponse<String>>> waiting = new java.util.ArrayList<>();
+        for (int i = 0; i < 50; i++) {
+            waiting.add(client.sendAsync(
+                    // Distinct paths: identical GETs would share one fetch (the cache's coalescing).
+                    HttpRequest.newBuilder(s.data("/github/repos/" + i))
+                            .header("Authorization", TENANT_A)
+                            .header("Sluice-Max-Wait", "60000")
+                            .build(),
+                    HttpResponse.BodyHandlers.ofString()));
+        }
+        // All 50 are waiting in A's bucket (51 taken of its 1): A's tokens left are -50.
+        long giveUpAt = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(60);
+        while (aTokensLeft(s) != -50) {
+            assertThat(System.nanoTime())
+                    .as(
+                            "A's 50 requests waiting: %s",
+                            admin(s, "GET", "/api/upstreams/github", null).body())
+                    .isLessThan(giveUpAt);
+            java.util.concurrent.locks.LockSupport.parkNanos(10_000_000L);
+        }
+        assertThat(waiting).noneMatch(java.util.concurrent.CompletableFuture::isDone);
+
+        HttpResponse<String> b = get(s, TENANT_B);
+        assertThat(b.statusCode()).as("B is not held behind A's waiters").isEqualTo(200);
+        assertThat(upstream.getRequestCount()).isEqualTo(2); // A's first and B's, at fake time zero
+        // The upstream's 10/s bucket paid for those two only: A's waiters hold none of its tokens.
+        String live = admin(s, "GET", "/api/upstreams/github", null).body();
+        assertThat(TestHttp.JSON
+                        .readTree(live)
+                        .path("live")
+                        .path("tokens_available")
+                        .asLong())
+                .isEqualTo(8);
+
+        // One a second: each second lets exactly one more through (answered before the clock moves
+        // on, so no timeout of the fake clock fires while the real upstream answers).
+        for (int second = 1; second <= 50; second++) {
+            time.advance(java.time.Duration.ofSeconds(1));
+            while (waiting.stream()
+                            .filter(java.util.concurrent.CompletableFuture::isDone)
+                            .count()
+                    < second) {
+                assertThat(System.nanoTime())
+                        .as("A's request of second %d", second)
+                        .isLessThan(giveUpAt);
+                java.util.concurrent.locks.LockSupport.parkNanos(5_000_000L);
+            }
+            assertThat(waiting.stream().filter(java.util.concurrent.CompletableFuture::isDone))
+                    .hasSize(second);
+        }
+        for (var response : waiting) assertThat(response.join().statusCode()).isEqualTo(200);
+        assertThat(upstream.getRequestCount()).isEqualTo(52);
+    }
+
+    /** Tokens left in the bucket of the key with the most requests (A's here). */
+    private static long aTokensLeft(SluiceServerExtension.Running s) {
+        String body = admin(s, "GET", "/api/upstreams/github", null).body();
+        try {
+            var busiest = TestHttp.JSON.readTree(body).path("live").path("keys").path("busiest");
+            return busiest.isEmpty() ? 1 : busiest.get(0).path("tokens_left").asLong();
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
     }
 
     @Test
