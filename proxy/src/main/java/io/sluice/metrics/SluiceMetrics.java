@@ -44,6 +44,11 @@ import java.util.function.Function;
  * the status a passthrough client receives).
  */
 public final class SluiceMetrics implements FetchListener, AutoCloseable {
+    /** What {@link #sharedLimits} reads at scrape time; held here, strongly. */
+    private volatile java.util.function.LongSupplier sharedFailovers = () -> 0;
+    /** What {@link #interceptHandshakes} reads at scrape time; held here, strongly. */
+    private volatile java.util.function.ToLongFunction<String> interceptHandshakes = engine -> 0;
+
     /** Latency histogram buckets: wide enough for a cache hit and a slow paginated API alike. */
     private static final Duration[] LATENCY_BUCKETS = {
         Duration.ofMillis(1),
@@ -337,9 +342,12 @@ public final class SluiceMetrics implements FetchListener, AutoCloseable {
      * rest), read at scrape time.
      */
     public void interceptHandshakes(java.util.function.ToLongFunction<String> byEngine) {
+        // A function counter holds its state object weakly: the lambda alone would be collected and
+        // the counter read 0 from then on. This object lives as long as the registry's owner.
+        this.interceptHandshakes = byEngine;
         for (String engine : List.of("jdk", "conscrypt")) {
             io.micrometer.core.instrument.FunctionCounter.builder(
-                            "sluice.intercept.handshakes", byEngine, f -> f.applyAsLong(engine))
+                            "sluice.intercept.handshakes", this, m -> m.interceptHandshakes.applyAsLong(engine))
                     .description("Intercepted tunnels' TLS hellos answered, by the engine chosen for them")
                     .tag("engine", engine)
                     .register(registry);
@@ -366,8 +374,10 @@ public final class SluiceMetrics implements FetchListener, AutoCloseable {
         io.micrometer.core.instrument.Gauge.builder("sluice.shared.limits.up", () -> up.getAsBoolean() ? 1 : 0)
                 .description("1 while limits are decided through Redis, 0 while on the local share")
                 .register(registry);
+        // Held here: a function counter holds its state object weakly (see interceptHandshakes).
+        this.sharedFailovers = failovers;
         io.micrometer.core.instrument.FunctionCounter.builder(
-                        "sluice.shared.limits.failovers", failovers, java.util.function.LongSupplier::getAsLong)
+                        "sluice.shared.limits.failovers", this, m -> m.sharedFailovers.getAsLong())
                 .description("Times this sidecar fell back from Redis to its local share of each limit")
                 .register(registry);
     }

@@ -49,7 +49,7 @@ class TwoSidecarsTest {
                 }
             });
             String config = """
-                    redis: {uri: "%s"}
+                    redis: {uri: "%s", timeout: 2s}
                     upstreams:
                       partner:
                         base_url: "%s"
@@ -60,9 +60,12 @@ class TwoSidecarsTest {
                     """.formatted(redisUri, Upstream.origin(upstream));
             var first = sluice.start(config);
             var second = sluice.start(config);
+            // Ready, and deciding through Redis: a sidecar starts on its local share until its first
+            // PING is answered (so it starts while Redis is down), and that share admits on its own.
             for (var s : java.util.List.of(first, second)) {
                 await().atMost(Duration.ofSeconds(15))
-                        .until(() -> TestHttp.get(s.admin("/readyz")).statusCode() == 200);
+                        .until(() -> TestHttp.get(s.admin("/readyz")).statusCode() == 200
+                                && TestHttp.get(s.admin("/metrics")).body().contains("sluice_shared_limits_up 1.0"));
             }
 
             int served = 0;
@@ -74,6 +77,11 @@ class TwoSidecarsTest {
                 if (status == 429) refused++;
             }
 
+            for (var s : java.util.List.of(first, second)) {
+                assertThat(TestHttp.get(s.admin("/metrics")).body())
+                        .as("no sidecar fell back to its local share")
+                        .contains("sluice_shared_limits_failovers_total 0.0");
+            }
             assertThat(served).isEqualTo(5);
             assertThat(refused).isEqualTo(7);
             assertThat(upstream.getRequestCount()).isEqualTo(5);
