@@ -21,6 +21,7 @@ import org.xnio.conduits.PushBackStreamSourceConduit;
  * {@link ClientHello.Unreadable}, for JSSE to answer as it would have.
  */
 final class HelloPeek implements ChannelListener<ConduitStreamSourceChannel> {
+    private static final System.Logger LOG = System.getLogger(HelloPeek.class.getName());
     /** The message and the headers of the records carrying it. */
     private static final int CAPACITY = ClientHello.MAX_BYTES + 1024;
 
@@ -89,7 +90,13 @@ final class HelloPeek implements ChannelListener<ConduitStreamSourceChannel> {
         var pushBack = new PushBackStreamSourceConduit(source.getConduit());
         pushBack.pushBack(Buffers.pooledWrapper(bytes));
         source.setConduit(pushBack);
-        then.accept(peek);
+        try {
+            then.accept(peek);
+        } catch (RuntimeException e) {
+            // Nothing else holds this connection yet: close it rather than leave it open, unserved.
+            LOG.log(System.Logger.Level.WARNING, "cannot start TLS on an intercepted tunnel", e);
+            IoUtils.safeClose(client);
+        }
     }
 
     private void cancelTimeout() {
