@@ -390,13 +390,7 @@ public final class ConfigLoader {
             if (!limitsNode.isArray())
                 throw new ConfigException(path + ".limits", "expected a list, got " + kind(limitsNode));
             for (int i = 0; i < limitsNode.size(); i++) {
-                String where = path + ".limits[" + i + "]";
-                JsonNode limit = object(where, limitsNode.get(i));
-                checkKeys(where, limit, Set.of("rate", "burst", "per"));
-                String rate = string(where + ".rate", required(where + ".rate", limit.get("rate")));
-                Long burst = limit.has("burst") ? (long) integer(where + ".burst", limit.get("burst")) : null;
-                boolean perKey = perKey(where + ".per", limit.get("per"));
-                limits.add(construct(where, () -> RateLimit.parse(rate, burst).perKey(perKey)));
+                limits.add(rateLimit(path + ".limits[" + i + "]", limitsNode.get(i)));
             }
         }
         Optional<KeySource> key = Optional.ofNullable(node.get("key"))
@@ -558,14 +552,9 @@ public final class ConfigLoader {
                         where + ".limits", "expected a non-empty list of {rate, burst}, got " + kind(limitsNode));
             }
             for (int j = 0; j < limitsNode.size(); j++) {
-                String at = where + ".limits[" + j + "]";
-                JsonNode limit = object(at, limitsNode.get(j));
-                checkKeys(at, limit, Set.of("rate", "burst", "per"));
-                String rate = string(at + ".rate", required(at + ".rate", limit.get("rate")));
-                Long burst = limit.has("burst") ? (long) integer(at + ".burst", limit.get("burst")) : null;
                 // An entry's limits are per key by nature; per: key may be written, nothing else.
-                perKey(at + ".per", limit.get("per"));
-                own.add(construct(at, () -> RateLimit.parse(rate, burst).perKey(true)));
+                own.add(rateLimit(where + ".limits[" + j + "]", limitsNode.get(j))
+                        .perKey(true));
             }
             KeyLimit parsed;
             String identity;
@@ -672,6 +661,16 @@ public final class ConfigLoader {
     }
 
     /** A limit's {@code per}: absent (the whole upstream) or {@code key}. */
+    /** One {rate, burst, per} entry of a {@code limits} list, at {@code where}. */
+    private RateLimit rateLimit(String where, JsonNode node) {
+        JsonNode limit = object(where, node);
+        checkKeys(where, limit, Set.of("rate", "burst", "per"));
+        String rate = string(where + ".rate", required(where + ".rate", limit.get("rate")));
+        Long burst = limit.has("burst") ? (long) integer(where + ".burst", limit.get("burst")) : null;
+        boolean perKey = perKey(where + ".per", limit.get("per"));
+        return construct(where, () -> RateLimit.parse(rate, burst).perKey(perKey));
+    }
+
     private boolean perKey(String path, JsonNode node) {
         if (node == null || node.isNull()) return false;
         String value = string(path, node).trim();
