@@ -40,10 +40,6 @@ final class SniKeyManager extends X509ExtendedKeyManager {
      */
     private final boolean mintOnHandshake;
 
-    SniKeyManager(LeafMinter minter, TimeSource time, boolean mintOnHandshake) {
-        this(minter, hints(time), mintOnHandshake);
-    }
-
     /** Over {@code hints} shared with another key manager (one per engine, the same clients). */
     SniKeyManager(LeafMinter minter, Cache<String, String> hints, boolean mintOnHandshake) {
         this.minter = minter;
