@@ -5,10 +5,17 @@
  * keep-alive HTTP/1.1 requests, one at a time per connection, like wrk. One thread, epoll.
  *
  *   tlsload load    --target HOST:PORT [--proxy HOST:PORT] --cafile F --path P --conns N --seconds S --expect-len L
+ *                   [--rate R]
  *   tlsload tunnels --target HOST:PORT [--proxy HOST:PORT] --cafile F --path P --count N --expect-len L
  *
  * load: N connections (tunnels set up before the clock starts), S seconds; every request has its
- * own query string (?n=...), so no cache can answer it. tunnels: N fresh connections one after the
+ * own query string (?n=...), so no cache can answer it. Without --rate, each connection sends its
+ * next request when the last is answered (closed loop, as wrk): the proxy runs flat out, and p99 is
+ * its latency when saturated. With --rate R, request j is due at start + j/R whatever came before
+ * (open loop, as wrk2): it goes out on the first idle connection, and its latency counts from when
+ * it was due, so a stall delays every request due during it (no coordinated omission). Two
+ * proxies then compare at the same offered load; "late" counts requests sent more than 1 ms after
+ * they were due because no connection was idle (the offered load was not kept up). tunnels: N fresh connections one after the
  * other (TCP, CONNECT, full TLS handshake, one GET), timed to the first byte of the response.
  * Both print one line "BENCH {json}". Every response is checked: status 2xx and a body of exactly
  * --expect-len bytes (Content-Length or chunked); anything else is counted, and a failed handshake
@@ -37,6 +44,7 @@ static const char *target, *proxy, *cafile, *path = "/";
 static char target_host[256];
 static int target_port;
 static int conns = 32, seconds = 10, count = 200;
+static double rate = 0; /* requests per second over all connections; 0: closed loop */
 static long expect_len = -1;
 static SSL_CTX *ctx;
 
@@ -212,14 +220,45 @@ static void load(void) {
         epoll_ctl(ep, EPOLL_CTL_ADD, c[i].fd, &ev);
     }
     uint64_t t0 = now_us(), deadline = t0 + (uint64_t)seconds * 1000000u;
-    for (int i = 0; i < conns; i++) {
-        c[i].start = now_us();
-        if (send_request(c[i].ssl) != 0) { errors++; c[i].dead = 1; }
+    /* Open loop: idle connections wait on a stack; request j is due at t0 + j / rate. */
+    int *idle = calloc(conns > 0 ? (size_t)conns : 1, sizeof *idle), nidle = 0;
+    long due = 0, late = 0;
+    if (rate > 0) {
+        for (int i = conns - 1; i >= 0; i--) idle[nidle++] = i;
+    } else {
+        for (int i = 0; i < conns; i++) {
+            c[i].start = now_us();
+            if (send_request(c[i].ssl) != 0) { errors++; c[i].dead = 1; }
+        }
     }
     int live = conns;
     struct epoll_event evs[64];
     while (live > 0) {
-        int n = epoll_wait(ep, evs, 64, 100);
+        int n;
+        if (rate > 0) {
+            /* Send every request that is due, then sleep until the next one is (ns resolution). */
+            uint64_t now = now_us();
+            for (;;) {
+                uint64_t at = t0 + (uint64_t)(due * 1e6 / rate);
+                if (at >= deadline) { /* no more requests: idle connections are done */
+                    while (nidle > 0) { struct conn *x = &c[idle[--nidle]]; x->dead = 1; live--; epoll_ctl(ep, EPOLL_CTL_DEL, x->fd, NULL); }
+                    break;
+                }
+                if (at > now || nidle == 0) break;
+                struct conn *x = &c[idle[--nidle]];
+                if (now > at + 1000) late++;
+                x->start = at;
+                due++;
+                if (send_request(x->ssl) != 0) { errors++; x->dead = 1; live--; epoll_ctl(ep, EPOLL_CTL_DEL, x->fd, NULL); }
+            }
+            if (live == 0) break;
+            uint64_t at = t0 + (uint64_t)(due * 1e6 / rate);
+            long wait_us = nidle > 0 && at < deadline ? (long)(at > now ? at - now : 0) : 100000;
+            struct timespec ts = {.tv_sec = wait_us / 1000000, .tv_nsec = (wait_us % 1000000) * 1000};
+            n = epoll_pwait2(ep, evs, 64, &ts, NULL);
+        } else {
+            n = epoll_wait(ep, evs, 64, 100);
+        }
         uint64_t t = now_us();
         if (t > deadline + 5000000u) break; /* stragglers: counted as timeouts below */
         for (int k = 0; k < n; k++) {
@@ -245,6 +284,7 @@ static void load(void) {
                 check(&p);
                 memmove(x->buf, x->buf + used, x->len - used);
                 x->len -= used;
+                if (rate > 0) { idle[nidle++] = (int)(x - c); break; }
                 if (done >= deadline) { x->dead = 1; live--; epoll_ctl(ep, EPOLL_CTL_DEL, x->fd, NULL); break; }
                 x->start = done;
                 if (send_request(x->ssl) != 0) { errors++; x->dead = 1; live--; epoll_ctl(ep, EPOLL_CTL_DEL, x->fd, NULL); break; }
@@ -259,9 +299,9 @@ static void load(void) {
     mean = nlat ? mean / nlat : 0;
     printf("BENCH {\"requests\":%ld,\"duration_us\":%llu,\"bytes\":%ld,\"ok\":%ld,\"non2xx\":%ld,\"bad_length\":%ld,"
            "\"errors\":%ld,\"timeouts\":%ld,\"p50_us\":%u,\"p90_us\":%u,\"p99_us\":%u,\"p999_us\":%u,\"mean_us\":%.1f,"
-           "\"max_us\":%u}\n",
+           "\"max_us\":%u,\"rate\":%.0f,\"late\":%ld}\n",
            nlat, (unsigned long long)(t1 - t0 < deadline - t0 ? t1 - t0 : deadline - t0), bytes, ok, non2xx, badlen,
-           errors, timeouts, pct(50), pct(90), pct(99), pct(99.9), mean, nlat ? lat[nlat - 1] : 0);
+           errors, timeouts, pct(50), pct(90), pct(99), pct(99.9), mean, nlat ? lat[nlat - 1] : 0, rate, late);
     for (int i = 0; i < conns; i++) { SSL_free(c[i].ssl); close(c[i].fd); }
 }
 
@@ -315,6 +355,7 @@ int main(int argc, char **argv) {
         else if (!strcmp(k, "--conns")) conns = atoi(v);
         else if (!strcmp(k, "--seconds")) seconds = atoi(v);
         else if (!strcmp(k, "--count")) count = atoi(v);
+        else if (!strcmp(k, "--rate")) rate = atof(v);
         else if (!strcmp(k, "--expect-len")) expect_len = atol(v);
         else die("unknown option");
     }
