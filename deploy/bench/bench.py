@@ -255,7 +255,7 @@ class FloorProgram(JavaProcess):
         self.port = free_port()
         self.upstream_port = upstream_port
         self.threads = threads
-        self.log_path = os.path.join(out, "-".join([source.removesuffix(".java"), *self.arguments]) + ".log")
+        self.log_path = os.path.join(out, "-".join([source.removesuffix(".java"), *map(os.path.basename, self.arguments)]) + ".log")
 
     def start(self):
         java, jar = self.java_and_jar()

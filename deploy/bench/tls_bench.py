@@ -247,13 +247,21 @@ def run(out, rounds, seconds, warm):
         sluice_cs = bench.Sluice(out, "tls-jdk", config_cs, h1, jvm_options=shipped).start()
         started.append(sluice_cs)
 
+        # The stack's own ceiling: Undertow's bare ProxyHandler over its own client, HTTP/1.1 and HTTP/2.
+        undertow_h1 = bench.FloorProgram(out, "UndertowProxyTls.java", [ca_origin, "h1"], h1).start()
+        started.append(undertow_h1)
+        undertow_h2 = bench.FloorProgram(out, "UndertowProxyTls.java", [ca_origin, "h2"], h2).start()
+        started.append(undertow_h2)
+
         target = f"localhost:{h1}"
         urls = {"direct": f"https://localhost:{h1}/item.json",
                 "direct_wrk": f"https://127.0.0.1:{h1}/item.json",
                 "nginx": f"http://127.0.0.1:{ports['@PROXY_PORT@']}/item.json",
                 "sluice_h1": f"http://127.0.0.1:{sluice.port}/origin/item.json",
                 "sluice_h2": f"http://127.0.0.1:{sluice.port}/origin_h2/item.json",
-                "sluice_cs_h1": f"http://127.0.0.1:{sluice_cs.port}/origin/item.json"}
+                "sluice_cs_h1": f"http://127.0.0.1:{sluice_cs.port}/origin/item.json",
+                "undertow_h1": f"http://127.0.0.1:{undertow_h1.port}/item.json",
+                "undertow_h2": f"http://127.0.0.1:{undertow_h2.port}/item.json"}
         # Every path, certificate checks included, answers the document before anything is timed.
         wait_until(lambda: curl_check(urls["direct"], ca_origin), "the TLS origin")
         curl_check(f"https://localhost:{h2}/item.json", ca_origin)
@@ -261,6 +269,8 @@ def run(out, rounds, seconds, warm):
         curl_check(urls["sluice_h1"], ca_origin)
         curl_check(urls["sluice_h2"], ca_origin)
         curl_check(urls["sluice_cs_h1"], ca_origin)
+        curl_check(urls["undertow_h1"], ca_origin)
+        curl_check(urls["undertow_h2"], ca_origin)
         squid_proxy, sluice_proxy = f"127.0.0.1:{squid.port}", f"127.0.0.1:{sluice.port}"
         sluice_cs_proxy = f"127.0.0.1:{sluice_cs.port}"
         wait_until(lambda: curl_check(urls["direct"], ca_intercept, f"http://{squid_proxy}"), "squid")
@@ -283,6 +293,8 @@ def run(out, rounds, seconds, warm):
             ("wrk: Sluice route form, h1 origin", wrk_row(urls["sluice_h1"]), lambda: sluice.pid, warm),
             ("wrk: Sluice route form, h2 origin", wrk_row(urls["sluice_h2"]), lambda: sluice.pid, warm // 2),
             ("wrk: Sluice (tls.provider: jdk) route form, h1 origin", wrk_row(urls["sluice_cs_h1"]), lambda: sluice_cs.pid, warm),
+            ("wrk: Undertow ProxyHandler (no Sluice), h1 origin", wrk_row(urls["undertow_h1"]), lambda: undertow_h1.pid, warm),
+            ("wrk: Undertow ProxyHandler (no Sluice), h2 origin", wrk_row(urls["undertow_h2"]), lambda: undertow_h2.pid, warm),
             ("tlsload: direct to origin", load(None), None, 3),
             ("tlsload: squid ssl-bump CONNECT", load(squid_proxy), lambda: squid.pid, 3),
             ("tlsload: Sluice intercepted CONNECT", load(sluice_proxy), lambda: sluice.pid, warm),
@@ -417,6 +429,13 @@ def run(out, rounds, seconds, warm):
         "route_h1_rps_vs_nginx": t["wrk: Sluice route form, h1 origin"]["rps"] / t["wrk: nginx proxy_pass https"]["rps"],
         "route_h1_p99_vs_nginx": t["wrk: Sluice route form, h1 origin"]["p99_us"] / t["wrk: nginx proxy_pass https"]["p99_us"],
         "route_h2_rps_vs_nginx": t["wrk: Sluice route form, h2 origin"]["rps"] / t["wrk: nginx proxy_pass https"]["rps"],
+        # The stack's ceiling (Undertow's bare proxy and client) against nginx, and Sluice against it.
+        "undertow_h1_rps_vs_nginx": t["wrk: Undertow ProxyHandler (no Sluice), h1 origin"]["rps"]
+                                    / t["wrk: nginx proxy_pass https"]["rps"],
+        "undertow_h2_rps_vs_nginx": t["wrk: Undertow ProxyHandler (no Sluice), h2 origin"]["rps"]
+                                    / t["wrk: nginx proxy_pass https"]["rps"],
+        "route_h1_rps_vs_undertow": t["wrk: Sluice route form, h1 origin"]["rps"]
+                                    / t["wrk: Undertow ProxyHandler (no Sluice), h1 origin"]["rps"],
         # tls.provider: jdk, same run: JSSE alone, against squid / nginx.
         "jdk_intercept_rps_vs_squid": t["tlsload: Sluice (tls.provider: jdk) intercepted CONNECT"]["rps"] / sq["rps"],
         "jdk_intercept_p99_vs_squid": t["tlsload: Sluice (tls.provider: jdk) intercepted CONNECT"]["p99_us"] / sq["p99_us"],
@@ -466,6 +485,10 @@ def markdown(results):
         cpu = f"{s['cpu_s_per_1000']:.3f}" if "cpu_s_per_1000" in s else "—"
         lines.append(f"| {name} | {s['rps']:.0f} | {s['p50_us'] / 1000:.2f} ms | {s['p99_us'] / 1000:.2f} ms | {cpu} | "
                      f"{s['warm_up_handshakes']}, then {s['origin_handshakes']:.0f} | {s['client_cpu_share']:.2f} | {s['failures']} of {s['requests']:,} |")
+    lines += ["", f"The stack's ceiling, same run: Undertow's bare ProxyHandler (its own HTTP client, JSSE) reaches "
+                  f"{g['undertow_h1_rps_vs_nginx']:.2f}x nginx's req/s to the HTTP/1.1 origin and "
+                  f"{g['undertow_h2_rps_vs_nginx']:.2f}x over HTTP/2; Sluice's route form (h1) is "
+                  f"{g['route_h1_rps_vs_undertow']:.2f}x Undertow's bare proxy."]
     if "paced" in results:
         lines += ["", f"| at a fixed {results['paced_rate']:.0f} req/s (open loop, 32 tunnels) | p50 | p99 | p99.9 | "
                       "sent > 1 ms late (no idle tunnel) | proxy CPU-s / 1,000 req | failed requests |",
