@@ -82,6 +82,8 @@ final class Http1Exchange {
 
     private boolean retriedStale;
     private boolean requestWritten;
+    /** This exchange is opening a connection and counts against {@link Http1Transport#MAX_OPENING_PER_DESTINATION}. */
+    private boolean holdsOpening;
 
     Http1Exchange(
             Http1Transport transport,
@@ -115,13 +117,65 @@ final class Http1Exchange {
     void start() {
         call.onCancel(reason -> onThread(() -> abandon(reason)));
         if (result.isDone()) return;
+        acquire();
+    }
+
+    /** Sends on an idle connection, else opens one, else waits in line for either. */
+    private void acquire() {
         Http1Transport.Idle pooled = transport.checkout(poolKey);
         if (pooled != null) {
             reused = true;
             sendOn(pooled.connection(), pooled.capture());
-        } else {
+        } else if (transport.openOrWait(poolKey, this)) {
+            holdsOpening = true;
             connect();
+        } else {
+            // Queued behind connections being opened: the wait for one counts as connecting.
+            arm(
+                    policy.timeouts().connect(),
+                    () -> new HttpConnectTimeoutException("no connection to the upstream within "
+                            + policy.timeouts().connect().toMillis() + " ms"));
         }
+    }
+
+    /** Whether this exchange has ended (answered, failed or cancelled). */
+    boolean isOver() {
+        return result.isDone();
+    }
+
+    /** A queued exchange's turn to open a connection of its own; it already counts as opening. */
+    void openOwn() {
+        holdsOpening = true;
+        if (result.isDone()) {
+            endOpening();
+            return;
+        }
+        connect();
+    }
+
+    /**
+     * A queued exchange is handed a connection another exchange has just released. It is used once
+     * that exchange has unwound (a task on this thread); if this one is over by then, the connection
+     * goes back to the pool.
+     */
+    void takeOver(ClientConnection pooled, HeadCapture captured) {
+        thread.execute(() -> {
+            if (result.isDone()) {
+                transport.release(poolKey, pooled, captured);
+            } else if (!pooled.isOpen()) {
+                acquire();
+            } else {
+                reused = true;
+                sendOn(pooled, captured);
+            }
+        });
+    }
+
+    /** This exchange's opening is over (made or failed): the next queued exchange may open one. */
+    private void endOpening() {
+        if (!holdsOpening) return;
+        holdsOpening = false;
+        transport.openingEnded(poolKey);
     }
 
     private void connect() {
@@ -137,9 +191,14 @@ final class Http1Exchange {
         org.xnio.ChannelListener<org.xnio.StreamConnection> opened = raw -> {
             if (result.isDone()) {
                 IoUtils.safeClose(raw);
+                endOpening();
                 return;
             }
-            if (!handshaking) disarm();
+            // A cleartext connection is made once connected; a TLS one once its handshake is done.
+            if (!handshaking) {
+                disarm();
+                endOpening();
+            }
             HeadCapture captured = new HeadCapture(raw.getSourceChannel().getConduit());
             raw.getSourceChannel().setConduit(captured);
             sendOn(
@@ -157,6 +216,7 @@ final class Http1Exchange {
                             connection -> {
                                 if (result.isDone()) {
                                     IoUtils.safeClose(connection);
+                                    endOpening();
                                     return;
                                 }
                                 // The request is written at once (its bytes wait in the TLS layer and
@@ -186,6 +246,7 @@ final class Http1Exchange {
 
     /** The TLS handshake of this exchange's new connection finished: the wait for the response starts. */
     private void handshakeDone() {
+        endOpening();
         if (!handshaking) return;
         handshaking = false;
         if (!result.isDone()) armResponseTimer();
@@ -357,6 +418,7 @@ final class Http1Exchange {
     private void onResponse(ClientExchange exchange) {
         if (result.isDone()) return;
         disarm();
+        endOpening();
         ClientResponse response = exchange.getResponse();
         int status = response.getResponseCode();
         HeadCapture captured = capture;
@@ -465,6 +527,9 @@ final class Http1Exchange {
         if (reused && !retriedStale && repeatable()) {
             retriedStale = true;
             disarm();
+            // Not queued behind other openings: this request was already on its way.
+            transport.openingStarted(poolKey);
+            holdsOpening = true;
             connect();
             return;
         }
@@ -504,6 +569,7 @@ final class Http1Exchange {
         // Completed before the close, which may call back into this exchange and must find it over.
         result.completeExceptionally(error);
         if (open != null) abort(open);
+        endOpening();
     }
 
     /**

@@ -43,8 +43,8 @@ public final class Http1Transport {
     private final OptionMap options;
     private final Duration idleTimeout;
     private final int maxIdlePerAddress;
-    /** Per IO thread: idle connections by destination. Touched only by the owning thread. */
-    private final Map<Thread, Map<PoolKey, ArrayDeque<Idle>>> idle = new ConcurrentHashMap<>();
+    /** Per IO thread: each destination's idle connections and openings. Touched only by the owning thread. */
+    private final Map<Thread, Map<PoolKey, Destination>> pools = new ConcurrentHashMap<>();
 
     private final Function<UpstreamTls, SSLContext> tlsContexts;
     private final Executor handshakes;
@@ -52,6 +52,27 @@ public final class Http1Transport {
     private final java.util.concurrent.atomic.AtomicInteger open = new java.util.concurrent.atomic.AtomicInteger();
 
     record Idle(ClientConnection connection, HeadCapture capture, long since) {}
+
+    /**
+     * New connections one IO thread may be opening to one destination at once. A request that finds
+     * no idle connection and this many being opened waits for the first connection to come free, or
+     * for an opening to end (then it opens its own). Without the bound, a burst after an idle spell
+     * (pool emptied by {@code UPSTREAM_IDLE_TIMEOUT}) opened one connection per waiting request, each a
+     * full TLS handshake with certificate checks on two cores: measured, 32 handshakes at once held
+     * every tunnel on the thread for 50-150 ms (deploy/bench/README-tls.md, "Where the tail came
+     * from"). Requests are short next to a handshake, so a few connections serve the burst; a slow
+     * upstream still gets one connection per request in flight, opened this many at a time.
+     */
+    static final int MAX_OPENING_PER_DESTINATION = 4;
+
+    /** One destination's share of an IO thread's pool. */
+    static final class Destination {
+        final ArrayDeque<Idle> idle = new ArrayDeque<>();
+        /** Exchanges waiting for a connection, oldest first; those already over are skipped when reached. */
+        final ArrayDeque<Http1Exchange> waiting = new ArrayDeque<>();
+
+        int opening;
+    }
 
     public Http1Transport(
             XnioWorker worker, ByteBufferPool buffers, TimeSource time, Duration idleTimeout, int maxIdlePerAddress) {
@@ -199,8 +220,9 @@ public final class Http1Transport {
 
     /** An open idle connection to {@code key}, or null. Call on the IO thread that owns the pool. */
     Idle checkout(PoolKey key) {
-        ArrayDeque<Idle> queue = pool().get(key);
-        if (queue == null) return null;
+        Destination destination = pool().get(key);
+        if (destination == null) return null;
+        ArrayDeque<Idle> queue = destination.idle;
         long now = time.nanoTime();
         Idle entry;
         // Most recently used first: it is the least likely to have been closed by the upstream.
@@ -213,10 +235,48 @@ public final class Http1Transport {
         return null;
     }
 
+    /**
+     * Whether an exchange that found no idle connection to {@code key} may open one now; if so it
+     * counts as opening until {@link #openingEnded}. If not, it is queued and is later handed a
+     * released connection ({@link Http1Exchange#takeOver}), or told to open one
+     * ({@link Http1Exchange#openOwn}). Call on the IO thread that owns the pool.
+     */
+    boolean openOrWait(PoolKey key, Http1Exchange exchange) {
+        Destination destination = destination(key);
+        if (destination.opening < MAX_OPENING_PER_DESTINATION) {
+            destination.opening++;
+            return true;
+        }
+        destination.waiting.addLast(exchange);
+        return false;
+    }
+
+    /** Counts one more connection being opened to {@code key}, past the bound (a stale connection's retry). */
+    void openingStarted(PoolKey key) {
+        destination(key).opening++;
+    }
+
+    /** An opening to {@code key} ended, made or failed: the next waiting exchange may open one. */
+    void openingEnded(PoolKey key) {
+        Destination destination = destination(key);
+        destination.opening--;
+        Http1Exchange next = nextWaiting(destination);
+        if (next != null) {
+            destination.opening++;
+            next.openOwn();
+        }
+    }
+
     /** Returns a connection whose exchange ended cleanly. Call on the IO thread that owns it. */
     void release(PoolKey key, ClientConnection connection, HeadCapture capture) {
         if (!connection.isOpen()) return;
-        ArrayDeque<Idle> queue = pool().computeIfAbsent(key, k -> new ArrayDeque<>());
+        Destination destination = destination(key);
+        Http1Exchange next = nextWaiting(destination);
+        if (next != null) {
+            next.takeOver(connection, capture);
+            return;
+        }
+        ArrayDeque<Idle> queue = destination.idle;
         if (queue.size() >= maxIdlePerAddress) {
             IoUtils.safeClose(connection);
             return;
@@ -224,8 +284,20 @@ public final class Http1Transport {
         queue.addLast(new Idle(connection, capture, time.nanoTime()));
     }
 
-    private Map<PoolKey, ArrayDeque<Idle>> pool() {
-        return idle.computeIfAbsent(Thread.currentThread(), t -> new HashMap<>());
+    private static Http1Exchange nextWaiting(Destination destination) {
+        Http1Exchange next;
+        while ((next = destination.waiting.pollFirst()) != null) {
+            if (!next.isOver()) return next;
+        }
+        return null;
+    }
+
+    private Destination destination(PoolKey key) {
+        return pool().computeIfAbsent(key, k -> new Destination());
+    }
+
+    private Map<PoolKey, Destination> pool() {
+        return pools.computeIfAbsent(Thread.currentThread(), t -> new HashMap<>());
     }
 
     @Override
