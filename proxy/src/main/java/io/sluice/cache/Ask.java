@@ -2,6 +2,7 @@ package io.sluice.cache;
 
 import io.sluice.fetch.CacheMode;
 import io.sluice.fetch.FetchRequest;
+import io.sluice.http.Directives;
 import java.time.Duration;
 import java.util.Locale;
 

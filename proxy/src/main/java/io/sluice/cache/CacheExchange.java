@@ -13,6 +13,7 @@ import io.sluice.fetch.FetchResponse;
 import io.sluice.fetch.Fields;
 import io.sluice.fetch.ResponseBody;
 import io.sluice.fetch.Stage;
+import io.sluice.http.HttpDates;
 import io.sluice.time.TimeSource;
 import java.net.URI;
 import java.nio.ByteBuffer;
@@ -142,13 +143,14 @@ final class CacheExchange {
         // §13.1.3: an invalid date, or a list of them, is ignored: the condition is false.
         List<String> since = request.headers().allValues("if-modified-since");
         if (since.size() != 1) return false;
-        Optional<Instant> date = HttpDates.parse(since.get(0));
+        Instant today = time.clock().instant(); // the century of an RFC 850 date (RFC 9110 §5.6.7)
+        Optional<Instant> date = HttpDates.parse(since.get(0), today);
         if (date.isEmpty()) return false;
         // RFC 9111 §4.3.2: Last-Modified, else Date, else when the response was received.
         Instant modified = entry.lastModified()
                 .or(() -> entry.fields.first("date"))
-                .flatMap(HttpDates::parse)
-                .orElseGet(() -> time.clock().instant().minusNanos(Math.max(0, now - entry.responseNanos)));
+                .flatMap(v -> HttpDates.parse(v, today))
+                .orElseGet(() -> today.minusNanos(Math.max(0, now - entry.responseNanos)));
         return !modified.isAfter(date.get());
     }
 

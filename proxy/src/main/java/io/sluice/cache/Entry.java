@@ -2,6 +2,9 @@ package io.sluice.cache;
 
 import io.sluice.config.CachePolicy;
 import io.sluice.fetch.Fields;
+import io.sluice.http.Directives;
+import io.sluice.http.HttpDates;
+import io.sluice.http.Vary;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
@@ -177,17 +180,24 @@ final class Entry {
         } else if (headers.firstValue("expires").isPresent()) {
             // An invalid Expires, such as "0", means already expired (§5.3).
             Optional<Instant> expires =
-                    HttpDates.parse(headers.firstValue("expires").get());
-            Instant date = headers.firstValue("date").flatMap(HttpDates::parse).orElse(responseInstant);
+                    HttpDates.parse(headers.firstValue("expires").get(), responseInstant);
+            Instant date = headers.firstValue("date")
+                    .flatMap(v -> HttpDates.parse(v, responseInstant))
+                    .orElse(responseInstant);
             lifetime = expires.map(e -> Math.max(0, nanos(Duration.between(date, e))))
                     .orElse(0L);
         } else if (policy.heuristic().isPresent()
                 && HEURISTIC_STATUSES.contains(status)
-                && headers.firstValue("last-modified").flatMap(HttpDates::parse).isPresent()) {
+                && headers.firstValue("last-modified")
+                        .flatMap(v -> HttpDates.parse(v, responseInstant))
+                        .isPresent()) {
             // §4.2.2: a fraction of the time since the last change, the heuristic the RFC suggests.
-            Instant lastModified =
-                    HttpDates.parse(headers.firstValue("last-modified").get()).get();
-            Instant date = headers.firstValue("date").flatMap(HttpDates::parse).orElse(responseInstant);
+            Instant lastModified = HttpDates.parse(
+                            headers.firstValue("last-modified").get(), responseInstant)
+                    .get();
+            Instant date = headers.firstValue("date")
+                    .flatMap(v -> HttpDates.parse(v, responseInstant))
+                    .orElse(responseInstant);
             long sinceModified = Math.max(0, nanos(Duration.between(lastModified, date)));
             lifetime = (long) (sinceModified * policy.heuristic().get());
         } else if (policy.defaultTtl().isPresent() && HEURISTIC_STATUSES.contains(status)) {
@@ -202,7 +212,9 @@ final class Entry {
     /** RFC 9111 §4.2.3 corrected_initial_age. */
     private static long initialAgeNanos(Fields headers, Exchange exchange) {
         Instant responseTime = exchange.responseInstant();
-        Instant date = headers.firstValue("date").flatMap(HttpDates::parse).orElse(responseTime);
+        Instant date = headers.firstValue("date")
+                .flatMap(v -> HttpDates.parse(v, responseTime))
+                .orElse(responseTime);
         long apparentAge = Math.max(0, nanos(Duration.between(date, responseTime)));
         long ageValue = seconds(deltaSeconds(headers.firstValue("age").orElse("0")));
         long responseDelay = Math.max(0, exchange.responseNanos() - exchange.requestNanos());
@@ -211,15 +223,10 @@ final class Entry {
 
     /** The request-field values the response's {@code Vary} selects on; empty for {@code Vary: *}. */
     private static Optional<Map<String, String>> varyOf(Fields response, Fields request) {
+        Optional<List<String>> names = Vary.fieldNames(response.allValues("vary"));
+        if (names.isEmpty()) return Optional.empty(); // Vary: * always fails to match (§4.1)
         Map<String, String> vary = new TreeMap<>();
-        for (String line : response.allValues("vary")) {
-            for (String name : line.split(",")) {
-                String field = name.trim().toLowerCase(Locale.ROOT);
-                if (field.isEmpty()) continue;
-                if (field.equals("*")) return Optional.empty(); // §4.1: always fails to match
-                vary.put(field, Keys.varyValue(request, field));
-            }
-        }
+        for (String field : names.get()) vary.put(field, Keys.varyValue(request, field));
         return Optional.of(vary.isEmpty() ? Map.of() : vary);
     }
 

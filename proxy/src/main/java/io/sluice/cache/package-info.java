@@ -6,6 +6,7 @@
  * variants of one URL ({@code Vary}, credentials) kept together so that invalidating a URL is one
  * operation. Freshness, age, revalidation, {@code stale-while-revalidate}, {@code stale-if-error}
  * and request coalescing are kept by this package's own bookkeeping on the injected
- * {@link io.sluice.time.TimeSource}.
+ * {@link io.sluice.time.TimeSource}. Header values ({@code Cache-Control}, {@code Vary}, HTTP
+ * dates) are read by {@code io.sluice.http}.
  */
 package io.sluice.cache;

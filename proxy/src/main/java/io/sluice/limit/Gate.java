@@ -11,6 +11,8 @@ import io.sluice.fetch.ErrorType;
 import io.sluice.fetch.FetchException;
 import io.sluice.fetch.FetchListener;
 import io.sluice.fetch.FetchResponse;
+import io.sluice.http.RateLimitHeaders;
+import io.sluice.http.RetryAfter;
 import io.sluice.time.TimeSource;
 import java.time.Duration;
 import java.time.Instant;

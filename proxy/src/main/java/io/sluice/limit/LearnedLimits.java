@@ -3,6 +3,7 @@ package io.sluice.limit;
 import io.sluice.config.Policy;
 import io.sluice.config.RateLimit;
 import io.sluice.fetch.Fields;
+import io.sluice.http.RateLimitHeaders;
 import io.sluice.upstream.LearnedLimit;
 import java.time.Instant;
 import java.util.ArrayList;

@@ -2,46 +2,19 @@ package io.sluice.limit;
 
 import io.sluice.config.RateLimit;
 import io.sluice.fetch.Fields;
+import io.sluice.http.RateLimitPolicy;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
-import java.util.regex.Pattern;
 
 /**
- * Reads the limits an upstream says it applies, for {@code learn}. Understood forms, first match
- * wins:
- *
- * <ul>
- *   <li>{@code RateLimit-Policy: "default";q=100;w=60, "daily";q=1000;w=86400} (IETF httpapi
- *       RateLimit draft, -08 on: a List of String or Token items with a quota {@code q}, a window
- *       {@code w} in seconds, a quota unit {@code qu}, a partition key {@code pk}), and the older
- *       {@code RateLimit-Policy: 100;w=60} whose Integer item is the quota (drafts -03 to -07);
- *   <li>{@code RateLimit-Limit: 100} with {@code RateLimit-Reset} (early drafts), and
- *       {@code X-RateLimit-Limit: 5000} with {@code X-RateLimit-Reset} (GitHub and many others):
- *       the quota of a window that is not stated, so the window is the reset's distance rounded up
- *       to a second, a minute, an hour or a day ({@code 3599} seconds to the reset is an hour).
- * </ul>
- *
- * <p>Values are read strictly because an upstream is not trusted: a quota is 1 to 10^9 written in
- * digits, a window 1 second to 1 day; anything else makes the whole field {@link Nonsense}, which
- * the caller ignores and counts. An item in another quota unit ({@code qu="content-bytes"}) or
- * without a window is skipped: it is not a request rate Sluice could apply.
+ * The limits an upstream says it applies, as {@code learn} adopts them: the fields are read by
+ * {@link RateLimitPolicy} ({@code RateLimit-Policy}, {@code RateLimit-Limit},
+ * {@code X-RateLimit-Limit}), and each announced quota becomes a {@link RateLimit} here, with
+ * Sluice's own floor on how slow a learned limit may be.
  */
 final class PolicyHeaders {
-    static final long MAX_QUOTA = 1_000_000_000L;
-    static final long MAX_WINDOW_SECONDS = 86_400;
-    /** Longer fields are refused unread: a policy is a few short items. */
-    private static final int MAX_FIELD_LENGTH = 512;
-
-    private static final int MAX_ITEMS = 8;
-    private static final Pattern DIGITS = Pattern.compile("\\d{1,10}");
-    private static final Pattern TOKEN = Pattern.compile("[A-Za-z*][A-Za-z0-9!#$%&'*+.^_`|~:/-]*");
-    private static final Pattern STRING = Pattern.compile("\"[\\x20-\\x21\\x23-\\x5b\\x5d-\\x7e]*\"");
-    private static final Pattern KEY = Pattern.compile("[a-z*][a-z0-9_.*-]*");
-    private static final long[] WINDOWS = {1, 60, 3_600, 86_400};
-
     private PolicyHeaders() {}
 
     /** What a response said about the upstream's limits. */
@@ -61,103 +34,20 @@ final class PolicyHeaders {
 
     /** The upstream's announced policy, or empty when the response states none. */
     static Optional<Reading> read(Fields headers, Instant now) {
-        Optional<String> policy = headers.firstValue("RateLimit-Policy");
-        if (policy.isPresent()) return Optional.of(policy("RateLimit-Policy", policy.get()));
-        for (String prefix : new String[] {"RateLimit", "X-RateLimit"}) {
-            Optional<String> limit = headers.firstValue(prefix + "-Limit");
-            if (limit.isEmpty()) continue;
-            Optional<String> reset = headers.firstValue(prefix + "-Reset");
-            return Optional.ofNullable(limitWithReset(prefix + "-Limit", limit.get(), reset, now));
-        }
-        return Optional.empty();
+        return RateLimitPolicy.read(headers, now).map(PolicyHeaders::learnable);
     }
 
-    /** A {@code *-Limit} quota whose window is the reset's distance, rounded up; null when it says nothing usable. */
-    private static Reading limitWithReset(String field, String value, Optional<String> reset, Instant now) {
-        String v = value.trim();
-        // Early drafts allowed `100, 100;w=60`: the first member is the quota that applies now.
-        int comma = v.indexOf(',');
-        if (comma >= 0) v = v.substring(0, comma).trim();
-        long window = 0;
-        int semicolon = v.indexOf(';');
-        if (semicolon >= 0) {
-            Reading item = policy(field, v);
-            if (item instanceof Announced a && !a.limits().isEmpty()) return a;
-            if (item instanceof Nonsense) return item;
-            v = v.substring(0, semicolon).trim();
-        }
-        long quota = quota(v);
-        if (quota < 0)
-            return new Nonsense(field, "quota \"" + clip(value) + "\" is not a whole number from 1 to " + MAX_QUOTA);
-        if (reset.isEmpty()) return null; // a quota of an unknown window: nothing to build a rate from
-        Optional<Duration> in = RateLimitHeaders.resetIn(reset.get(), now);
-        if (in.isEmpty()) return new Nonsense(field, "reset \"" + clip(reset.get()) + "\" is not a time");
-        long seconds = Math.max(0, (in.get().toNanos() + 999_999_999L) / 1_000_000_000L);
-        if (seconds == 0) return null; // at the very reset: no window to measure
-        for (long w : WINDOWS) {
-            if (seconds <= w) {
-                window = w;
-                break;
-            }
-        }
-        if (window == 0) return new Nonsense(field, "reset in " + seconds + " s is beyond a day");
-        return new Announced(List.of(limit(quota, window)), field, true);
-    }
-
-    /** A {@code RateLimit-Policy} List (RFC 9651 syntax, the parts of it a policy uses). */
-    static Reading policy(String field, String value) {
-        if (value.length() > MAX_FIELD_LENGTH)
-            return new Nonsense(field, "longer than " + MAX_FIELD_LENGTH + " characters");
-        List<String> items = split(value, ',');
-        if (items == null || items.isEmpty() || items.size() > MAX_ITEMS) {
-            return new Nonsense(field, "not a list of at most " + MAX_ITEMS + " policies: \"" + clip(value) + "\"");
-        }
-        List<RateLimit> limits = new ArrayList<>();
-        for (String item : items) {
-            List<String> parts = split(item, ';');
-            if (parts == null || parts.isEmpty()) return new Nonsense(field, "unreadable item \"" + clip(item) + "\"");
-            String bare = parts.get(0).trim();
-            long quota = -1;
-            if (DIGITS.matcher(bare).matches()) {
-                quota = quota(bare); // drafts -03 to -07: the item is the quota
-                if (quota < 0) return new Nonsense(field, "quota " + clip(bare) + " out of range");
-            } else if (!TOKEN.matcher(bare).matches() && !STRING.matcher(bare).matches()) {
-                return new Nonsense(field, "item \"" + clip(bare) + "\" is not a name or a number");
-            }
-            long window = -1;
-            boolean requests = true;
-            for (int i = 1; i < parts.size(); i++) {
-                String param = parts.get(i).trim();
-                int eq = param.indexOf('=');
-                String key = eq < 0 ? param : param.substring(0, eq).trim();
-                String val = eq < 0 ? "?1" : param.substring(eq + 1).trim();
-                if (!KEY.matcher(key).matches()) return new Nonsense(field, "parameter \"" + clip(key) + "\"");
-                switch (key) {
-                    case "q" -> {
-                        quota = quota(val);
-                        if (quota < 0)
-                            return new Nonsense(
-                                    field, "q=" + clip(val) + " is not a whole number from 1 to " + MAX_QUOTA);
-                    }
-                    case "w" -> {
-                        window = DIGITS.matcher(val).matches() ? Long.parseLong(val) : -1;
-                        if (window < 1 || window > MAX_WINDOW_SECONDS) {
-                            return new Nonsense(
-                                    field, "w=" + clip(val) + " is not 1 to " + MAX_WINDOW_SECONDS + " seconds");
-                        }
-                    }
-                    case "qu" -> {
-                        String unit = val.replace("\"", "");
-                        requests = unit.equals("request") || unit.equals("requests");
-                    }
-                    default -> {} // pk and extensions: Sluice counts by its own key: (see docs/limits.md)
-                }
-            }
-            if (quota < 0) return new Nonsense(field, "item \"" + clip(bare) + "\" has no quota (q)");
-            if (!requests || window < 0) continue; // not a request rate with a window: nothing to apply
-            limits.add(limit(quota, window));
-        }
-        return new Announced(List.copyOf(limits), field, false);
+    private static Reading learnable(RateLimitPolicy.Reading reading) {
+        return switch (reading) {
+            case RateLimitPolicy.Announced a ->
+                new Announced(
+                        a.quotas().stream()
+                                .map(q -> limit(q.quota(), q.windowSeconds()))
+                                .toList(),
+                        a.field(),
+                        a.inferred());
+            case RateLimitPolicy.Nonsense n -> new Nonsense(n.field(), n.why());
+        };
     }
 
     /**
@@ -167,40 +57,5 @@ final class PolicyHeaders {
     static RateLimit limit(long quota, long windowSeconds) {
         long seconds = Math.min(windowSeconds, quota * 60);
         return new RateLimit(quota, Duration.ofSeconds(seconds), quota);
-    }
-
-    /** 1 to {@link #MAX_QUOTA} in digits, else -1. */
-    private static long quota(String value) {
-        String v = value.trim();
-        if (!DIGITS.matcher(v).matches()) return -1;
-        long n = Long.parseLong(v);
-        return n >= 1 && n <= MAX_QUOTA ? n : -1;
-    }
-
-    /** Splits on {@code separator} outside quoted strings; null when a quote is left open. */
-    private static List<String> split(String value, char separator) {
-        List<String> out = new ArrayList<>();
-        StringBuilder current = new StringBuilder();
-        boolean quoted = false;
-        for (int i = 0; i < value.length(); i++) {
-            char c = value.charAt(i);
-            if (c == '"') quoted = !quoted;
-            if (c == separator && !quoted) {
-                if (current.toString().isBlank()) return null;
-                out.add(current.toString());
-                current.setLength(0);
-            } else {
-                current.append(c);
-            }
-        }
-        if (quoted || current.toString().isBlank()) return null;
-        out.add(current.toString());
-        return out;
-    }
-
-    /** A header value, shortened for a log line. */
-    private static String clip(String value) {
-        String v = value.replaceAll("[^\\x20-\\x7e]", "?");
-        return v.length() <= 40 ? v : v.substring(0, 40) + "…";
     }
 }

@@ -10,6 +10,7 @@
  * announces ({@code PolicyHeaders}) join the configured ones ({@code LearnedLimits}); with
  * {@code free_304}, conditional requests go out on a small allowance ({@code RevalidationAllowance})
  * and pay only for answers that are not {@code 304}. Waiting is a future completed by a
- * timer or a release; no thread ever sleeps.
+ * timer or a release; no thread ever sleeps. The header values themselves ({@code Retry-After},
+ * {@code RateLimit*}) are read by {@code io.sluice.http}; what they make Sluice do is decided here.
  */
 package io.sluice.limit;

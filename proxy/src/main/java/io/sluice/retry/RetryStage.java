@@ -7,7 +7,7 @@ import io.sluice.fetch.Failures;
 import io.sluice.fetch.FetchRequest;
 import io.sluice.fetch.FetchResponse;
 import io.sluice.fetch.Stage;
-import io.sluice.limit.RetryAfter;
+import io.sluice.http.RetryAfter;
 import io.sluice.time.TimeSource;
 import java.time.Duration;
 import java.util.Locale;

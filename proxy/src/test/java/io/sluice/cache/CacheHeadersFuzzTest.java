@@ -13,36 +13,13 @@ import java.util.List;
 import java.util.Optional;
 
 /**
- * The cache's header parsers ({@code Cache-Control}, {@code Vary}, {@code Age}, HTTP dates): whatever
- * an upstream sends, they give an answer and never throw.
+ * The cache's reading of response headers ({@code Cache-Control}, {@code Vary}, {@code Age}, HTTP
+ * dates) into a stored entry: whatever an upstream sends, it gives an answer and never throws. The
+ * header parsers alone are fuzzed in {@code io.sluice.http.HeaderParsersFuzzTest}.
  */
 class CacheHeadersFuzzTest {
     private static final Instant NOW = Instant.parse("2026-01-01T00:00:00Z");
     private static final CachePolicy POLICY = new CachePolicy(true, Duration.ofDays(1), Optional.empty());
-
-    /** Each line is one {@code Cache-Control} field line. */
-    @FuzzTest(maxDuration = FuzzInputs.DURATION)
-    void readsAnyCacheControl(byte[] input) {
-        Directives directives = Directives.parse(FuzzInputs.lines(input));
-        for (String name : List.of("max-age", "s-maxage", "stale-while-revalidate", "stale-if-error", "max-stale")) {
-            long seconds = directives.seconds(name, -1, -2);
-            assertThat(seconds).isBetween(-2L, Directives.MAX_DELTA_SECONDS);
-            if (seconds >= 0) assertThat(directives.has(name)).isTrue();
-        }
-    }
-
-    /** The hand-written IMF-fixdate reader agrees with the formatters, as its comment promises. */
-    @FuzzTest(maxDuration = FuzzInputs.DURATION)
-    void readsAnyHttpDateAsTheFormattersDo(byte[] input) {
-        String value = FuzzInputs.latin1(input);
-        Optional<Instant> parsed = HttpDates.parse(value);
-        assertThat(parsed).isEqualTo(HttpDates.parseWithFormatters(value.trim()));
-        parsed.ifPresent(instant -> {
-            if (instant.atOffset(java.time.ZoneOffset.UTC).getYear() <= 9999) {
-                assertThat(HttpDates.parse(HttpDates.format(instant))).contains(instant);
-            }
-        });
-    }
 
     /**
      * A response's header block (lines {@code name: value}; after an empty line, the request's) with

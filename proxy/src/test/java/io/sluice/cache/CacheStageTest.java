@@ -14,6 +14,7 @@ import io.sluice.fetch.FetchException;
 import io.sluice.fetch.FetchFailure;
 import io.sluice.fetch.FetchOutcome;
 import io.sluice.fetch.FetchResponse;
+import io.sluice.http.HttpDates;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;

@@ -3,11 +3,7 @@ package io.sluice.cache;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.time.Instant;
-import java.time.ZoneOffset;
-import java.time.format.DateTimeFormatter;
 import java.util.List;
-import java.util.Locale;
-import java.util.Random;
 import org.junit.jupiter.api.Test;
 
 class HeaderParsingTest {
@@ -33,90 +29,6 @@ class HeaderParsingTest {
     }
 
     @Test
-    void acceptsAllThreeHttpDateFormats() {
-        Instant expected = Instant.parse("1994-11-06T08:49:37Z");
-
-        assertThat(HttpDates.parse("Sun, 06 Nov 1994 08:49:37 GMT")).contains(expected);
-        assertThat(HttpDates.parse("Sunday, 06-Nov-94 08:49:37 GMT")).contains(expected);
-        assertThat(HttpDates.parse("Sun Nov  6 08:49:37 1994")).contains(expected);
-        assertThat(HttpDates.parse("0")).isEmpty();
-        assertThat(HttpDates.format(expected)).isEqualTo("Sun, 06 Nov 1994 08:49:37 GMT");
-    }
-
-    @Test
-    void readsImfFixdateByHandExactlyAsTheFormattersDo() {
-        DateTimeFormatter imf = DateTimeFormatter.ofPattern("EEE, dd MMM yyyy HH:mm:ss 'GMT'", Locale.US);
-        Random random = new Random(7);
-        long first = Instant.parse("0001-01-01T00:00:00Z").getEpochSecond();
-        long last = Instant.parse("9999-12-31T23:59:59Z").getEpochSecond();
-        for (int i = 0; i < 5_000; i++) {
-            Instant instant = Instant.ofEpochSecond(first + (long) (random.nextDouble() * (last - first)));
-            String text = imf.format(instant.atOffset(ZoneOffset.UTC));
-
-            assertThat(HttpDates.parse(text)).as(text).contains(instant);
-            assertThat(HttpDates.parseWithFormatters(text)).as(text).contains(instant);
-        }
-
-        // Near misses: the hand-written reader must give the formatters' answer, whichever it is.
-        List<String> nearMisses = List.of(
-                "Mon, 06 Nov 1994 08:49:37 GMT", // the 6th was a Sunday
-                "Thu, 29 Feb 2001 08:49:37 GMT", // not a leap year
-                "Tue, 29 Feb 2000 08:49:37 GMT", // a leap year
-                "Sun, 06 nov 1994 08:49:37 GMT",
-                "sun, 06 Nov 1994 08:49:37 GMT",
-                "Sun, 06 Nov 1994 24:00:00 GMT",
-                "Sun, 06 Nov 1994 08:60:37 GMT",
-                "Sun, 06 Nov 1994 08:49:60 GMT",
-                "Sat, 01 Jan 0000 00:00:00 GMT",
-                "Sun, 00 Nov 1994 08:49:37 GMT",
-                "Sun, 06 Nov 1994 08:49:37 UTC",
-                "Sun, 6 Nov 1994 08:49:37 GMT",
-                "Sun, 06 Nov 1994 08:4a:37 GMT",
-                "Sun, 06 Nov 19940 08:49:37 GMT",
-                "Sun, 06 Nov 1994 08:49:37 GMT ",
-                "  Sun, 06 Nov 1994 08:49:37 GMT");
-        for (String text : nearMisses) {
-            assertThat(HttpDates.parse(text)).as(text).isEqualTo(HttpDates.parseWithFormatters(text.trim()));
-        }
-        assertThat(HttpDates.parse("Tue, 29 Feb 2000 08:49:37 GMT")).contains(Instant.parse("2000-02-29T08:49:37Z"));
-        assertThat(HttpDates.parse("Mon, 06 Nov 1994 08:49:37 GMT")).isEmpty();
-    }
-
-    @Test
-    void readsCacheControlDirectivesCaseInsensitivelyWithQuotedValues() {
-        Directives cc = Directives.parse(List.of("Max-Age=60, no-cache=\"Set-Cookie, X-Foo\"", "private, max-age=5"));
-
-        assertThat(cc.seconds("max-age", -1, 0)).isEqualTo(60);
-        assertThat(cc.has("no-cache")).isTrue();
-        assertThat(cc.has("private")).isTrue();
-        assertThat(cc.has("x-foo")).isFalse();
-    }
-
-    @Test
-    void treatsAnInvalidMaxAgeAsStaleAndClampsHugeOnes() {
-        assertThat(Directives.parse(List.of("max-age=soon")).seconds("max-age", -1, 0))
-                .isZero();
-        assertThat(Directives.parse(List.of("max-age=99999999999999")).seconds("max-age", -1, 0))
-                .isEqualTo(Directives.MAX_DELTA_SECONDS);
-        assertThat(Directives.parse(List.of("max-stale")).hasNoValue("max-stale"))
-                .isTrue();
-    }
-
-    @Test
-    void readsHttpDatesIgnoringTheCaseOfNamesAndGmt() {
-        Instant expected = Instant.parse("2050-08-18T08:49:37Z");
-
-        // RFC 9110 §5.6.7: recipients are lenient; the three forms, each in odd case.
-        assertThat(HttpDates.parse("thu, 18 aug 2050 08:49:37 gmt")).contains(expected);
-        assertThat(HttpDates.parse("THU, 18 AUG 2050 08:49:37 GMT")).contains(expected);
-        assertThat(HttpDates.parse("thursday, 18-aug-50 08:49:37 gmt")).contains(expected);
-        assertThat(HttpDates.parse("thu aug 18 08:49:37 2050")).contains(expected);
-        // Leniency is about case only: a wrong weekday or a doubled space is still no date.
-        assertThat(HttpDates.parse("fri, 18 aug 2050 08:49:37 gmt")).isEmpty();
-        assertThat(HttpDates.parse("Thu, 18  Aug  2050 08:49:37 GMT")).isEmpty();
-    }
-
-    @Test
     void usesTheFirstMemberOfAListBasedAge() {
         // RFC 9111 §5.1: a list-based Age uses its first member; an invalid one is ignored.
         assertThat(Entry.deltaSeconds("7200, 0")).isEqualTo(7200);
@@ -124,19 +36,6 @@ class HeaderParsingTest {
         assertThat(Entry.deltaSeconds(" 60 ")).isEqualTo(60);
         assertThat(Entry.deltaSeconds("soon, 60")).isZero();
         assertThat(Entry.deltaSeconds("-5")).isZero();
-    }
-
-    @Test
-    void ignoresADirectiveWithWhitespaceAroundItsEquals() {
-        // RFC 9111 §5.2: token [ "=" ( token / quoted-string ) ], no whitespace about the "=".
-        assertThat(Directives.parse(List.of("max-age =3600")).has("max-age")).isFalse();
-        assertThat(Directives.parse(List.of("max-age= 3600")).has("max-age")).isFalse();
-        assertThat(Directives.parse(List.of("max-age =3600, max-age=5")).seconds("max-age", -1, 0))
-                .isEqualTo(5);
-        // Whitespace around the commas of the list is fine (RFC 9110 §5.6.1).
-        Directives listed = Directives.parse(List.of(" public ,  max-age=60 , s-maxage=\"1, 2\""));
-        assertThat(listed.seconds("max-age", -1, 0)).isEqualTo(60);
-        assertThat(listed.has("public")).isTrue();
     }
 
     @Test

@@ -1,4 +1,4 @@
-package io.sluice.cache;
+package io.sluice.http;
 
 import java.util.HashMap;
 import java.util.List;
@@ -10,9 +10,9 @@ import java.util.Map;
  * unquoted. When a directive repeats, the first occurrence counts (§4.2.1 allows either that or
  * treating the response as stale).
  */
-final class Directives {
+public final class Directives {
     /** RFC 9111 §1.2.2: delta-seconds too large to represent become 2^31. */
-    static final long MAX_DELTA_SECONDS = 2_147_483_648L;
+    public static final long MAX_DELTA_SECONDS = 2_147_483_648L;
 
     private static final Directives NONE = new Directives(Map.of());
 
@@ -22,7 +22,7 @@ final class Directives {
         this.directives = directives;
     }
 
-    static Directives parse(List<String> fieldValues) {
+    public static Directives parse(List<String> fieldValues) {
         if (fieldValues.isEmpty()) return NONE;
         Map<String, String> out = new HashMap<>();
         for (String value : fieldValues) parseInto(value, out);
@@ -68,11 +68,11 @@ final class Directives {
         }
     }
 
-    boolean isEmpty() {
+    public boolean isEmpty() {
         return directives.isEmpty();
     }
 
-    boolean has(String name) {
+    public boolean has(String name) {
         return directives.containsKey(name);
     }
 
@@ -80,7 +80,7 @@ final class Directives {
      * The directive's delta-seconds, {@code absent} if the directive is missing and {@code invalid}
      * if its value is not a number (for {@code max-age}, §4.2.1 says to treat that as stale: 0).
      */
-    long seconds(String name, long absent, long invalid) {
+    public long seconds(String name, long absent, long invalid) {
         String value = directives.get(name);
         if (value == null) return absent;
         if (value.isEmpty()) return invalid;
@@ -92,7 +92,7 @@ final class Directives {
     }
 
     /** Whether the directive is present with no argument ({@code max-stale} without a limit). */
-    boolean hasNoValue(String name) {
+    public boolean hasNoValue(String name) {
         String value = directives.get(name);
         return value != null && value.isEmpty();
     }

@@ -1,4 +1,4 @@
-package io.sluice.limit;
+package io.sluice.http;
 
 import static org.assertj.core.api.Assertions.assertThat;
 

@@ -1,4 +1,4 @@
-package io.sluice.limit;
+package io.sluice.http;
 
 import io.sluice.fetch.Fields;
 import java.time.Duration;
@@ -20,7 +20,10 @@ import java.util.regex.Pattern;
  *   <li>{@code RateLimit: ...;r=0;t=30} and {@code RateLimit: remaining=0, reset=30} (later drafts).
  * </ul>
  */
-final class RateLimitHeaders {
+public final class RateLimitHeaders {
+    /** The largest request count believed from an upstream; larger ones are nonsense. */
+    public static final long MAX_QUOTA = 1_000_000_000L;
+
     /** Values above this are instants, not deltas: no upstream asks for a pause of 30+ years. */
     private static final long EPOCH_SECONDS_THRESHOLD = 1_000_000_000L;
 
@@ -35,7 +38,7 @@ final class RateLimitHeaders {
     private RateLimitHeaders() {}
 
     /** How long to pause if the headers say no request is left until a reset; else empty. */
-    static Optional<Duration> exhaustedFor(Fields headers, Instant now) {
+    public static Optional<Duration> exhaustedFor(Fields headers, Instant now) {
         // Asked of every response, so the names are constants and the lookups build no streams.
         for (int i = 0; i < REMAINING_FIELDS.length; i++) {
             Optional<String> remaining = headers.firstValue(REMAINING_FIELDS[i]);
@@ -55,9 +58,9 @@ final class RateLimitHeaders {
     /**
      * How many requests the upstream says are left in its current window, from the same fields as
      * {@link #exhaustedFor}; empty when it does not say, or says something other than a whole number
-     * of at most {@link PolicyHeaders#MAX_QUOTA}.
+     * of at most {@link #MAX_QUOTA}.
      */
-    static OptionalLong remaining(Fields headers) {
+    public static OptionalLong remaining(Fields headers) {
         for (String field : REMAINING_FIELDS) {
             Optional<String> value = headers.firstValue(field);
             if (value.isPresent()) return count(value.get());
@@ -74,14 +77,14 @@ final class RateLimitHeaders {
         String v = value.trim();
         if (!COUNT.matcher(v).matches()) return OptionalLong.empty();
         long n = Long.parseLong(v);
-        return n <= PolicyHeaders.MAX_QUOTA ? OptionalLong.of(n) : OptionalLong.empty();
+        return n <= MAX_QUOTA ? OptionalLong.of(n) : OptionalLong.empty();
     }
 
     /** A reset written as delta-seconds, epoch seconds, epoch milliseconds, or an HTTP-date. */
-    static Optional<Duration> resetIn(String value, Instant now) {
+    public static Optional<Duration> resetIn(String value, Instant now) {
         String v = value.trim();
         if (!NUMBER.matcher(v).matches()) {
-            return RetryAfter.parseDate(v, now).map(at -> RetryAfter.until(at, now));
+            return HttpDates.parse(v, now).map(at -> RetryAfter.until(at, now));
         }
         double number = Double.parseDouble(v);
         Instant at;

@@ -1,4 +1,4 @@
-package io.sluice.cache;
+package io.sluice.http;
 
 import java.time.DateTimeException;
 import java.time.Instant;
@@ -13,23 +13,22 @@ import java.util.Locale;
 import java.util.Optional;
 
 /**
- * HTTP dates ({@code Date}, {@code Expires}, {@code Last-Modified}). RFC 9110 §5.6.7: a recipient
- * accepts all three formats: IMF-fixdate, the obsolete RFC 850 form and ANSI C's asctime. Names of
- * days and months and {@code GMT} are read ignoring case: the grammar spells them case-sensitively,
- * but §5.6.7 asks recipients to be lenient about what they parse, as browsers and squid are.
+ * HTTP dates ({@code Date}, {@code Expires}, {@code Last-Modified}, {@code If-Modified-Since}, the
+ * date form of {@code Retry-After} and of {@code RateLimit-Reset}): the one reader of them in
+ * Sluice. RFC 9110 §5.6.7: a recipient accepts all three formats: IMF-fixdate, the obsolete RFC 850
+ * form and ANSI C's asctime. Names of days and months and {@code GMT} are read ignoring case: the
+ * grammar spells them case-sensitively, but §5.6.7 asks recipients to be lenient about what they
+ * parse, as browsers and squid are. A day name that contradicts the date makes it no date (see
+ * docs/cache-conformance.md on {@code freshness-expires-ansi-c}).
  */
-final class HttpDates {
+public final class HttpDates {
     private static final DateTimeFormatter IMF_FIXDATE = new DateTimeFormatterBuilder()
             .parseCaseInsensitive()
             .appendPattern("EEE, dd MMM yyyy HH:mm:ss 'GMT'")
             .toFormatter(Locale.US);
-    private static final DateTimeFormatter RFC_850 = new DateTimeFormatterBuilder()
-            .parseCaseInsensitive()
-            .appendPattern("EEEE, dd-MMM-")
-            // §5.6.7: a two-digit year more than 50 years in the future is in the past century.
-            .appendValueReduced(ChronoField.YEAR, 2, 2, 1970)
-            .appendPattern(" HH:mm:ss 'GMT'")
-            .toFormatter(Locale.US);
+    /** The RFC 850 reader for the window of two-digit years last asked for; see {@link #rfc850}. */
+    private static volatile Rfc850 lastRfc850 = new Rfc850(Integer.MIN_VALUE, null);
+
     private static final DateTimeFormatter ASCTIME = new DateTimeFormatterBuilder()
             .parseCaseInsensitive()
             .appendPattern("EEE MMM ppd HH:mm:ss yyyy")
@@ -40,15 +39,20 @@ final class HttpDates {
 
     private HttpDates() {}
 
-    static Optional<Instant> parse(String value) {
+    /**
+     * The instant {@code value} names in any of the three formats, or empty when it is none of them
+     * (an invalid date, such as {@code Expires: 0}, is for the caller to judge). {@code now} decides
+     * the century of the RFC 850 form's two-digit year.
+     */
+    public static Optional<Instant> parse(String value, Instant now) {
         String v = value.trim();
         Instant fixdate = imfFixdate(v);
-        return fixdate != null ? Optional.of(fixdate) : parseWithFormatters(v);
+        return fixdate != null ? Optional.of(fixdate) : parseWithFormatters(v, now);
     }
 
     /** The three formats of §5.6.7 through {@link DateTimeFormatter}; {@link #parse} tries IMF-fixdate by hand first. */
-    static Optional<Instant> parseWithFormatters(String v) {
-        for (DateTimeFormatter format : new DateTimeFormatter[] {IMF_FIXDATE, RFC_850, ASCTIME}) {
+    static Optional<Instant> parseWithFormatters(String v, Instant now) {
+        for (DateTimeFormatter format : new DateTimeFormatter[] {IMF_FIXDATE, rfc850(now), ASCTIME}) {
             try {
                 return Optional.of(LocalDateTime.parse(v, format).toInstant(ZoneOffset.UTC));
             } catch (DateTimeParseException e) {
@@ -115,7 +119,35 @@ final class HttpDates {
         return n;
     }
 
-    static String format(Instant instant) {
+    /** {@code instant} as an IMF-fixdate, the form a sender generates (RFC 9110 §5.6.7). */
+    public static String format(Instant instant) {
         return IMF_FIXDATE.format(instant.atOffset(ZoneOffset.UTC));
     }
+
+    /**
+     * RFC 9110 §5.6.7: a two-digit year that appears to be more than 50 years in the future is the
+     * most recent year in the past with the same last two digits. So the years read are the hundred
+     * from 49 years before {@code now}'s year to 50 after it. The formatter depends on the year and
+     * is kept for the last one asked, which is nearly always this year.
+     */
+    private static DateTimeFormatter rfc850(Instant now) {
+        int first = now.atOffset(ZoneOffset.UTC).getYear() - 49;
+        Rfc850 current = lastRfc850;
+        if (current.firstYear() != first) {
+            current = new Rfc850(first, rfc850Formatter(first));
+            lastRfc850 = current;
+        }
+        return current.formatter();
+    }
+
+    private static DateTimeFormatter rfc850Formatter(int firstYear) {
+        return new DateTimeFormatterBuilder()
+                .parseCaseInsensitive()
+                .appendPattern("EEEE, dd-MMM-")
+                .appendValueReduced(ChronoField.YEAR, 2, 2, firstYear)
+                .appendPattern(" HH:mm:ss 'GMT'")
+                .toFormatter(Locale.US);
+    }
+
+    private record Rfc850(int firstYear, DateTimeFormatter formatter) {}
 }
