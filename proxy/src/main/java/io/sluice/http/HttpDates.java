@@ -50,6 +50,50 @@ public final class HttpDates {
         return fixdate != null ? Optional.of(fixdate) : parseWithFormatters(v, now);
     }
 
+    /**
+     * As {@link #parse}, but the day name is not checked against the date: for the fields a client
+     * obeys ({@code Retry-After}, {@code RateLimit-Reset}), where dropping a date over a wrong
+     * weekday would mean not waiting when the server asked to. Sluice read them this way before the
+     * date readers were made one, and the cache keeps the strict reading.
+     */
+    public static Optional<Instant> parseAnyWeekday(String value, Instant now) {
+        String v = value.trim();
+        int letters = 0;
+        while (letters < v.length() && isAsciiLetter(v.charAt(letters))) letters++;
+        if (letters == 0) return Optional.empty();
+        String rest = v.substring(letters);
+        // RFC 850 spells the day in full before its comma; IMF-fixdate and asctime use three letters.
+        java.time.format.TextStyle style = letters > 3 && rest.startsWith(",")
+                ? java.time.format.TextStyle.FULL
+                : java.time.format.TextStyle.SHORT;
+        // The first number after the day name is the day of the month in all three formats. The
+        // formatters resolve "31 Feb" to the 28th, which the day-name check alone turned away.
+        int dayOfMonth = firstNumber(rest);
+        Optional<Instant> strict = parse(v, now);
+        if (strict.isPresent()) {
+            return strict.get().atOffset(ZoneOffset.UTC).getDayOfMonth() == dayOfMonth ? strict : Optional.empty();
+        }
+        for (java.time.DayOfWeek day : java.time.DayOfWeek.values()) {
+            Optional<Instant> read = parse(day.getDisplayName(style, Locale.US) + rest, now);
+            if (read.isPresent() && read.get().atOffset(ZoneOffset.UTC).getDayOfMonth() == dayOfMonth) return read;
+        }
+        return Optional.empty();
+    }
+
+    private static int firstNumber(String v) {
+        int i = 0;
+        while (i < v.length() && (v.charAt(i) < '0' || v.charAt(i) > '9')) i++;
+        int n = 0;
+        for (int digits = 0; i < v.length() && v.charAt(i) >= '0' && v.charAt(i) <= '9' && digits < 3; i++, digits++) {
+            n = n * 10 + (v.charAt(i) - '0');
+        }
+        return n;
+    }
+
+    private static boolean isAsciiLetter(char c) {
+        return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z');
+    }
+
     /** The three formats of §5.6.7 through {@link DateTimeFormatter}; {@link #parse} tries IMF-fixdate by hand first. */
     static Optional<Instant> parseWithFormatters(String v, Instant now) {
         for (DateTimeFormatter format : new DateTimeFormatter[] {IMF_FIXDATE, rfc850(now), ASCTIME}) {

@@ -84,7 +84,7 @@ public final class RateLimitHeaders {
     public static Optional<Duration> resetIn(String value, Instant now) {
         String v = value.trim();
         if (!NUMBER.matcher(v).matches()) {
-            return HttpDates.parse(v, now).map(at -> RetryAfter.until(at, now));
+            return HttpDates.parseAnyWeekday(v, now).map(at -> RetryAfter.until(at, now));
         }
         double number = Double.parseDouble(v);
         Instant at;

@@ -35,7 +35,7 @@ public final class RetryAfter {
             long seconds = v.length() > 11 ? MAX_SECONDS : Math.min(MAX_SECONDS, Long.parseLong(v));
             return Optional.of(Duration.ofSeconds(seconds));
         }
-        return HttpDates.parse(v, now).map(date -> until(date, now));
+        return HttpDates.parseAnyWeekday(v, now).map(date -> until(date, now));
     }
 
     /** The pause until {@code at}: zero if it is past, at most {@link #MAX}. */

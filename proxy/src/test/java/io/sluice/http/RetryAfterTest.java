@@ -44,9 +44,14 @@ class RetryAfterTest {
 
     @Test
     void readsItsDateAsEveryHttpDateIsRead() {
-        // One reader for all HTTP dates (HttpDates): names in any case, a day name that must fit.
+        // One reader for all HTTP dates (HttpDates): names in any case. A wrong day name is not held
+        // against a Retry-After date (the server asked to wait; the cache is stricter).
         assertThat(RetryAfter.parse("sun, 06 nov 1994 08:49:37 gmt", NOW)).contains(Duration.ofSeconds(37));
-        assertThat(RetryAfter.parse("Mon, 06 Nov 1994 08:49:37 GMT", NOW)).isEmpty();
+        assertThat(RetryAfter.parse("Mon, 06 Nov 1994 08:49:37 GMT", NOW)).contains(Duration.ofSeconds(37));
+        assertThat(RetryAfter.parse("Monday, 06-Nov-94 08:49:37 GMT", NOW)).contains(Duration.ofSeconds(37));
+        assertThat(RetryAfter.parse("Mon Nov  6 08:49:37 1994", NOW)).contains(Duration.ofSeconds(37));
+        assertThat(RetryAfter.parse("Xyz, 06 Nov 1994 08:49:37 GMT", NOW)).contains(Duration.ofSeconds(37));
+        assertThat(RetryAfter.parse("Mon, 31 Feb 1994 08:49:37 GMT", NOW)).isEmpty();
     }
 
     @Test
