@@ -87,13 +87,7 @@ class UpstreamOpeningsTest {
                 """.formatted(TOKEN, dir.resolve("ca"), ca, gate.port()));
 
         int burst = 3 * Http1Transport.MAX_OPENING_PER_DESTINATION;
-        HttpClient client = HttpClient.newHttpClient();
-        List<CompletableFuture<HttpResponse<String>>> calls = new ArrayList<>();
-        for (int i = 0; i < burst; i++) {
-            calls.add(client.sendAsync(
-                    HttpRequest.newBuilder(running.data("/origin/item?n=" + i)).build(),
-                    HttpResponse.BodyHandlers.ofString()));
-        }
+        List<CompletableFuture<HttpResponse<String>>> calls = sendAtOnce(running, burst);
         // Every request is past admission (in flight), and the gate holds the handshakes of those
         // opening a connection: no more than the bound were opened.
         await().atMost(Duration.ofSeconds(20))
@@ -102,11 +96,7 @@ class UpstreamOpeningsTest {
         assertThat(gate.accepted()).isEqualTo(Http1Transport.MAX_OPENING_PER_DESTINATION);
 
         gate.open();
-        for (int i = 0; i < burst; i++) {
-            HttpResponse<String> response = calls.get(i).get(30, TimeUnit.SECONDS);
-            assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
-            assertThat(response.body()).isEqualTo("ok n=" + i);
-        }
+        assertEachAnswered(calls);
         assertThat(gate.accepted()).isBetween(Http1Transport.MAX_OPENING_PER_DESTINATION, burst);
     }
 
@@ -140,16 +130,28 @@ class UpstreamOpeningsTest {
                 """.formatted(dir.resolve("ca"), ca, upstream.getPort()));
 
         int burst = 3 * Http1Transport.MAX_OPENING_PER_DESTINATION;
+        List<CompletableFuture<HttpResponse<String>>> calls = sendAtOnce(running, burst);
+        await().atMost(Duration.ofSeconds(20)).until(() -> arrived.get() == burst);
+        answer.countDown();
+        assertEachAnswered(calls);
+    }
+
+    /** {@code count} GETs to the upstream at once, each with its own query {@code n=i}. */
+    private static List<CompletableFuture<HttpResponse<String>>> sendAtOnce(
+            SluiceServerExtension.Running running, int count) {
         HttpClient client = HttpClient.newHttpClient();
         List<CompletableFuture<HttpResponse<String>>> calls = new ArrayList<>();
-        for (int i = 0; i < burst; i++) {
+        for (int i = 0; i < count; i++) {
             calls.add(client.sendAsync(
                     HttpRequest.newBuilder(running.data("/origin/item?n=" + i)).build(),
                     HttpResponse.BodyHandlers.ofString()));
         }
-        await().atMost(Duration.ofSeconds(20)).until(() -> arrived.get() == burst);
-        answer.countDown();
-        for (int i = 0; i < burst; i++) {
+        return calls;
+    }
+
+    /** Each call got its own answer from the upstream. */
+    private static void assertEachAnswered(List<CompletableFuture<HttpResponse<String>>> calls) throws Exception {
+        for (int i = 0; i < calls.size(); i++) {
             HttpResponse<String> response = calls.get(i).get(30, TimeUnit.SECONDS);
             assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
             assertThat(response.body()).isEqualTo("ok n=" + i);
