@@ -1,7 +1,17 @@
-package io.sluice.fetch;
+package io.sluice.send;
 
 import io.sluice.config.Interpolated;
 import io.sluice.config.Policy;
+import io.sluice.fetch.Call;
+import io.sluice.fetch.ErrorType;
+import io.sluice.fetch.Failures;
+import io.sluice.fetch.FetchException;
+import io.sluice.fetch.FetchRequest;
+import io.sluice.fetch.FetchResponse;
+import io.sluice.fetch.Fields;
+import io.sluice.fetch.HopByHop;
+import io.sluice.fetch.ResponseBody;
+import io.sluice.fetch.Stage;
 import io.sluice.guard.AddressGuard;
 import io.sluice.guard.Pin;
 import io.sluice.time.TimeSource;
@@ -21,7 +31,7 @@ import java.util.concurrent.Flow;
  * through {@link ResponseBody}. Cleartext origins are spoken to in HTTP/1.1 (no {@code h2c} upgrade
  * dance); TLS origins negotiate HTTP/2 by ALPN where offered.
  */
-public final class Send implements Stage {
+public final class SendStage implements Stage {
     private final UpstreamClients clients;
     private final Http1Transport http1;
     private final AddressGuard guard;
@@ -31,7 +41,7 @@ public final class Send implements Stage {
     private final ProtocolErrorLog protocolErrors;
 
     /** Everything over {@code client}, whatever the policy's TLS settings. */
-    public Send(HttpClient client, AddressGuard guard, Executor executor, TimeSource time) {
+    public SendStage(HttpClient client, AddressGuard guard, Executor executor, TimeSource time) {
         this(UpstreamClients.of(client), null, guard, executor, time, ResponseHeaderLimits.NONE);
     }
 
@@ -39,7 +49,7 @@ public final class Send implements Stage {
      * Cleartext origins over {@code http1} (on the IO threads), TLS origins over the client of the
      * call's TLS profile.
      */
-    public Send(
+    public SendStage(
             UpstreamClients clients,
             Http1Transport http1,
             AddressGuard guard,
@@ -59,7 +69,7 @@ public final class Send implements Stage {
     public CompletableFuture<FetchResponse> apply(Chain chain) {
         Call call = chain.call();
         FetchRequest request = chain.request();
-        Policy policy = call.upstream().policy();
+        Policy policy = chain.upstream().policy();
         int attempt = call.trace().countAttempt();
         if (http1 != null && http1.carries(request.uri(), policy.tls())) {
             // Connected to the checked address itself, so no pin: with the name's answer kept, this
@@ -68,7 +78,13 @@ public final class Send implements Stage {
                     .thenCompose(address -> {
                         long sentAt = time.nanoTime();
                         call.events().attemptStart(call, attempt);
-                        return http1.send(request, address, call, headerLimits, bad -> reportProtocolError(call, bad))
+                        return http1.send(
+                                        request,
+                                        policy,
+                                        address,
+                                        call,
+                                        headerLimits,
+                                        bad -> reportProtocolError(call, bad))
                                 .whenComplete((response, error) -> {
                                     call.trace().addUpstream(time.nanoTime() - sentAt);
                                     call.events()

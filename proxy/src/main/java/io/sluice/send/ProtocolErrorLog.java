@@ -1,5 +1,6 @@
-package io.sluice.fetch;
+package io.sluice.send;
 
+import io.sluice.fetch.Call;
 import io.sluice.time.TimeSource;
 import java.time.Duration;
 import java.util.concurrent.ConcurrentHashMap;
