@@ -4,7 +4,7 @@ import io.sluice.config.ConfigException;
 import io.sluice.config.ConfigLoader;
 import io.sluice.config.HostPort;
 import io.sluice.config.SluiceConfig;
-import io.sluice.fetch.ResponseHeaderLimits;
+import io.sluice.send.ResponseHeaderLimits;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.PrintStream;

@@ -14,18 +14,12 @@ import io.sluice.config.ConfigLoader;
 import io.sluice.config.SluiceConfig;
 import io.sluice.config.TlsConfig;
 import io.sluice.connect.ConnectHandler;
-import io.sluice.connect.OpenTunnel;
-import io.sluice.fetch.Deadline;
+import io.sluice.connect.OpenTunnelStage;
+import io.sluice.fetch.DeadlineStage;
 import io.sluice.fetch.FetchListener;
-import io.sluice.fetch.FollowRedirects;
-import io.sluice.fetch.Http1Transport;
 import io.sluice.fetch.Pipeline;
-import io.sluice.fetch.RefuseEarly;
-import io.sluice.fetch.ResolveUpstream;
-import io.sluice.fetch.ResponseHeaderLimits;
-import io.sluice.fetch.Send;
+import io.sluice.fetch.ResolveUpstreamStage;
 import io.sluice.fetch.Stage;
-import io.sluice.fetch.UpstreamClients;
 import io.sluice.guard.AddressGuard;
 import io.sluice.limit.AdmissionStage;
 import io.sluice.limit.ConcurrencyStage;
@@ -34,7 +28,13 @@ import io.sluice.log.AccessLog;
 import io.sluice.metrics.PrometheusEndpoint;
 import io.sluice.metrics.SluiceMetrics;
 import io.sluice.passthrough.PassthroughHandler;
+import io.sluice.redirect.RedirectStage;
 import io.sluice.retry.RetryStage;
+import io.sluice.send.Http1Transport;
+import io.sluice.send.RefuseEarlyStage;
+import io.sluice.send.ResponseHeaderLimits;
+import io.sluice.send.SendStage;
+import io.sluice.send.UpstreamClients;
 import io.sluice.server.AdminHandlers;
 import io.sluice.server.DataListener;
 import io.sluice.server.DataRouter;
@@ -212,7 +212,7 @@ public final class Sluice implements AutoCloseable {
         this.accessLog = config.log().access() ? new AccessLog() : null;
         this.ca = certificateAuthority(config.tls(), time);
         this.interceptTls = InterceptTls.create(ca, time, MAX_CACHED_LEAVES, engines);
-        OpenTunnel openTunnel = new OpenTunnel(guard, io);
+        OpenTunnelStage openTunnel = new OpenTunnelStage(guard, io);
         var tunnels = new Pipeline(assembleTunnelPipeline(openTunnel), time, FetchListener.of(listeners));
         this.connect = new ConnectHandler(
                 upstreams,
@@ -266,15 +266,15 @@ public final class Sluice implements AutoCloseable {
      */
     private List<Stage> assemblePipeline(TimeSource time, AddressGuard guard) {
         return List.of(
-                new FollowRedirects(), // opt-in per request; each hop re-enters everything below
-                new ResolveUpstream(upstreams), // which policy governs this origin
-                new RefuseEarly(guard), // a blocked IP literal, refused before it costs a token
-                new Deadline(time), // timeouts.total bounds all that follows, body included
+                new RedirectStage(), // opt-in per request; each hop re-enters everything below
+                new ResolveUpstreamStage(upstreams), // which policy governs this origin
+                new RefuseEarlyStage(guard), // a blocked IP literal, refused before it costs a token
+                new DeadlineStage(time), // timeouts.total bounds all that follows, body included
                 cache, // RFC 9111: hits and coalesced misses spend no tokens below
                 retry, // backoff with full jitter, per-upstream budget; each attempt is admitted again
                 admission, // token buckets and Retry-After cooldowns, FIFO, refused at once if it cannot fit
                 concurrency, // max_concurrency, FIFO within the wait budget
-                new Send(
+                new SendStage(
                         clients,
                         http1,
                         guard,
@@ -310,9 +310,9 @@ public final class Sluice implements AutoCloseable {
      * What a {@code tunnel}-mode CONNECT runs through: the same stage instances as the pipeline above,
      * so a tunnel spends one token and holds one concurrency slot of its upstream for its whole life.
      */
-    private List<Stage> assembleTunnelPipeline(OpenTunnel openTunnel) {
+    private List<Stage> assembleTunnelPipeline(OpenTunnelStage openTunnel) {
         return List.of(
-                new ResolveUpstream(upstreams), // the upstream governing https://host:port
+                new ResolveUpstreamStage(upstreams), // the upstream governing https://host:port
                 admission, // one token per tunnel, cooldowns apply
                 concurrency, // one max_concurrency slot, held until the tunnel closes
                 openTunnel); // address guard, then a TCP connection within timeouts.connect

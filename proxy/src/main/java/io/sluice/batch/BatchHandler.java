@@ -208,20 +208,7 @@ public final class BatchHandler implements HttpHandler {
             }
             FetchRequest request = item.request().get();
             if (deadline != Long.MAX_VALUE) {
-                Duration batchLeft = Duration.ofNanos(left);
-                Duration own = request.timeout().orElse(batchLeft);
-                request = new FetchRequest(
-                        request.method(),
-                        request.uri(),
-                        request.headers(),
-                        request.body(),
-                        request.upstream(),
-                        Optional.of(own.compareTo(batchLeft) < 0 ? own : batchLeft),
-                        request.maxWait(),
-                        request.cache(),
-                        request.followRedirects(),
-                        request.priority(),
-                        request.batchItem());
+                request = request.withTimeout(Optional.of(request.timeoutWithin(Duration.ofNanos(left))));
             }
             Call call = pipeline.newCall(request);
             call.parentHeaders(traceContext);

@@ -81,8 +81,8 @@ final class CacheExchange {
 
     CompletableFuture<FetchResponse> run() {
         String method = request.method().toUpperCase(Locale.ROOT);
-        policy = call.upstream().policy().cache();
-        counters = store.counters(call.upstream().name());
+        policy = chain.upstream().policy().cache();
+        counters = store.counters(chain.upstream().name());
         // An unsafe method invalidates what is stored even with the cache off now: it may be on again.
         if (!SAFE_METHODS.contains(method)) {
             key = keyOf(request.uri());
@@ -155,7 +155,7 @@ final class CacheExchange {
     }
 
     private ResourceKey keyOf(URI uri) {
-        return new ResourceKey(call.upstream().name(), Keys.url(uri));
+        return new ResourceKey(chain.upstream().name(), Keys.url(uri));
     }
 
     // ---- lookup ----
@@ -449,7 +449,7 @@ final class CacheExchange {
                 () -> {});
         // Nobody waits on this body, so bound it by the upstream's total timeout ourselves.
         FetchException timeout = new FetchException(ErrorType.TIMEOUT, "background revalidation took too long");
-        var timer = time.schedule(call.upstream().policy().timeouts().total(), () -> teed.abort(timeout));
+        var timer = time.schedule(chain.upstream().policy().timeouts().total(), () -> teed.abort(timeout));
         teed.onFinish(() -> {
             timer.cancel();
             flight.resolve(Resolution.LOOK_AGAIN);

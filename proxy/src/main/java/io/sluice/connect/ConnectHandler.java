@@ -58,7 +58,7 @@ public final class ConnectHandler implements HttpHandler {
     private final AddressGuard guard;
     private final Interceptor interceptor;
     private final Pipeline tunnels;
-    private final OpenTunnel openTunnel;
+    private final OpenTunnelStage openTunnel;
     private final ByteBufferPool buffers;
     /** Intercept targets the guard admitted in the last few seconds (see {@link #intercept}). */
     /** Client connections of open tunnels of both kinds, closed by {@link #closeAll} at shutdown. */
@@ -76,7 +76,7 @@ public final class ConnectHandler implements HttpHandler {
             AddressGuard guard,
             InterceptTls tls,
             Pipeline tunnels,
-            OpenTunnel openTunnel,
+            OpenTunnelStage openTunnel,
             ByteBufferPool buffers,
             ByteBufferPool tlsBuffers,
             OptionMap serverOptions,
@@ -183,7 +183,7 @@ public final class ConnectHandler implements HttpHandler {
     }
 
     private void tunnelDecided(HttpServerExchange exchange, Call call, FetchOutcome outcome, Policy policy) {
-        OpenTunnel.Opened opened = openTunnel.take(call);
+        OpenTunnelStage.Opened opened = openTunnel.take(call);
         switch (outcome) {
             case FetchFailure failure -> {
                 failure.retryAfter()

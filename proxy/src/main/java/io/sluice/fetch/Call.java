@@ -5,12 +5,12 @@ import io.sluice.upstream.Upstream;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.Executor;
 import java.util.function.Consumer;
-import org.xnio.XnioIoThread;
 
 /**
- * One request's journey through the pipeline: what was asked, which upstream governs it (set by
- * {@link ResolveUpstream}), its deadline, its {@link Trace}, and how to stop it. Stages register
+ * One request's journey through the pipeline: what was asked, which upstream governs it (the one
+ * {@link ResolveUpstreamStage} handed down the chain, kept here for the listeners), its deadline, its {@link Trace}, and how to stop it. Stages register
  * {@link #onCancel} hooks for whatever they hold (a queue position, an HTTP exchange, a body), so
  * a deadline or a departed client stops all of it at once.
  */
@@ -24,26 +24,27 @@ public final class Call {
     private volatile Upstream upstream;
     private volatile long deadlineNanos = Long.MAX_VALUE;
     private volatile TimeSource.Timer deadlineTimer;
-    private final XnioIoThread ioThread;
+    private final Executor affinity;
     // Tracing's share of the call; all three stay null while tracing is off, so that costs nothing.
     private volatile Fields parentHeaders;
     private volatile Object span;
     private volatile java.util.Map<String, String> traceHeaders;
 
-    Call(Pipeline pipeline, FetchRequest request, long startNanos, XnioIoThread ioThread) {
+    Call(Pipeline pipeline, FetchRequest request, long startNanos, Executor affinity) {
         this.pipeline = pipeline;
         this.request = request;
         this.startNanos = startNanos;
-        this.ioThread = ioThread;
+        this.affinity = affinity;
     }
 
     /**
-     * The IO thread the front door received this call on, or null (a batch item): cleartext
-     * upstream connections are made on it, so the call needs no thread hand-off (see
-     * {@link Http1Transport}).
+     * The thread (as an executor) the front door received this call on, or null (a batch item). The
+     * kernel does not look inside: a transport that can work on it does (the HTTP/1.1 client opens
+     * cleartext upstream connections on the data port's IO thread it names), so the call needs no
+     * thread hand-off.
      */
-    public XnioIoThread ioThread() {
-        return ioThread;
+    public Executor affinity() {
+        return affinity;
     }
 
     /** Runs the pipeline; the future always completes normally, with a response or a failure. */
@@ -68,7 +69,11 @@ public final class Call {
         return startNanos;
     }
 
-    /** The governing upstream; set once {@link ResolveUpstream} has run. */
+    /**
+     * The governing upstream, for those that see the call rather than the chain (listeners, metrics):
+     * the one {@link ResolveUpstreamStage} handed down with the latest hop; null before. Stages read
+     * {@link Stage.Chain#upstream}.
+     */
     public Upstream upstream() {
         return upstream;
     }
@@ -81,7 +86,7 @@ public final class Call {
     /**
      * The class this call waits in: the one its request names, else for a batch item the upstream's
      * {@code priority.default_batch} ({@code batch} unless set), else {@code interactive}. Meaningful
-     * once {@link ResolveUpstream} has run; before, a batch item counts as {@code batch}.
+     * once {@link ResolveUpstreamStage} has run; before, a batch item counts as {@code batch}.
      */
     public io.sluice.config.Priority priority() {
         if (request.priority().isPresent()) return request.priority().get();

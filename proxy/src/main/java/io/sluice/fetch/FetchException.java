@@ -8,7 +8,7 @@ import java.util.Optional;
  * turns it (and any other throwable) into a {@link FetchFailure} in exactly one place. No stack
  * trace: these are expected outcomes, and under load they are common.
  */
-public final class FetchException extends RuntimeException {
+public sealed class FetchException extends RuntimeException permits UnknownUpstreamException {
     private final ErrorType type;
     private final transient Optional<Duration> retryAfter;
 

@@ -81,6 +81,20 @@ public record FetchRequest(
                 method, uri, headers, body, upstream, timeout, maxWait, cache, followRedirects, priority, batchItem);
     }
 
+    public FetchRequest withTimeout(Optional<Duration> timeout) {
+        return new FetchRequest(
+                method, uri, headers, body, upstream, timeout, maxWait, cache, followRedirects, priority, batchItem);
+    }
+
+    /**
+     * The time this request may take within {@code limit}: its own {@code timeout} when that is
+     * shorter, else {@code limit}. The one rule for two budgets (a policy's {@code timeouts.total}, what
+     * is left of a batch's {@code timeout_ms}) and the client's own.
+     */
+    public Duration timeoutWithin(Duration limit) {
+        return timeout.filter(asked -> asked.compareTo(limit) < 0).orElse(limit);
+    }
+
     /** The same request in class {@code priority}, as a batch item or not. */
     public FetchRequest withPriority(Optional<Priority> priority, boolean batchItem) {
         return new FetchRequest(

@@ -54,7 +54,7 @@ public final class HopByHop {
      * Tokens naming fields dropped anyway, such as the {@code keep-alive} in nginx's every answer,
      * are left out, so the usual result is the empty set and no set is made.
      */
-    static Set<String> connectionNamed(Iterable<String> connectionValues) {
+    public static Set<String> connectionNamed(Iterable<String> connectionValues) {
         Set<String> named = Set.of();
         for (String value : connectionValues) {
             for (String token : value.split(",")) {
@@ -71,7 +71,7 @@ public final class HopByHop {
      * Whether {@code name} travels past this hop, given the fields {@code Connection} named. Sets that
      * ignore case, so no lower-cased copy of every field name is made per request.
      */
-    static boolean isEndToEnd(String name, Set<String> connectionNamed) {
+    public static boolean isEndToEnd(String name, Set<String> connectionNamed) {
         return !HOP_BY_HOP.contains(name)
                 && (connectionNamed.isEmpty() || !connectionNamed.contains(name))
                 && !name.startsWith(":");
@@ -81,13 +81,13 @@ public final class HopByHop {
      * Whether a request field is sent on: end to end, not one the client library sets itself, and not
      * one of Sluice's own controls.
      */
-    static boolean isForwardable(String name, Set<String> connectionNamed) {
+    public static boolean isForwardable(String name, Set<String> connectionNamed) {
         if (!isEndToEnd(name, connectionNamed)) return false;
         return !RESTRICTED.contains(name) && !name.regionMatches(true, 0, OWN_PREFIX, 0, OWN_PREFIX.length());
     }
 
     /** End-to-end headers that java.net.http will accept on a request. */
-    static Map<String, List<String>> forwardable(Fields headers) {
+    public static Map<String, List<String>> forwardable(Fields headers) {
         Map<String, List<String>> out = new TreeMap<>(String.CASE_INSENSITIVE_ORDER);
         Set<String> named = connectionNamed(headers.allValues("connection"));
         headers.forEach((name, values) -> {

@@ -1,8 +1,10 @@
 package io.sluice.fetch;
 
 import io.sluice.time.TimeSource;
+import io.sluice.upstream.Upstream;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
 
 /**
  * Runs calls through an ordered list of {@link Stage}s. The list is built in one place (see
@@ -36,9 +38,13 @@ public final class Pipeline {
         return newCall(request, null);
     }
 
-    /** A call received on {@code ioThread}; it sends cleartext requests from that thread (may be null). */
-    public Call newCall(FetchRequest request, org.xnio.XnioIoThread ioThread) {
-        return new Call(this, request, time.nanoTime(), ioThread);
+    /**
+     * A call received on {@code affinity}, the thread (an executor) its front door runs on, or null: a
+     * transport that can do its work there does, so the call needs no thread hand-off (see
+     * {@link Call#affinity}).
+     */
+    public Call newCall(FetchRequest request, Executor affinity) {
+        return new Call(this, request, time.nanoTime(), affinity);
     }
 
     TimeSource time() {
@@ -70,7 +76,7 @@ public final class Pipeline {
     private CompletableFuture<FetchOutcome> run(Call call) {
         CompletableFuture<FetchResponse> response;
         try {
-            response = new RealChain(0, call, call.request()).proceed(call.request());
+            response = new RealChain(0, call, call.request(), null).proceed(call.request());
         } catch (RuntimeException e) {
             response = CompletableFuture.failedFuture(e);
         }
@@ -92,15 +98,22 @@ public final class Pipeline {
         return stages;
     }
 
-    private final class RealChain implements Stage.Chain {
+    /**
+     * The chain as one stage sees it: the call, this hop's request, and the per-hop values the stages
+     * above computed (the upstream), handed down rather than written into the call by one stage for
+     * another to read.
+     */
+    final class RealChain implements Stage.Chain {
         private final int index;
         private final Call call;
         private final FetchRequest request;
+        private final Upstream upstream;
 
-        RealChain(int index, Call call, FetchRequest request) {
+        RealChain(int index, Call call, FetchRequest request, Upstream upstream) {
             this.index = index;
             this.call = call;
             this.request = request;
+            this.upstream = upstream;
         }
 
         @Override
@@ -114,7 +127,22 @@ public final class Pipeline {
         }
 
         @Override
+        public Upstream upstream() {
+            return upstream;
+        }
+
+        @Override
         public CompletableFuture<FetchResponse> proceed(FetchRequest next) {
+            return proceed(next, upstream);
+        }
+
+        /**
+         * Runs the stages after this one with {@code next}, governed by {@code governing}: how
+         * {@link ResolveUpstreamStage} hands the upstream down. The call records it too, for the
+         * listeners (metrics, the recent requests) that see the call rather than the chain.
+         */
+        CompletableFuture<FetchResponse> proceed(FetchRequest next, Upstream governing) {
+            if (governing != upstream) call.upstream(governing);
             if (index >= stages.size()) {
                 throw new IllegalStateException("the last stage must answer, not proceed");
             }
@@ -122,7 +150,7 @@ public final class Pipeline {
                 return CompletableFuture.failedFuture(new FetchException(ErrorType.CANCELLED, "call cancelled"));
             }
             try {
-                return stages.get(index).apply(new RealChain(index + 1, call, next));
+                return stages.get(index).apply(new RealChain(index + 1, call, next, governing));
             } catch (RuntimeException e) {
                 return CompletableFuture.failedFuture(e);
             }

@@ -1,5 +1,6 @@
 package io.sluice.fetch;
 
+import io.sluice.upstream.Upstream;
 import java.util.concurrent.CompletableFuture;
 
 /**
@@ -15,6 +16,13 @@ public interface Stage {
         Call call();
 
         FetchRequest request();
+
+        /**
+         * The upstream that governs this hop, resolved once by {@link ResolveUpstreamStage} and handed
+         * down the chain to every stage after it; null in the stages before it. A redirect hop, which
+         * may go to another origin, is resolved again.
+         */
+        Upstream upstream();
 
         /** Runs the stages after this one with {@code request}. */
         CompletableFuture<FetchResponse> proceed(FetchRequest request);

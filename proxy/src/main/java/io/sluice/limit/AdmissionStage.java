@@ -80,8 +80,8 @@ public final class AdmissionStage implements Stage, UpstreamStateSource, Learned
     @Override
     public CompletableFuture<FetchResponse> apply(Chain chain) {
         Call call = chain.call();
-        Gate gate = gate(call.upstream().name());
-        CompletableFuture<Boolean> free = call.upstream().policy().free304() ? freeRevalidation(gate, chain) : null;
+        Gate gate = gate(chain.upstream().name());
+        CompletableFuture<Boolean> free = chain.upstream().policy().free304() ? freeRevalidation(gate, chain) : null;
         if (free != null) {
             if (!free.isDone()) {
                 // Asked of Redis: carry on on the pipeline's executor, as after a token wait.

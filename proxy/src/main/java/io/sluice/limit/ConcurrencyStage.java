@@ -31,13 +31,13 @@ public final class ConcurrencyStage implements Stage, UpstreamStateSource {
     @Override
     public CompletableFuture<FetchResponse> apply(Chain chain) {
         Call call = chain.call();
-        ConcurrencyLimiter limiter =
-                limiter(call.upstream().name(), call.upstream().policy().maxConcurrency());
+        Upstream upstream = chain.upstream();
+        ConcurrencyLimiter limiter = limiter(upstream.name(), upstream.policy().maxConcurrency());
         long start = time.nanoTime();
         CompletableFuture<ConcurrencyLimiter.Permit> permit = limiter.acquire(
                 call.waitBudgetNanos(start),
                 call.priority(),
-                call.upstream().policy().priority().orElse(null));
+                upstream.policy().priority().orElse(null));
         if (!permit.isDone()) {
             call.onCancel(reason -> limiter.abandon(permit, reason));
             call.events().admissionStart(call, Admission.CONCURRENCY);

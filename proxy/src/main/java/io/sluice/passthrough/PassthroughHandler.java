@@ -13,12 +13,13 @@ import io.sluice.fetch.FetchResponse;
 import io.sluice.fetch.Fields;
 import io.sluice.fetch.HopByHop;
 import io.sluice.fetch.Pipeline;
-import io.sluice.fetch.RawHead;
 import io.sluice.fetch.RequestBody;
+import io.sluice.fetch.UnknownUpstreamException;
 import io.sluice.server.ClientDisconnect;
 import io.sluice.server.Intercepted;
 import io.sluice.server.InterimResponses;
 import io.sluice.server.Json;
+import io.sluice.server.RawHead;
 import io.sluice.server.RawRequestHeads;
 import io.sluice.server.RequestBodyPublisher;
 import io.sluice.server.ResponseStreamer;
@@ -65,7 +66,7 @@ public final class PassthroughHandler implements HttpHandler {
         try {
             request = toFetchRequest(exchange);
         } catch (FetchException e) {
-            int status = e.type() == ErrorType.INVALID_REQUEST && e.getMessage().startsWith("unknown upstream")
+            int status = e instanceof UnknownUpstreamException
                     ? 404
                     : e.type() == ErrorType.TOO_LARGE ? 413 : e.type().httpStatus();
             exchange.getResponseHeaders().put(CACHE_STATUS, "sluice; fwd=bypass");
@@ -124,11 +125,8 @@ public final class PassthroughHandler implements HttpHandler {
             Upstream named = upstreams
                     .get(name)
                     .filter(u -> u.baseUrl().isPresent())
-                    .orElseThrow(
-                            () -> new FetchException(
-                                    ErrorType.INVALID_REQUEST,
-                                    "unknown upstream \"" + name
-                                            + "\" (route form needs an upstream with base_url; or send an absolute-form request)"));
+                    .orElseThrow(() -> new UnknownUpstreamException(
+                            name, " (route form needs an upstream with base_url; or send an absolute-form request)"));
             target = parse(named.baseUrl().get() + rest + suffix);
             upstream = Optional.of(name);
         }

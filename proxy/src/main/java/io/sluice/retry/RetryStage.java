@@ -55,10 +55,9 @@ public final class RetryStage implements Stage {
 
     @Override
     public CompletableFuture<FetchResponse> apply(Chain chain) {
-        Call call = chain.call();
         FetchRequest request = chain.request();
-        RetryPolicy policy = call.upstream().policy().retry();
-        RetryBudget budget = budgets.computeIfAbsent(call.upstream().name(), name -> new RetryBudget(policy));
+        RetryPolicy policy = chain.upstream().policy().retry();
+        RetryBudget budget = budgets.computeIfAbsent(chain.upstream().name(), name -> new RetryBudget(policy));
         budget.deposit(policy);
         if (policy.maxAttempts() < 2 || !retryable(request)) return chain.proceed(request);
         CompletableFuture<FetchResponse> result = new CompletableFuture<>();

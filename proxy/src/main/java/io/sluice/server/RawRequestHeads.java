@@ -1,6 +1,5 @@
 package io.sluice.server;
 
-import io.sluice.fetch.RawHead;
 import io.undertow.connector.PooledByteBuffer;
 import io.undertow.server.HttpHandler;
 import io.undertow.server.HttpServerExchange;
@@ -23,7 +22,7 @@ import org.xnio.conduits.StreamSourceConduit;
  * Each HTTP/1 request head as the client sent it, so that field values can be forwarded byte for
  * byte: Undertow's request parser turns each run of spaces and tabs inside a value into its first
  * character, which changes any value that is compared or signed byte for byte. This is the request
- * side of {@code fetch/HeadCapture}: a conduit under Undertow's parser keeps the head's bytes, and
+ * side of {@code send/HeadCapture}: a conduit under Undertow's parser keeps the head's bytes, and
  * {@link RawHead} re-reads the field lines Undertow has already parsed and accepted; unless the two
  * readings agree field for field, Undertow's is used. No framing is decided here.
  *

@@ -22,7 +22,7 @@ import org.xnio.conduits.StreamSourceConduit;
  * refused byte fails the read above the decoder (the decoder itself would close the connection on
  * any error from below, before a {@code 400} could be sent) with {@link Malformed}; the exchange is
  * then not persistent and its request is over, so nothing after the bad byte is read again, as a
- * body or as a next request. Bodies that stream upstream abort there (see {@code Http1Exchange.abort}):
+ * body or as a next request. Bodies that stream upstream abort there (see {@code send/Http1Exchange.abort}):
  * the upstream never sees a complete request with an altered body.
  */
 final class StrictChunkedBody {

@@ -7,10 +7,10 @@ import io.sluice.fetch.FetchOutcome;
 import io.sluice.fetch.FetchRequest;
 import io.sluice.fetch.FetchResponse;
 import io.sluice.fetch.Pipeline;
-import io.sluice.fetch.ResolveUpstream;
-import io.sluice.fetch.Send;
+import io.sluice.fetch.ResolveUpstreamStage;
 import io.sluice.fetch.Stage;
 import io.sluice.guard.AddressGuard;
+import io.sluice.send.SendStage;
 import io.sluice.time.TimeSource;
 import io.sluice.upstream.Upstreams;
 import java.net.InetAddress;
@@ -25,8 +25,8 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 
 /**
- * Not a test: measures what a cache hit costs through the pipeline ({@code ResolveUpstream →
- * CacheStage → Send}) against the upstream round trip it saves, on real time, one request at a
+ * Not a test: measures what a cache hit costs through the pipeline ({@code ResolveUpstreamStage →
+ * CacheStage → SendStage}) against the upstream round trip it saves, on real time, one request at a
  * time, the body read whole as a front door would. The upstream is a JDK {@link HttpServer} on
  * loopback, so the round trip is the cheapest one possible; real upstreams are slower. Run it as
  * described in docs/performance.md, "What a cache hit costs".
@@ -65,9 +65,9 @@ public final class CacheHitBenchmark {
         CacheStage cache = new CacheStage(config.cache(), time, executor);
         Pipeline pipeline = new Pipeline(
                 List.<Stage>of(
-                        new ResolveUpstream(upstreams),
+                        new ResolveUpstreamStage(upstreams),
                         cache,
-                        new Send(client, new AddressGuard(executor), executor, time)),
+                        new SendStage(client, new AddressGuard(executor), executor, time)),
                 time);
 
         FetchRequest cached = FetchRequest.get(URI.create(base + "/cached/item"));

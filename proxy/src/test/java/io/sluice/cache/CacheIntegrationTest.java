@@ -7,10 +7,10 @@ import io.sluice.config.SluiceConfig;
 import io.sluice.fetch.FetchOutcome;
 import io.sluice.fetch.FetchResponse;
 import io.sluice.fetch.Pipeline;
-import io.sluice.fetch.ResolveUpstream;
-import io.sluice.fetch.Send;
+import io.sluice.fetch.ResolveUpstreamStage;
 import io.sluice.fetch.Stage;
 import io.sluice.guard.AddressGuard;
+import io.sluice.send.SendStage;
 import io.sluice.time.FakeTimeSource;
 import io.sluice.upstream.Upstreams;
 import java.io.IOException;
@@ -36,7 +36,7 @@ import org.junit.jupiter.api.Timeout;
 
 /**
  * The cache in front of a real upstream ({@link MockWebServer} on port 0) reached by the real
- * {@link Send} stage, counting the requests that upstream actually receives. Cache time is fake;
+ * {@link SendStage} stage, counting the requests that upstream actually receives. Cache time is fake;
  * the sockets are real.
  */
 @Timeout(30)
@@ -65,8 +65,8 @@ class CacheIntegrationTest {
         Upstreams upstreams =
                 new Upstreams(config.defaults(), config.upstreams().values());
         cache = new CacheStage(config.cache(), time, executor);
-        Send send = new Send(client, new AddressGuard(executor), executor, time);
-        pipeline = new Pipeline(List.<Stage>of(new ResolveUpstream(upstreams), cache, send), time);
+        SendStage send = new SendStage(client, new AddressGuard(executor), executor, time);
+        pipeline = new Pipeline(List.<Stage>of(new ResolveUpstreamStage(upstreams), cache, send), time);
     }
 
     @AfterEach

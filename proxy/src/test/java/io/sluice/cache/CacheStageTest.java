@@ -953,7 +953,7 @@ class CacheStageTest {
             var pipeline = new io.sluice.fetch.Pipeline(
                     List.<io.sluice.fetch.Stage>of(
                             kit.pipeline.stages().get(0),
-                            new io.sluice.fetch.Deadline(kit.time),
+                            new io.sluice.fetch.DeadlineStage(kit.time),
                             kit.cache,
                             kit.origin),
                     kit.time);

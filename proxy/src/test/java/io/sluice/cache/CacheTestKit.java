@@ -12,7 +12,7 @@ import io.sluice.fetch.FetchResponse;
 import io.sluice.fetch.Fields;
 import io.sluice.fetch.Pipeline;
 import io.sluice.fetch.RequestBody;
-import io.sluice.fetch.ResolveUpstream;
+import io.sluice.fetch.ResolveUpstreamStage;
 import io.sluice.fetch.Stage;
 import io.sluice.time.FakeTimeSource;
 import io.sluice.upstream.Upstreams;
@@ -26,7 +26,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.stream.IntStream;
 
 /**
- * A pipeline of {@code ResolveUpstream → CacheStage → FakeOrigin} on fake time, with one upstream
+ * A pipeline of {@code ResolveUpstreamStage → CacheStage → FakeOrigin} on fake time, with one upstream
  * {@code shop} for {@code https://api.test} (cache policy as given) and one {@code other} for
  * {@code https://other.test}. Executors run tasks on the calling thread, so every test is
  * deterministic.
@@ -59,7 +59,7 @@ final class CacheTestKit {
         Upstreams upstreams =
                 new Upstreams(sluice.defaults(), sluice.upstreams().values());
         cache = new CacheStage(config, time, Runnable::run);
-        pipeline = new Pipeline(List.<Stage>of(new ResolveUpstream(upstreams), cache, origin), time);
+        pipeline = new Pipeline(List.<Stage>of(new ResolveUpstreamStage(upstreams), cache, origin), time);
     }
 
     static FetchRequest get(String url, String... fields) {

@@ -8,7 +8,7 @@ import io.sluice.fetch.Call;
 import io.sluice.fetch.FetchRequest;
 import io.sluice.fetch.FetchResponse;
 import io.sluice.fetch.Pipeline;
-import io.sluice.fetch.ResolveUpstream;
+import io.sluice.fetch.ResolveUpstreamStage;
 import io.sluice.fetch.ResponseBody;
 import io.sluice.time.TimeSource;
 import io.sluice.upstream.Upstreams;
@@ -190,7 +190,7 @@ public final class AdmissionBenchmark {
         return (bean.getCurrentThreadCpuTime() - cpu) / (double) ops;
     }
 
-    /** Calls bound to the upstream {@code example}, as ResolveUpstream leaves them. */
+    /** Calls bound to the upstream {@code example}, as ResolveUpstreamStage leaves them. */
     private static List<Call> calls(String policy, TimeSource time) {
         return calls(policy, time, 1024);
     }
@@ -204,7 +204,7 @@ public final class AdmissionBenchmark {
                 new Upstreams(config.defaults(), config.upstreams().values());
         Call[] captured = new Call[1];
         Pipeline pipeline = new Pipeline(
-                List.of(new ResolveUpstream(upstreams), chain -> {
+                List.of(new ResolveUpstreamStage(upstreams), chain -> {
                     captured[0] = chain.call();
                     return CompletableFuture.completedFuture(new FetchResponse(
                             200,

@@ -62,7 +62,7 @@ class AdmissionStageTest {
         FakeUpstream upstream = new FakeUpstream(ticking);
         var pipeline = new io.sluice.fetch.Pipeline(
                 List.of(
-                        new io.sluice.fetch.ResolveUpstream(Harness.upstreams("limits: [{rate: 1/s, burst: 2}]")),
+                        new io.sluice.fetch.ResolveUpstreamStage(Harness.upstreams("limits: [{rate: 1/s, burst: 2}]")),
                         AdmissionStage.local(ticking, Runnable::run),
                         upstream),
                 ticking);

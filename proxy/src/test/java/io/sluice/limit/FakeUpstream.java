@@ -16,8 +16,8 @@ import java.util.concurrent.ConcurrentLinkedDeque;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
- * The pipeline's last stage, standing in for {@code Send}: answers from a script (then 200s),
- * counts the attempt as {@code Send} does, and records when each request reached it and whether
+ * The pipeline's last stage, standing in for {@code SendStage}: answers from a script (then 200s),
+ * counts the attempt as {@code SendStage} does, and records when each request reached it and whether
  * each response body was finished (read or discarded).
  */
 public final class FakeUpstream implements Stage {

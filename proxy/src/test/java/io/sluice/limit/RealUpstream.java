@@ -4,17 +4,17 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.sluice.cache.CacheStage;
 import io.sluice.config.ConfigLoader;
-import io.sluice.fetch.Deadline;
+import io.sluice.fetch.DeadlineStage;
 import io.sluice.fetch.FetchFailure;
 import io.sluice.fetch.FetchListener;
 import io.sluice.fetch.FetchOutcome;
 import io.sluice.fetch.FetchRequest;
 import io.sluice.fetch.FetchResponse;
 import io.sluice.fetch.Pipeline;
-import io.sluice.fetch.ResolveUpstream;
-import io.sluice.fetch.Send;
+import io.sluice.fetch.ResolveUpstreamStage;
 import io.sluice.fetch.Stage;
 import io.sluice.guard.AddressGuard;
+import io.sluice.send.SendStage;
 import io.sluice.time.FakeTimeSource;
 import io.sluice.upstream.Upstreams;
 import java.net.URI;
@@ -47,13 +47,13 @@ final class RealUpstream {
                 .build();
         this.admission = AdmissionStage.local(time, workers);
         List<Stage> stages = new ArrayList<>();
-        stages.add(new ResolveUpstream(upstreams));
-        stages.add(new Deadline(time));
+        stages.add(new ResolveUpstreamStage(upstreams));
+        stages.add(new DeadlineStage(time));
         if (cache)
             stages.add(new CacheStage(new ConfigLoader(Map.of()).defaults().cache(), time, workers));
         stages.add(admission);
         stages.add(new ConcurrencyStage(time, workers));
-        stages.add(new Send(client, new AddressGuard(workers), workers, time));
+        stages.add(new SendStage(client, new AddressGuard(workers), workers, time));
         this.pipeline = new Pipeline(stages, time, events);
     }
 

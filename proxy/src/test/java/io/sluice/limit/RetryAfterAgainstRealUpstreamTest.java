@@ -2,15 +2,15 @@ package io.sluice.limit;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.sluice.fetch.Deadline;
+import io.sluice.fetch.DeadlineStage;
 import io.sluice.fetch.FetchOutcome;
 import io.sluice.fetch.FetchRequest;
 import io.sluice.fetch.FetchResponse;
 import io.sluice.fetch.Pipeline;
-import io.sluice.fetch.ResolveUpstream;
-import io.sluice.fetch.Send;
+import io.sluice.fetch.ResolveUpstreamStage;
 import io.sluice.guard.AddressGuard;
 import io.sluice.retry.RetryStage;
+import io.sluice.send.SendStage;
 import io.sluice.time.TimeSource;
 import io.sluice.upstream.Upstreams;
 import java.net.URI;
@@ -82,12 +82,12 @@ class RetryAfterAgainstRealUpstreamTest {
                 .build();
         return new Pipeline(
                 List.of(
-                        new ResolveUpstream(upstreams),
-                        new Deadline(time),
+                        new ResolveUpstreamStage(upstreams),
+                        new DeadlineStage(time),
                         new RetryStage(time, workers),
                         AdmissionStage.local(time, workers),
                         new ConcurrencyStage(time, workers),
-                        new Send(client, new AddressGuard(workers), workers, time)),
+                        new SendStage(client, new AddressGuard(workers), workers, time)),
                 time);
     }
 

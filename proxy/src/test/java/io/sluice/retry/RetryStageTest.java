@@ -67,7 +67,7 @@ class RetryStageTest {
         Harness h = harness("retry: {max_attempts: 4, base_delay: 100ms, max_delay: 1s}");
         h.upstream.fail(new FetchException(ErrorType.CONNECT, "connection refused"));
         h.upstream.fail(new java.io.IOException("connection reset"));
-        // What Send fails with when the JDK client's connect times out.
+        // What SendStage fails with when the JDK client's connect times out.
         h.upstream.fail(io.sluice.fetch.Failures.classify(
                 new java.net.http.HttpConnectTimeoutException("HTTP connect timed out")));
         CompletableFuture<FetchOutcome> outcome = h.execute(Harness.get("/x"));

@@ -1,5 +1,7 @@
-package io.sluice.fetch;
+package io.sluice.send;
 
+import io.sluice.fetch.ErrorType;
+import io.sluice.fetch.FetchException;
 import java.io.IOException;
 import java.util.Locale;
 

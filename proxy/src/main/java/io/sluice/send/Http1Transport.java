@@ -1,6 +1,10 @@
-package io.sluice.fetch;
+package io.sluice.send;
 
 import io.sluice.config.UpstreamTls;
+import io.sluice.fetch.Call;
+import io.sluice.fetch.FetchException;
+import io.sluice.fetch.FetchRequest;
+import io.sluice.fetch.FetchResponse;
 import io.sluice.time.TimeSource;
 import io.undertow.UndertowOptions;
 import io.undertow.client.ClientConnection;
@@ -118,7 +122,7 @@ public final class Http1Transport {
     /**
      * Whether this transport speaks to {@code uri}: cleartext, or TLS when it has TLS contexts and
      * {@code tls} does not ask for HTTP/2. Nothing an origin answered changes this: a response this
-     * transport cannot read is sent again over {@code java.net.http} for that request alone ({@link Send}).
+     * transport cannot read is sent again over {@code java.net.http} for that request alone ({@link SendStage}).
      */
     boolean carries(URI uri, UpstreamTls tls) {
         String scheme = uri.getScheme();
@@ -166,13 +170,14 @@ public final class Http1Transport {
      */
     CompletableFuture<FetchResponse> send(
             FetchRequest request,
+            io.sluice.config.Policy policy,
             java.net.InetAddress address,
             Call call,
             ResponseHeaderLimits headerLimits,
             java.util.function.Consumer<FetchException> bodyProtocolError) {
-        XnioIoThread thread = call.ioThread() != null ? call.ioThread() : worker.getIoThread();
+        XnioIoThread thread = call.affinity() instanceof XnioIoThread own ? own : worker.getIoThread();
         Http1Exchange exchange =
-                new Http1Exchange(this, request, address, call, thread, headerLimits, bodyProtocolError);
+                new Http1Exchange(this, request, policy, address, call, thread, headerLimits, bodyProtocolError);
         if (Thread.currentThread() == thread) {
             exchange.start();
         } else {

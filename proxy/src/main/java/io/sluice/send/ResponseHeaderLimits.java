@@ -1,6 +1,7 @@
-package io.sluice.fetch;
+package io.sluice.send;
 
 import io.sluice.config.ServerConfig;
+import io.sluice.fetch.FetchException;
 import java.util.List;
 import java.util.Map;
 

@@ -1,5 +1,11 @@
-package io.sluice.fetch;
+package io.sluice.redirect;
 
+import io.sluice.fetch.FetchRequest;
+import io.sluice.fetch.FetchResponse;
+import io.sluice.fetch.Fields;
+import io.sluice.fetch.HopByHop;
+import io.sluice.fetch.RequestBody;
+import io.sluice.fetch.Stage;
 import java.net.URI;
 import java.util.List;
 import java.util.Locale;
@@ -15,7 +21,7 @@ import java.util.concurrent.CompletableFuture;
  * and curl do; RFC 9110 §15.4); 307/308 keep method and body when the body can be replayed.
  * Credentials ({@code Authorization}, {@code Cookie}) are not carried to another origin.
  */
-public final class FollowRedirects implements Stage {
+public final class RedirectStage implements Stage {
     static final int MAX_HOPS = 10;
 
     @Override

@@ -29,12 +29,12 @@ import org.xnio.XnioIoThread;
 import org.xnio.XnioWorker;
 
 /**
- * The last stage of the tunnel pipeline, in place of {@code Send}: checks the destination with the
+ * The last stage of the tunnel pipeline, in place of {@code SendStage}: checks the destination with the
  * address guard and opens a TCP connection to the checked address within {@code timeouts.connect}.
  * Its "response" is a {@code 200} whose body ends when the tunnel closes, so the concurrency slot the
  * stage above took is held for the tunnel's whole life, as {@code max_concurrency} promises.
  */
-public final class OpenTunnel implements Stage {
+public final class OpenTunnelStage implements Stage {
     private final AddressGuard guard;
     private final XnioWorker worker;
     private final Map<Call, Opened> opened = new ConcurrentHashMap<>();
@@ -42,7 +42,7 @@ public final class OpenTunnel implements Stage {
     /** An upstream connection waiting to be joined to its client, and how to say the tunnel ended. */
     record Opened(StreamConnection upstream, Runnable ended) {}
 
-    public OpenTunnel(AddressGuard guard, XnioWorker worker) {
+    public OpenTunnelStage(AddressGuard guard, XnioWorker worker) {
         this.guard = guard;
         this.worker = worker;
     }
@@ -50,7 +50,7 @@ public final class OpenTunnel implements Stage {
     @Override
     public CompletableFuture<FetchResponse> apply(Chain chain) {
         Call call = chain.call();
-        Policy policy = call.upstream().policy();
+        Policy policy = chain.upstream().policy();
         call.trace().countAttempt();
         call.trace().via("tunnel");
         int port = chain.request().uri().getPort();
@@ -69,7 +69,7 @@ public final class OpenTunnel implements Stage {
     }
 
     private CompletableFuture<FetchResponse> connect(Call call, InetSocketAddress address, long timeoutMillis) {
-        XnioIoThread thread = call.ioThread() != null ? call.ioThread() : worker.getIoThread();
+        XnioIoThread thread = call.affinity() instanceof XnioIoThread own ? own : worker.getIoThread();
         CompletableFuture<FetchResponse> result = new CompletableFuture<>();
         IoFuture<? extends StreamConnection> connecting =
                 thread.openStreamConnection(address, null, OptionMap.create(Options.TCP_NODELAY, true));

@@ -1,5 +1,6 @@
-package io.sluice.fetch;
+package io.sluice.send;
 
+import io.sluice.fetch.FetchException;
 import java.util.logging.Logger;
 import org.xnio.XnioIoThread;
 

@@ -1,5 +1,8 @@
-package io.sluice.fetch;
+package io.sluice.send;
 
+import io.sluice.fetch.Call;
+import io.sluice.fetch.Failures;
+import io.sluice.fetch.FetchException;
 import io.sluice.time.TimeSource;
 import java.time.Duration;
 import java.util.concurrent.ConcurrentHashMap;
@@ -24,6 +27,13 @@ final class ProtocolErrorLog {
         long openedAt;
         long suppressed;
         boolean open;
+    }
+
+    /** Reports {@code error} if it is a protocol error (one {@link ProtocolError} names); else nothing. */
+    void report(Call call, Throwable error) {
+        FetchException failure = Failures.classify(error);
+        ProtocolError kind = ProtocolError.of(failure);
+        if (kind != null) report(call, kind, failure.getMessage());
     }
 
     /** Counts the event for {@code call}'s upstream and logs it unless one was logged recently. */

@@ -1,5 +1,7 @@
-package io.sluice.fetch;
+package io.sluice.send;
 
+import io.sluice.fetch.FetchResponse;
+import io.sluice.fetch.Stage;
 import io.sluice.guard.AddressGuard;
 import io.sluice.guard.Pin;
 import java.util.concurrent.CompletableFuture;
@@ -8,12 +10,12 @@ import java.util.concurrent.CompletableFuture;
  * Refuses a request to an IP literal the guard blocks (metadata, private, loopback) before it
  * spends a token, a retry or a queue position: decided without DNS, on the caller's thread, so a
  * batch of 100,000 such items is answered at parsing speed rather than at the upstream's rate
- * limit. Names are left to {@link Send}, which checks every address they resolve to.
+ * limit. Names are left to {@link SendStage}, which checks every address they resolve to.
  */
-public final class RefuseEarly implements Stage {
+public final class RefuseEarlyStage implements Stage {
     private final AddressGuard guard;
 
-    public RefuseEarly(AddressGuard guard) {
+    public RefuseEarlyStage(AddressGuard guard) {
         this.guard = guard;
     }
 
@@ -21,8 +23,8 @@ public final class RefuseEarly implements Stage {
     public CompletableFuture<FetchResponse> apply(Chain chain) {
         String host = chain.request().uri().getHost();
         if (host != null && !host.isEmpty() && (host.charAt(0) == '[' || Character.isDigit(host.charAt(0)))) {
-            CompletableFuture<Pin> decided = guard.admit(
-                    chain.request().uri(), chain.call().upstream().policy().allowPrivate());
+            CompletableFuture<Pin> decided =
+                    guard.admit(chain.request().uri(), chain.upstream().policy().allowPrivate());
             if (decided.isDone()) {
                 if (decided.isCompletedExceptionally()) return decided.thenApply(pin -> null);
                 decided.join().close();

@@ -1,5 +1,8 @@
-package io.sluice.fetch;
+package io.sluice.server;
 
+import io.sluice.fetch.Fields;
+import io.sluice.fetch.HopByHop;
+import io.sluice.fetch.Interim;
 import io.undertow.util.HeaderMap;
 import io.undertow.util.HeaderValues;
 import java.nio.charset.StandardCharsets;
@@ -10,8 +13,8 @@ import java.util.Locale;
 import java.util.Map;
 
 /**
- * A message head's field lines re-read from the bytes that carried them (responses: {@link
- * HeadCapture}; requests: {@code server/RawRequestHeads}), to
+ * A message head's field lines re-read from the bytes that carried them (responses: {@code
+ * send/HeadCapture}; requests: {@link RawRequestHeads}), to
  * forward each value byte for byte and each name as the origin spelled it. Undertow has already
  * parsed and accepted the same bytes with its strict parser, so this only splits lines it has
  * validated; and unless the two readings agree field for field, Undertow's is used.
@@ -56,13 +59,13 @@ public final class RawHead {
     }
 
     /**
-     * The interim response in {@code head} (a 1xx head {@link HeadCapture} took out, CRLF line ends
+     * The interim response in {@code head} (a 1xx head {@code send/HeadCapture} took out, CRLF line ends
      * only), its hop-by-hop fields dropped; or null if any field line is not one RFC 9110 allows (§5.1
      * a token name and a colon, §5.5 a value of visible characters, obs-text, spaces and tabs; no
      * obs-fold). Undertow never parses these heads, so this reading is strict: what it doubts is
      * counted but not forwarded.
      */
-    static Interim interim(int status, byte[] head) {
+    public static Interim interim(int status, byte[] head) {
         List<Field> fields = new ArrayList<>(2);
         int i = lineEnd(head, 0) + 2;
         if (i < 2) return null;

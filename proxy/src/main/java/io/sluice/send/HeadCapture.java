@@ -1,6 +1,8 @@
-package io.sluice.fetch;
+package io.sluice.send;
 
+import io.sluice.fetch.FetchException;
 import io.sluice.server.ChunkGrammar;
+import io.sluice.server.RawHead;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;

@@ -1,9 +1,11 @@
-package io.sluice.fetch;
+package io.sluice.send;
 
 import io.sluice.config.Pem;
 import io.sluice.config.Policy;
 import io.sluice.config.TlsConfig;
 import io.sluice.config.UpstreamTls;
+import io.sluice.fetch.ErrorType;
+import io.sluice.fetch.FetchException;
 import io.sluice.tls.TlsEngines;
 import java.net.http.HttpClient;
 import java.nio.file.Path;

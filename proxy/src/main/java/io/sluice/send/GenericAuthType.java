@@ -1,4 +1,4 @@
-package io.sluice.fetch;
+package io.sluice.send;
 
 import java.net.Socket;
 import java.security.cert.CertificateException;

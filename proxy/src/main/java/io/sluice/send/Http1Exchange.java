@@ -1,7 +1,16 @@
-package io.sluice.fetch;
+package io.sluice.send;
 
 import io.sluice.config.Interpolated;
 import io.sluice.config.Policy;
+import io.sluice.fetch.Call;
+import io.sluice.fetch.FetchException;
+import io.sluice.fetch.FetchRequest;
+import io.sluice.fetch.FetchResponse;
+import io.sluice.fetch.Fields;
+import io.sluice.fetch.HopByHop;
+import io.sluice.fetch.Interim;
+import io.sluice.fetch.ResponseBody;
+import io.sluice.server.RawHead;
 import io.sluice.time.TimeSource;
 import io.undertow.client.ClientCallback;
 import io.undertow.client.ClientConnection;
@@ -45,7 +54,7 @@ final class Http1Exchange {
 
     /**
      * The response's body runs to the connection's close (RFC 9112 §6.3), which Undertow's client
-     * cannot read; {@link Send} may send the request again over {@code java.net.http}.
+     * cannot read; {@link SendStage} may send the request again over {@code java.net.http}.
      */
     static final class CloseDelimited extends IOException {
         CloseDelimited() {
@@ -88,6 +97,7 @@ final class Http1Exchange {
     Http1Exchange(
             Http1Transport transport,
             FetchRequest request,
+            Policy policy,
             InetAddress address,
             Call call,
             XnioIoThread thread,
@@ -97,7 +107,7 @@ final class Http1Exchange {
         this.bodyProtocolError = bodyProtocolError;
         this.headerLimits = headerLimits;
         this.request = request;
-        this.policy = call.upstream().policy();
+        this.policy = policy;
         this.call = call;
         this.thread = thread;
         this.address = address;
@@ -446,7 +456,7 @@ final class Http1Exchange {
                 && !in.contains(Headers.TRANSFER_ENCODING)
                 && response.getProtocol().equals(Protocols.HTTP_1_1)) {
             // RFC 9112 §6.3: such a body runs until the connection closes. Undertow's client reads it as
-            // empty, which would silently lose it, so refuse it; Send sends this one request again over
+            // empty, which would silently lose it, so refuse it; SendStage sends this one request again over
             // java.net.http if it may be repeated. Later requests to the origin still come here.
             fail(new CloseDelimited());
             return;

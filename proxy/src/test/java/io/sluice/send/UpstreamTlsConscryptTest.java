@@ -1,4 +1,4 @@
-package io.sluice.fetch;
+package io.sluice.send;
 
 import io.sluice.config.TlsProvider;
 

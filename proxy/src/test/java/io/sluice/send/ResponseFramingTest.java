@@ -1,4 +1,4 @@
-package io.sluice.fetch;
+package io.sluice.send;
 
 import static org.assertj.core.api.Assertions.assertThat;
 

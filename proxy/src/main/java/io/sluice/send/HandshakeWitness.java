@@ -1,4 +1,4 @@
-package io.sluice.fetch;
+package io.sluice.send;
 
 import java.nio.ByteBuffer;
 import java.security.KeyManagementException;

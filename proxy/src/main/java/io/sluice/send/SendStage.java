@@ -1,0 +1,97 @@
+package io.sluice.send;
+
+import io.sluice.config.Policy;
+import io.sluice.fetch.Call;
+import io.sluice.fetch.FetchRequest;
+import io.sluice.fetch.FetchResponse;
+import io.sluice.fetch.Fields;
+import io.sluice.fetch.ResponseBody;
+import io.sluice.fetch.Stage;
+import io.sluice.guard.AddressGuard;
+import io.sluice.time.TimeSource;
+import java.net.http.HttpClient;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
+
+/**
+ * The last stage: sends the request over the {@link Transport} that carries it. {@code http://}
+ * origins, and {@code https://} ones whose policy does not ask for HTTP/2, go over Undertow's HTTP/1.1
+ * client on the IO threads ({@link Http1Transport}); the rest over the {@code java.net.http} client of
+ * the upstream's TLS profile ({@link UpstreamClients}). Either checks the destination address first.
+ * The response comes back as soon as its headers do; the body streams through {@link ResponseBody}.
+ */
+public final class SendStage implements Stage {
+    /** Null when everything goes over {@link #jdk}. */
+    private final Transport http1;
+
+    private final Transport jdk;
+
+    /** Everything over {@code client}, whatever the policy's TLS settings. */
+    public SendStage(HttpClient client, AddressGuard guard, Executor executor, TimeSource time) {
+        this(UpstreamClients.of(client), null, guard, executor, time, ResponseHeaderLimits.NONE);
+    }
+
+    /**
+     * Cleartext origins over {@code http1} (on the IO threads), TLS origins over the client of the
+     * call's TLS profile.
+     */
+    public SendStage(
+            UpstreamClients clients,
+            Http1Transport http1,
+            AddressGuard guard,
+            Executor executor,
+            TimeSource time,
+            ResponseHeaderLimits headerLimits) {
+        ProtocolErrorLog protocolErrors = new ProtocolErrorLog(time);
+        this.http1 = http1 == null ? null : new Http1Send(http1, guard, time, headerLimits, protocolErrors);
+        this.jdk = new JdkSend(clients, guard, executor, time, headerLimits, protocolErrors);
+    }
+
+    @Override
+    public CompletableFuture<FetchResponse> apply(Chain chain) {
+        Call call = chain.call();
+        FetchRequest request = chain.request();
+        Policy policy = chain.upstream().policy();
+        int attempt = call.trace().countAttempt();
+        if (http1 != null && http1.carries(request.uri(), policy)) {
+            return http1.send(call, request, policy, attempt).exceptionallyCompose(error -> {
+                // A body that runs to the connection's close, which Undertow's client cannot read: this
+                // request alone, if it may be repeated, goes again over java.net.http. Nothing is
+                // remembered about the origin, so one odd response never changes how later ones go.
+                // java.net.http writes an HTTP/1.1 request head as US-ASCII (obs-text bytes become
+                // "?"), so a request whose field values hold any is not sent again altered.
+                if (unwrap(error) instanceof Http1Exchange.CloseDelimited
+                        && Http1Exchange.repeatable(request)
+                        && asciiValues(request.headers())) {
+                    call.events().transportFallback(call, "close_delimited");
+                    return jdk.send(call, request, policy, call.trace().countAttempt());
+                }
+                return CompletableFuture.failedFuture(error);
+            });
+        }
+        return jdk.send(call, request, policy, attempt);
+    }
+
+    /** Whether every field value is US-ASCII, so java.net.http's HTTP/1.1 sends it unchanged. */
+    static boolean asciiValues(Fields fields) {
+        for (int i = 0; i < fields.size(); i++) {
+            for (String value : fields.values(i)) {
+                for (int c = 0; c < value.length(); c++) {
+                    if (value.charAt(c) > 0x7f) return false;
+                }
+            }
+        }
+        return true;
+    }
+
+    private static Throwable unwrap(Throwable error) {
+        Throwable t = error;
+        while (t instanceof java.util.concurrent.CompletionException && t.getCause() != null) t = t.getCause();
+        return t;
+    }
+
+    @Override
+    public String toString() {
+        return "Send";
+    }
+}
