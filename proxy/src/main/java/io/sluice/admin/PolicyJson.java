@@ -1,17 +1,17 @@
 package io.sluice.admin;
 
-import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.sluice.config.Interpolated;
 import io.sluice.config.Policy;
 import io.sluice.config.PolicyCodec;
+import io.sluice.config.UpstreamCodec;
 import io.sluice.upstream.Upstream;
 import java.util.Locale;
 import java.util.Map;
 
 /**
- * Writes upstreams and policies back in the config's own shape ({@link PolicyCodec} owns the
- * policy's keys), so what the admin API shows is what an operator would write in YAML and can send
+ * Writes upstreams and policies back in the config's own shape ({@link UpstreamCodec} and
+ * {@link PolicyCodec} own their keys), so what the admin API shows is what an operator would write in YAML and can send
  * back to it unchanged.
  *
  * <p>Header values are always written as their templates ({@code Bearer ${GITHUB_TOKEN}}), never
@@ -24,18 +24,11 @@ final class PolicyJson {
 
     private PolicyJson() {}
 
-    /** {@code upstream}'s origins and policy, as one config-shaped mapping. */
+    /** {@code upstream}'s origins and policy, as one config-shaped mapping ({@link UpstreamCodec}). */
     static ObjectNode upstream(Upstream upstream, boolean redact) {
-        ObjectNode node = JsonNodeFactory.instance.objectNode();
-        upstream.config().ifPresent(c -> {
-            c.baseUrl().ifPresent(url -> node.put("base_url", url.toString()));
-            if (!c.match().isEmpty()) {
-                var match = node.putArray("match");
-                c.match().forEach(match::add);
-            }
-        });
-        node.setAll(policy(upstream.policy(), redact));
-        return node;
+        return upstream.config()
+                .map(config -> UpstreamCodec.write(config, (name, value) -> header(name, value, redact)))
+                .orElseGet(() -> policy(upstream.policy(), redact));
     }
 
     /** {@code policy} in the config's shape ({@link PolicyCodec}), credentials hidden when {@code redact}. */

@@ -27,6 +27,7 @@ final class TreeReader {
         return env;
     }
 
+    /** A TLS version, {@code TLSv1.2} or {@code TLSv1.3}; absent or null is the default. */
     String minVersion(String path, JsonNode node) {
         if (node == null || node.isNull()) return TlsVersions.DEFAULT;
         String value = string(path, node).trim();
