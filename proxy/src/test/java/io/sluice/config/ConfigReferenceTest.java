@@ -53,6 +53,38 @@ class ConfigReferenceTest {
     }
 
     @Test
+    void everyDefaultCellStartsWithTheBuiltinValue() throws IOException {
+        Map<String, String> builtin = new java.util.LinkedHashMap<>();
+        builtinValues("", YAML.readTree(ConfigLoader.BUILTIN), builtin);
+        int checked = 0;
+        for (ConfigKey key : ConfigReference.keys()) {
+            String path = key.name().startsWith("<policy>.")
+                    ? "defaults." + key.name().substring("<policy>.".length())
+                    : key.name();
+            String value = builtin.get(path);
+            if (value == null) continue;
+            assertThat(key.defaultValue())
+                    .as("the default of %s, which BUILTIN sets", key.name())
+                    .startsWith("`" + value + "`");
+            checked++;
+        }
+        assertThat(checked).isGreaterThan(50);
+    }
+
+    /** Scalars, empty lists and empty mappings of a YAML tree, by path ({@code key[].field} for a list's first item). */
+    private static void builtinValues(String path, JsonNode node, Map<String, String> out) {
+        if (node.isObject() && !node.isEmpty()) {
+            node.fields()
+                    .forEachRemaining(e ->
+                            builtinValues(path.isEmpty() ? e.getKey() : path + "." + e.getKey(), e.getValue(), out));
+        } else if (node.isArray() && !node.isEmpty() && node.get(0).isObject()) {
+            node.get(0).fields().forEachRemaining(e -> builtinValues(path + "[]." + e.getKey(), e.getValue(), out));
+        } else {
+            out.put(path, node.isValueNode() ? node.asText() : node.toString());
+        }
+    }
+
+    @Test
     void everyBuiltinKeyIsDocumented() throws IOException {
         Set<String> documented = documentedKeys();
         List<String> builtin = new ArrayList<>();
