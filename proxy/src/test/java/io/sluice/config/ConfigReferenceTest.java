@@ -20,15 +20,69 @@ import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 
 /**
- * docs/configuration.md and {@link ConfigLoader} agree: every key of {@link ConfigLoader#BUILTIN} is
- * documented in the page's "Every key" table, every key in that table is one the loader accepts, the
- * page's copy of the built-in defaults is {@code BUILTIN}, and its YAML examples load.
+ * docs/configuration.md and {@link ConfigLoader} agree: the page's "Every key" table is the one
+ * {@link ConfigReference} generates from the section codecs, every key of
+ * {@link ConfigLoader#BUILTIN} is in it, every key in it is one the loader accepts, the page's copy
+ * of the built-in defaults is {@code BUILTIN}, and its YAML examples load.
  */
 class ConfigReferenceTest {
     private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory());
     private static final String PAGE = read(root().resolve("docs/configuration.md"));
     private static final ConfigLoader LOADER =
             new ConfigLoader(Map.of("GITHUB_TOKEN", "t", "SLUICE_ADMIN_TOKEN", "t", "REDIS_PASSWORD", "p"));
+
+    /** Run with {@code -Dsluice.docs.write=true} to rewrite the page's table instead of failing. */
+    @Test
+    void keyTableIsTheOneGeneratedFromTheCodecs() throws IOException {
+        String regenerated = ConfigReference.regenerate(PAGE);
+        if (!regenerated.equals(PAGE) && Boolean.getBoolean("sluice.docs.write")) {
+            Files.writeString(root().resolve("docs/configuration.md"), regenerated);
+            return;
+        }
+        assertThat(PAGE)
+                .as("docs/configuration.md's key table is out of date: run ConfigReferenceTest with"
+                        + " -Dsluice.docs.write=true, or paste the expected text")
+                .isEqualTo(regenerated);
+    }
+
+    @Test
+    void everyCodecKeyIsNamedOnce() {
+        List<String> names =
+                ConfigReference.keys().stream().map(ConfigKey::name).toList();
+        assertThat(names).hasSizeGreaterThan(70).doesNotHaveDuplicates();
+    }
+
+    @Test
+    void everyDefaultCellStartsWithTheBuiltinValue() throws IOException {
+        Map<String, String> builtin = new java.util.LinkedHashMap<>();
+        builtinValues("", YAML.readTree(ConfigLoader.BUILTIN), builtin);
+        int checked = 0;
+        for (ConfigKey key : ConfigReference.keys()) {
+            String path = key.name().startsWith("<policy>.")
+                    ? "defaults." + key.name().substring("<policy>.".length())
+                    : key.name();
+            String value = builtin.get(path);
+            if (value == null) continue;
+            assertThat(key.defaultValue())
+                    .as("the default of %s, which BUILTIN sets", key.name())
+                    .startsWith("`" + value + "`");
+            checked++;
+        }
+        assertThat(checked).isGreaterThan(50);
+    }
+
+    /** Scalars, empty lists and empty mappings of a YAML tree, by path ({@code key[].field} for a list's first item). */
+    private static void builtinValues(String path, JsonNode node, Map<String, String> out) {
+        if (node.isObject() && !node.isEmpty()) {
+            node.fields()
+                    .forEachRemaining(e ->
+                            builtinValues(path.isEmpty() ? e.getKey() : path + "." + e.getKey(), e.getValue(), out));
+        } else if (node.isArray() && !node.isEmpty() && node.get(0).isObject()) {
+            node.get(0).fields().forEachRemaining(e -> builtinValues(path + "[]." + e.getKey(), e.getValue(), out));
+        } else {
+            out.put(path, node.isValueNode() ? node.asText() : node.toString());
+        }
+    }
 
     @Test
     void everyBuiltinKeyIsDocumented() throws IOException {
