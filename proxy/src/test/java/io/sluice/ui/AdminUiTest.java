@@ -310,9 +310,12 @@ class AdminUiTest {
             wait.until(ExpectedConditions.textToBe(field("gh", "keys_summary"), "keys: 2 of 100 live; busiest"));
             By rowA = By.cssSelector(".card[data-upstream='gh'] li[data-label='" + labelA + "']");
             By rowB = By.cssSelector(".card[data-upstream='gh'] li[data-label='" + labelB + "']");
-            wait.until(ExpectedConditions.visibilityOfElementLocated(rowA));
-            assertThat(driver.findElement(rowA).getText()).isEqualTo(labelA + " 3 req · 1 refused · 0 tokens left");
-            assertThat(driver.findElement(rowB).getText()).isEqualTo(labelB + " 1 req · 0 refused · 1 tokens left");
+            // The card is redrawn every 500 ms: each check finds its row again (a row found once can be
+            // replaced before its text is read).
+            assertThat(wait.until(ExpectedConditions.textToBe(rowA, labelA + " 3 req · 1 refused · 0 tokens left")))
+                    .isTrue();
+            assertThat(wait.until(ExpectedConditions.textToBe(rowB, labelB + " 1 req · 0 refused · 1 tokens left")))
+                    .isTrue();
             String page = driver.getPageSource();
             for (String token : List.of(tokenA, tokenB)) {
                 assertThat(page).doesNotContain(token.substring("Bearer ".length()));
