@@ -94,6 +94,8 @@ final class Http1Exchange {
     /** This exchange is opening a connection and counts against {@link Http1Transport#MAX_OPENING_PER_DESTINATION}. */
     private boolean holdsOpening;
 
+    private long queuedAt;
+
     Http1Exchange(
             Http1Transport transport,
             FetchRequest request,
@@ -141,11 +143,31 @@ final class Http1Exchange {
             connect();
         } else {
             // Queued behind connections being opened: the wait for one counts as connecting.
+            queuedAt = transport.time().nanoTime();
+            checkWaitLater();
             arm(
                     policy.timeouts().connect(),
                     () -> new HttpConnectTimeoutException("no connection to the upstream within "
                             + policy.timeouts().connect().toMillis() + " ms"));
         }
+    }
+
+    /** While it waits, every {@link Http1Transport#OPEN_WHEN_NONE_FREED_FOR}: should it open its own? */
+    private void checkWaitLater() {
+        transport
+                .time()
+                .schedule(
+                        Http1Transport.OPEN_WHEN_NONE_FREED_FOR,
+                        () -> onThread(() -> {
+                            if (result.isDone() || connection != null || holdsOpening) return;
+                            transport.waited(poolKey);
+                            if (!result.isDone() && connection == null && !holdsOpening) checkWaitLater();
+                        }));
+    }
+
+    /** When this exchange started waiting for a connection ({@link TimeSource#nanoTime}). */
+    long queuedAt() {
+        return queuedAt;
     }
 
     /** Whether this exchange has ended (answered, failed or cancelled). */

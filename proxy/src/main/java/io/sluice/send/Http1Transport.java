@@ -59,15 +59,20 @@ public final class Http1Transport {
 
     /**
      * New connections one IO thread may be opening to one destination at once. A request that finds
-     * no idle connection and this many being opened waits for the first connection to come free, or
-     * for an opening to end (then it opens its own). Without the bound, a burst after an idle spell
-     * (pool emptied by {@code UPSTREAM_IDLE_TIMEOUT}) opened one connection per waiting request, each a
-     * full TLS handshake with certificate checks on two cores: measured, 32 handshakes at once held
-     * every tunnel on the thread for 50-150 ms (deploy/bench/README-tls.md, "Where the tail came
-     * from"). Requests are short next to a handshake, so a few connections serve the burst; a slow
-     * upstream still gets one connection per request in flight, opened this many at a time.
+     * no idle connection, and this many being opened or others already waiting, waits for the first
+     * connection to come free. Waiting requests open connections of their own, the next batch of at
+     * most this many, only once the last batch is open and no connection to the destination has come
+     * free for {@link #OPEN_WHEN_NONE_FREED_FOR} (the upstream is slow, or every connection is busy). Without this, a burst after an idle
+     * spell (pool emptied by {@code UPSTREAM_IDLE_TIMEOUT}) opened one connection per waiting request,
+     * each a full TLS handshake with certificate checks on two cores: measured, 32 handshakes at once
+     * held every tunnel on the thread for 50-150 ms (deploy/bench/README-tls.md, "Where the tail came
+     * from"). A fast upstream's burst is served by the few connections opened first; a slow one still
+     * gets a connection per request in flight, opened this many at a time.
      */
     static final int MAX_OPENING_PER_DESTINATION = 4;
+
+    /** How long no connection to a destination may come free before a waiting request opens its own. */
+    static final Duration OPEN_WHEN_NONE_FREED_FOR = Duration.ofMillis(5);
 
     /** One destination's share of an IO thread's pool. */
     static final class Destination {
@@ -76,6 +81,8 @@ public final class Http1Transport {
         final ArrayDeque<Http1Exchange> waiting = new ArrayDeque<>();
 
         int opening;
+        /** When a connection to this destination last came free ({@link TimeSource#nanoTime}). */
+        long lastFreed;
     }
 
     public Http1Transport(
@@ -248,7 +255,8 @@ public final class Http1Transport {
      */
     boolean openOrWait(PoolKey key, Http1Exchange exchange) {
         Destination destination = destination(key);
-        if (destination.opening < MAX_OPENING_PER_DESTINATION) {
+        // Nobody queued ahead: a request that arrives while others wait joins the line.
+        if (destination.opening < MAX_OPENING_PER_DESTINATION && destination.waiting.isEmpty()) {
             destination.opening++;
             return true;
         }
@@ -261,14 +269,41 @@ public final class Http1Transport {
         destination(key).opening++;
     }
 
-    /** An opening to {@code key} ended, made or failed: the next waiting exchange may open one. */
+    /** An opening to {@code key} ended, made or failed: a waiting exchange may open one. */
     void openingEnded(PoolKey key) {
         Destination destination = destination(key);
         destination.opening--;
-        Http1Exchange next = nextWaiting(destination);
-        if (next != null) {
+        openForWaiting(destination);
+    }
+
+    /**
+     * A waiting exchange's check, every {@link #OPEN_WHEN_NONE_FREED_FOR}: whether the oldest waiting
+     * exchange should open a connection of its own now.
+     */
+    void waited(PoolKey key) {
+        openForWaiting(destination(key));
+    }
+
+    /**
+     * The next batch of openings, for the oldest waiting exchanges: once no opening is under way, the
+     * oldest has waited {@link #OPEN_WHEN_NONE_FREED_FOR} and no connection came free for as long,
+     * up to {@link #MAX_OPENING_PER_DESTINATION} of them open a connection each. While a batch is
+     * being opened no other starts: the connections it brings may well serve everyone waiting.
+     */
+    private void openForWaiting(Destination destination) {
+        if (destination.opening > 0) return;
+        long now = time.nanoTime();
+        long quiet = OPEN_WHEN_NONE_FREED_FOR.toNanos();
+        if (now - destination.lastFreed < quiet) return;
+        Http1Exchange oldest;
+        while (destination.opening < MAX_OPENING_PER_DESTINATION) {
+            while ((oldest = destination.waiting.peekFirst()) != null && oldest.isOver()) {
+                destination.waiting.pollFirst();
+            }
+            if (oldest == null || now - oldest.queuedAt() < quiet) return;
+            destination.waiting.pollFirst();
             destination.opening++;
-            next.openOwn();
+            oldest.openOwn();
         }
     }
 
@@ -276,6 +311,7 @@ public final class Http1Transport {
     void release(PoolKey key, ClientConnection connection, HeadCapture capture) {
         if (!connection.isOpen()) return;
         Destination destination = destination(key);
+        destination.lastFreed = time.nanoTime();
         Http1Exchange next = nextWaiting(destination);
         if (next != null) {
             next.takeOver(connection, capture);
@@ -298,7 +334,11 @@ public final class Http1Transport {
     }
 
     private Destination destination(PoolKey key) {
-        return pool().computeIfAbsent(key, k -> new Destination());
+        return pool().computeIfAbsent(key, k -> {
+            Destination d = new Destination();
+            d.lastFreed = time.nanoTime() - OPEN_WHEN_NONE_FREED_FOR.toNanos();
+            return d;
+        });
     }
 
     private Map<PoolKey, Destination> pool() {
