@@ -173,7 +173,8 @@ public final class Sluice implements AutoCloseable {
                 .orElseGet(() -> AdmissionStage.local(time, workers));
         this.retry = new RetryStage(time, workers);
         this.concurrency = new ConcurrencyStage(time, workers);
-        List<Stage> stages = assemblePipeline(time, guard);
+        StandardPipeline standard = assemblePipeline(time, guard);
+        List<Stage> stages = standard.stages();
         // Stages that hold per-upstream state describe it to the admin API and the metrics gauges.
         List<UpstreamStateSource> state = instancesOf(UpstreamStateSource.class, stages);
         this.metrics = new SluiceMetrics(registry, upstreams, state);
@@ -213,7 +214,7 @@ public final class Sluice implements AutoCloseable {
         this.ca = certificateAuthority(config.tls(), time);
         this.interceptTls = InterceptTls.create(ca, time, MAX_CACHED_LEAVES, engines);
         OpenTunnelStage openTunnel = new OpenTunnelStage(guard, io);
-        var tunnels = new Pipeline(assembleTunnelPipeline(openTunnel), time, FetchListener.of(listeners));
+        var tunnels = new Pipeline(standard.tunnelStages(openTunnel), time, FetchListener.of(listeners));
         this.connect = new ConnectHandler(
                 upstreams,
                 guard,
@@ -260,29 +261,18 @@ public final class Sluice implements AutoCloseable {
                 .build();
     }
 
-    /**
-     * The pipeline, in the order a request meets it. Each stage has one job; a later capability is
-     * one more line here, never a branch inside a front door.
-     */
-    private List<Stage> assemblePipeline(TimeSource time, AddressGuard guard) {
-        return List.of(
-                new RedirectStage(), // opt-in per request; each hop re-enters everything below
-                new ResolveUpstreamStage(upstreams), // which policy governs this origin
-                new RefuseEarlyStage(guard), // a blocked IP literal, refused before it costs a token
-                new DeadlineStage(time), // timeouts.total bounds all that follows, body included
-                cache, // RFC 9111: hits and coalesced misses spend no tokens below
-                retry, // backoff with full jitter, per-upstream budget; each attempt is admitted again
-                admission, // token buckets and Retry-After cooldowns, FIFO, refused at once if it cannot fit
-                concurrency, // max_concurrency, FIFO within the wait budget
-                new SendStage(
-                        clients,
-                        http1,
-                        guard,
-                        workers,
-                        time,
-                        ResponseHeaderLimits.of(
-                                config.server()))); // address guard, then http:// on the IO threads, https:// on the
-        // profile's HttpClient
+    /** The pipeline's stages, every one given; {@link StandardPipeline} puts them in order. */
+    private StandardPipeline assemblePipeline(TimeSource time, AddressGuard guard) {
+        return new StandardPipeline()
+                .redirect(new RedirectStage())
+                .resolve(new ResolveUpstreamStage(upstreams))
+                .refuseEarly(new RefuseEarlyStage(guard))
+                .deadline(new DeadlineStage(time))
+                .cache(cache)
+                .retry(retry)
+                .admission(admission)
+                .concurrency(concurrency)
+                .send(new SendStage(clients, http1, guard, workers, time, ResponseHeaderLimits.of(config.server())));
     }
 
     /** {@code GET /api/tls}: what an operator needs to hand Sluice's CA to clients, and how many tunnels are open. */
@@ -304,18 +294,6 @@ public final class Sluice implements AutoCloseable {
     /** Requests read inside intercepted tunnels enter where every data-port request does. */
     private void handleIntercepted(io.undertow.server.HttpServerExchange exchange) throws Exception {
         root.handleRequest(exchange);
-    }
-
-    /**
-     * What a {@code tunnel}-mode CONNECT runs through: the same stage instances as the pipeline above,
-     * so a tunnel spends one token and holds one concurrency slot of its upstream for its whole life.
-     */
-    private List<Stage> assembleTunnelPipeline(OpenTunnelStage openTunnel) {
-        return List.of(
-                new ResolveUpstreamStage(upstreams), // the upstream governing https://host:port
-                admission, // one token per tunnel, cooldowns apply
-                concurrency, // one max_concurrency slot, held until the tunnel closes
-                openTunnel); // address guard, then a TCP connection within timeouts.connect
     }
 
     /**
