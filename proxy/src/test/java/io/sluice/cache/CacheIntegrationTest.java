@@ -2,24 +2,22 @@ package io.sluice.cache;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.sluice.config.ConfigLoader;
+import io.sluice.StandardPipeline;
 import io.sluice.config.SluiceConfig;
 import io.sluice.fetch.FetchOutcome;
 import io.sluice.fetch.FetchResponse;
 import io.sluice.fetch.Pipeline;
 import io.sluice.fetch.ResolveUpstreamStage;
-import io.sluice.fetch.Stage;
 import io.sluice.guard.AddressGuard;
 import io.sluice.send.SendStage;
+import io.sluice.testing.TestConfig;
 import io.sluice.time.FakeTimeSource;
-import io.sluice.upstream.Upstreams;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.http.HttpClient;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
@@ -56,17 +54,20 @@ class CacheIntegrationTest {
         base = "http://127.0.0.1:" + upstream.getPort();
         executor = Executors.newFixedThreadPool(4);
         client = HttpClient.newBuilder().executor(executor).build();
-        SluiceConfig config = new ConfigLoader(Map.of()).fromYaml("""
+        SluiceConfig config = TestConfig.fromYaml("""
                         upstreams:
                           origin:
                             match: ["%s"]
                             allow_private: true
                         """.formatted(base));
-        Upstreams upstreams =
-                new Upstreams(config.defaults(), config.upstreams().values());
         cache = new CacheStage(config.cache(), time, executor);
-        SendStage send = new SendStage(client, new AddressGuard(executor), executor, time);
-        pipeline = new Pipeline(List.<Stage>of(new ResolveUpstreamStage(upstreams), cache, send), time);
+        pipeline = new Pipeline(
+                new StandardPipeline()
+                        .resolve(new ResolveUpstreamStage(TestConfig.upstreams(config)))
+                        .cache(cache)
+                        .send(new SendStage(client, new AddressGuard(executor), executor, time))
+                        .stages(),
+                time);
     }
 
     @AfterEach

@@ -1,9 +1,8 @@
 package io.sluice.cache;
 
+import io.sluice.StandardPipeline;
 import io.sluice.config.CacheConfig;
-import io.sluice.config.ConfigLoader;
 import io.sluice.config.DataSize;
-import io.sluice.config.SluiceConfig;
 import io.sluice.fetch.CacheMode;
 import io.sluice.fetch.FetchFailure;
 import io.sluice.fetch.FetchOutcome;
@@ -13,7 +12,7 @@ import io.sluice.fetch.Fields;
 import io.sluice.fetch.Pipeline;
 import io.sluice.fetch.RequestBody;
 import io.sluice.fetch.ResolveUpstreamStage;
-import io.sluice.fetch.Stage;
+import io.sluice.testing.TestConfig;
 import io.sluice.time.FakeTimeSource;
 import io.sluice.upstream.Upstreams;
 import java.net.URI;
@@ -36,6 +35,7 @@ final class CacheTestKit {
 
     final FakeTimeSource time = new FakeTimeSource();
     final FakeOrigin origin = new FakeOrigin();
+    final Upstreams upstreams;
     final CacheStage cache;
     final Pipeline pipeline;
 
@@ -48,7 +48,7 @@ final class CacheTestKit {
     }
 
     CacheTestKit(String apiCachePolicy, CacheConfig config) {
-        SluiceConfig sluice = new ConfigLoader(Map.of()).fromYaml("""
+        upstreams = TestConfig.upstreams("""
                         upstreams:
                           shop:
                             match: ["https://api.test"]
@@ -56,10 +56,16 @@ final class CacheTestKit {
                           other:
                             match: ["https://other.test"]
                         """.formatted(apiCachePolicy));
-        Upstreams upstreams =
-                new Upstreams(sluice.defaults(), sluice.upstreams().values());
         cache = new CacheStage(config, time, Runnable::run);
-        pipeline = new Pipeline(List.<Stage>of(new ResolveUpstreamStage(upstreams), cache, origin), time);
+        pipeline = new Pipeline(standard().stages(), time);
+    }
+
+    /** The stages of {@link #pipeline}, to which a test may add more of the standard ones. */
+    StandardPipeline standard() {
+        return new StandardPipeline()
+                .resolve(new ResolveUpstreamStage(upstreams))
+                .cache(cache)
+                .send(origin);
     }
 
     static FetchRequest get(String url, String... fields) {
