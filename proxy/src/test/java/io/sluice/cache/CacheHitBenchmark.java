@@ -1,15 +1,11 @@
 package io.sluice.cache;
 
 import com.sun.net.httpserver.HttpServer;
-import io.sluice.StandardPipeline;
 import io.sluice.config.SluiceConfig;
 import io.sluice.fetch.FetchOutcome;
 import io.sluice.fetch.FetchRequest;
 import io.sluice.fetch.FetchResponse;
 import io.sluice.fetch.Pipeline;
-import io.sluice.fetch.ResolveUpstreamStage;
-import io.sluice.guard.AddressGuard;
-import io.sluice.send.SendStage;
 import io.sluice.testing.TestConfig;
 import io.sluice.time.TimeSource;
 import java.net.InetAddress;
@@ -58,13 +54,7 @@ public final class CacheHitBenchmark {
         SluiceConfig config =
                 TestConfig.fromYaml("upstreams:\n  bench:\n    match: [\"" + base + "\"]\n    allow_private: true\n");
         CacheStage cache = new CacheStage(config.cache(), time, executor);
-        Pipeline pipeline = new Pipeline(
-                new StandardPipeline()
-                        .resolve(new ResolveUpstreamStage(TestConfig.upstreams(config)))
-                        .cache(cache)
-                        .send(new SendStage(client, new AddressGuard(executor), executor, time))
-                        .stages(),
-                time);
+        Pipeline pipeline = CacheTestKit.overRealUpstreams(config, cache, client, executor, time);
 
         FetchRequest cached = FetchRequest.get(URI.create(base + "/cached/item"));
         FetchRequest uncached = FetchRequest.get(URI.create(base + "/live/item"));

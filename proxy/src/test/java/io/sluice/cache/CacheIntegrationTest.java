@@ -2,14 +2,10 @@ package io.sluice.cache;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.sluice.StandardPipeline;
 import io.sluice.config.SluiceConfig;
 import io.sluice.fetch.FetchOutcome;
 import io.sluice.fetch.FetchResponse;
 import io.sluice.fetch.Pipeline;
-import io.sluice.fetch.ResolveUpstreamStage;
-import io.sluice.guard.AddressGuard;
-import io.sluice.send.SendStage;
 import io.sluice.testing.TestConfig;
 import io.sluice.time.FakeTimeSource;
 import java.io.IOException;
@@ -34,7 +30,7 @@ import org.junit.jupiter.api.Timeout;
 
 /**
  * The cache in front of a real upstream ({@link MockWebServer} on port 0) reached by the real
- * {@link SendStage} stage, counting the requests that upstream actually receives. Cache time is fake;
+ * {@link io.sluice.send.SendStage} stage, counting the requests that upstream actually receives. Cache time is fake;
  * the sockets are real.
  */
 @Timeout(30)
@@ -61,13 +57,7 @@ class CacheIntegrationTest {
                             allow_private: true
                         """.formatted(base));
         cache = new CacheStage(config.cache(), time, executor);
-        pipeline = new Pipeline(
-                new StandardPipeline()
-                        .resolve(new ResolveUpstreamStage(TestConfig.upstreams(config)))
-                        .cache(cache)
-                        .send(new SendStage(client, new AddressGuard(executor), executor, time))
-                        .stages(),
-                time);
+        pipeline = CacheTestKit.overRealUpstreams(config, cache, client, executor, time);
     }
 
     @AfterEach

@@ -3,6 +3,7 @@ package io.sluice.cache;
 import io.sluice.StandardPipeline;
 import io.sluice.config.CacheConfig;
 import io.sluice.config.DataSize;
+import io.sluice.config.SluiceConfig;
 import io.sluice.fetch.CacheMode;
 import io.sluice.fetch.FetchFailure;
 import io.sluice.fetch.FetchOutcome;
@@ -12,16 +13,21 @@ import io.sluice.fetch.Fields;
 import io.sluice.fetch.Pipeline;
 import io.sluice.fetch.RequestBody;
 import io.sluice.fetch.ResolveUpstreamStage;
+import io.sluice.guard.AddressGuard;
+import io.sluice.send.SendStage;
 import io.sluice.testing.TestConfig;
 import io.sluice.time.FakeTimeSource;
+import io.sluice.time.TimeSource;
 import io.sluice.upstream.Upstreams;
 import java.net.URI;
+import java.net.http.HttpClient;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
 import java.util.stream.IntStream;
 
 /**
@@ -58,6 +64,21 @@ final class CacheTestKit {
                         """.formatted(apiCachePolicy));
         cache = new CacheStage(config, time, Runnable::run);
         pipeline = new Pipeline(standard().stages(), time);
+    }
+
+    /**
+     * {@code ResolveUpstreamStage → cache → SendStage}: the cache in front of the real upstreams of
+     * {@code config}, reached over {@code client}.
+     */
+    static Pipeline overRealUpstreams(
+            SluiceConfig config, CacheStage cache, HttpClient client, Executor executor, TimeSource time) {
+        return new Pipeline(
+                new StandardPipeline()
+                        .resolve(new ResolveUpstreamStage(TestConfig.upstreams(config)))
+                        .cache(cache)
+                        .send(new SendStage(client, new AddressGuard(executor), executor, time))
+                        .stages(),
+                time);
     }
 
     /** The stages of {@link #pipeline}, to which a test may add more of the standard ones. */
