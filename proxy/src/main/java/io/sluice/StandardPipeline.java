@@ -17,9 +17,9 @@ import java.util.Objects;
 /**
  * The order of the pipeline's stages, written once. Callers hand over the stage instances (each
  * made with its own dependencies) and get the list a {@link io.sluice.fetch.Pipeline} walks, in the
- * order a request meets it: {@link SluiceBuilder} gives every stage, and a test that needs a part of the
- * standard order gives only the stages it exercises (and a fake in place of {@link #send}), so it
- * cannot put them in another order than Sluice does. Each stage has one job; a later capability is
+ * order a request meets it: {@link SluiceBuilder} gives every stage, and a test that needs a part
+ * of the standard order gives only the stages it exercises (and a fake in place of {@link #send}),
+ * so it cannot put them in another order than Sluice does. Each stage has one job; a later capability is
  * one more line here, never a branch inside a front door.
  */
 public final class StandardPipeline {

@@ -17,6 +17,7 @@ import io.sluice.redirect.RedirectStage;
 import io.sluice.retry.RetryStage;
 import io.sluice.send.RefuseEarlyStage;
 import io.sluice.send.SendStage;
+import io.sluice.testing.SluiceServerExtension;
 import io.sluice.testing.TestConfig;
 import io.sluice.time.FakeTimeSource;
 import java.io.IOException;
@@ -28,8 +29,12 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 class StandardPipelineTest {
+    @RegisterExtension
+    final SluiceServerExtension sluice = new SluiceServerExtension();
+
     private final FakeTimeSource time = new FakeTimeSource();
     private final AddressGuard guard = new AddressGuard(Runnable::run);
     private final ResolveUpstreamStage resolve = new ResolveUpstreamStage(
@@ -56,11 +61,19 @@ class StandardPipelineTest {
                     .redirect(new RedirectStage())
                     .stages();
 
-            assertThat(stages.stream()
-                            .map(s -> s.getClass().getSimpleName().replaceFirst("Stage$", ""))
-                            .toList())
-                    .containsExactlyElementsOf(drawnOnTheDevelopmentPage());
+            assertThat(names(stages)).containsExactlyElementsOf(drawnOnTheDevelopmentPage());
         }
+    }
+
+    @Test
+    void aStartedSluiceRunsEveryStageInThatOrder() {
+        Sluice running = sluice.start("""
+                        upstreams:
+                          example:
+                            base_url: http://api.test
+                        """).sluice();
+
+        assertThat(names(running.pipeline().stages())).containsExactlyElementsOf(drawnOnTheDevelopmentPage());
     }
 
     @Test
@@ -96,6 +109,13 @@ class StandardPipelineTest {
         assertThatThrownBy(() -> new StandardPipeline().resolve(resolve).stages())
                 .isInstanceOf(IllegalStateException.class)
                 .hasMessage("the pipeline needs a send stage");
+    }
+
+    /** Each stage's class name without "Stage", as the development page draws it. */
+    private static List<String> names(List<Stage> stages) {
+        return stages.stream()
+                .map(s -> s.getClass().getSimpleName().replaceFirst("Stage$", ""))
+                .toList();
     }
 
     /** The stage names on the line of docs/development.md's picture that starts {@code ─► Redirect}. */
