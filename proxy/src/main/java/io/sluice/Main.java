@@ -180,7 +180,7 @@ public final class Main {
         }
         Sluice sluice;
         try {
-            sluice = Sluice.start(cfg);
+            sluice = Sluice.builder(cfg).start();
         } catch (ConfigException e) {
             // Found only when starting: a CA file that cannot be read or generated.
             err.println("sluice: config error: " + e.getMessage());

@@ -7,8 +7,8 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
 
 /**
- * Runs calls through an ordered list of {@link Stage}s. The list is built in one place (see
- * {@code io.sluice.Sluice#assemblePipeline}); this class only walks it and turns whatever comes out
+ * Runs calls through an ordered list of {@link Stage}s. The list is ordered in one place (see
+ * {@code io.sluice.StandardPipeline}); this class only walks it and turns whatever comes out
  * into a {@link FetchOutcome}.
  */
 public final class Pipeline {

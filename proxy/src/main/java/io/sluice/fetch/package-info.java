@@ -5,7 +5,7 @@
  * whose body streams, or a typed failure ({@link io.sluice.fetch.FetchException}, one
  * {@link io.sluice.fetch.ErrorType} each, turned into a {@link io.sluice.fetch.FetchFailure} in
  * {@link io.sluice.fetch.Failures} only). The pipeline is a list of {@link io.sluice.fetch.Stage}s,
- * assembled in {@code io.sluice.Sluice#assemblePipeline} and read top to bottom; each stage has one
+ * put in order in {@code io.sluice.StandardPipeline} and read top to bottom; each stage has one
  * job and calls the next through its {@link io.sluice.fetch.Stage.Chain}, OkHttp-style. Nothing here
  * blocks: every wait is a {@link java.util.concurrent.CompletableFuture}. What happens to calls is
  * reported, as paired events, to one {@link io.sluice.fetch.FetchListener} (metrics, the admin's

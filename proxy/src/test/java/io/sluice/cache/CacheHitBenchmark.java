@@ -1,26 +1,19 @@
 package io.sluice.cache;
 
 import com.sun.net.httpserver.HttpServer;
-import io.sluice.config.ConfigLoader;
 import io.sluice.config.SluiceConfig;
 import io.sluice.fetch.FetchOutcome;
 import io.sluice.fetch.FetchRequest;
 import io.sluice.fetch.FetchResponse;
 import io.sluice.fetch.Pipeline;
-import io.sluice.fetch.ResolveUpstreamStage;
-import io.sluice.fetch.Stage;
-import io.sluice.guard.AddressGuard;
-import io.sluice.send.SendStage;
+import io.sluice.testing.TestConfig;
 import io.sluice.time.TimeSource;
-import io.sluice.upstream.Upstreams;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.util.Arrays;
-import java.util.List;
 import java.util.Locale;
-import java.util.Map;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 
@@ -58,17 +51,10 @@ public final class CacheHitBenchmark {
         ExecutorService executor = Executors.newFixedThreadPool(2);
         HttpClient client = HttpClient.newBuilder().executor(executor).build();
         TimeSource time = TimeSource.system();
-        SluiceConfig config = new ConfigLoader(Map.of())
-                .fromYaml("upstreams:\n  bench:\n    match: [\"" + base + "\"]\n    allow_private: true\n");
-        Upstreams upstreams =
-                new Upstreams(config.defaults(), config.upstreams().values());
+        SluiceConfig config =
+                TestConfig.fromYaml("upstreams:\n  bench:\n    match: [\"" + base + "\"]\n    allow_private: true\n");
         CacheStage cache = new CacheStage(config.cache(), time, executor);
-        Pipeline pipeline = new Pipeline(
-                List.<Stage>of(
-                        new ResolveUpstreamStage(upstreams),
-                        cache,
-                        new SendStage(client, new AddressGuard(executor), executor, time)),
-                time);
+        Pipeline pipeline = CacheTestKit.overRealUpstreams(config, cache, client, executor, time);
 
         FetchRequest cached = FetchRequest.get(URI.create(base + "/cached/item"));
         FetchRequest uncached = FetchRequest.get(URI.create(base + "/live/item"));

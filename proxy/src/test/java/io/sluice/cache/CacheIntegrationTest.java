@@ -2,24 +2,18 @@ package io.sluice.cache;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.sluice.config.ConfigLoader;
 import io.sluice.config.SluiceConfig;
 import io.sluice.fetch.FetchOutcome;
 import io.sluice.fetch.FetchResponse;
 import io.sluice.fetch.Pipeline;
-import io.sluice.fetch.ResolveUpstreamStage;
-import io.sluice.fetch.Stage;
-import io.sluice.guard.AddressGuard;
-import io.sluice.send.SendStage;
+import io.sluice.testing.TestConfig;
 import io.sluice.time.FakeTimeSource;
-import io.sluice.upstream.Upstreams;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.http.HttpClient;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
@@ -36,7 +30,7 @@ import org.junit.jupiter.api.Timeout;
 
 /**
  * The cache in front of a real upstream ({@link MockWebServer} on port 0) reached by the real
- * {@link SendStage} stage, counting the requests that upstream actually receives. Cache time is fake;
+ * {@link io.sluice.send.SendStage} stage, counting the requests that upstream actually receives. Cache time is fake;
  * the sockets are real.
  */
 @Timeout(30)
@@ -56,17 +50,14 @@ class CacheIntegrationTest {
         base = "http://127.0.0.1:" + upstream.getPort();
         executor = Executors.newFixedThreadPool(4);
         client = HttpClient.newBuilder().executor(executor).build();
-        SluiceConfig config = new ConfigLoader(Map.of()).fromYaml("""
+        SluiceConfig config = TestConfig.fromYaml("""
                         upstreams:
                           origin:
                             match: ["%s"]
                             allow_private: true
                         """.formatted(base));
-        Upstreams upstreams =
-                new Upstreams(config.defaults(), config.upstreams().values());
         cache = new CacheStage(config.cache(), time, executor);
-        SendStage send = new SendStage(client, new AddressGuard(executor), executor, time);
-        pipeline = new Pipeline(List.<Stage>of(new ResolveUpstreamStage(upstreams), cache, send), time);
+        pipeline = CacheTestKit.overRealUpstreams(config, cache, client, executor, time);
     }
 
     @AfterEach

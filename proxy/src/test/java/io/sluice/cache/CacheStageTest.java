@@ -951,11 +951,9 @@ class CacheStageTest {
         void aFollowersOwnDeadlineEndsItsWait() {
             CacheTestKit kit = new CacheTestKit();
             var pipeline = new io.sluice.fetch.Pipeline(
-                    List.<io.sluice.fetch.Stage>of(
-                            kit.pipeline.stages().get(0),
-                            new io.sluice.fetch.DeadlineStage(kit.time),
-                            kit.cache,
-                            kit.origin),
+                    kit.standard()
+                            .deadline(new io.sluice.fetch.DeadlineStage(kit.time))
+                            .stages(),
                     kit.time);
             FakeOrigin.Held held = kit.origin.hold();
             CompletableFuture<FetchOutcome> leader =

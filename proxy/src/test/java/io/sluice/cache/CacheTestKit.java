@@ -1,7 +1,7 @@
 package io.sluice.cache;
 
+import io.sluice.StandardPipeline;
 import io.sluice.config.CacheConfig;
-import io.sluice.config.ConfigLoader;
 import io.sluice.config.DataSize;
 import io.sluice.config.SluiceConfig;
 import io.sluice.fetch.CacheMode;
@@ -13,16 +13,21 @@ import io.sluice.fetch.Fields;
 import io.sluice.fetch.Pipeline;
 import io.sluice.fetch.RequestBody;
 import io.sluice.fetch.ResolveUpstreamStage;
-import io.sluice.fetch.Stage;
+import io.sluice.guard.AddressGuard;
+import io.sluice.send.SendStage;
+import io.sluice.testing.TestConfig;
 import io.sluice.time.FakeTimeSource;
+import io.sluice.time.TimeSource;
 import io.sluice.upstream.Upstreams;
 import java.net.URI;
+import java.net.http.HttpClient;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
 import java.util.stream.IntStream;
 
 /**
@@ -36,6 +41,7 @@ final class CacheTestKit {
 
     final FakeTimeSource time = new FakeTimeSource();
     final FakeOrigin origin = new FakeOrigin();
+    final Upstreams upstreams;
     final CacheStage cache;
     final Pipeline pipeline;
 
@@ -48,7 +54,7 @@ final class CacheTestKit {
     }
 
     CacheTestKit(String apiCachePolicy, CacheConfig config) {
-        SluiceConfig sluice = new ConfigLoader(Map.of()).fromYaml("""
+        upstreams = TestConfig.upstreams("""
                         upstreams:
                           shop:
                             match: ["https://api.test"]
@@ -56,10 +62,31 @@ final class CacheTestKit {
                           other:
                             match: ["https://other.test"]
                         """.formatted(apiCachePolicy));
-        Upstreams upstreams =
-                new Upstreams(sluice.defaults(), sluice.upstreams().values());
         cache = new CacheStage(config, time, Runnable::run);
-        pipeline = new Pipeline(List.<Stage>of(new ResolveUpstreamStage(upstreams), cache, origin), time);
+        pipeline = new Pipeline(standard().stages(), time);
+    }
+
+    /**
+     * {@code ResolveUpstreamStage → cache → SendStage}: the cache in front of the real upstreams of
+     * {@code config}, reached over {@code client}.
+     */
+    static Pipeline overRealUpstreams(
+            SluiceConfig config, CacheStage cache, HttpClient client, Executor executor, TimeSource time) {
+        return new Pipeline(
+                new StandardPipeline()
+                        .resolve(new ResolveUpstreamStage(TestConfig.upstreams(config)))
+                        .cache(cache)
+                        .send(new SendStage(client, new AddressGuard(executor), executor, time))
+                        .stages(),
+                time);
+    }
+
+    /** The stages of {@link #pipeline}, to which a test may add more of the standard ones. */
+    StandardPipeline standard() {
+        return new StandardPipeline()
+                .resolve(new ResolveUpstreamStage(upstreams))
+                .cache(cache)
+                .send(origin);
     }
 
     static FetchRequest get(String url, String... fields) {

@@ -2,8 +2,7 @@ package io.sluice.fetch;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.sluice.config.ConfigLoader;
-import io.sluice.config.SluiceConfig;
+import io.sluice.testing.TestConfig;
 import io.sluice.time.FakeTimeSource;
 import io.sluice.upstream.Upstream;
 import io.sluice.upstream.Upstreams;
@@ -11,7 +10,6 @@ import java.net.URI;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -139,12 +137,11 @@ class ChainTest {
     }
 
     private static Upstreams upstreams() {
-        SluiceConfig config = new ConfigLoader(Map.of()).fromYaml("""
-                        upstreams:
-                          slow:
-                            match: ["http://slow.test"]
-                            timeouts: {connect: 1s, response: 5s, total: 5s}
-                        """);
-        return new Upstreams(config.defaults(), config.upstreams().values());
+        return TestConfig.upstreams("""
+                upstreams:
+                  slow:
+                    match: ["http://slow.test"]
+                    timeouts: {connect: 1s, response: 5s, total: 5s}
+                """);
     }
 }

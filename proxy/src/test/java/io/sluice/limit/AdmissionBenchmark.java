@@ -1,9 +1,7 @@
 package io.sluice.limit;
 
-import io.sluice.config.ConfigLoader;
 import io.sluice.config.Interpolated;
 import io.sluice.config.RedisConfig;
-import io.sluice.config.SluiceConfig;
 import io.sluice.fetch.Call;
 import io.sluice.fetch.FetchRequest;
 import io.sluice.fetch.FetchResponse;
@@ -17,7 +15,6 @@ import java.time.Duration;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
-import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -197,11 +194,7 @@ public final class AdmissionBenchmark {
 
     /** {@code count} calls, call {@code i} with {@code X-Tenant: tenant-i}. */
     private static List<Call> calls(String policy, TimeSource time, int count) {
-        String yaml = "upstreams:\n  example:\n    match: [\"http://api.test\"]\n"
-                + policy.lines().map(l -> "    " + l + "\n").reduce("", String::concat);
-        SluiceConfig config = new ConfigLoader(Map.of()).fromYaml(yaml);
-        Upstreams upstreams =
-                new Upstreams(config.defaults(), config.upstreams().values());
+        Upstreams upstreams = Harness.upstreams(policy);
         Call[] captured = new Call[1];
         Pipeline pipeline = new Pipeline(
                 List.of(new ResolveUpstreamStage(upstreams), chain -> {

@@ -2,6 +2,7 @@ package io.sluice.limit;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.sluice.StandardPipeline;
 import io.sluice.fetch.ErrorType;
 import io.sluice.fetch.FetchFailure;
 import io.sluice.fetch.FetchOutcome;
@@ -61,10 +62,12 @@ class AdmissionStageTest {
         };
         FakeUpstream upstream = new FakeUpstream(ticking);
         var pipeline = new io.sluice.fetch.Pipeline(
-                List.of(
-                        new io.sluice.fetch.ResolveUpstreamStage(Harness.upstreams("limits: [{rate: 1/s, burst: 2}]")),
-                        AdmissionStage.local(ticking, Runnable::run),
-                        upstream),
+                new StandardPipeline()
+                        .resolve(new io.sluice.fetch.ResolveUpstreamStage(
+                                Harness.upstreams("limits: [{rate: 1/s, burst: 2}]")))
+                        .admission(AdmissionStage.local(ticking, Runnable::run))
+                        .send(upstream)
+                        .stages(),
                 ticking);
         for (int i = 0; i < 2; i++) {
             var outcome = pipeline.newCall(Harness.withMaxWait(Harness.get("/" + i), Duration.ZERO))

@@ -1,7 +1,5 @@
 package io.sluice.limit;
 
-import io.sluice.config.ConfigLoader;
-import io.sluice.config.SluiceConfig;
 import io.sluice.fetch.CacheMode;
 import io.sluice.fetch.Call;
 import io.sluice.fetch.DeadlineStage;
@@ -12,6 +10,7 @@ import io.sluice.fetch.Pipeline;
 import io.sluice.fetch.RequestBody;
 import io.sluice.fetch.ResolveUpstreamStage;
 import io.sluice.fetch.Stage;
+import io.sluice.testing.TestConfig;
 import io.sluice.time.FakeTimeSource;
 import io.sluice.upstream.Upstreams;
 import java.net.URI;
@@ -23,9 +22,11 @@ import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 
 /**
- * A real {@link Pipeline} on fake time, as {@code Sluice#assemblePipeline} orders it (resolve,
- * deadline, then the stages under test, then a {@link FakeUpstream}). The upstream {@code example}
- * governs {@code http://api.test} with the policy given as YAML.
+ * A real {@link Pipeline} on fake time: the two stages that compute what the chain carries
+ * (resolve, deadline), then the stages under test in the order the test gives them (test doubles
+ * among them), then a {@link FakeUpstream}. The upstream {@code example} governs
+ * {@code http://api.test} with the policy given as YAML. Tests of the standard order use
+ * {@link io.sluice.StandardPipeline} instead.
  */
 public final class Harness {
     public final FakeTimeSource time;
@@ -56,10 +57,8 @@ public final class Harness {
 
     /** The same, with upstream {@code example} governing {@code origin}. */
     public static Upstreams upstreams(String policyYaml, String origin) {
-        String yaml = "upstreams:\n  example:\n    match: [\"" + origin + "\"]\n"
-                + policyYaml.lines().map(l -> "    " + l + "\n").reduce("", String::concat);
-        SluiceConfig config = new ConfigLoader(Map.of()).fromYaml(yaml);
-        return new Upstreams(config.defaults(), config.upstreams().values());
+        return TestConfig.upstreams("upstreams:\n  example:\n    match: [\"" + origin + "\"]\n"
+                + policyYaml.lines().map(l -> "    " + l + "\n").reduce("", String::concat));
     }
 
     public static FetchRequest get(String path) {

@@ -2,6 +2,7 @@ package io.sluice.limit;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.sluice.StandardPipeline;
 import io.sluice.cache.CacheStage;
 import io.sluice.config.ConfigLoader;
 import io.sluice.fetch.DeadlineStage;
@@ -12,15 +13,12 @@ import io.sluice.fetch.FetchRequest;
 import io.sluice.fetch.FetchResponse;
 import io.sluice.fetch.Pipeline;
 import io.sluice.fetch.ResolveUpstreamStage;
-import io.sluice.fetch.Stage;
 import io.sluice.guard.AddressGuard;
 import io.sluice.send.SendStage;
 import io.sluice.time.FakeTimeSource;
 import io.sluice.upstream.Upstreams;
 import java.net.URI;
 import java.net.http.HttpClient;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -46,15 +44,15 @@ final class RealUpstream {
                 .proxy(HttpClient.Builder.NO_PROXY)
                 .build();
         this.admission = AdmissionStage.local(time, workers);
-        List<Stage> stages = new ArrayList<>();
-        stages.add(new ResolveUpstreamStage(upstreams));
-        stages.add(new DeadlineStage(time));
+        StandardPipeline stages = new StandardPipeline()
+                .resolve(new ResolveUpstreamStage(upstreams))
+                .deadline(new DeadlineStage(time))
+                .admission(admission)
+                .concurrency(new ConcurrencyStage(time, workers))
+                .send(new SendStage(client, new AddressGuard(workers), workers, time));
         if (cache)
-            stages.add(new CacheStage(new ConfigLoader(Map.of()).defaults().cache(), time, workers));
-        stages.add(admission);
-        stages.add(new ConcurrencyStage(time, workers));
-        stages.add(new SendStage(client, new AddressGuard(workers), workers, time));
-        this.pipeline = new Pipeline(stages, time, events);
+            stages.cache(new CacheStage(new ConfigLoader(Map.of()).defaults().cache(), time, workers));
+        this.pipeline = new Pipeline(stages.stages(), time, events);
     }
 
     FetchOutcome get(String path) throws Exception {

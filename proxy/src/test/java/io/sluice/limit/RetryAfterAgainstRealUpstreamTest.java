@@ -2,6 +2,7 @@ package io.sluice.limit;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.sluice.StandardPipeline;
 import io.sluice.fetch.DeadlineStage;
 import io.sluice.fetch.FetchOutcome;
 import io.sluice.fetch.FetchRequest;
@@ -81,13 +82,14 @@ class RetryAfterAgainstRealUpstreamTest {
                 .proxy(HttpClient.Builder.NO_PROXY)
                 .build();
         return new Pipeline(
-                List.of(
-                        new ResolveUpstreamStage(upstreams),
-                        new DeadlineStage(time),
-                        new RetryStage(time, workers),
-                        AdmissionStage.local(time, workers),
-                        new ConcurrencyStage(time, workers),
-                        new SendStage(client, new AddressGuard(workers), workers, time)),
+                new StandardPipeline()
+                        .resolve(new ResolveUpstreamStage(upstreams))
+                        .deadline(new DeadlineStage(time))
+                        .retry(new RetryStage(time, workers))
+                        .admission(AdmissionStage.local(time, workers))
+                        .concurrency(new ConcurrencyStage(time, workers))
+                        .send(new SendStage(client, new AddressGuard(workers), workers, time))
+                        .stages(),
                 time);
     }
 

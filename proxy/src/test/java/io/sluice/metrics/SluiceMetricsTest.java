@@ -4,8 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
-import io.sluice.config.ConfigLoader;
-import io.sluice.config.SluiceConfig;
 import io.sluice.fetch.Call;
 import io.sluice.fetch.FetchListener;
 import io.sluice.fetch.FetchOutcome;
@@ -14,25 +12,23 @@ import io.sluice.fetch.FetchResponse;
 import io.sluice.fetch.Fields;
 import io.sluice.fetch.Pipeline;
 import io.sluice.fetch.ResponseBody;
+import io.sluice.testing.TestConfig;
 import io.sluice.time.FakeTimeSource;
 import io.sluice.upstream.Upstreams;
 import java.net.URI;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 class SluiceMetricsTest {
     private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
-    private final SluiceConfig config = new ConfigLoader(Map.of()).fromYaml("""
+    private final Upstreams upstreams = TestConfig.upstreams("""
             upstreams:
               github: {base_url: "https://api.github.com", limits: [{rate: 5000/h}, {rate: 90/min, burst: 10}]}
             """);
-    private final Upstreams upstreams =
-            new Upstreams(config.defaults(), config.upstreams().values());
     private final FakeTimeSource time = new FakeTimeSource();
 
     @AfterEach

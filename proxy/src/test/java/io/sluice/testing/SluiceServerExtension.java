@@ -43,7 +43,7 @@ public final class SluiceServerExtension implements AfterEachCallback {
             config = config.withTlsCaDir(TestCa.DIR);
         }
         if (tlsProvider != null) config = config.withTlsProvider(tlsProvider);
-        Sluice sluice = Sluice.start(config, time, env);
+        Sluice sluice = Sluice.builder(config).time(time).env(env).start();
         started.add(sluice);
         return new Running(sluice);
     }
