@@ -59,10 +59,10 @@ public final class Http1Transport {
 
     /**
      * New connections one IO thread may be opening to one destination at once. A request that finds
-     * no idle connection, and this many being opened or others already waiting, waits for the first
-     * connection to come free. Waiting requests open connections of their own, the next batch of at
-     * most this many, only once the last batch is open and no connection to the destination has come
-     * free for {@link #OPEN_WHEN_NONE_FREED_FOR} (the upstream is slow, or every connection is busy). Without this, a burst after an idle
+     * no idle connection opens one at once only if fewer than this many are being opened, nobody is
+     * waiting, and no connection came free in the last {@link #OPEN_WHEN_NONE_FREED_FOR}; else it
+     * waits for the first connection to come free. Waiting requests that have waited that long open
+     * connections of their own, the next batch of at most this many, once the last batch is open. Without this, a burst after an idle
      * spell (pool emptied by {@code UPSTREAM_IDLE_TIMEOUT}) opened one connection per waiting request,
      * each a full TLS handshake with certificate checks on two cores: measured, 32 handshakes at once
      * held every tunnel on the thread for 50-150 ms (deploy/bench/README-tls.md, "Where the tail came
@@ -71,7 +71,7 @@ public final class Http1Transport {
      */
     static final int MAX_OPENING_PER_DESTINATION = 4;
 
-    /** How long no connection to a destination may come free before a waiting request opens its own. */
+    /** How long a request waits for a busy connection to come free before it may open one of its own. */
     static final Duration OPEN_WHEN_NONE_FREED_FOR = Duration.ofMillis(5);
 
     /** One destination's share of an IO thread's pool. */
@@ -255,8 +255,11 @@ public final class Http1Transport {
      */
     boolean openOrWait(PoolKey key, Http1Exchange exchange) {
         Destination destination = destination(key);
-        // Nobody queued ahead: a request that arrives while others wait joins the line.
-        if (destination.opening < MAX_OPENING_PER_DESTINATION && destination.waiting.isEmpty()) {
+        // A request that arrives while others wait joins the line, and so does one that finds every
+        // connection busy while they are coming free: one will be its in a moment.
+        if (destination.opening < MAX_OPENING_PER_DESTINATION
+                && destination.waiting.isEmpty()
+                && time.nanoTime() - destination.lastFreed >= OPEN_WHEN_NONE_FREED_FOR.toNanos()) {
             destination.opening++;
             return true;
         }
@@ -285,16 +288,16 @@ public final class Http1Transport {
     }
 
     /**
-     * The next batch of openings, for the oldest waiting exchanges: once no opening is under way, the
-     * oldest has waited {@link #OPEN_WHEN_NONE_FREED_FOR} and no connection came free for as long,
-     * up to {@link #MAX_OPENING_PER_DESTINATION} of them open a connection each. While a batch is
-     * being opened no other starts: the connections it brings may well serve everyone waiting.
+     * The next batch of openings, for the oldest waiting exchanges: once no opening is under way,
+     * those that have waited {@link #OPEN_WHEN_NONE_FREED_FOR} (the connections coming free did not
+     * keep up), oldest first, up to {@link #MAX_OPENING_PER_DESTINATION}, open a connection each.
+     * While a batch is being opened no other starts: the connections it brings may well serve
+     * everyone waiting.
      */
     private void openForWaiting(Destination destination) {
         if (destination.opening > 0) return;
         long now = time.nanoTime();
         long quiet = OPEN_WHEN_NONE_FREED_FOR.toNanos();
-        if (now - destination.lastFreed < quiet) return;
         Http1Exchange oldest;
         while (destination.opening < MAX_OPENING_PER_DESTINATION) {
             while ((oldest = destination.waiting.peekFirst()) != null && oldest.isOver()) {
