@@ -142,9 +142,7 @@ final class Http1Exchange {
             holdsOpening = true;
             connect();
         } else {
-            // Queued behind connections being opened: the wait for one counts as connecting.
-            queuedAt = transport.time().nanoTime();
-            checkWaitLater();
+            // In line for a connection: the wait for one counts as connecting.
             arm(
                     policy.timeouts().connect(),
                     () -> new HttpConnectTimeoutException("no connection to the upstream within "
@@ -152,22 +150,19 @@ final class Http1Exchange {
         }
     }
 
-    /** While it waits, every {@link Http1Transport#OPEN_WHEN_NONE_FREED_FOR}: should it open its own? */
-    private void checkWaitLater() {
-        transport
-                .time()
-                .schedule(
-                        Http1Transport.OPEN_WHEN_NONE_FREED_FOR,
-                        () -> onThread(() -> {
-                            if (result.isDone() || connection != null || holdsOpening) return;
-                            transport.waited(poolKey);
-                            if (!result.isDone() && connection == null && !holdsOpening) checkWaitLater();
-                        }));
-    }
-
     /** When this exchange started waiting for a connection ({@link TimeSource#nanoTime}). */
     long queuedAt() {
         return queuedAt;
+    }
+
+    /** It waits in line from now on. */
+    void queued(long now) {
+        queuedAt = now;
+    }
+
+    /** The IO thread this exchange runs on, and its pool with it. */
+    java.util.concurrent.Executor thread() {
+        return thread;
     }
 
     /** Whether this exchange has ended (answered, failed or cancelled). */

@@ -83,6 +83,8 @@ public final class Http1Transport {
         int opening;
         /** When a connection to this destination last came free ({@link TimeSource#nanoTime}). */
         long lastFreed;
+        /** A check for the waiting requests is scheduled ({@link #checkLater}). */
+        boolean checking;
     }
 
     public Http1Transport(
@@ -263,8 +265,31 @@ public final class Http1Transport {
             destination.opening++;
             return true;
         }
+        exchange.queued(time.nanoTime());
         destination.waiting.addLast(exchange);
+        checkLater(destination, exchange.thread());
         return false;
+    }
+
+    /**
+     * While anyone waits for a connection to {@code destination}, every
+     * {@link #OPEN_WHEN_NONE_FREED_FOR}: should the next batch be opened? One timer per destination,
+     * not one per waiting request (a slow upstream can have thousands waiting).
+     */
+    private void checkLater(Destination destination, java.util.concurrent.Executor thread) {
+        if (destination.checking) return;
+        destination.checking = true;
+        time.schedule(
+                OPEN_WHEN_NONE_FREED_FOR,
+                () -> thread.execute(() -> {
+                    destination.checking = false;
+                    openForWaiting(destination);
+                    Http1Exchange oldest;
+                    while ((oldest = destination.waiting.peekFirst()) != null && oldest.isOver()) {
+                        destination.waiting.pollFirst();
+                    }
+                    if (oldest != null) checkLater(destination, thread);
+                }));
     }
 
     /** Counts one more connection being opened to {@code key}, past the bound (a stale connection's retry). */
@@ -277,14 +302,6 @@ public final class Http1Transport {
         Destination destination = destination(key);
         destination.opening--;
         openForWaiting(destination);
-    }
-
-    /**
-     * A waiting exchange's check, every {@link #OPEN_WHEN_NONE_FREED_FOR}: whether the oldest waiting
-     * exchange should open a connection of its own now.
-     */
-    void waited(PoolKey key) {
-        openForWaiting(destination(key));
     }
 
     /**
