@@ -170,14 +170,21 @@ final class Http1Exchange {
         return result.isDone();
     }
 
-    /** A queued exchange's turn to open a connection of its own; it already counts as opening. */
+    /**
+     * A queued exchange's turn to open a connection of its own; it counts as opening from now (if it
+     * ends first, its failure gives the place back). The connection is opened in a task of its own,
+     * so a connect that fails at once cannot recurse through every exchange in line.
+     */
     void openOwn() {
         holdsOpening = true;
-        if (result.isDone()) {
-            endOpening();
-            return;
-        }
-        connect();
+        thread.execute(() -> {
+            if (!holdsOpening) return;
+            if (result.isDone()) {
+                endOpening();
+                return;
+            }
+            connect();
+        });
     }
 
     /**
