@@ -31,6 +31,7 @@ import io.sluice.passthrough.PassthroughHandler;
 import io.sluice.redirect.RedirectStage;
 import io.sluice.retry.RetryStage;
 import io.sluice.send.Http1Transport;
+import io.sluice.send.Http2Transport;
 import io.sluice.send.RefuseEarlyStage;
 import io.sluice.send.ResponseHeaderLimits;
 import io.sluice.send.SendStage;
@@ -154,6 +155,20 @@ public final class SluiceBuilder {
                 MAX_IDLE_PER_ADDRESS,
                 clients::http1Context,
                 workers);
+        // https:// origins whose policy asks for HTTP/2 over Undertow's HTTP/2 client on the same IO
+        // threads: one connection per thread and destination, its streams capped at the origin's limit.
+        // Undertow bounds an HTTP/2 header block JVM-wide by this property (read once, 20000 bytes
+        // unless set), below Sluice's own response limits: raised before the first connection (an
+        // explicit -D wins), never below the data port's own request header limit.
+        ResponseHeaderLimits headerLimits = ResponseHeaderLimits.of(config.server());
+        if (System.getProperty("io.undertow.http2-max-header-size") == null) {
+            System.setProperty(
+                    "io.undertow.http2-max-header-size",
+                    Long.toString(Math.max(
+                            Http2Transport.http2HeaderListSize(headerLimits),
+                            config.server().maxHeaderSize().bytes())));
+        }
+        Http2Transport http2 = new Http2Transport(io, buffers, http1, time, UPSTREAM_IDLE_TIMEOUT, headerLimits);
         AddressGuard guard = new AddressGuard(lookups, time);
         CacheStage cache = new CacheStage(config.cache(), time, workers);
         // With redis: configured, buckets and cooldowns are shared; connect() returns at once and
@@ -182,7 +197,7 @@ public final class SluiceBuilder {
                 .retry(retry)
                 .admission(admission)
                 .concurrency(concurrency)
-                .send(new SendStage(clients, http1, guard, workers, time, ResponseHeaderLimits.of(config.server())));
+                .send(new SendStage(clients, http1, http2, guard, workers, time, headerLimits));
         List<Stage> stages = standard.stages();
         // Stages that hold per-upstream state describe it to the admin API and the metrics gauges.
         List<UpstreamStateSource> state = instancesOf(UpstreamStateSource.class, stages);
@@ -248,7 +263,7 @@ public final class SluiceBuilder {
                 accessLogged(accessLog, exchange -> root.get().handleRequest(exchange)));
         metrics.tunnelsOpen(connect::openTunnels);
         metrics.interceptHandshakes(engine -> interceptTls.handshakesByEngine().get(engine));
-        metrics.upstreamConnectionsOpen(http1::openConnections);
+        metrics.upstreamConnectionsOpen(() -> http1.openConnections() + http2.openConnections());
         metrics.buffersInUse(() -> buffers.inUse() + tlsBuffers.inUse());
         shared.ifPresent(s -> metrics.sharedLimits(s::usingRedis, s::failovers));
         // RFC 9110 §10.1.1: Sluice answers a client's `Expect: 100-continue` itself, with 100 once it

@@ -355,13 +355,14 @@ public final class SluiceMetrics implements FetchListener, AutoCloseable {
     }
 
     /**
-     * {@code sluice_upstream_connections_open}: connections of Undertow's HTTP/1.1 upstream client
-     * open now, in use or idle in its pool, read at scrape time.
+     * {@code sluice_upstream_connections_open}: connections of Undertow's upstream clients (HTTP/1.1 and
+     * HTTP/2) open now, in use or idle, read at scrape time.
      */
     public void upstreamConnectionsOpen(java.util.function.IntSupplier open) {
         io.micrometer.core.instrument.Gauge.builder("sluice.upstream.connections.open", open::getAsInt)
-                .description("Upstream HTTP/1.1 connections open now (in use or idle in the pool); java.net.http's"
-                        + " HTTP/2 connections are not counted")
+                .description(
+                        "Upstream connections open now over Undertow's clients, HTTP/1.1 and HTTP/2 (in use or idle);"
+                                + " java.net.http's (the close-delimited fallback) are not counted")
                 .register(registry);
     }
 

@@ -26,12 +26,10 @@ import java.net.InetAddress;
 import java.net.URI;
 import java.net.http.HttpConnectTimeoutException;
 import java.net.http.HttpTimeoutException;
-import java.nio.ByteBuffer;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.Flow;
 import org.xnio.IoUtils;
 import org.xnio.OptionMap;
 import org.xnio.XnioIoThread;
@@ -297,7 +295,7 @@ final class Http1Exchange {
                 Math.min(headerLimits.maxBytes(), RAW_HEAD_LIMIT),
                 request.method().equals("HEAD"));
         if (!handshaking) armResponseTimer();
-        conn.sendRequest(head(), new ClientCallback<>() {
+        conn.sendRequest(head(request, policy, call), new ClientCallback<>() {
             @Override
             public void completed(ClientExchange exchange) {
                 exchange.setResponseListener(new ClientCallback<>() {
@@ -328,7 +326,12 @@ final class Http1Exchange {
                         + policy.timeouts().response().toMillis() + " ms"));
     }
 
-    private ClientRequest head() {
+    /**
+     * The request head as sent upstream: the client's end-to-end fields, the policy's headers, the trace
+     * context, {@code Via}, and the body's framing. Undertow's HTTP/2 client makes {@code Host} the
+     * {@code :authority} and drops the framing fields itself.
+     */
+    static ClientRequest head(FetchRequest request, Policy policy, Call call) {
         URI uri = request.uri();
         String path = uri.getRawPath() == null || uri.getRawPath().isEmpty() ? "/" : uri.getRawPath();
         if (uri.getRawQuery() != null) path = path + "?" + uri.getRawQuery();
@@ -362,89 +365,15 @@ final class Http1Exchange {
 
     /** Streams the request body, one buffer in flight: the next is asked for once it is written. */
     private void writeBody(StreamSinkChannel channel) {
-        if (request.body().length() == 0) {
-            requestWritten = true;
-            return;
-        }
-        request.body().publisher().subscribe(new Flow.Subscriber<>() {
-            private Flow.Subscription subscription;
-            private ByteBuffer pending;
-            private boolean completed;
-
+        RequestBodyWriter.write(request, call, channel, thread, new RequestBodyWriter.Outcome() {
             @Override
-            public void onSubscribe(Flow.Subscription s) {
-                subscription = s;
-                call.onCancel(reason -> s.cancel());
-                s.request(1);
+            public void written() {
+                requestWritten = true;
             }
 
             @Override
-            public void onNext(ByteBuffer buffer) {
-                onThread(() -> {
-                    pending = buffer;
-                    write();
-                });
-            }
-
-            @Override
-            public void onError(Throwable t) {
-                onThread(() -> fail(t));
-            }
-
-            @Override
-            public void onComplete() {
-                onThread(() -> {
-                    completed = true;
-                    if (pending == null) shutdown();
-                });
-            }
-
-            private void write() {
-                try {
-                    while (pending.hasRemaining()) {
-                        if (channel.write(pending) == 0) {
-                            channel.getWriteSetter().set(ch -> {
-                                ch.suspendWrites();
-                                write();
-                            });
-                            channel.resumeWrites();
-                            return;
-                        }
-                    }
-                } catch (IOException e) {
-                    subscription.cancel();
-                    fail(e);
-                    return;
-                }
-                pending = null;
-                if (completed) {
-                    shutdown();
-                } else {
-                    subscription.request(1);
-                }
-            }
-
-            private void shutdown() {
-                try {
-                    channel.shutdownWrites();
-                    if (channel.flush()) {
-                        requestWritten = true;
-                        return;
-                    }
-                    channel.getWriteSetter().set(ch -> {
-                        try {
-                            if (ch.flush()) {
-                                ch.suspendWrites();
-                                requestWritten = true;
-                            }
-                        } catch (IOException e) {
-                            fail(e);
-                        }
-                    });
-                    channel.resumeWrites();
-                } catch (IOException e) {
-                    fail(e);
-                }
+            public void failed(Throwable error) {
+                fail(error);
             }
         });
     }
@@ -463,12 +392,7 @@ final class Http1Exchange {
         }
         for (int interim : captured.interims()) call.events().upstreamInterim(call, interim);
         var in = response.getResponseHeaders();
-        ResponseHeaderLimits.Tally tally = headerLimits.tally();
-        for (HeaderValues values : in) {
-            int name = values.getHeaderName().length();
-            for (String value : values) tally.add(name, value.length());
-        }
-        FetchException tooLarge = tally.exceeded();
+        FetchException tooLarge = headerLimits.check(in);
         if (tooLarge != null) {
             fail(tooLarge);
             return;
@@ -722,7 +646,7 @@ final class Http1Exchange {
         return start == 0 && end == element.length() ? element : element.substring(start, end);
     }
 
-    private static long contentLength(String value) {
+    static long contentLength(String value) {
         if (value == null) return -1;
         try {
             return Long.parseLong(value.trim());

@@ -129,7 +129,7 @@ final class JdkSend implements Transport {
             if (c instanceof java.net.ProtocolException p
                     && p.getMessage() != null
                     && p.getMessage().contains("size too big")) {
-                return headerLimits.jdkLimitHit();
+                return headerLimits.hitBeforeCounted();
             }
             if (c instanceof java.net.ProtocolException p
                     && p.getMessage() != null

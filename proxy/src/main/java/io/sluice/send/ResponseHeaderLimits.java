@@ -72,8 +72,21 @@ public record ResponseHeaderLimits(long maxBytes, int maxFields) {
         }
     }
 
-    /** The JDK's own bound ({@code jdk.http.maxHeaderSize}) was hit before Sluice could count. */
-    FetchException jdkLimitHit() {
+    /** The failure for a header block past a limit, or null if {@code headers} fits. */
+    FetchException check(io.undertow.util.HeaderMap headers) {
+        Tally tally = tally();
+        for (io.undertow.util.HeaderValues values : headers) {
+            int name = values.getHeaderName().length();
+            for (String value : values) tally.add(name, value.length());
+        }
+        return tally.exceeded();
+    }
+
+    /**
+     * A client's own bound ({@code jdk.http.maxHeaderSize}, Undertow's HTTP/2 header-list size) was hit
+     * before Sluice could count: the same refusal.
+     */
+    FetchException hitBeforeCounted() {
         return ProtocolError.HEADERS_TOO_LARGE.failure(
                 "upstream response headers exceed " + size(maxBytes) + " (server.max_response_header_size)");
     }

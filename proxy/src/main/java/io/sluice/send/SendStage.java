@@ -16,34 +16,47 @@ import java.util.concurrent.Executor;
 /**
  * The last stage: sends the request over the {@link Transport} that carries it. {@code http://}
  * origins, and {@code https://} ones whose policy does not ask for HTTP/2, go over Undertow's HTTP/1.1
- * client on the IO threads ({@link Http1Transport}); the rest over the {@code java.net.http} client of
- * the upstream's TLS profile ({@link UpstreamClients}). Either checks the destination address first.
- * The response comes back as soon as its headers do; the body streams through {@link ResponseBody}.
+ * client on the IO threads ({@link Http1Transport}); {@code https://} ones whose policy asks for it
+ * ({@code tls.http2}) over Undertow's HTTP/2 client on the same threads ({@link Http2Transport}), which
+ * hands an origin that answers ALPN with HTTP/1.1 to the first. Each checks the destination address
+ * first. {@code java.net.http} ({@link UpstreamClients}) is left for the one response Undertow's client
+ * cannot read (a body that runs to the connection's close), and for components built without the IO
+ * threads. The response comes back as soon as its headers do; the body streams through {@link ResponseBody}.
  */
 public final class SendStage implements Stage {
     /** Null when everything goes over {@link #jdk}. */
     private final Transport http1;
 
+    /** Null when HTTP/2 goes over {@link #jdk}. */
+    private final Transport http2;
+
     private final Transport jdk;
 
     /** Everything over {@code client}, whatever the policy's TLS settings. */
     public SendStage(HttpClient client, AddressGuard guard, Executor executor, TimeSource time) {
-        this(UpstreamClients.of(client), null, guard, executor, time, ResponseHeaderLimits.NONE);
+        this(UpstreamClients.of(client), null, null, guard, executor, time, ResponseHeaderLimits.NONE);
     }
 
     /**
-     * Cleartext origins over {@code http1} (on the IO threads), TLS origins over the client of the
-     * call's TLS profile.
+     * Cleartext and TLS origins over {@code http1}, those whose policy asks for HTTP/2 over
+     * {@code http2} (both on the IO threads); {@code java.net.http}, with the client of the call's TLS
+     * profile, for what either is given up on.
      */
     public SendStage(
             UpstreamClients clients,
             Http1Transport http1,
+            Http2Transport http2,
             AddressGuard guard,
             Executor executor,
             TimeSource time,
             ResponseHeaderLimits headerLimits) {
         ProtocolErrorLog protocolErrors = new ProtocolErrorLog(time);
-        this.http1 = http1 == null ? null : new Http1Send(http1, guard, time, headerLimits, protocolErrors);
+        this.http1 = http1 == null
+                ? null
+                : new UndertowSend(http1::carries, http1::send, guard, time, headerLimits, protocolErrors);
+        this.http2 = http2 == null
+                ? null
+                : new UndertowSend(http2::carries, http2::send, guard, time, headerLimits, protocolErrors);
         this.jdk = new JdkSend(clients, guard, executor, time, headerLimits, protocolErrors);
     }
 
@@ -53,8 +66,11 @@ public final class SendStage implements Stage {
         FetchRequest request = chain.request();
         Policy policy = chain.upstream().policy();
         int attempt = call.trace().countAttempt();
-        if (http1 != null && http1.carries(request.uri(), policy)) {
-            return http1.send(call, request, policy, attempt).exceptionallyCompose(error -> {
+        Transport direct = http1 != null && http1.carries(request.uri(), policy)
+                ? http1
+                : http2 != null && http2.carries(request.uri(), policy) ? http2 : null;
+        if (direct != null) {
+            return direct.send(call, request, policy, attempt).exceptionallyCompose(error -> {
                 // A body that runs to the connection's close, which Undertow's client cannot read: this
                 // request alone, if it may be repeated, goes again over java.net.http. Nothing is
                 // remembered about the origin, so one odd response never changes how later ones go.

@@ -1,42 +1,60 @@
 package io.sluice.send;
 
 import io.sluice.config.Policy;
+import io.sluice.config.UpstreamTls;
 import io.sluice.fetch.Call;
+import io.sluice.fetch.FetchException;
 import io.sluice.fetch.FetchRequest;
 import io.sluice.fetch.FetchResponse;
 import io.sluice.guard.AddressGuard;
 import io.sluice.time.TimeSource;
+import java.net.InetAddress;
 import java.net.URI;
 import java.util.concurrent.CompletableFuture;
+import java.util.function.BiPredicate;
+import java.util.function.Consumer;
 
 /**
- * Over Undertow's HTTP/1.1 client on the IO threads ({@link Http1Transport}): the destination is
- * checked by the address guard and connected to as checked, so no pin is needed.
+ * Over one of Undertow's clients on the IO threads ({@link Http1Transport}, {@link Http2Transport}):
+ * the destination is checked by the address guard and connected to as checked, so no pin is needed.
  */
-final class Http1Send implements Transport {
-    private final Http1Transport http1;
+final class UndertowSend implements Transport {
+    /** A transport's own send, to an address the guard has checked. */
+    interface Sender {
+        CompletableFuture<FetchResponse> send(
+                FetchRequest request,
+                Policy policy,
+                InetAddress address,
+                Call call,
+                ResponseHeaderLimits headerLimits,
+                Consumer<FetchException> bodyProtocolError);
+    }
+
+    private final BiPredicate<URI, UpstreamTls> carries;
+    private final Sender sender;
     private final AddressGuard guard;
     private final TimeSource time;
     private final ResponseHeaderLimits headerLimits;
     private final ProtocolErrorLog protocolErrors;
 
-    Http1Send(
-            Http1Transport http1,
+    UndertowSend(
+            BiPredicate<URI, UpstreamTls> carries,
+            Sender sender,
             AddressGuard guard,
             TimeSource time,
             ResponseHeaderLimits headerLimits,
             ProtocolErrorLog protocolErrors) {
-        this.http1 = http1;
+        this.carries = carries;
+        this.sender = sender;
         this.guard = guard;
         this.time = time;
         this.headerLimits = headerLimits;
         this.protocolErrors = protocolErrors;
     }
 
-    /** {@code http://} origins, and {@code https://} ones whose policy does not ask for HTTP/2. */
     @Override
     public boolean carries(URI uri, Policy policy) {
-        return http1.carries(uri, policy.tls());
+        return carries.test(uri, policy.tls());
     }
 
     @Override
@@ -46,7 +64,7 @@ final class Http1Send implements Transport {
         return guard.admitDirect(request.uri(), policy.allowPrivate()).thenCompose(address -> {
             long sentAt = time.nanoTime();
             call.events().attemptStart(call, attempt);
-            return http1.send(request, policy, address, call, headerLimits, bad -> protocolErrors.report(call, bad))
+            return sender.send(request, policy, address, call, headerLimits, bad -> protocolErrors.report(call, bad))
                     .whenComplete((response, error) -> {
                         call.trace().addUpstream(time.nanoTime() - sentAt);
                         call.events().attemptEnd(call, attempt, response == null ? 0 : response.status(), error);

@@ -1,0 +1,327 @@
+package io.sluice.send;
+
+import io.sluice.config.Policy;
+import io.sluice.fetch.Call;
+import io.sluice.fetch.FetchException;
+import io.sluice.fetch.FetchRequest;
+import io.sluice.fetch.FetchResponse;
+import io.sluice.fetch.Fields;
+import io.sluice.fetch.HopByHop;
+import io.sluice.fetch.ResponseBody;
+import io.sluice.time.TimeSource;
+import io.undertow.client.ClientCallback;
+import io.undertow.client.ClientExchange;
+import io.undertow.client.ClientResponse;
+import io.undertow.protocols.http2.Http2StreamSinkChannel;
+import io.undertow.util.HeaderValues;
+import io.undertow.util.Headers;
+import io.undertow.util.Protocols;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.http.HttpConnectTimeoutException;
+import java.net.http.HttpTimeoutException;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.function.Consumer;
+import org.xnio.XnioIoThread;
+
+/**
+ * One request and its response as one stream of an {@link Http2Transport} connection: waits in its
+ * destination's line for a stream, writes the head and streams the body with backpressure, then
+ * completes when the response headers arrive. Every step after {@link #start} runs on the exchange's
+ * IO thread, so its state needs no locks; timers and cancellation hop onto that thread first.
+ *
+ * <p>A request whose stream was lost with its connection (closed, or gone away) before the response
+ * head arrived is sent once more on a new connection if it may be repeated, as over HTTP/1.1 a request
+ * on a stale pooled connection is; one that never got a stream just waits on in line.
+ */
+final class Http2Exchange {
+    private final Http2Transport transport;
+    private final FetchRequest request;
+    private final Policy policy;
+    private final Call call;
+    private final XnioIoThread thread;
+    private final InetAddress address;
+    private final Http1Transport.PoolKey poolKey;
+    private final ResponseHeaderLimits headerLimits;
+    private final Consumer<FetchException> bodyProtocolError;
+    private final CompletableFuture<FetchResponse> result = new CompletableFuture<>();
+
+    private TimeSource.Timer timer;
+    /** The connection whose stream this exchange holds, or null. */
+    private Http2Transport.Connection connection;
+    /** The stream's exchange once Undertow opened it. */
+    private ClientExchange stream;
+
+    private boolean requestWritten;
+    private boolean sentAgain;
+
+    Http2Exchange(
+            Http2Transport transport,
+            FetchRequest request,
+            Policy policy,
+            InetAddress address,
+            Call call,
+            XnioIoThread thread,
+            ResponseHeaderLimits headerLimits,
+            Consumer<FetchException> bodyProtocolError) {
+        this.transport = transport;
+        this.request = request;
+        this.policy = policy;
+        this.call = call;
+        this.thread = thread;
+        this.address = address;
+        this.headerLimits = headerLimits;
+        this.bodyProtocolError = bodyProtocolError;
+        int port = request.uri().getPort() != -1 ? request.uri().getPort() : 443;
+        // Bound to the name its certificate was checked for and to its TLS profile, as HTTP/1.1's are,
+        // so that a connection ALPN made HTTP/1.1 goes to that pool under the same key.
+        this.poolKey = new Http1Transport.PoolKey(
+                address, port, request.uri().getHost(), policy.tls().withoutHttp2());
+    }
+
+    CompletableFuture<FetchResponse> result() {
+        return result;
+    }
+
+    Http1Transport.PoolKey poolKey() {
+        return poolKey;
+    }
+
+    XnioIoThread ioThread() {
+        return thread;
+    }
+
+    Policy policy() {
+        return policy;
+    }
+
+    boolean isOver() {
+        return result.isDone();
+    }
+
+    void start() {
+        call.onCancel(reason -> onThread(() -> {
+            if (!result.isDone()) fail(reason);
+        }));
+        if (result.isDone()) return;
+        waitForStream();
+        transport.enqueue(this, false);
+    }
+
+    /** In line for a stream: the wait, and the opening of a connection, count as connecting. */
+    private void waitForStream() {
+        arm(
+                policy.timeouts().connect(),
+                () -> new HttpConnectTimeoutException("no connection to the upstream within "
+                        + policy.timeouts().connect().toMillis() + " ms"));
+    }
+
+    /** ALPN chose HTTP/1.1 for this destination: the request goes over {@link Http1Transport}. */
+    void viaHttp1() {
+        disarm();
+        call.events().transportFallback(call, "alpn_http1");
+        transport
+                .http1()
+                .send(request, policy, address, call, headerLimits, bodyProtocolError)
+                .whenComplete((response, error) -> {
+                    if (error != null) {
+                        result.completeExceptionally(error);
+                    } else if (!result.complete(response)) {
+                        // Cancelled meanwhile: the response is nobody's.
+                        response.body().discard();
+                    }
+                });
+    }
+
+    /** A stream of {@code on} is this exchange's: the request is sent on it. */
+    void sendOn(Http2Transport.Connection on) {
+        connection = on;
+        stream = null;
+        armResponseTimer();
+        on.client.sendRequest(Http1Exchange.head(request, policy, call), new ClientCallback<>() {
+            @Override
+            public void completed(ClientExchange exchange) {
+                if (connection != on) return;
+                stream = exchange;
+                exchange.setResponseListener(new ClientCallback<>() {
+                    @Override
+                    public void completed(ClientExchange answered) {
+                        if (connection == on) onResponse(answered);
+                    }
+
+                    @Override
+                    public void failed(IOException e) {
+                        onStreamFailed(on, e);
+                    }
+                });
+                RequestBodyWriter.write(
+                        request, call, exchange.getRequestChannel(), thread, new RequestBodyWriter.Outcome() {
+                            @Override
+                            public void written() {
+                                requestWritten = true;
+                            }
+
+                            @Override
+                            public void failed(Throwable error) {
+                                if (connection == on) fail(error);
+                            }
+                        });
+            }
+
+            @Override
+            public void failed(IOException e) {
+                if (connection != on) return;
+                if (stream == null) {
+                    // No stream was opened (the connection closed, or Undertow counted its streams full):
+                    // nothing was sent, so it waits in line again whatever its method.
+                    connection = null;
+                    waitForStream();
+                    transport.refused(Http2Exchange.this, on);
+                } else {
+                    onStreamFailed(on, e);
+                }
+            }
+        });
+    }
+
+    private void onResponse(ClientExchange answered) {
+        System.err.println("DEBUGRESP done=" + result.isDone() + " n="
+                + answered.getResponse().getResponseHeaders().size() + " ch="
+                + System.identityHashCode(answered.getResponseChannel()));
+        if (result.isDone()) return;
+        disarm();
+        Http2Transport.Connection on = connection;
+        transport.settled(this, on);
+        ClientResponse response = answered.getResponse();
+        int status = response.getResponseCode();
+        var in = response.getResponseHeaders();
+        FetchException refused = Http1Exchange.framingError(status, Protocols.HTTP_2_0, in);
+        if (refused == null) refused = headerLimits.check(in);
+        if (refused == null && Http2Transport.headerBlockContinues(on.channel)) {
+            // Undertow's client hands over a response head at the end of a read even when its header
+            // block goes on in CONTINUATION frames, which it then cannot join (it answers them with a
+            // GOAWAY): what arrived is not the whole head, so it is not relayed.
+            refused = ProtocolError.HEADERS_TOO_LARGE.failure("upstream response headers over HTTP/2 continue past one"
+                    + " read (" + ResponseHeaderLimits.size(Http2Transport.READ_BUFFER) + "), which Undertow's HTTP/2"
+                    + " client cannot join (server.max_response_header_size is "
+                    + ResponseHeaderLimits.size(headerLimits.maxBytes())
+                    + "; HTTP/1.1 reads up to it)");
+        }
+        if (refused != null) {
+            fail(refused);
+            return;
+        }
+        // HTTP/2 has no connection-specific fields (RFC 9113 §8.2.2); any the origin sent anyway are dropped.
+        Fields.Builder headers = Fields.builder(in.size());
+        Set<String> named =
+                HopByHop.connectionNamed(in.get(Headers.CONNECTION) == null ? List.of() : in.get(Headers.CONNECTION));
+        for (HeaderValues values : in) {
+            String name = values.getHeaderName().toString();
+            if (HopByHop.isEndToEnd(name, named)) headers.add(name, values);
+        }
+        boolean bodiless = request.method().equals("HEAD") || status == 204 || status == 304;
+        long length = bodiless ? 0 : Http1Exchange.contentLength(in.getFirst(Headers.CONTENT_LENGTH));
+        ChannelBody body = new ChannelBody(answered.getResponseChannel(), thread, length, this::bodyEnded);
+        result.complete(new FetchResponse(
+                status, headers.build(), ResponseBody.streaming(body, length), call.trace(), List.of()));
+    }
+
+    /** The response body was read to its end, or given up: either way the stream is done with. */
+    private void bodyEnded(boolean complete) {
+        endStream(complete && requestWritten);
+    }
+
+    /**
+     * The stream was lost before its response head: with its connection (closed, gone away), or reset
+     * by the origin. A request that may be repeated goes once more, first in line for a new stream.
+     */
+    private void onStreamFailed(Http2Transport.Connection on, IOException e) {
+        if (result.isDone() || connection != on) return;
+        endStream(false);
+        FetchException tooLarge = headerBlockTooLarge(e);
+        if (tooLarge != null) {
+            fail(tooLarge);
+            return;
+        }
+        if (!sentAgain && !on.client.isOpen() && Http1Exchange.repeatable(request)) {
+            sentAgain = true;
+            waitForStream();
+            transport.enqueue(this, true);
+            return;
+        }
+        fail(e);
+    }
+
+    /**
+     * Lets go of this exchange's stream, once: reset unless it ended cleanly both ways (request written,
+     * response read to its end), so that it is freed on both sides.
+     */
+    private void endStream(boolean clean) {
+        Http2Transport.Connection on = connection;
+        if (on == null) return;
+        connection = null;
+        if (!clean && stream != null && on.client.isOpen()) {
+            on.reset(((Http2StreamSinkChannel) stream.getRequestChannel()).getStreamId());
+        }
+        stream = null;
+        transport.streamEnded(this, on);
+    }
+
+    /**
+     * Undertow's HTTP/2 refuses a header block past its own bound (far above Sluice's, see
+     * {@link Http2Transport#http2HeaderListSize}) as an error of the whole connection; on the request
+     * whose response it was, that is the same refusal as {@link ResponseHeaderLimits}'.
+     */
+    private FetchException headerBlockTooLarge(Throwable error) {
+        for (Throwable c = error; c != null; c = c.getCause()) {
+            if (c.getClass().getSimpleName().equals("HpackException")
+                    && c.getMessage() != null
+                    && c.getMessage().toLowerCase(java.util.Locale.ROOT).contains("too large")) {
+                return headerLimits.hitBeforeCounted();
+            }
+        }
+        return null;
+    }
+
+    /** Ends the exchange with {@code error}; a stream it holds is reset. */
+    void fail(Throwable error) {
+        disarm();
+        result.completeExceptionally(error);
+        endStream(false);
+    }
+
+    private void armResponseTimer() {
+        arm(
+                policy.timeouts().response(),
+                () -> new HttpTimeoutException("no response headers within "
+                        + policy.timeouts().response().toMillis() + " ms"));
+    }
+
+    private void arm(java.time.Duration after, java.util.function.Supplier<IOException> timeout) {
+        disarm();
+        timer = transport
+                .time()
+                .schedule(
+                        after,
+                        () -> onThread(() -> {
+                            if (!result.isDone()) fail(timeout.get());
+                        }));
+    }
+
+    private void disarm() {
+        if (timer != null) {
+            timer.cancel();
+            timer = null;
+        }
+    }
+
+    private void onThread(Runnable task) {
+        if (Thread.currentThread() == thread) {
+            task.run();
+        } else {
+            thread.execute(task);
+        }
+    }
+}

@@ -1,0 +1,518 @@
+package io.sluice.send;
+
+import io.sluice.config.Policy;
+import io.sluice.config.UpstreamTls;
+import io.sluice.fetch.Call;
+import io.sluice.fetch.FetchException;
+import io.sluice.fetch.FetchRequest;
+import io.sluice.fetch.FetchResponse;
+import io.sluice.time.TimeSource;
+import io.undertow.UndertowOptions;
+import io.undertow.client.ALPNClientSelector;
+import io.undertow.client.ClientCallback;
+import io.undertow.client.ClientConnection;
+import io.undertow.client.http2.Http2ClientConnection;
+import io.undertow.connector.ByteBufferPool;
+import io.undertow.protocols.http2.Http2Channel;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.net.http.HttpConnectTimeoutException;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Consumer;
+import org.xnio.IoFuture;
+import org.xnio.IoUtils;
+import org.xnio.OptionMap;
+import org.xnio.XnioIoThread;
+import org.xnio.XnioWorker;
+import org.xnio.ssl.SslConnection;
+
+/**
+ * HTTP/2 to {@code https://} origins whose policy asks for it ({@code tls.http2}), through Undertow's
+ * HTTP/2 client on the data server's own IO threads: per IO thread and per destination address one
+ * connection, which carries every request to that destination as a stream of its own, up to the
+ * origin's {@code SETTINGS_MAX_CONCURRENT_STREAMS}; requests past that wait in line for a stream
+ * instead of being refused (RFC 9113 §5.1.2). It replaced {@code java.net.http} for these origins
+ * once measured (docs/decisions.md): 1.39x the requests per second at about a third of the CPU per
+ * request, and no burst of connections opened while the first handshake is under way.
+ *
+ * <p>Connections are opened to the address the guard checked, with the TLS of {@link Http1Transport}
+ * (the profile's context, SNI and host-name verification, the handshake's failure reason), offering
+ * {@code h2} and {@code http/1.1} by ALPN. An origin that answers {@code http/1.1} gets this
+ * connection handed to {@link Http1Transport}'s pool and its requests sent there, until the idle
+ * timeout has passed and ALPN is asked again.
+ */
+public final class Http2Transport {
+    /** Streams a new connection carries before the origin's SETTINGS are known (one is always allowed). */
+    static final int STREAMS_BEFORE_SETTINGS = 1;
+
+    private final XnioWorker worker;
+    private final ByteBufferPool buffers;
+    private final Http1Transport http1;
+    private final TimeSource time;
+    private final Duration idleTimeout;
+    private final OptionMap http2Options;
+    /** Per IO thread: each destination's connection and line. Touched only by the owning thread. */
+    private final Map<Thread, Map<Http1Transport.PoolKey, Destination>> pools = new ConcurrentHashMap<>();
+    /** HTTP/2 connections open now ({@code sluice_upstream_connections_open} adds them to HTTP/1.1's). */
+    private final AtomicInteger open = new AtomicInteger();
+
+    /**
+     * Over {@code http1}'s TLS set-up and, for origins that do not speak HTTP/2, its connections.
+     * Frames are read into {@code buffers} (16 KiB holds a frame of the default maximum size); a
+     * connection idle for {@code idleTimeout} is closed when next looked at, as HTTP/1.1's are.
+     */
+    public Http2Transport(
+            XnioWorker worker,
+            ByteBufferPool buffers,
+            Http1Transport http1,
+            TimeSource time,
+            Duration idleTimeout,
+            ResponseHeaderLimits headerLimits) {
+        if (idleTimeout.isNegative())
+            throw new IllegalArgumentException("idle timeout cannot be negative: " + idleTimeout);
+        this.worker = worker;
+        this.buffers = buffers;
+        this.http1 = http1;
+        this.time = time;
+        this.idleTimeout = idleTimeout;
+        this.http2Options = OptionMap.builder()
+                .set(UndertowOptions.ENABLE_HTTP2, true)
+                // Pushed responses would be refused one by one; say so once instead (RFC 9113 §8.4).
+                .set(UndertowOptions.HTTP2_SETTINGS_ENABLE_PUSH, false)
+                // Undertow refuses a header block past this as a connection error, failing every stream on
+                // the connection: far enough above Sluice's own limits that a response is refused alone.
+                .set(UndertowOptions.MAX_HEADER_SIZE, http2HeaderListSize(headerLimits))
+                .getMap();
+    }
+
+    /**
+     * The header-list bound for Undertow's HTTP/2 (its {@code MAX_HEADER_SIZE}, capped JVM-wide by
+     * {@code io.undertow.http2-max-header-size}): four times Sluice's own limit (Undertow counts 32
+     * bytes more per field), at least 1 MiB, so that {@link ResponseHeaderLimits} refuses an oversized
+     * response as {@code too_large} on its stream before Undertow would drop the connection.
+     */
+    public static int http2HeaderListSize(ResponseHeaderLimits limits) {
+        return (int) Math.min(Integer.MAX_VALUE, Math.max(1 << 20, 4 * limits.jdkMaxHeaderSize()));
+    }
+
+    /** What one read of an HTTP/2 connection holds: the size of the data port's buffers. */
+    static final int READ_BUFFER = 16 * 1024;
+
+    /** {@code Http2Channel.continuationParser}: set while a header block waits for CONTINUATION frames. */
+    private static final java.lang.reflect.Field CONTINUATION = continuationField();
+
+    private static java.lang.reflect.Field continuationField() {
+        try {
+            java.lang.reflect.Field field = Http2Channel.class.getDeclaredField("continuationParser");
+            field.setAccessible(true);
+            return field;
+        } catch (ReflectiveOperationException | RuntimeException e) {
+            return null;
+        }
+    }
+
+    /**
+     * Whether the header block just handed over by {@code channel} goes on in CONTINUATION frames not
+     * read yet (Undertow 2.4 keeps that state private; an Undertow without the field is taken to join
+     * them itself).
+     */
+    static boolean headerBlockContinues(Http2Channel channel) {
+        if (CONTINUATION == null) return false;
+        try {
+            return CONTINUATION.get(channel) != null;
+        } catch (IllegalAccessException e) {
+            return false;
+        }
+    }
+
+    /** Whether this transport speaks to {@code uri}: TLS origins whose policy asks for HTTP/2. */
+    boolean carries(URI uri, UpstreamTls tls) {
+        return "https".equalsIgnoreCase(uri.getScheme()) && tls.http2();
+    }
+
+    /**
+     * Sends {@code request} to {@code address} (already checked by the guard) on the call's own IO
+     * thread when it has one; completes there when the response headers have arrived.
+     */
+    CompletableFuture<FetchResponse> send(
+            FetchRequest request,
+            Policy policy,
+            InetAddress address,
+            Call call,
+            ResponseHeaderLimits headerLimits,
+            Consumer<FetchException> bodyProtocolError) {
+        XnioIoThread thread = call.affinity() instanceof XnioIoThread own ? own : worker.getIoThread();
+        Http2Exchange exchange =
+                new Http2Exchange(this, request, policy, address, call, thread, headerLimits, bodyProtocolError);
+        if (Thread.currentThread() == thread) {
+            exchange.start();
+        } else {
+            thread.execute(exchange::start);
+        }
+        return exchange.result();
+    }
+
+    /** HTTP/2 connections open now, in use or idle: back to its idle level when nothing leaks. */
+    public int openConnections() {
+        return open.get();
+    }
+
+    Http1Transport http1() {
+        return http1;
+    }
+
+    TimeSource time() {
+        return time;
+    }
+
+    /** One connection and the streams on it. Touched only by its IO thread. */
+    static final class Connection {
+        final Http2ClientConnection client;
+        final Http2Channel channel;
+        /** Streams this side holds on it (sent and not yet ended). */
+        int active;
+        /** The origin's SETTINGS have been read: a PING sent with the preface came back, or a response. */
+        boolean settled;
+        /** Undertow refused a stream Sluice counted as free: no new ones; closed when the last ends. */
+        boolean retired;
+
+        long idleSince;
+
+        Connection(Http2ClientConnection client, Http2Channel channel, long now) {
+            this.client = client;
+            this.channel = channel;
+            this.idleSince = now;
+        }
+
+        /** Streams it may carry at once: the origin's {@code SETTINGS_MAX_CONCURRENT_STREAMS}, if any. */
+        int limit() {
+            if (!settled) return STREAMS_BEFORE_SETTINGS;
+            int max = channel.getSendMaxConcurrentStreams();
+            return max > 0 ? max : Integer.MAX_VALUE;
+        }
+
+        /** Resets {@code streamId} (RFC 9113 §8.7: {@code CANCEL}), which frees it on both sides. */
+        void reset(int streamId) {
+            channel.sendRstStream(streamId, Http2Channel.ERROR_CANCEL);
+        }
+    }
+
+    /** One destination's share of an IO thread's connections. */
+    static final class Destination {
+        final Http1Transport.PoolKey key;
+        final XnioIoThread thread;
+        /** Exchanges waiting for a stream, oldest first; those already over are skipped when reached. */
+        final ArrayDeque<Http2Exchange> waiting = new ArrayDeque<>();
+
+        Connection connection;
+        boolean opening;
+        /** ALPN chose HTTP/1.1: until then ({@link TimeSource#nanoTime}) requests go to {@link Http1Transport}. */
+        long http1Until;
+
+        boolean http1Known;
+        private boolean pumping;
+        private boolean again;
+
+        Destination(Http1Transport.PoolKey key, XnioIoThread thread) {
+            this.key = key;
+            this.thread = thread;
+        }
+    }
+
+    /** Puts {@code exchange} in its destination's line (first, when it is being sent again) and serves the line. */
+    void enqueue(Http2Exchange exchange, boolean first) {
+        Destination destination = destination(exchange.poolKey(), exchange.ioThread());
+        if (first) {
+            destination.waiting.addFirst(exchange);
+        } else {
+            destination.waiting.addLast(exchange);
+        }
+        pump(destination);
+    }
+
+    /**
+     * Serves the line of {@code destination}: to HTTP/1.1 if ALPN chose it, else onto the connection's
+     * free streams, opening the connection if there is none. Re-entrant calls (a stream refused at
+     * once) loop here instead of recursing.
+     */
+    private void pump(Destination destination) {
+        if (destination.pumping) {
+            destination.again = true;
+            return;
+        }
+        destination.pumping = true;
+        try {
+            do {
+                destination.again = false;
+                serve(destination);
+            } while (destination.again);
+        } finally {
+            destination.pumping = false;
+        }
+    }
+
+    private void serve(Destination destination) {
+        long now = time.nanoTime();
+        if (destination.http1Known && now - destination.http1Until < 0) {
+            Http2Exchange next;
+            while ((next = nextWaiting(destination)) != null) next.viaHttp1();
+            return;
+        }
+        destination.http1Known = false;
+        Connection connection = destination.connection;
+        if (connection != null && !usable(connection, now)) {
+            destination.connection = null;
+            if (connection.active == 0) IoUtils.safeClose(connection.client);
+            connection = null;
+        }
+        if (peekWaiting(destination) == null) return;
+        if (connection == null) {
+            if (!destination.opening) open(destination, peekWaiting(destination).policy());
+            return;
+        }
+        Http2Exchange next;
+        while (!connection.retired
+                && connection.active < connection.limit()
+                && (next = nextWaiting(destination)) != null) {
+            connection.active++;
+            next.sendOn(connection);
+        }
+    }
+
+    private boolean usable(Connection connection, long now) {
+        return connection.client.isOpen()
+                && !connection.retired
+                && !(connection.active == 0 && now - connection.idleSince >= idleTimeout.toNanos());
+    }
+
+    /** A stream of {@code connection} ended (answered and read, failed or reset): the next in line may have it. */
+    void streamEnded(Http2Exchange exchange, Connection connection) {
+        connection.active--;
+        if (connection.active == 0) {
+            connection.idleSince = time.nanoTime();
+            if (connection.retired) IoUtils.safeClose(connection.client);
+        }
+        pump(destination(exchange.poolKey(), exchange.ioThread()));
+    }
+
+    /**
+     * Undertow refused to open a stream on {@code connection} though Sluice counted one free (its own
+     * count had not come down yet): the exchange was never sent, so it goes first in line again, and
+     * the connection takes no new streams.
+     */
+    void refused(Http2Exchange exchange, Connection connection) {
+        connection.retired = true;
+        Destination destination = destination(exchange.poolKey(), exchange.ioThread());
+        if (destination.connection == connection) destination.connection = null;
+        streamEnded(exchange, connection);
+        enqueue(exchange, true);
+    }
+
+    /** The origin's SETTINGS are in: as many streams as it allows may be used. */
+    void settled(Http2Exchange exchange, Connection connection) {
+        if (connection.settled) return;
+        connection.settled = true;
+        pump(destination(exchange.poolKey(), exchange.ioThread()));
+    }
+
+    /**
+     * Opens the destination's connection: TCP to the checked address, TLS as {@link Http1Transport}
+     * sets it up, then ALPN. {@code policy} (the first waiting request's) bounds the opening by its
+     * {@code timeouts.connect}; each waiting request also has its own timer.
+     */
+    private void open(Destination destination, Policy policy) {
+        destination.opening = true;
+        Http1Transport.PoolKey key = destination.key;
+        HandshakeWitness witness = new HandshakeWitness();
+        OptionMap tlsOptions = http1.tlsOptions(key.host(), key.tls());
+        Opening opening = new Opening();
+        Consumer<Throwable> failed = error -> onThread(destination, () -> {
+            if (!opening.end()) return;
+            destination.opening = false;
+            // Undertow reports a failed TLS handshake as a closed channel; the reason is the witness's.
+            Throwable reason = witness.failure() != null && !(error instanceof javax.net.ssl.SSLException)
+                    ? witness.failure()
+                    : error;
+            Http2Exchange waiting;
+            while ((waiting = nextWaiting(destination)) != null) waiting.fail(reason);
+        });
+        IoFuture<SslConnection> future;
+        try {
+            future = http1.ssl(key.tls(), witness)
+                    .openSslConnection(
+                            destination.thread,
+                            new InetSocketAddress(key.address(), key.port()),
+                            raw -> {
+                                if (opening.over) {
+                                    IoUtils.safeClose(raw);
+                                    return;
+                                }
+                                negotiate(destination, raw, tlsOptions, opening, failed);
+                            },
+                            tlsOptions);
+        } catch (RuntimeException e) {
+            failed.accept(e);
+            return;
+        }
+        opening.timer = time.schedule(
+                policy.timeouts().connect(),
+                () -> onThread(destination, () -> {
+                    if (opening.over) return;
+                    future.cancel();
+                    failed.accept(new HttpConnectTimeoutException("connect timed out after "
+                            + policy.timeouts().connect().toMillis() + " ms"));
+                }));
+        future.addNotifier(
+                (done, ignored) -> {
+                    if (done.getStatus() == IoFuture.Status.FAILED) failed.accept(done.getException());
+                },
+                null);
+    }
+
+    /** One connection being opened: over once made or failed, whichever is heard of first. */
+    private static final class Opening {
+        boolean over;
+        TimeSource.Timer timer;
+
+        /** Whether this call ended it (it was not over yet). */
+        boolean end() {
+            if (over) return false;
+            over = true;
+            if (timer != null) timer.cancel();
+            return true;
+        }
+    }
+
+    /** ALPN on a new TLS connection: {@code h2} becomes the destination's connection, {@code http/1.1} goes to the HTTP/1.1 pool. */
+    private void negotiate(
+            Destination destination,
+            SslConnection raw,
+            OptionMap tlsOptions,
+            Opening opening,
+            Consumer<Throwable> failed) {
+        ClientCallback<ClientConnection> onFailure = new ClientCallback<>() {
+            @Override
+            public void completed(ClientConnection result) {}
+
+            @Override
+            public void failed(IOException e) {
+                IoUtils.safeClose(raw);
+                failed.accept(e);
+            }
+        };
+        org.xnio.ChannelListener<SslConnection> http11 = connection -> onThread(destination, () -> {
+            if (!opening.end()) {
+                IoUtils.safeClose(connection);
+                return;
+            }
+            destination.opening = false;
+            destination.http1Known = true;
+            destination.http1Until = time.nanoTime() + idleTimeout.toNanos();
+            // The handshake is done: the connection goes to the HTTP/1.1 pool as if it had opened it.
+            HeadCapture capture = new HeadCapture(connection.getSourceChannel().getConduit());
+            connection.getSourceChannel().setConduit(capture);
+            ClientConnection client = http1.opened(
+                    io.undertow.client.http.SluiceHttp1Connections.over(connection, tlsOptions, http1.buffers()));
+            http1.release(destination.key, client, capture);
+            pump(destination);
+        });
+        org.xnio.ChannelListener<SslConnection> h2 = connection -> onThread(destination, () -> {
+            if (!opening.end()) {
+                IoUtils.safeClose(connection);
+                return;
+            }
+            destination.opening = false;
+            Http2Channel channel = new Http2Channel(connection, null, buffers, null, true, false, http2Options);
+            Http2ClientConnection client =
+                    new Http2ClientConnection(channel, false, destination.key.host(), null, true);
+            Connection made = new Connection(client, channel, time.nanoTime());
+            counted(client);
+            client.addCloseListener(closed -> onThread(destination, () -> {
+                if (destination.connection == made) {
+                    destination.connection = null;
+                    pump(destination);
+                }
+            }));
+            destination.connection = made;
+            // The origin's SETTINGS are its first frame, so the answer to a PING sent now comes after
+            // them: from then on its MAX_CONCURRENT_STREAMS is known, and one stream is used until then.
+            client.sendPing(
+                    new ClientConnection.PingListener() {
+                        @Override
+                        public void acknowledged() {
+                            onThread(destination, () -> {
+                                if (made.settled) return;
+                                made.settled = true;
+                                pump(destination);
+                            });
+                        }
+
+                        @Override
+                        public void failed(IOException e) {
+                            // The connection failed; its close listener serves the line.
+                        }
+                    },
+                    0,
+                    java.util.concurrent.TimeUnit.MILLISECONDS);
+            pump(destination);
+        });
+        ALPNClientSelector.runAlpn(
+                raw,
+                http11,
+                onFailure,
+                new ALPNClientSelector.ALPNProtocol(h2, "h2"),
+                new ALPNClientSelector.ALPNProtocol(http11, "http/1.1"));
+    }
+
+    private void counted(ClientConnection connection) {
+        open.incrementAndGet();
+        java.util.concurrent.atomic.AtomicBoolean counted = new java.util.concurrent.atomic.AtomicBoolean(true);
+        Runnable closed = () -> {
+            if (counted.compareAndSet(true, false)) open.decrementAndGet();
+        };
+        connection.addCloseListener(c -> closed.run());
+        if (!connection.isOpen()) closed.run();
+    }
+
+    private static Http2Exchange nextWaiting(Destination destination) {
+        Http2Exchange next;
+        while ((next = destination.waiting.pollFirst()) != null) {
+            if (!next.isOver()) return next;
+        }
+        return null;
+    }
+
+    private static Http2Exchange peekWaiting(Destination destination) {
+        Http2Exchange next;
+        while ((next = destination.waiting.peekFirst()) != null && next.isOver()) {
+            destination.waiting.pollFirst();
+        }
+        return next;
+    }
+
+    private Destination destination(Http1Transport.PoolKey key, XnioIoThread thread) {
+        return pools.computeIfAbsent(Thread.currentThread(), t -> new HashMap<>())
+                .computeIfAbsent(key, k -> new Destination(k, thread));
+    }
+
+    private static void onThread(Destination destination, Runnable task) {
+        if (Thread.currentThread() == destination.thread) {
+            task.run();
+        } else {
+            destination.thread.execute(task);
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "Http2Transport";
+    }
+}
