@@ -238,8 +238,15 @@ final class Http2Exchange {
      * by the origin. A request that may be repeated goes once more, first in line for a new stream.
      */
     private void onStreamFailed(Http2Transport.Connection on, IOException e) {
+        System.err.println("DEBUGFAIL done=" + result.isDone() + " same=" + (connection == on) + " open="
+                + on.client.isOpen() + " again=" + sentAgain + " " + e);
         if (result.isDone() || connection != on) return;
         endStream(false);
+        if (on.witness.failure() != null) {
+            // Undertow reports a failed TLS handshake as a closed channel; the reason is the witness's.
+            fail(on.witness.failure());
+            return;
+        }
         FetchException tooLarge = headerBlockTooLarge(e);
         if (tooLarge != null) {
             fail(tooLarge);
@@ -283,6 +290,20 @@ final class Http2Exchange {
             }
         }
         return null;
+    }
+
+    /**
+     * The connection this exchange waited for was not made. One that was closed after it connected,
+     * with nothing sent on it yet, is waited for once more (whether or not the request may be repeated:
+     * nothing of it was sent); whether this one does is returned.
+     */
+    boolean openingFailed(Throwable error, boolean nothingSent) {
+        if (nothingSent && !sentAgain) {
+            sentAgain = true;
+            return true;
+        }
+        fail(error);
+        return false;
     }
 
     /** Ends the exchange with {@code error}; a stream it holds is reset. */

@@ -177,6 +177,11 @@ public final class Http2Transport {
     static final class Connection {
         final Http2ClientConnection client;
         final Http2Channel channel;
+        /**
+         * Why its TLS handshake failed, if it did: ALPN can settle on {@code h2} before the origin's
+         * certificate has been checked, so a connection is made, and may carry a stream, before that.
+         */
+        final HandshakeWitness witness;
         /** Streams this side holds on it (sent and not yet ended). */
         int active;
         /** The origin's SETTINGS have been read: a PING sent with the preface came back, or a response. */
@@ -186,9 +191,10 @@ public final class Http2Transport {
 
         long idleSince;
 
-        Connection(Http2ClientConnection client, Http2Channel channel, long now) {
+        Connection(Http2ClientConnection client, Http2Channel channel, HandshakeWitness witness, long now) {
             this.client = client;
             this.channel = channel;
+            this.witness = witness;
             this.idleSince = now;
         }
 
@@ -335,14 +341,26 @@ public final class Http2Transport {
         OptionMap tlsOptions = http1.tlsOptions(key.host(), key.tls());
         Opening opening = new Opening();
         Consumer<Throwable> failed = error -> onThread(destination, () -> {
+            System.err.println(
+                    "DEBUGOPENFAIL over=" + opening.over + " witness=" + witness.failure() + " err=" + error);
             if (!opening.end()) return;
             destination.opening = false;
             // Undertow reports a failed TLS handshake as a closed channel; the reason is the witness's.
             Throwable reason = witness.failure() != null && !(error instanceof javax.net.ssl.SSLException)
                     ? witness.failure()
                     : error;
+            // Closed once connected and past the handshake, before anything was sent: the line may wait
+            // for one more connection.
+            boolean nothingSent = opening.connected && witness.failure() == null;
+            ArrayDeque<Http2Exchange> again = new ArrayDeque<>();
             Http2Exchange waiting;
-            while ((waiting = nextWaiting(destination)) != null) waiting.fail(reason);
+            while ((waiting = nextWaiting(destination)) != null) {
+                if (waiting.openingFailed(reason, nothingSent)) again.addLast(waiting);
+            }
+            if (!again.isEmpty()) {
+                destination.waiting.addAll(again);
+                pump(destination);
+            }
         });
         IoFuture<SslConnection> future;
         try {
@@ -355,7 +373,8 @@ public final class Http2Transport {
                                     IoUtils.safeClose(raw);
                                     return;
                                 }
-                                negotiate(destination, raw, tlsOptions, opening, failed);
+                                opening.connected = true;
+                                negotiate(destination, raw, tlsOptions, witness, opening, failed);
                             },
                             tlsOptions);
         } catch (RuntimeException e) {
@@ -380,6 +399,9 @@ public final class Http2Transport {
     /** One connection being opened: over once made or failed, whichever is heard of first. */
     private static final class Opening {
         boolean over;
+        /** TCP is connected (the TLS handshake may still fail). */
+        boolean connected;
+
         TimeSource.Timer timer;
 
         /** Whether this call ended it (it was not over yet). */
@@ -396,6 +418,7 @@ public final class Http2Transport {
             Destination destination,
             SslConnection raw,
             OptionMap tlsOptions,
+            HandshakeWitness witness,
             Opening opening,
             Consumer<Throwable> failed) {
         ClientCallback<ClientConnection> onFailure = new ClientCallback<>() {
@@ -433,13 +456,17 @@ public final class Http2Transport {
             Http2Channel channel = new Http2Channel(connection, null, buffers, null, true, false, http2Options);
             Http2ClientConnection client =
                     new Http2ClientConnection(channel, false, destination.key.host(), null, true);
-            Connection made = new Connection(client, channel, time.nanoTime());
+            Connection made = new Connection(client, channel, witness, time.nanoTime());
             counted(client);
             client.addCloseListener(closed -> onThread(destination, () -> {
-                if (destination.connection == made) {
-                    destination.connection = null;
-                    pump(destination);
+                if (destination.connection != made) return;
+                destination.connection = null;
+                if (witness.failure() != null) {
+                    // The handshake failed after all: the next connection would fail the same way.
+                    Http2Exchange waiting;
+                    while ((waiting = nextWaiting(destination)) != null) waiting.fail(witness.failure());
                 }
+                pump(destination);
             }));
             destination.connection = made;
             // The origin's SETTINGS are its first frame, so the answer to a PING sent now comes after

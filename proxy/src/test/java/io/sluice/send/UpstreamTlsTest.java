@@ -95,6 +95,35 @@ class UpstreamTlsTest {
     }
 
     @Test
+    void untrustedCertificateOverHttp2IsUnknownIssuer() throws Exception {
+        // Undertow's HTTP/2 client checks as its HTTP/1.1 one does, and says why it refused.
+        serve(tls(leaf).build(), false);
+
+        assertTlsFailure(upstreamConfig("tls: {http2: true}"), "unknown issuer", "tls_certificate_error");
+        assertThat(upstream.getRequestCount()).isZero();
+    }
+
+    @Test
+    void certificateForAnotherNameOverHttp2IsHostnameMismatch() throws Exception {
+        serve(tls(signedLeaf("other.example")).build(), false);
+
+        assertTlsFailure(trustingCa("http2: true"), "hostname mismatch", "tls_certificate_error");
+    }
+
+    @Test
+    void sendsTheUpstreamsHostNameAsSniOverHttp2() throws Exception {
+        serve(tls(leaf).build(), false);
+        upstream.enqueue(Upstream.ok("text/plain", "named"));
+
+        JsonNode result = fetch(trustingCa("http2: true"));
+
+        assertThat(result.get("status").asInt()).isEqualTo(200);
+        RecordedRequest request = upstream.takeRequest(5, TimeUnit.SECONDS);
+        assertThat(request.getVersion()).isEqualToIgnoringCase("HTTP/2");
+        assertThat(request.getHandshakeServerNames()).containsExactly("localhost");
+    }
+
+    @Test
     void sendsTheUpstreamsHostNameAsSni() throws Exception {
         serve(tls(leaf).build(), false);
         upstream.enqueue(Upstream.ok("text/plain", "named"));
@@ -235,7 +264,7 @@ class UpstreamTlsTest {
 
     @Test
     void oversizedResponseHeadersOverHttp2AreTooLarge() throws Exception {
-        // The java.net.http path (tls.http2) is bounded by Sluice's own check as the Undertow one is.
+        // Over HTTP/2 (tls.http2) too a response head past the limit is refused, not relayed cut short.
         serve(tls(leaf).build(), false);
         var response = new mockwebserver3.MockResponse.Builder().body("big head");
         for (int i = 0; i < 100; i++) response.addHeader("X-Pad-" + i, "p".repeat(1000));

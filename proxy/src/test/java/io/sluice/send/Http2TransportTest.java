@@ -1,0 +1,303 @@
+package io.sluice.send;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.sluice.testing.SluiceServerExtension;
+import io.sluice.testing.TestHttp;
+import io.sluice.testing.TlsOrigin;
+import io.sluice.testing.Upstream;
+import io.undertow.Undertow;
+import io.undertow.UndertowOptions;
+import io.undertow.server.HttpServerExchange;
+import io.undertow.util.SameThreadExecutor;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
+import java.util.stream.IntStream;
+import mockwebserver3.MockWebServer;
+import mockwebserver3.RecordedRequest;
+import mockwebserver3.SocketEffect;
+import okhttp3.Protocol;
+import okhttp3.tls.HandshakeCertificates;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * {@code tls.http2} upstreams over Undertow's HTTP/2 client, against real TLS origins on port 0: one
+ * multiplexed connection per IO thread, streams held to the origin's {@code MAX_CONCURRENT_STREAMS},
+ * repeatable requests sent again when their connection is lost, and HTTP/1.1 when ALPN says so.
+ */
+class Http2TransportTest {
+    @RegisterExtension
+    final SluiceServerExtension sluice = new SluiceServerExtension();
+
+    @TempDir
+    Path dir;
+
+    private final TlsOrigin tls = new TlsOrigin();
+    private final List<AutoCloseable> servers = new ArrayList<>();
+
+    @AfterEach
+    void stop() throws Exception {
+        for (AutoCloseable server : servers) server.close();
+    }
+
+    @Test
+    void concurrentRequestsShareOneConnectionPerIoThread() throws Exception {
+        // Answered only once all eight are at the origin at once: they are in flight together.
+        HeldOrigin origin = new HeldOrigin(8, 0);
+        var running = sluice.start(config(origin.port(), 2));
+
+        JsonNode responses = batch(running, origin.port(), 8);
+
+        for (JsonNode response : responses)
+            assertThat(response.get("status").asInt()).as(response.toString()).isEqualTo(200);
+        assertThat(origin.protocols).containsOnly("HTTP/2.0");
+        // Two IO threads: at most one connection each, however many requests.
+        assertThat(origin.connections).hasSizeBetween(1, 2);
+    }
+
+    @Test
+    void requestsPastTheOriginsStreamLimitWaitForAStreamAndAllSucceed() throws Exception {
+        // The origin allows 2 streams and answers in pairs, once two are held: a third stream sent early
+        // would be seen at the origin (Undertow does not refuse it) and counted.
+        HeldOrigin origin = new HeldOrigin(2, 2);
+        var running = sluice.start(config(origin.port(), 1));
+
+        JsonNode responses = batch(running, origin.port(), 10);
+
+        for (JsonNode response : responses)
+            assertThat(response.get("status").asInt()).as(response.toString()).isEqualTo(200);
+        assertThat(origin.served).isEqualTo(10);
+        assertThat(origin.mostAtOnce).isEqualTo(2);
+        assertThat(origin.connections).hasSize(1);
+    }
+
+    @Test
+    void aRepeatableRequestWhoseConnectionClosesIsSentAgainOnANewOne() throws Exception {
+        MockWebServer upstream = mockOrigin(Protocol.HTTP_2, Protocol.HTTP_1_1);
+        upstream.enqueue(Upstream.ok("text/plain", "first"));
+        // The second request's stream is open on the connection when the origin closes it.
+        upstream.enqueue(new mockwebserver3.MockResponse.Builder()
+                .body("lost")
+                .onRequestStart(new SocketEffect.CloseSocket())
+                .build());
+        upstream.enqueue(Upstream.ok("text/plain", "again"));
+        var running = sluice.start(config(upstream.getPort(), 1));
+        assertThat(batch(running, upstream.getPort(), 1).get(0).get("body").asText())
+                .isEqualTo("first");
+
+        JsonNode response = batch(running, upstream.getPort(), 1).get(0);
+
+        assertThat(response.get("status").asInt()).as(response.toString()).isEqualTo(200);
+        assertThat(response.get("body").asText()).isEqualTo("again");
+        // Within the one attempt the policy allows: the transport sent it again, not the retry stage.
+        assertThat(response.get("attempts").asInt()).isEqualTo(1);
+        assertThat(upstream.getRequestCount()).isEqualTo(3);
+    }
+
+    @Test
+    void aPostWhoseConnectionClosesUnderItIsNotSentAgain() throws Exception {
+        MockWebServer upstream = mockOrigin(Protocol.HTTP_2, Protocol.HTTP_1_1);
+        upstream.enqueue(Upstream.ok("text/plain", "first"));
+        upstream.enqueue(new mockwebserver3.MockResponse.Builder()
+                .body("lost")
+                .onRequestStart(new SocketEffect.CloseSocket())
+                .build());
+        upstream.enqueue(Upstream.ok("text/plain", "never"));
+        var running = sluice.start(config(upstream.getPort(), 1));
+        assertThat(batch(running, upstream.getPort(), 1).get(0).get("body").asText())
+                .isEqualTo("first");
+
+        JsonNode response = TestHttp.batch(running.data("/v1/batch"), """
+                        {"requests": [{"method": "POST", "url": "https://localhost:%d/p", "body": "x"}]}""".formatted(upstream.getPort()))
+                .get("responses")
+                .get(0);
+
+        // It may have been processed: RFC 9110 §9.2.2 leaves repeating it to whoever knows it is safe.
+        assertThat(response.at("/error/type").asText()).as(response.toString()).isEqualTo("upstream_reset");
+        assertThat(upstream.getRequestCount()).isEqualTo(2);
+    }
+
+    @Test
+    void aRequestWhoseNewConnectionClosesBeforeAnythingIsSentWaitsForTheNext() throws Exception {
+        // MockWebServer closes a new HTTP/2 connection before reading its first request.
+        MockWebServer upstream = mockOrigin(Protocol.HTTP_2, Protocol.HTTP_1_1);
+        upstream.enqueue(new mockwebserver3.MockResponse.Builder()
+                .body("lost")
+                .onRequestStart(new SocketEffect.CloseSocket())
+                .build());
+        upstream.enqueue(Upstream.ok("text/plain", "again"));
+        var running = sluice.start(config(upstream.getPort(), 1));
+
+        JsonNode response = batch(running, upstream.getPort(), 1).get(0);
+
+        assertThat(response.get("body").asText()).as(response.toString()).isEqualTo("again");
+        assertThat(response.get("attempts").asInt()).isEqualTo(1);
+    }
+
+    @Test
+    void aRepeatableRequestOnAConnectionThatGoesAwayIsNotLost() throws Exception {
+        MockWebServer upstream = mockOrigin(Protocol.HTTP_2, Protocol.HTTP_1_1);
+        upstream.enqueue(new mockwebserver3.MockResponse.Builder()
+                .body("first")
+                .onRequestStart(SocketEffect.ShutdownConnection.INSTANCE)
+                .build());
+        upstream.enqueue(Upstream.ok("text/plain", "second"));
+        var running = sluice.start(config(upstream.getPort(), 1));
+
+        JsonNode response = batch(running, upstream.getPort(), 1).get(0);
+
+        // Answered before the GOAWAY was read, or sent again after it: either way not lost.
+        assertThat(response.get("status").asInt()).as(response.toString()).isEqualTo(200);
+        assertThat(response.get("body").asText()).isIn("first", "second");
+        assertThat(response.get("attempts").asInt()).isEqualTo(1);
+    }
+
+    @Test
+    void anOriginThatAnswersAlpnWithHttp11IsServedOverHttp11OnTheSameConnection() throws Exception {
+        MockWebServer upstream = mockOrigin(Protocol.HTTP_1_1);
+        upstream.enqueue(Upstream.ok("text/plain", "one"));
+        upstream.enqueue(Upstream.ok("text/plain", "two"));
+        var running = sluice.start(config(upstream.getPort(), 1));
+
+        JsonNode first = batch(running, upstream.getPort(), 1).get(0);
+        JsonNode second = batch(running, upstream.getPort(), 1).get(0);
+
+        assertThat(first.get("body").asText()).isEqualTo("one");
+        assertThat(second.get("body").asText()).isEqualTo("two");
+        RecordedRequest a = upstream.takeRequest(5, TimeUnit.SECONDS);
+        RecordedRequest b = upstream.takeRequest(5, TimeUnit.SECONDS);
+        assertThat(a.getVersion()).isEqualToIgnoringCase("HTTP/1.1");
+        // The connection ALPN was asked on went to the HTTP/1.1 pool: one handshake for both.
+        assertThat(b.getConnectionIndex()).isEqualTo(a.getConnectionIndex());
+    }
+
+    @Test
+    void sequentialRequestsReuseTheConnection() throws Exception {
+        MockWebServer upstream = mockOrigin(Protocol.HTTP_2, Protocol.HTTP_1_1);
+        for (int i = 0; i < 3; i++) upstream.enqueue(Upstream.ok("text/plain", "n" + i));
+        var running = sluice.start(config(upstream.getPort(), 1));
+
+        for (int i = 0; i < 3; i++) {
+            assertThat(batch(running, upstream.getPort(), 1).get(0).get("body").asText())
+                    .isEqualTo("n" + i);
+        }
+
+        Set<Integer> connections = new java.util.HashSet<>();
+        for (int i = 0; i < 3; i++) {
+            RecordedRequest request = upstream.takeRequest(5, TimeUnit.SECONDS);
+            assertThat(request.getVersion()).isEqualToIgnoringCase("HTTP/2");
+            connections.add(request.getConnectionIndex());
+        }
+        assertThat(connections).hasSize(1);
+    }
+
+    // ---- helpers ----
+
+    private String config(int port, int ioThreads) throws IOException {
+        return """
+                server: {io_threads: %d}
+                upstreams:
+                  secure:
+                    base_url: "https://localhost:%d"
+                    allow_private: true
+                    retry: {max_attempts: 1}
+                    tls: {ca_file: "%s", http2: true}
+                """.formatted(ioThreads, port, tls.writeCa(dir));
+    }
+
+    /** {@code n} GETs to the origin in one batch, all at once; the responses in order. */
+    private static JsonNode batch(SluiceServerExtension.Running running, int port, int n) {
+        String items = IntStream.range(0, n)
+                .mapToObj(i -> "{\"url\": \"https://localhost:%d/%d\"}".formatted(port, i))
+                .collect(Collectors.joining(", "));
+        JsonNode answer = TestHttp.batch(
+                running.data("/v1/batch"),
+                "{\"requests\": [" + items + "], \"concurrency\": " + n + ", \"timeout_ms\": 20000}");
+        return answer.get("responses");
+    }
+
+    private MockWebServer mockOrigin(Protocol... protocols) throws IOException {
+        MockWebServer server = new MockWebServer();
+        servers.add(server);
+        server.useHttps(new HandshakeCertificates.Builder()
+                .heldCertificate(tls.leaf, tls.ca.certificate())
+                .build()
+                .sslSocketFactory());
+        server.setProtocols(List.of(protocols));
+        server.start(InetAddress.getLoopbackAddress(), 0);
+        return server;
+    }
+
+    /**
+     * An HTTP/2 TLS origin on Undertow that holds requests until {@code together} are at the origin,
+     * then answers those; it counts connections (by the client's port), protocols, and the most
+     * requests it held at once. {@code maxStreams} is its {@code SETTINGS_MAX_CONCURRENT_STREAMS}
+     * (0: none), which Undertow's server announces but does not enforce.
+     */
+    private final class HeldOrigin {
+        final Set<Integer> connections = ConcurrentHashMap.newKeySet();
+        final Set<String> protocols = ConcurrentHashMap.newKeySet();
+        private final List<HttpServerExchange> held = new ArrayList<>();
+        private final int together;
+        private final Undertow server;
+        int served;
+        int mostAtOnce;
+
+        HeldOrigin(int together, int maxStreams) {
+            this.together = together;
+            Undertow.Builder builder = Undertow.builder()
+                    .setIoThreads(1)
+                    .setWorkerThreads(2)
+                    .setServerOption(UndertowOptions.ENABLE_HTTP2, true)
+                    .addHttpsListener(
+                            0,
+                            "127.0.0.1",
+                            new HandshakeCertificates.Builder()
+                                    .heldCertificate(tls.leaf, tls.ca.certificate())
+                                    .build()
+                                    .sslContext())
+                    .setHandler(this::handle);
+            if (maxStreams > 0)
+                builder.setServerOption(UndertowOptions.HTTP2_SETTINGS_MAX_CONCURRENT_STREAMS, maxStreams);
+            server = builder.build();
+            server.start();
+            servers.add(server::stop);
+        }
+
+        int port() {
+            return ((InetSocketAddress) server.getListenerInfo().get(0).getAddress()).getPort();
+        }
+
+        private void handle(HttpServerExchange exchange) {
+            connections.add(exchange.getSourceAddress().getPort());
+            protocols.add(exchange.getProtocol().toString());
+            exchange.dispatch(SameThreadExecutor.INSTANCE, () -> {
+                List<HttpServerExchange> answer = List.of();
+                synchronized (held) {
+                    held.add(exchange);
+                    mostAtOnce = Math.max(mostAtOnce, held.size());
+                    if (held.size() >= together) {
+                        answer = List.copyOf(held);
+                        held.clear();
+                        served += answer.size();
+                    }
+                }
+                for (HttpServerExchange ready : answer) {
+                    ready.getIoThread().execute(() -> ready.getResponseSender().send("ok " + ready.getRequestPath()));
+                }
+            });
+        }
+    }
+}
