@@ -263,7 +263,7 @@ public final class SluiceBuilder {
                 accessLogged(accessLog, exchange -> root.get().handleRequest(exchange)));
         metrics.tunnelsOpen(connect::openTunnels);
         metrics.interceptHandshakes(engine -> interceptTls.handshakesByEngine().get(engine));
-        metrics.upstreamConnectionsOpen(() -> http1.openConnections() + http2.openConnections());
+        metrics.upstreamConnectionsOpen(http1::openConnections);
         metrics.buffersInUse(() -> buffers.inUse() + tlsBuffers.inUse());
         shared.ifPresent(s -> metrics.sharedLimits(s::usingRedis, s::failovers));
         // RFC 9110 §10.1.1: Sluice answers a client's `Expect: 100-continue` itself, with 100 once it

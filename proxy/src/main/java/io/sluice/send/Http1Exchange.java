@@ -24,8 +24,6 @@ import io.undertow.util.Protocols;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.URI;
-import java.net.http.HttpConnectTimeoutException;
-import java.net.http.HttpTimeoutException;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -79,7 +77,7 @@ final class Http1Exchange {
     /** The bytes under {@link #connection}: its response heads as they arrived. */
     private HeadCapture capture;
 
-    private TimeSource.Timer timer;
+    private final ExchangeTimer timer;
     private boolean reused;
     /**
      * A new TLS connection whose handshake has not finished: {@code timeouts.connect} covers TCP and
@@ -111,6 +109,7 @@ final class Http1Exchange {
         this.call = call;
         this.thread = thread;
         this.address = address;
+        this.timer = new ExchangeTimer(transport.time(), thread);
         this.tls = "https".equalsIgnoreCase(request.uri().getScheme());
         this.port = request.uri().getPort() != -1 ? request.uri().getPort() : tls ? 443 : 80;
         // A TLS connection is bound to the name its certificate was checked for and to its TLS profile.
@@ -143,8 +142,7 @@ final class Http1Exchange {
             // In line for a connection: the wait for one counts as connecting.
             arm(
                     policy.timeouts().connect(),
-                    () -> new HttpConnectTimeoutException("no connection to the upstream within "
-                            + policy.timeouts().connect().toMillis() + " ms"));
+                    () -> ExchangeTimer.noConnection(policy.timeouts().connect()));
         }
     }
 
@@ -217,8 +215,7 @@ final class Http1Exchange {
         java.net.InetSocketAddress destination = new java.net.InetSocketAddress(address, port);
         arm(
                 policy.timeouts().connect(),
-                () -> new HttpConnectTimeoutException(
-                        "connect timed out after " + policy.timeouts().connect().toMillis() + " ms"));
+                () -> ExchangeTimer.connectTimedOut(policy.timeouts().connect()));
         // Opened here rather than by UndertowClient so that HeadCapture sits under Undertow's parser.
         org.xnio.ChannelListener<org.xnio.StreamConnection> opened = raw -> {
             if (result.isDone()) {
@@ -322,8 +319,7 @@ final class Http1Exchange {
     private void armResponseTimer() {
         arm(
                 policy.timeouts().response(),
-                () -> new HttpTimeoutException("no response headers within "
-                        + policy.timeouts().response().toMillis() + " ms"));
+                () -> ExchangeTimer.noResponse(policy.timeouts().response()));
     }
 
     /**
@@ -547,29 +543,17 @@ final class Http1Exchange {
     }
 
     private void arm(java.time.Duration after, java.util.function.Supplier<IOException> timeout) {
-        disarm();
-        timer = transport
-                .time()
-                .schedule(
-                        after,
-                        () -> onThread(() -> {
-                            if (!result.isDone()) fail(timeout.get());
-                        }));
+        timer.arm(after, () -> {
+            if (!result.isDone()) fail(timeout.get());
+        });
     }
 
     private void disarm() {
-        if (timer != null) {
-            timer.cancel();
-            timer = null;
-        }
+        timer.disarm();
     }
 
     private void onThread(Runnable task) {
-        if (Thread.currentThread() == thread) {
-            task.run();
-        } else {
-            thread.execute(task);
-        }
+        IoThreads.run(thread, task);
     }
 
     /**

@@ -184,18 +184,17 @@ public final class Http1Transport {
             Call call,
             ResponseHeaderLimits headerLimits,
             java.util.function.Consumer<FetchException> bodyProtocolError) {
-        XnioIoThread thread = call.affinity() instanceof XnioIoThread own ? own : worker.getIoThread();
+        XnioIoThread thread = IoThreads.of(call, worker);
         Http1Exchange exchange =
                 new Http1Exchange(this, request, policy, address, call, thread, headerLimits, bodyProtocolError);
-        if (Thread.currentThread() == thread) {
-            exchange.start();
-        } else {
-            thread.execute(exchange::start);
-        }
+        IoThreads.run(thread, exchange::start);
         return exchange.result();
     }
 
-    /** Upstream connections open now, in use or idle in the pool: back to its idle level when nothing leaks. */
+    /**
+     * Upstream connections open now over Undertow's clients, in use or idle, HTTP/2 ones
+     * ({@link Http2Transport}) included: back to its idle level when nothing leaks.
+     */
     public int openConnections() {
         return open.get();
     }

@@ -8,7 +8,6 @@ import io.sluice.fetch.FetchResponse;
 import io.sluice.fetch.Fields;
 import io.sluice.fetch.HopByHop;
 import io.sluice.fetch.ResponseBody;
-import io.sluice.time.TimeSource;
 import io.undertow.client.ClientCallback;
 import io.undertow.client.ClientExchange;
 import io.undertow.client.ClientResponse;
@@ -18,8 +17,6 @@ import io.undertow.util.Headers;
 import io.undertow.util.Protocols;
 import java.io.IOException;
 import java.net.InetAddress;
-import java.net.http.HttpConnectTimeoutException;
-import java.net.http.HttpTimeoutException;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
@@ -48,7 +45,7 @@ final class Http2Exchange {
     private final Consumer<FetchException> bodyProtocolError;
     private final CompletableFuture<FetchResponse> result = new CompletableFuture<>();
 
-    private TimeSource.Timer timer;
+    private final ExchangeTimer timer;
     /** The connection whose stream this exchange holds, or null. */
     private Http2Transport.Connection connection;
     /** The stream's exchange once Undertow opened it. */
@@ -74,6 +71,7 @@ final class Http2Exchange {
         this.address = address;
         this.headerLimits = headerLimits;
         this.bodyProtocolError = bodyProtocolError;
+        this.timer = new ExchangeTimer(transport.time(), thread);
         int port = request.uri().getPort() != -1 ? request.uri().getPort() : 443;
         // Bound to the name its certificate was checked for and to its TLS profile, as HTTP/1.1's are,
         // so that a connection ALPN made HTTP/1.1 goes to that pool under the same key.
@@ -102,7 +100,7 @@ final class Http2Exchange {
     }
 
     void start() {
-        call.onCancel(reason -> onThread(() -> {
+        call.onCancel(reason -> IoThreads.run(thread, () -> {
             if (!result.isDone()) fail(reason);
         }));
         if (result.isDone()) return;
@@ -114,13 +112,12 @@ final class Http2Exchange {
     private void waitForStream() {
         arm(
                 policy.timeouts().connect(),
-                () -> new HttpConnectTimeoutException("no connection to the upstream within "
-                        + policy.timeouts().connect().toMillis() + " ms"));
+                () -> ExchangeTimer.noConnection(policy.timeouts().connect()));
     }
 
     /** ALPN chose HTTP/1.1 for this destination: the request goes over {@link Http1Transport}. */
     void viaHttp1() {
-        disarm();
+        timer.disarm();
         call.events().transportFallback(call, "alpn_http1");
         transport
                 .http1()
@@ -191,7 +188,7 @@ final class Http2Exchange {
                 + answered.getResponse().getResponseHeaders().size() + " ch="
                 + System.identityHashCode(answered.getResponseChannel()));
         if (result.isDone()) return;
-        disarm();
+        timer.disarm();
         Http2Transport.Connection on = connection;
         transport.settled(this, on);
         ClientResponse response = answered.getResponse();
@@ -308,7 +305,7 @@ final class Http2Exchange {
 
     /** Ends the exchange with {@code error}; a stream it holds is reset. */
     void fail(Throwable error) {
-        disarm();
+        timer.disarm();
         result.completeExceptionally(error);
         endStream(false);
     }
@@ -316,33 +313,12 @@ final class Http2Exchange {
     private void armResponseTimer() {
         arm(
                 policy.timeouts().response(),
-                () -> new HttpTimeoutException("no response headers within "
-                        + policy.timeouts().response().toMillis() + " ms"));
+                () -> ExchangeTimer.noResponse(policy.timeouts().response()));
     }
 
     private void arm(java.time.Duration after, java.util.function.Supplier<IOException> timeout) {
-        disarm();
-        timer = transport
-                .time()
-                .schedule(
-                        after,
-                        () -> onThread(() -> {
-                            if (!result.isDone()) fail(timeout.get());
-                        }));
-    }
-
-    private void disarm() {
-        if (timer != null) {
-            timer.cancel();
-            timer = null;
-        }
-    }
-
-    private void onThread(Runnable task) {
-        if (Thread.currentThread() == thread) {
-            task.run();
-        } else {
-            thread.execute(task);
-        }
+        timer.arm(after, () -> {
+            if (!result.isDone()) fail(timeout.get());
+        });
     }
 }

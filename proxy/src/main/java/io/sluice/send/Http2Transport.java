@@ -18,14 +18,12 @@ import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.URI;
-import java.net.http.HttpConnectTimeoutException;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
 import org.xnio.IoFuture;
 import org.xnio.IoUtils;
@@ -61,8 +59,6 @@ public final class Http2Transport {
     private final OptionMap http2Options;
     /** Per IO thread: each destination's connection and line. Touched only by the owning thread. */
     private final Map<Thread, Map<Http1Transport.PoolKey, Destination>> pools = new ConcurrentHashMap<>();
-    /** HTTP/2 connections open now ({@code sluice_upstream_connections_open} adds them to HTTP/1.1's). */
-    private final AtomicInteger open = new AtomicInteger();
 
     /**
      * Over {@code http1}'s TLS set-up and, for origins that do not speak HTTP/2, its connections.
@@ -149,20 +145,11 @@ public final class Http2Transport {
             Call call,
             ResponseHeaderLimits headerLimits,
             Consumer<FetchException> bodyProtocolError) {
-        XnioIoThread thread = call.affinity() instanceof XnioIoThread own ? own : worker.getIoThread();
+        XnioIoThread thread = IoThreads.of(call, worker);
         Http2Exchange exchange =
                 new Http2Exchange(this, request, policy, address, call, thread, headerLimits, bodyProtocolError);
-        if (Thread.currentThread() == thread) {
-            exchange.start();
-        } else {
-            thread.execute(exchange::start);
-        }
+        IoThreads.run(thread, exchange::start);
         return exchange.result();
-    }
-
-    /** HTTP/2 connections open now, in use or idle: back to its idle level when nothing leaks. */
-    public int openConnections() {
-        return open.get();
     }
 
     Http1Transport http1() {
@@ -386,8 +373,8 @@ public final class Http2Transport {
                 () -> onThread(destination, () -> {
                     if (opening.over) return;
                     future.cancel();
-                    failed.accept(new HttpConnectTimeoutException("connect timed out after "
-                            + policy.timeouts().connect().toMillis() + " ms"));
+                    failed.accept(
+                            ExchangeTimer.connectTimedOut(policy.timeouts().connect()));
                 }));
         future.addNotifier(
                 (done, ignored) -> {
@@ -457,7 +444,7 @@ public final class Http2Transport {
             Http2ClientConnection client =
                     new Http2ClientConnection(channel, false, destination.key.host(), null, true);
             Connection made = new Connection(client, channel, witness, time.nanoTime());
-            counted(client);
+            http1.opened(client);
             client.addCloseListener(closed -> onThread(destination, () -> {
                 if (destination.connection != made) return;
                 destination.connection = null;
@@ -499,16 +486,6 @@ public final class Http2Transport {
                 new ALPNClientSelector.ALPNProtocol(http11, "http/1.1"));
     }
 
-    private void counted(ClientConnection connection) {
-        open.incrementAndGet();
-        java.util.concurrent.atomic.AtomicBoolean counted = new java.util.concurrent.atomic.AtomicBoolean(true);
-        Runnable closed = () -> {
-            if (counted.compareAndSet(true, false)) open.decrementAndGet();
-        };
-        connection.addCloseListener(c -> closed.run());
-        if (!connection.isOpen()) closed.run();
-    }
-
     private static Http2Exchange nextWaiting(Destination destination) {
         Http2Exchange next;
         while ((next = destination.waiting.pollFirst()) != null) {
@@ -531,11 +508,7 @@ public final class Http2Transport {
     }
 
     private static void onThread(Destination destination, Runnable task) {
-        if (Thread.currentThread() == destination.thread) {
-            task.run();
-        } else {
-            destination.thread.execute(task);
-        }
+        IoThreads.run(destination.thread, task);
     }
 
     @Override

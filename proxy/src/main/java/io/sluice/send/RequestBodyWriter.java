@@ -126,10 +126,6 @@ final class RequestBodyWriter implements Flow.Subscriber<ByteBuffer> {
     }
 
     private void onThread(Runnable task) {
-        if (Thread.currentThread() == thread) {
-            task.run();
-        } else {
-            thread.execute(task);
-        }
+        IoThreads.run(thread, task);
     }
 }

@@ -85,14 +85,7 @@ class Http2TransportTest {
 
     @Test
     void aRepeatableRequestWhoseConnectionClosesIsSentAgainOnANewOne() throws Exception {
-        MockWebServer upstream = mockOrigin(Protocol.HTTP_2, Protocol.HTTP_1_1);
-        upstream.enqueue(Upstream.ok("text/plain", "first"));
-        // The second request's stream is open on the connection when the origin closes it.
-        upstream.enqueue(new mockwebserver3.MockResponse.Builder()
-                .body("lost")
-                .onRequestStart(new SocketEffect.CloseSocket())
-                .build());
-        upstream.enqueue(Upstream.ok("text/plain", "again"));
+        MockWebServer upstream = closingUnderTheSecondRequest("again");
         var running = sluice.start(config(upstream.getPort(), 1));
         assertThat(batch(running, upstream.getPort(), 1).get(0).get("body").asText())
                 .isEqualTo("first");
@@ -108,13 +101,7 @@ class Http2TransportTest {
 
     @Test
     void aPostWhoseConnectionClosesUnderItIsNotSentAgain() throws Exception {
-        MockWebServer upstream = mockOrigin(Protocol.HTTP_2, Protocol.HTTP_1_1);
-        upstream.enqueue(Upstream.ok("text/plain", "first"));
-        upstream.enqueue(new mockwebserver3.MockResponse.Builder()
-                .body("lost")
-                .onRequestStart(new SocketEffect.CloseSocket())
-                .build());
-        upstream.enqueue(Upstream.ok("text/plain", "never"));
+        MockWebServer upstream = closingUnderTheSecondRequest("never");
         var running = sluice.start(config(upstream.getPort(), 1));
         assertThat(batch(running, upstream.getPort(), 1).get(0).get("body").asText())
                 .isEqualTo("first");
@@ -226,6 +213,21 @@ class Http2TransportTest {
                 running.data("/v1/batch"),
                 "{\"requests\": [" + items + "], \"concurrency\": " + n + ", \"timeout_ms\": 20000}");
         return answer.get("responses");
+    }
+
+    /**
+     * An h2 origin that answers "first", then closes the connection while the second request's stream
+     * is open on it, then answers {@code third}.
+     */
+    private MockWebServer closingUnderTheSecondRequest(String third) throws IOException {
+        MockWebServer upstream = mockOrigin(Protocol.HTTP_2, Protocol.HTTP_1_1);
+        upstream.enqueue(Upstream.ok("text/plain", "first"));
+        upstream.enqueue(new mockwebserver3.MockResponse.Builder()
+                .body("lost")
+                .onRequestStart(new SocketEffect.CloseSocket())
+                .build());
+        upstream.enqueue(Upstream.ok("text/plain", third));
+        return upstream;
     }
 
     private MockWebServer mockOrigin(Protocol... protocols) throws IOException {
