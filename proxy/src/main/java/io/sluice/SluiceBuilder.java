@@ -126,7 +126,8 @@ public final class SluiceBuilder {
         // DNS lookups block; they get their own threads so a slow resolver cannot stall responses.
         ExecutorService lookups = pool("sluice-dns", Math.max(4, config.server().workerThreads()));
         // One HttpClient per TLS profile (trust, client certificate, min version), built now.
-        // tls.provider: upstream HTTP/1.1 and interception; java.net.http stays on the JDK's TLS.
+        // tls.provider: Undertow's upstream clients (HTTP/1.1 and HTTP/2) and interception; the
+        // java.net.http fallback stays on the JDK's TLS.
         TlsEngines engines = TlsEngines.select(config.tls().provider());
         UpstreamClients clients = UpstreamClients.create(
                 config.tls(),

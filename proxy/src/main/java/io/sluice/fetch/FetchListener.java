@@ -101,8 +101,9 @@ public interface FetchListener {
     default void upstreamInterim(Call call, int status) {}
 
     /**
-     * {@code call}'s request was sent again over another transport because the first could not read
-     * the response ({@code reason}: {@code close_delimited}); for this request only.
+     * {@code call}'s request went over another transport than its policy names: again, because the
+     * first could not read the response ({@code reason}: {@code close_delimited}; for this request
+     * only), or over HTTP/1.1 because a {@code tls.http2} origin answered ALPN so ({@code alpn_http1}).
      */
     default void transportFallback(Call call, String reason) {}
 

@@ -310,7 +310,9 @@ public final class SluiceMetrics implements FetchListener, AutoCloseable {
     public void transportFallback(Call call, String reason) {
         Counter.builder("sluice.transport.fallbacks")
                 .description(
-                        "Requests sent again over java.net.http because Undertow's client could not read the response")
+                        "Requests sent another way than their policy says: again over java.net.http because Undertow's"
+                                + " client could not read the response (close_delimited), or over HTTP/1.1 because a"
+                                + " tls.http2 origin's ALPN chose it (alpn_http1)")
                 .tags("upstream", upstreamTag(call.trace()), "reason", reason)
                 .register(registry)
                 .increment();

@@ -34,7 +34,8 @@ import org.xnio.ssl.XnioSsl;
  * nginx has, and the reason this exists: {@code java.net.http} spends about half of a proxied
  * request's CPU in its own selector thread and hands every request across three threads (see
  * docs/performance.md). TLS origins come here too, over Undertow's SSL with the profile's context, unless
- * their policy asks for HTTP/2 ({@code tls.http2}), which stays on {@code java.net.http}.
+ * their policy asks for HTTP/2 ({@code tls.http2}): those go over {@link Http2Transport}, which uses
+ * this transport's TLS set-up and hands it the origins whose ALPN answer is HTTP/1.1.
  *
  * <p>Connections are opened to the address the guard checked, never to a name, so DNS rebinding has
  * nothing to rebind.

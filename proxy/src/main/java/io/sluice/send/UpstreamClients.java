@@ -61,8 +61,9 @@ public final class UpstreamClients implements AutoCloseable {
      * {@code connectTimeout}, no proxy, no redirects, HTTP/2 by ALPN), one per profile of
      * {@code policies}. Each profile's TLS contexts are built now, so a file that cannot be read
      * fails the start; its {@code java.net.http} client (a selector thread and some hundred
-     * classes, used only by {@code tls.http2: true} upstreams) on first use. The HTTP/1.1
-     * transport's contexts come from {@code engines}; {@code java.net.http}'s are always the JDK's.
+     * classes, used only to send again a request whose HTTP/1.1 response ran to the connection's
+     * close) on first use. The contexts of Undertow's HTTP/1.1 and HTTP/2 transports come from
+     * {@code engines}; {@code java.net.http}'s are always the JDK's.
      */
     public static UpstreamClients create(
             TlsConfig global,
@@ -106,7 +107,7 @@ public final class UpstreamClients implements AutoCloseable {
 
     /**
      * The TLS context of {@code tls}'s profile (trust, client certificate), shared by the profile's
-     * {@code java.net.http} client and the HTTP/1.1 transport; fails as {@code tls} when its files
+     * {@code java.net.http} client and Undertow's transports; fails as {@code tls} when its files
      * cannot be read now.
      */
     public SSLContext sslContext(UpstreamTls tls) {
@@ -121,7 +122,7 @@ public final class UpstreamClients implements AutoCloseable {
     }
 
     /**
-     * The context of {@code tls}'s profile for the HTTP/1.1 transport: {@link #sslContext} with the
+     * The context of {@code tls}'s profile for Undertow's transports (HTTP/1.1 and HTTP/2): {@link #sslContext} with the
      * JDK's provider, else the same trust and client certificate over {@code tls.provider}'s.
      */
     public SSLContext http1Context(UpstreamTls tls) {
