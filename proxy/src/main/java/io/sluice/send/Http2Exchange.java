@@ -201,7 +201,7 @@ final class Http2Exchange {
             // block goes on in CONTINUATION frames, which it then cannot join (it answers them with a
             // GOAWAY): what arrived is not the whole head, so it is not relayed.
             refused = ProtocolError.HEADERS_TOO_LARGE.failure("upstream response headers over HTTP/2 continue past one"
-                    + " read (" + ResponseHeaderLimits.size(Http2Transport.READ_BUFFER) + "), which Undertow's HTTP/2"
+                    + " read (" + ResponseHeaderLimits.size(transport.readBufferSize()) + "), which Undertow's HTTP/2"
                     + " client cannot join (server.max_response_header_size is "
                     + ResponseHeaderLimits.size(headerLimits.maxBytes())
                     + "; HTTP/1.1 reads up to it)");

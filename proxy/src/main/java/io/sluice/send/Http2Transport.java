@@ -99,9 +99,6 @@ public final class Http2Transport {
         return (int) Math.min(Integer.MAX_VALUE, Math.max(1 << 20, 4 * limits.jdkMaxHeaderSize()));
     }
 
-    /** What one read of an HTTP/2 connection holds: the size of the data port's buffers. */
-    static final int READ_BUFFER = 16 * 1024;
-
     /** {@code Http2Channel.continuationParser}: set while a header block waits for CONTINUATION frames. */
     private static final java.lang.reflect.Field CONTINUATION = continuationField();
 
@@ -150,6 +147,11 @@ public final class Http2Transport {
                 new Http2Exchange(this, request, policy, address, call, thread, headerLimits, bodyProtocolError);
         IoThreads.run(thread, exchange::start);
         return exchange.result();
+    }
+
+    /** What one read of a connection holds (a buffer of {@code buffers}). */
+    int readBufferSize() {
+        return buffers.getBufferSize();
     }
 
     Http1Transport http1() {
