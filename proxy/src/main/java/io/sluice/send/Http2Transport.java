@@ -187,11 +187,23 @@ public final class Http2Transport {
             this.idleSince = now;
         }
 
+        /** The origin's {@code SETTINGS_MAX_CONCURRENT_STREAMS} as last announced; 0 while none was. */
+        private int originLimit;
+
         /** Streams it may carry at once: the origin's {@code SETTINGS_MAX_CONCURRENT_STREAMS}, if any. */
         int limit() {
             if (!settled) return STREAMS_BEFORE_SETTINGS;
-            int max = channel.getSendMaxConcurrentStreams();
-            return max > 0 ? max : Integer.MAX_VALUE;
+            int announced = channel.getSendMaxConcurrentStreams();
+            if (announced > 0 && announced != Integer.MAX_VALUE) {
+                // Sluice keeps the count from here, and Undertow's check is moved out of the way (a
+                // later SETTINGS from the origin sets it again, and is taken here the same way):
+                // Undertow 2.4's own count of open streams does not come down for a stream whose
+                // response ends with its HEADERS frame (HEAD, 204, 304), so it would refuse streams
+                // the origin allows, two bodiless responses apart at a limit of two.
+                originLimit = announced;
+                channel.setSendMaxConcurrentStreams(Integer.MAX_VALUE);
+            }
+            return originLimit > 0 ? originLimit : Integer.MAX_VALUE;
         }
 
         /** Resets {@code streamId} (RFC 9113 §8.7: {@code CANCEL}), which frees it on both sides. */

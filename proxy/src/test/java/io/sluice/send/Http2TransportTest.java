@@ -84,6 +84,20 @@ class Http2TransportTest {
     }
 
     @Test
+    void bodilessResponsesDoNotUseUpTheConnectionsStreams() throws Exception {
+        // 204s end their stream with the response's HEADERS frame; ten of them, two at a time, to an
+        // origin that allows two streams, all on the one connection.
+        HeldOrigin origin = new HeldOrigin(2, 2, 204);
+        var running = sluice.start(config(origin.port(), 1));
+
+        JsonNode responses = batch(running, origin.port(), 10);
+
+        for (JsonNode response : responses)
+            assertThat(response.get("status").asInt()).as(response.toString()).isEqualTo(204);
+        assertThat(origin.connections).hasSize(1);
+    }
+
+    @Test
     void aRepeatableRequestWhoseConnectionClosesIsSentAgainOnANewOne() throws Exception {
         MockWebServer upstream = closingUnderTheSecondRequest("again");
         var running = sluice.start(config(upstream.getPort(), 1));
@@ -253,12 +267,18 @@ class Http2TransportTest {
         final Set<String> protocols = ConcurrentHashMap.newKeySet();
         private final List<HttpServerExchange> held = new ArrayList<>();
         private final int together;
+        private final int status;
         private final Undertow server;
         int served;
         int mostAtOnce;
 
         HeldOrigin(int together, int maxStreams) {
+            this(together, maxStreams, 200);
+        }
+
+        HeldOrigin(int together, int maxStreams, int status) {
             this.together = together;
+            this.status = status;
             Undertow.Builder builder = Undertow.builder()
                     .setIoThreads(1)
                     .setWorkerThreads(2)
@@ -297,7 +317,14 @@ class Http2TransportTest {
                     }
                 }
                 for (HttpServerExchange ready : answer) {
-                    ready.getIoThread().execute(() -> ready.getResponseSender().send("ok " + ready.getRequestPath()));
+                    ready.getIoThread().execute(() -> {
+                        ready.setStatusCode(status);
+                        if (status == 204) {
+                            ready.endExchange();
+                        } else {
+                            ready.getResponseSender().send("ok " + ready.getRequestPath());
+                        }
+                    });
                 }
             });
         }
