@@ -14,6 +14,7 @@ import io.undertow.util.SameThreadExecutor;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -202,6 +203,49 @@ class Http2TransportTest {
             connections.add(request.getConnectionIndex());
         }
         assertThat(connections).hasSize(1);
+    }
+
+    @Test
+    void aConnectionIdleForTheIdleTimeoutIsClosedAndANewOneOpened() throws Exception {
+        MockWebServer upstream = mockOrigin(Protocol.HTTP_2, Protocol.HTTP_1_1);
+        for (int i = 0; i < 3; i++) upstream.enqueue(Upstream.ok("text/plain", "n" + i));
+        var time = new io.sluice.time.FakeTimeSource();
+        var running = sluice.start(config(upstream.getPort(), 1), java.util.Map.of(), time);
+
+        batch(running, upstream.getPort(), 1);
+        time.advance(java.time.Duration.ofSeconds(29));
+        batch(running, upstream.getPort(), 1);
+        time.advance(java.time.Duration.ofSeconds(30));
+        JsonNode third = batch(running, upstream.getPort(), 1).get(0);
+
+        assertThat(third.get("body").asText()).isEqualTo("n2");
+        int first = upstream.takeRequest(5, TimeUnit.SECONDS).getConnectionIndex();
+        int second = upstream.takeRequest(5, TimeUnit.SECONDS).getConnectionIndex();
+        int last = upstream.takeRequest(5, TimeUnit.SECONDS).getConnectionIndex();
+        // Idle 29 s: kept (the idle time counts from the last stream's end); idle 30 s: closed.
+        assertThat(second).isEqualTo(first);
+        assertThat(last).isNotEqualTo(first);
+    }
+
+    @Test
+    void aRequestBodyIsStreamedOnItsStream() throws Exception {
+        MockWebServer upstream = mockOrigin(Protocol.HTTP_2, Protocol.HTTP_1_1);
+        upstream.enqueue(Upstream.ok("text/plain", "stored"));
+        var running = sluice.start(config(upstream.getPort(), 1));
+
+        HttpResponse<String> response =
+                TestHttp.send(java.net.http.HttpRequest.newBuilder(running.data("/secure/items"))
+                        .header("Content-Type", "application/json")
+                        .POST(java.net.http.HttpRequest.BodyPublishers.ofString("{\"name\": \"x\"}"))
+                        .build());
+
+        assertThat(response.statusCode()).isEqualTo(200);
+        RecordedRequest recorded = upstream.takeRequest(5, TimeUnit.SECONDS);
+        assertThat(recorded.getVersion()).isEqualToIgnoringCase("HTTP/2");
+        assertThat(recorded.getMethod()).isEqualTo("POST");
+        assertThat(recorded.getBody().utf8()).isEqualTo("{\"name\": \"x\"}");
+        assertThat(response.headers().firstValue("Server-Timing"))
+                .hasValueSatisfying(t -> assertThat(t).contains("upstream"));
     }
 
     // ---- helpers ----
