@@ -152,18 +152,14 @@ public final class PassthroughHandler implements HttpHandler {
         RequestBody body = length > 0 || chunked
                 ? RequestBody.streaming(new RequestBodyPublisher(exchange, maxRequestBody), length)
                 : RequestBody.empty();
-        return new FetchRequest(
-                exchange.getRequestMethod().toString(),
-                target,
-                headers.build(),
-                body,
-                upstream,
-                Optional.empty(),
-                maxWait(in.getFirst("Sluice-Max-Wait")),
-                cacheMode(in.get(io.undertow.util.Headers.CACHE_CONTROL)),
-                false,
-                priority(in.getFirst("Sluice-Priority")),
-                false);
+        return FetchRequest.builder(exchange.getRequestMethod().toString(), target)
+                .headers(headers.build())
+                .body(body)
+                .upstream(upstream)
+                .maxWait(maxWait(in.getFirst("Sluice-Max-Wait")))
+                .cache(cacheMode(in.get(io.undertow.util.Headers.CACHE_CONTROL)))
+                .priority(priority(in.getFirst("Sluice-Priority")))
+                .build();
     }
 
     /**

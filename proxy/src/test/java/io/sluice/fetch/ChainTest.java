@@ -46,7 +46,9 @@ class ChainTest {
         List<String> seen = new ArrayList<>();
         // A stage above resolution that proceeds twice, as RedirectStage does for a hop to another origin.
         Stage twice = chain -> chain.proceed(chain.request())
-                .thenCompose(first -> chain.proceed(chain.request().withUri(URI.create("http://other.test/b"))));
+                .thenCompose(first -> chain.proceed(chain.request().toBuilder()
+                        .uri(URI.create("http://other.test/b"))
+                        .build()));
         Stage record = chain -> {
             seen.add(name(chain.upstream()));
             return chain.proceed(chain.request());
@@ -64,8 +66,11 @@ class ChainTest {
         Stage watch = chain -> chain.proceed(chain.request()).whenComplete((response, error) -> failure.set(error));
         Pipeline pipeline = new Pipeline(List.of(watch, new ResolveUpstreamStage(upstreams), ok()), time);
 
-        FetchOutcome outcome =
-                run(pipeline, FetchRequest.get(URI.create("http://slow.test/a")).withUpstream(Optional.of("nosuch")));
+        FetchOutcome outcome = run(
+                pipeline,
+                FetchRequest.builder("GET", URI.create("http://slow.test/a"))
+                        .upstream(Optional.of("nosuch"))
+                        .build());
 
         assertThat(failure.get()).isInstanceOf(UnknownUpstreamException.class);
         assertThat(((UnknownUpstreamException) failure.get()).name()).isEqualTo("nosuch");
@@ -87,8 +92,12 @@ class ChainTest {
         FetchRequest request = FetchRequest.get(URI.create("http://slow.test/a"));
 
         run(pipeline, request);
-        run(pipeline, request.withTimeout(Optional.of(Duration.ofSeconds(2))));
-        run(pipeline, request.withTimeout(Optional.of(Duration.ofSeconds(9))));
+        run(
+                pipeline,
+                request.toBuilder().timeout(Optional.of(Duration.ofSeconds(2))).build());
+        run(
+                pipeline,
+                request.toBuilder().timeout(Optional.of(Duration.ofSeconds(9))).build());
 
         assertThat(deadlines)
                 .containsExactly(
@@ -102,9 +111,15 @@ class ChainTest {
         FetchRequest request = FetchRequest.get(URI.create("http://slow.test/a"));
 
         assertThat(request.timeoutWithin(Duration.ofSeconds(5))).isEqualTo(Duration.ofSeconds(5));
-        assertThat(request.withTimeout(Optional.of(Duration.ofSeconds(1))).timeoutWithin(Duration.ofSeconds(5)))
+        assertThat(request.toBuilder()
+                        .timeout(Optional.of(Duration.ofSeconds(1)))
+                        .build()
+                        .timeoutWithin(Duration.ofSeconds(5)))
                 .isEqualTo(Duration.ofSeconds(1));
-        assertThat(request.withTimeout(Optional.of(Duration.ofSeconds(7))).timeoutWithin(Duration.ofSeconds(5)))
+        assertThat(request.toBuilder()
+                        .timeout(Optional.of(Duration.ofSeconds(7)))
+                        .build()
+                        .timeoutWithin(Duration.ofSeconds(5)))
                 .isEqualTo(Duration.ofSeconds(5));
     }
 
