@@ -1,6 +1,7 @@
 package io.sluice.fetch;
 
 import io.sluice.config.Priority;
+import io.sluice.upstream.Upstream;
 import java.net.URI;
 import java.time.Duration;
 import java.util.Objects;
@@ -11,7 +12,9 @@ import java.util.Optional;
  * hop-by-hop headers are removed when it is sent. Made with {@link #builder} (or {@link #toBuilder}
  * for a changed copy), which names each field it sets; the canonical constructor checks them all.
  *
- * @param upstream the upstream named by the route form ({@code /github/...}); empty to resolve by origin
+ * @param upstream the upstream the route form ({@code /github/...}) named, as its front door looked it
+ *     up (for its {@code base_url}): {@link ResolveUpstreamStage} hands it down without looking it up
+ *     again; empty to resolve by origin
  * @param timeout the client's own total deadline, capped by the upstream's {@code timeouts.total}
  * @param maxWait the client's own admission budget, replacing the upstream's {@code max_wait}
  * @param priority the class the client named ({@code Sluice-Priority}, a batch's {@code priority});
@@ -24,7 +27,7 @@ public record FetchRequest(
         URI uri,
         Fields headers,
         RequestBody body,
-        Optional<String> upstream,
+        Optional<Upstream> upstream,
         Optional<Duration> timeout,
         Optional<Duration> maxWait,
         CacheMode cache,
@@ -99,7 +102,7 @@ public record FetchRequest(
         private URI uri;
         private Fields headers = Fields.EMPTY;
         private RequestBody body = RequestBody.empty();
-        private Optional<String> upstream = Optional.empty();
+        private Optional<Upstream> upstream = Optional.empty();
         private Optional<Duration> timeout = Optional.empty();
         private Optional<Duration> maxWait = Optional.empty();
         private CacheMode cache = CacheMode.DEFAULT;
@@ -132,8 +135,8 @@ public record FetchRequest(
             return this;
         }
 
-        /** The upstream the request names; empty to resolve it by the origin. */
-        public Builder upstream(Optional<String> upstream) {
+        /** The upstream the request names, already looked up; empty to resolve it by the origin. */
+        public Builder upstream(Optional<Upstream> upstream) {
             this.upstream = upstream;
             return this;
         }

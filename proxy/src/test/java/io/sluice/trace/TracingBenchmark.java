@@ -43,7 +43,6 @@ public final class TracingBenchmark {
                         .add("Host", List.of("127.0.0.1:7600"))
                         .add("Accept", List.of("*/*"))
                         .build())
-                .upstream(Optional.of("origin"))
                 .build();
         Tracing ratio0 =
                 Tracing.start(new TracingConfig(Optional.of(nowhere), 0, "bench", Duration.ofSeconds(5), true), time);
