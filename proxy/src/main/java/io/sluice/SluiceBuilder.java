@@ -58,6 +58,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ThreadPoolExecutor;
@@ -125,16 +126,13 @@ public final class SluiceBuilder {
         ExecutorService workers = pool("sluice-worker", config.server().workerThreads());
         // DNS lookups block; they get their own threads so a slow resolver cannot stall responses.
         ExecutorService lookups = pool("sluice-dns", Math.max(4, config.server().workerThreads()));
-        // One HttpClient per TLS profile (trust, client certificate, min version), built now.
-        // tls.provider: Undertow's upstream clients (HTTP/1.1 and HTTP/2) and interception; the
-        // java.net.http fallback stays on the JDK's TLS.
-        TlsEngines engines = TlsEngines.select(config.tls().provider());
-        UpstreamClients clients = UpstreamClients.create(
-                config.tls(),
-                engines,
-                workers,
-                config.defaults().timeouts().connect(),
-                upstreams.all().stream().map(u -> u.policy()).toList());
+        // The TLS side of the start (Conscrypt, the trust stores, each TLS profile's context; the CA) is
+        // a third of its CPU and needs nothing else made here: it runs on two threads of its own beside
+        // the rest, and is joined before anything uses it. Their errors are the start's errors.
+        CompletableFuture<TlsParts> tlsParts =
+                besides("sluice-start-tls", () -> TlsParts.make(config, upstreams, workers));
+        CompletableFuture<CertificateAuthority> caLoaded =
+                besides("sluice-start-ca", () -> certificateAuthority(config.tls(), time));
         // One XNIO worker for the data port and the cleartext upstream connections: a passthrough
         // request is then received, sent upstream and answered on the same IO thread.
         XnioWorker io = worker(config.server().ioThreads());
@@ -142,9 +140,33 @@ public final class SluiceBuilder {
         // without a lock (see ThreadBufferPool for why not Undertow's own): 16 KiB, as Undertow
         // would choose with this much memory, 32 kept per thread and 512 (8 MiB) more shared.
         ThreadBufferPool buffers = new ThreadBufferPool(true, 16 * 1024, 32, 512);
+        AddressGuard guard = new AddressGuard(lookups, time);
+        CacheStage cache = new CacheStage(config.cache(), time, workers);
+        // With redis: configured, buckets and cooldowns are shared; connect() returns at once and
+        // decides locally until Redis answers (and whenever it stops answering).
+        Optional<SharedLimits> shared = config.redis().map(redis -> SharedLimits.connect(redis, time));
+        if (shared.isPresent() && config.redis().orElseThrow().keySecret().isEmpty() && keyedLimitsIn(config)) {
+            // Without redis.key_secret, key labels are keyed by a per-process secret, so two sidecars
+            // would label one key differently: per-key buckets stay in each sidecar
+            // (docs/multi-tenant-budgets.md).
+            LOG.log(
+                    System.Logger.Level.WARNING,
+                    "per: key limits are kept per sidecar, not in Redis: with N replicas a key may spend up to N times"
+                            + " its per-key rate (the whole-upstream limits are shared as usual); set redis.key_secret"
+                            + " to share them");
+        }
+        AdmissionStage admission = shared.map(s -> AdmissionStage.shared(s, time, workers))
+                .orElseGet(() -> AdmissionStage.local(time, workers));
+        RetryStage retry = new RetryStage(time, workers);
+        ConcurrencyStage concurrency = new ConcurrencyStage(time, workers);
+        PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+        TlsParts tls = joinStarted(tlsParts, io);
+        CertificateAuthority ca = joinStarted(caLoaded, io);
+        UpstreamClients clients = tls.clients();
+        InterceptTls interceptTls = InterceptTls.create(ca, time, MAX_CACHED_LEAVES, tls.engines());
         // TLS (to upstreams and inside intercepted tunnels) reads a whole record into one buffer, and a
         // full-size record is larger than 16 KiB: its layer has buffers of its own (see Http1Transport).
-        ThreadBufferPool tlsBuffers = new ThreadBufferPool(true, tlsBufferSize(), 16, 256);
+        ThreadBufferPool tlsBuffers = new ThreadBufferPool(true, tls.bufferSize(), 16, 256);
         // http:// origins, and https:// ones whose policy does not ask for HTTP/2, over Undertow's
         // HTTP/1.1 client on the IO threads; TLS with each profile's context from `clients`.
         Http1Transport http1 = new Http1Transport(
@@ -170,25 +192,6 @@ public final class SluiceBuilder {
                             config.server().maxHeaderSize().bytes())));
         }
         Http2Transport http2 = new Http2Transport(io, buffers, http1, time, UPSTREAM_IDLE_TIMEOUT, headerLimits);
-        AddressGuard guard = new AddressGuard(lookups, time);
-        CacheStage cache = new CacheStage(config.cache(), time, workers);
-        // With redis: configured, buckets and cooldowns are shared; connect() returns at once and
-        // decides locally until Redis answers (and whenever it stops answering).
-        Optional<SharedLimits> shared = config.redis().map(redis -> SharedLimits.connect(redis, time));
-        if (shared.isPresent() && config.redis().orElseThrow().keySecret().isEmpty() && keyedLimitsIn(config)) {
-            // Without redis.key_secret, key labels are keyed by a per-process secret, so two sidecars
-            // would label one key differently: per-key buckets stay in each sidecar
-            // (docs/multi-tenant-budgets.md).
-            LOG.log(
-                    System.Logger.Level.WARNING,
-                    "per: key limits are kept per sidecar, not in Redis: with N replicas a key may spend up to N times"
-                            + " its per-key rate (the whole-upstream limits are shared as usual); set redis.key_secret"
-                            + " to share them");
-        }
-        AdmissionStage admission = shared.map(s -> AdmissionStage.shared(s, time, workers))
-                .orElseGet(() -> AdmissionStage.local(time, workers));
-        RetryStage retry = new RetryStage(time, workers);
-        ConcurrencyStage concurrency = new ConcurrencyStage(time, workers);
         StandardPipeline standard = new StandardPipeline()
                 .redirect(new RedirectStage())
                 .resolve(new ResolveUpstreamStage(upstreams))
@@ -202,7 +205,6 @@ public final class SluiceBuilder {
         List<Stage> stages = standard.stages();
         // Stages that hold per-upstream state describe it to the admin API and the metrics gauges.
         List<UpstreamStateSource> state = instancesOf(UpstreamStateSource.class, stages);
-        PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
         SluiceMetrics metrics = new SluiceMetrics(registry, upstreams, state);
         var stats = new UpstreamStats(time);
         var recent = new RecentRequests(time, 500);
@@ -244,8 +246,6 @@ public final class SluiceBuilder {
                 .set(UndertowOptions.RECORD_REQUEST_START_TIME, config.log().access())
                 .getMap();
         Optional<AccessLog> accessLog = config.log().access() ? Optional.of(new AccessLog()) : Optional.empty();
-        CertificateAuthority ca = certificateAuthority(config.tls(), time);
-        InterceptTls interceptTls = InterceptTls.create(ca, time, MAX_CACHED_LEAVES, engines);
         OpenTunnelStage openTunnel = new OpenTunnelStage(guard, io);
         var tunnels = new Pipeline(standard.tunnelStages(openTunnel), time, FetchListener.of(listeners));
         // Requests read inside intercepted tunnels enter where every data-port request does: at the
@@ -353,6 +353,58 @@ public final class SluiceBuilder {
             return CertificateAuthority.loadOrGenerate(tls.caDir(), time.clock());
         } catch (RuntimeException e) {
             throw new ConfigException("tls.ca_dir", e.getMessage());
+        }
+    }
+
+    /**
+     * What the TLS side of the start makes: the engines {@code tls.provider} chose, one context per
+     * TLS profile (built now, so a bad {@code ca_file} or client certificate fails the start), and the
+     * TLS layer's buffer size.
+     */
+    private record TlsParts(TlsEngines engines, UpstreamClients clients, int bufferSize) {
+        static TlsParts make(SluiceConfig config, Upstreams upstreams, ExecutorService workers) {
+            // tls.provider: Undertow's upstream clients (HTTP/1.1 and HTTP/2) and interception; the
+            // java.net.http fallback stays on the JDK's TLS.
+            TlsEngines engines = TlsEngines.select(config.tls().provider());
+            UpstreamClients clients = UpstreamClients.create(
+                    config.tls(),
+                    engines,
+                    workers,
+                    config.defaults().timeouts().connect(),
+                    upstreams.all().stream().map(u -> u.policy()).toList());
+            return new TlsParts(engines, clients, tlsBufferSize());
+        }
+    }
+
+    /** Runs {@code work} on a new thread of its own (named {@code name}), now. */
+    private static <T> CompletableFuture<T> besides(String name, java.util.function.Supplier<T> work) {
+        CompletableFuture<T> result = new CompletableFuture<>();
+        Thread thread = new Thread(
+                () -> {
+                    try {
+                        result.complete(work.get());
+                    } catch (Throwable e) {
+                        result.completeExceptionally(e);
+                    }
+                },
+                name);
+        thread.setDaemon(true);
+        thread.start();
+        return result;
+    }
+
+    /**
+     * {@code started}'s result; its failure is thrown as it was thrown there (a {@link ConfigException}
+     * stays one), after stopping {@code io}, made meanwhile.
+     */
+    private static <T> T joinStarted(CompletableFuture<T> started, XnioWorker io) {
+        try {
+            return started.join();
+        } catch (java.util.concurrent.CompletionException e) {
+            io.shutdownNow();
+            if (e.getCause() instanceof RuntimeException cause) throw cause;
+            if (e.getCause() instanceof Error cause) throw cause;
+            throw e;
         }
     }
 

@@ -6,8 +6,10 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /** The command line Sluice accepts: three options, help and version. */
 class MainTest {
@@ -82,6 +84,40 @@ class MainTest {
         int code = Main.run(new String[] {"--listen", "nonsense"}, print(new ByteArrayOutputStream()), print(err));
         assertThat(code).isEqualTo(2);
         assertThat(err.toString(StandardCharsets.UTF_8)).contains("--listen");
+    }
+
+    @Test
+    void aCaThatCannotBeMadeAtStartIsAConfigErrorNamingTheKey(@TempDir Path dir) throws Exception {
+        // The CA is made on a thread of its own beside the rest of the start: its failure is still
+        // the start's, with the key named, and nothing listens.
+        Path notADirectory = Files.writeString(dir.resolve("file"), "x");
+        Path config = Files.writeString(
+                dir.resolve("sluice.yaml"),
+                "listen: 127.0.0.1:0\nadmin:\n  listen: 127.0.0.1:0\ntls:\n  ca_dir: " + notADirectory.resolve("ca")
+                        + "\n");
+        var out = new ByteArrayOutputStream();
+        var err = new ByteArrayOutputStream();
+        int code = Main.run(new String[] {"--config", config.toString()}, print(out), print(err));
+        assertThat(code).isEqualTo(2);
+        assertThat(err.toString(StandardCharsets.UTF_8)).startsWith("sluice: config error: tls.ca_dir");
+        assertThat(out.toString(StandardCharsets.UTF_8)).doesNotContain("listening");
+    }
+
+    @Test
+    void anOperatorCaWhoseKeyDoesNotMatchIsAConfigErrorNamingTheKey(@TempDir Path dir) throws Exception {
+        var first = io.sluice.tls.CertificateAuthority.loadOrGenerate(dir.resolve("a"), java.time.Clock.systemUTC());
+        io.sluice.tls.CertificateAuthority.loadOrGenerate(dir.resolve("b"), java.time.Clock.systemUTC());
+        Path config = Files.writeString(
+                dir.resolve("sluice.yaml"),
+                "listen: 127.0.0.1:0\nadmin:\n  listen: 127.0.0.1:0\ntls:\n  ca_cert: "
+                        + first.certificateFile().orElseThrow() + "\n  ca_key: "
+                        + dir.resolve("b").resolve("sluice-ca-key.pem") + "\n");
+        var out = new ByteArrayOutputStream();
+        var err = new ByteArrayOutputStream();
+        int code = Main.run(new String[] {"--config", config.toString()}, print(out), print(err));
+        assertThat(code).isEqualTo(2);
+        assertThat(err.toString(StandardCharsets.UTF_8)).startsWith("sluice: config error: tls.ca_cert");
+        assertThat(out.toString(StandardCharsets.UTF_8)).doesNotContain("listening");
     }
 
     private static PrintStream print(ByteArrayOutputStream bytes) {

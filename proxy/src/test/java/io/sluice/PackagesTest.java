@@ -21,11 +21,13 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The rooms of the code, read from the sources: the pipeline kernel ({@code fetch}) names no
- * transport, every stage is a {@code …Stage}, and no two packages depend on each other.
+ * transport, every stage is a {@code …Stage}, the policy stages read their upstream from the chain,
+ * and no two packages depend on each other.
  */
 class PackagesTest {
     private static final Path SOURCES = sources();
     private static final Pattern SLUICE_PACKAGE = Pattern.compile("\\bio\\.sluice\\.([a-z]+)\\.");
+    private static final Pattern CALLS_UPSTREAM = Pattern.compile("\\bcall(\\(\\))?\\s*\\.\\s*upstream\\(\\)");
     private static final Pattern STAGE = Pattern.compile("\\bclass (\\w+)[^{]*\\bimplements\\b[^{]*\\bStage\\b(?!\\.)");
 
     @Test
@@ -60,6 +62,21 @@ class PackagesTest {
         }
         assertThat(stages).contains("ResolveUpstreamStage", "DeadlineStage", "RedirectStage", "SendStage");
         assertThat(misnamed).isEmpty();
+    }
+
+    @Test
+    void policyStagesTakeTheUpstreamFromTheChain() {
+        // Call#upstream is for those that see only the call (listeners); a stage has its hop's upstream
+        // handed down by ResolveUpstreamStage, and reading the call's instead hides which hop it governs.
+        List<String> found = new ArrayList<>();
+        for (String feature : List.of("limit", "cache", "retry", "redirect")) {
+            for (Path file : javaFiles(SOURCES.resolve(feature))) {
+                if (CALLS_UPSTREAM.matcher(code(file)).find()) {
+                    found.add(SOURCES.relativize(file) + " reads the call's upstream");
+                }
+            }
+        }
+        assertThat(found).isEmpty();
     }
 
     @Test

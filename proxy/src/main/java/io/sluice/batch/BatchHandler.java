@@ -208,7 +208,9 @@ public final class BatchHandler implements HttpHandler {
             }
             FetchRequest request = item.request().get();
             if (deadline != Long.MAX_VALUE) {
-                request = request.withTimeout(Optional.of(request.timeoutWithin(Duration.ofNanos(left))));
+                request = request.toBuilder()
+                        .timeout(Optional.of(request.timeoutWithin(Duration.ofNanos(left))))
+                        .build();
             }
             Call call = pipeline.newCall(request);
             call.parentHeaders(traceContext);

@@ -125,7 +125,10 @@ final class BatchParser {
             Optional<Priority> batchClass = priority;
             items.replaceAll(item -> item.request()
                     .filter(r -> r.priority().isEmpty())
-                    .map(r -> BatchItem.valid(item.index(), item.id(), r.withPriority(batchClass, true)))
+                    .map(r -> BatchItem.valid(
+                            item.index(),
+                            item.id(),
+                            r.toBuilder().priority(batchClass).build()))
                     .orElse(item));
         }
         return new Batch(items, timeout, concurrency);
@@ -291,18 +294,16 @@ final class BatchParser {
                 throw new InvalidItem(where + ".priority", e.getMessage());
             }
         }
-        return new FetchRequest(
-                method,
-                uri,
-                Fields.of(headers),
-                body,
-                Optional.empty(),
-                timeout,
-                maxWait,
-                cache,
-                follow,
-                priority,
-                true);
+        return FetchRequest.builder(method, uri)
+                .headers(Fields.of(headers))
+                .body(body)
+                .timeout(timeout)
+                .maxWait(maxWait)
+                .cache(cache)
+                .followRedirects(follow)
+                .priority(priority)
+                .batchItem(true)
+                .build();
     }
 
     private void checkBody(String where, long bytes) throws InvalidItem {

@@ -10,9 +10,7 @@ import io.sluice.fetch.FetchFailure;
 import io.sluice.fetch.FetchOutcome;
 import io.sluice.fetch.FetchRequest;
 import io.sluice.fetch.FetchResponse;
-import io.sluice.fetch.Fields;
 import io.sluice.fetch.Pipeline;
-import io.sluice.fetch.RequestBody;
 import io.sluice.fetch.Trace;
 import io.sluice.guard.AddressGuard;
 import io.sluice.passthrough.ProxyStatus;
@@ -30,7 +28,6 @@ import io.undertow.util.SameThreadExecutor;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.util.List;
-import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
@@ -164,16 +161,9 @@ public final class ConnectHandler implements HttpHandler {
     }
 
     private void tunnel(HttpServerExchange exchange, ConnectTarget target, Policy policy) {
-        FetchRequest request = new FetchRequest(
-                "CONNECT",
-                target.origin(),
-                Fields.EMPTY,
-                RequestBody.empty(),
-                Optional.empty(),
-                Optional.empty(),
-                Optional.empty(),
-                CacheMode.BYPASS,
-                false);
+        FetchRequest request = FetchRequest.builder("CONNECT", target.origin())
+                .cache(CacheMode.BYPASS)
+                .build();
         Call call = tunnels.newCall(request, exchange.getIoThread());
         exchange.dispatch(
                 SameThreadExecutor.INSTANCE,

@@ -70,9 +70,10 @@ public final class Call {
     }
 
     /**
-     * The governing upstream, for those that see the call rather than the chain (listeners, metrics):
+     * The governing upstream, for those that see the call rather than the chain (listeners, metrics,
+     * the transport's protocol-error log, and {@link #priority} and {@link #waitBudgetNanos} here):
      * the one {@link ResolveUpstreamStage} handed down with the latest hop; null before. Stages read
-     * {@link Stage.Chain#upstream}.
+     * {@link Stage.Chain#upstream} (PackagesTest holds the policy stages to it).
      */
     public Upstream upstream() {
         return upstream;

@@ -5,7 +5,8 @@ import io.sluice.upstream.Upstreams;
 import java.util.concurrent.CompletableFuture;
 
 /**
- * Resolves the upstream that governs the hop, once: the one the route form or a batch item named,
+ * Resolves the upstream that governs the hop, once: the one the request carries (the route form's,
+ * which its front door looked up already to find the {@code base_url}, so a name is looked up once),
  * else the most specific match of the request's origin. The stages after it read it from
  * {@link Stage.Chain#upstream}.
  */
@@ -19,12 +20,7 @@ public final class ResolveUpstreamStage implements Stage {
     @Override
     public CompletableFuture<FetchResponse> apply(Chain chain) {
         FetchRequest request = chain.request();
-        Upstream upstream = request.upstream().isPresent()
-                ? upstreams
-                        .get(request.upstream().get())
-                        .orElseThrow(() ->
-                                new UnknownUpstreamException(request.upstream().get(), ""))
-                : upstreams.resolve(request.uri());
+        Upstream upstream = request.upstream().orElseGet(() -> upstreams.resolve(request.uri()));
         // The pipeline's own chain is the only one there is; handing the upstream down is its job.
         return ((Pipeline.RealChain) chain).proceed(request, upstream);
     }

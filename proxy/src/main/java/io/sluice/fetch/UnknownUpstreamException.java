@@ -1,9 +1,9 @@
 package io.sluice.fetch;
 
 /**
- * A request names an upstream that is not configured (the route form's first segment, a batch
- * item's {@code upstream}): an {@link ErrorType#INVALID_REQUEST} that a front door can tell apart by
- * its type, not by its message (a passthrough answers it {@code 404}).
+ * A request names an upstream that is not configured (the route form's first segment, looked up once,
+ * by the front door that needs its {@code base_url}): an {@link ErrorType#INVALID_REQUEST} that the
+ * front door tells apart by its type, not by its message (a passthrough answers it {@code 404}).
  */
 public final class UnknownUpstreamException extends FetchException {
     private final String name;

@@ -10,6 +10,7 @@ import io.sluice.fetch.Stage;
 import io.sluice.time.TimeSource;
 import io.sluice.upstream.LearnedLimitsControl;
 import io.sluice.upstream.LiveState;
+import io.sluice.upstream.Upstream;
 import io.sluice.upstream.UpstreamStateSource;
 import java.time.Duration;
 import java.util.List;
@@ -97,8 +98,8 @@ public final class AdmissionStage implements Stage, UpstreamStateSource, Learned
         Call call = chain.call();
         return chain.proceed(chain.request()).thenApply(response -> {
             if (response.status() == 304) call.events().tokenSaved(call);
-            else gate.charge(call);
-            observe(gate, call, response);
+            else gate.charge(call, chain.upstream().policy());
+            observe(gate, chain, response);
             return response;
         });
     }
@@ -109,7 +110,7 @@ public final class AdmissionStage implements Stage, UpstreamStateSource, Learned
                 ? FetchListener.Admission.COOLDOWN
                 : FetchListener.Admission.BUCKET;
         long start = time.nanoTime();
-        CompletableFuture<Void> admitted = gate.admit(call);
+        CompletableFuture<Void> admitted = gate.admit(call, chain.upstream().policy());
         if (admitted.isDone() && !admitted.isCompletedExceptionally()) return send(gate, chain);
         if (!admitted.isDone()) call.events().admissionStart(call, cause);
         admitted.whenComplete((ok, refused) -> {
@@ -128,26 +129,25 @@ public final class AdmissionStage implements Stage, UpstreamStateSource, Learned
     }
 
     private CompletableFuture<FetchResponse> send(Gate gate, Chain chain) {
-        Call call = chain.call();
         return chain.proceed(chain.request()).thenApply(response -> {
-            observe(gate, call, response);
+            observe(gate, chain, response);
             return response;
         });
     }
 
-    private void observe(Gate gate, Call call, FetchResponse response) {
-        Policy policy = call.upstream().policy();
-        gate.observe(response, call);
+    private void observe(Gate gate, Chain chain, FetchResponse response) {
+        Call call = chain.call();
+        Upstream upstream = chain.upstream();
+        Policy policy = upstream.policy();
+        gate.observe(response, call, policy);
         if (!policy.learn()) return;
-        switch (learned(call.upstream().name())
-                .observe(response.headers(), time.clock().instant(), policy)) {
-            case ADOPTED -> call.events().learnedLimits(call.upstream().name(), "adopted");
-            case REJECTED -> call.events().learnedLimits(call.upstream().name(), "rejected");
+        LearnedLimits announced = learned(upstream.name());
+        switch (announced.observe(response.headers(), time.clock().instant(), policy)) {
+            case ADOPTED -> call.events().learnedLimits(upstream.name(), "adopted");
+            case REJECTED -> call.events().learnedLimits(upstream.name(), "rejected");
             case NONE -> {}
         }
-        learned(call.upstream().name())
-                .remaining(response.headers(), policy)
-                .ifPresent(left -> gate.tightenLearned(call, left));
+        announced.remaining(response.headers(), policy).ifPresent(left -> gate.tightenLearned(call, policy, left));
     }
 
     /**
@@ -164,17 +164,16 @@ public final class AdmissionStage implements Stage, UpstreamStateSource, Learned
         if (!request.headers().contains("if-none-match") && !request.headers().contains("if-modified-since")) {
             return null;
         }
-        Call call = chain.call();
-        List<RateLimit> limits =
-                learned(call.upstream().name()).effective(call.upstream().policy());
+        Upstream upstream = chain.upstream();
+        List<RateLimit> limits = learned(upstream.name()).effective(upstream.policy());
         if (limits.isEmpty()
                 || gate.cooldownRemaining().isPositive()
                 || gate.queued() > 0
-                || gate.keyCoolingDown(call)) {
+                || gate.keyCoolingDown(chain.call(), upstream.policy())) {
             return null;
         }
         return revalidations
-                .computeIfAbsent(call.upstream().name(), name -> new RevalidationAllowance(name, store))
+                .computeIfAbsent(upstream.name(), name -> new RevalidationAllowance(name, store))
                 .tryTake(limits);
     }
 

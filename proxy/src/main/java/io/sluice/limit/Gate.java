@@ -108,14 +108,14 @@ final class Gate {
     }
 
     /**
-     * Completes when {@code call} may be sent; fails at once with {@code rate_limited} and the exact
-     * wait when the cooldown, the queue ahead and the bucket already show that it cannot be
-     * admitted within its wait budget.
+     * Completes when {@code call} may be sent under {@code policy} (its upstream's, as the chain
+     * handed it down); fails at once with {@code rate_limited} and the exact wait when the cooldown,
+     * the queue ahead and the bucket already show that it cannot be admitted within its wait budget.
      */
-    CompletableFuture<Void> admit(Call call) {
+    CompletableFuture<Void> admit(Call call, Policy policy) {
         long start = time.nanoTime();
         long budgetEnd = saturatedAdd(start, call.waitBudgetNanos(start));
-        return afterKeyCooldown(call, start, budgetEnd, start);
+        return afterKeyCooldown(call, policy, start, budgetEnd, start);
     }
 
     /**
@@ -126,26 +126,28 @@ final class Gate {
      * {@code redis.key_secret}), the key's pause is read from Redis by label first, since another
      * sidecar may have recorded it.
      */
-    private CompletableFuture<Void> afterKeyCooldown(Call call, long start, long budgetEnd, long now) {
-        Policy policy = call.upstream().policy();
-        if (policy.cooldown() != CooldownScope.KEY || policy.key().isEmpty()) return admitNow(call, start, budgetEnd);
+    private CompletableFuture<Void> afterKeyCooldown(Call call, Policy policy, long start, long budgetEnd, long now) {
+        if (policy.cooldown() != CooldownScope.KEY || policy.key().isEmpty()) {
+            return admitNow(call, policy, start, budgetEnd);
+        }
         if (!keyStore.sharesCooldowns()) {
-            if (keyCooldowns.isEmpty()) return admitNow(call, start, budgetEnd);
+            if (keyCooldowns.isEmpty()) return admitNow(call, policy, start, budgetEnd);
             String label = label(call, policy);
-            return waitForKey(call, keyCooldowns.end(label, now), start, budgetEnd, now);
+            return waitForKey(call, policy, keyCooldowns.end(label, now), start, budgetEnd, now);
         }
         String label = label(call, policy);
         return keyStore.sharedCooldownEnd(keyPauseName(label)).thenCompose(shared -> {
             long at = time.nanoTime();
             long end = keyCooldowns.end(label, at);
             long adopted = learnKeyPause(label, shared, at, policy.maxKeys());
-            return waitForKey(call, adopted - end > 0 ? adopted : end, start, budgetEnd, at);
+            return waitForKey(call, policy, adopted - end > 0 ? adopted : end, start, budgetEnd, at);
         });
     }
 
     /** Admits {@code call} at once when its key's pause has ended by {@code now}, else after it (or refuses). */
-    private CompletableFuture<Void> waitForKey(Call call, long end, long start, long budgetEnd, long now) {
-        if (end - now <= 0) return admitNow(call, start, budgetEnd);
+    private CompletableFuture<Void> waitForKey(
+            Call call, Policy policy, long end, long start, long budgetEnd, long now) {
+        if (end - now <= 0) return admitNow(call, policy, start, budgetEnd);
         if (end - budgetEnd > 0) {
             return CompletableFuture.failedFuture(keyCoolingDown(end - now, budgetEnd - start));
         }
@@ -154,7 +156,7 @@ final class Gate {
             long resumed = time.nanoTime();
             call.trace().addCooldown(resumed - now);
             // The key may have been paused again meanwhile (here or by another sidecar): check once more.
-            afterKeyCooldown(call, start, budgetEnd, resumed).whenComplete((ok, error) -> {
+            afterKeyCooldown(call, policy, start, budgetEnd, resumed).whenComplete((ok, error) -> {
                 if (error != null) admitted.completeExceptionally(error);
                 else admitted.complete(null);
             });
@@ -184,12 +186,12 @@ final class Gate {
         return upstream + ":key:" + label;
     }
 
-    private CompletableFuture<Void> admitNow(Call call, long start, long budgetEnd) {
+    private CompletableFuture<Void> admitNow(Call call, Policy policy, long start, long budgetEnd) {
         // The configured limits, and with learn: those the upstream announced (all must admit).
-        List<RateLimit> currentLimits = learned.effective(call.upstream().policy());
+        List<RateLimit> currentLimits = learned.effective(policy);
         CompletableFuture<Instant> shared = store.sharedCooldownEnd(upstream);
-        if (shared == null) return admit(call, currentLimits, start, budgetEnd, start, false);
-        TokenBucket b = pausedAt(start) ? null : bucket(call, currentLimits);
+        if (shared == null) return admit(call, policy, currentLimits, start, budgetEnd, start, false);
+        TokenBucket b = pausedAt(start) ? null : bucket(call, policy, currentLimits);
         if (b != null) {
             // Ask Redis for the shared cooldown and for the token at once: a round trip less than
             // one after the other. A cooldown that turns out to be on sends the token back.
@@ -203,14 +205,14 @@ final class Gate {
                         if (pausedAt(now)) {
                             reservation.release();
                             // Already counted against its key when the token was taken.
-                            return admit(call, currentLimits, start, budgetEnd, now, true);
+                            return admit(call, policy, currentLimits, start, budgetEnd, now, true);
                         }
                         return taken(call, b, reservation, start, budgetEnd, now);
                     });
         }
         return shared.thenCompose(end -> {
             learn(end);
-            return admit(call, currentLimits, start, budgetEnd, time.nanoTime(), false);
+            return admit(call, policy, currentLimits, start, budgetEnd, time.nanoTime(), false);
         });
     }
 
@@ -221,16 +223,22 @@ final class Gate {
 
     /** {@code counted}: whether {@code call} was already counted as a request of its key. */
     private CompletableFuture<Void> admit(
-            Call call, List<RateLimit> currentLimits, long start, long budgetEnd, long now, boolean counted) {
+            Call call,
+            Policy policy,
+            List<RateLimit> currentLimits,
+            long start,
+            long budgetEnd,
+            long now,
+            boolean counted) {
         Paused waiter;
         synchronized (this) {
             if (cooldownUntil > now || !paused.isEmpty() || draining) {
                 long estimate = Math.max(0, cooldownUntil - now)
-                        + BucketConfigs.lowerBoundNanos(currentLimits, pausedAhead(call) + 1L);
+                        + BucketConfigs.lowerBoundNanos(currentLimits, pausedAhead(call, policy) + 1L);
                 if (estimate > budgetEnd - now) {
                     return CompletableFuture.failedFuture(coolingDown(estimate, budgetEnd - start));
                 }
-                waiter = new Paused(call, currentLimits, start, budgetEnd, now, counted);
+                waiter = new Paused(call, policy, currentLimits, start, budgetEnd, now, counted);
                 paused.addLast(waiter);
                 pausedByClass[call.priority().ordinal()]++;
                 armResume(now);
@@ -238,7 +246,7 @@ final class Gate {
                 waiter = null;
             }
         }
-        if (waiter == null) return reserve(call, currentLimits, start, budgetEnd, now, counted);
+        if (waiter == null) return reserve(call, policy, currentLimits, start, budgetEnd, now, counted);
         waiter.expiry = time.schedule(Duration.ofNanos(budgetEnd - now), () -> expire(waiter));
         call.onCancel(reason -> abandon(waiter, reason));
         return waiter.future;
@@ -248,13 +256,19 @@ final class Gate {
 
     /** Takes a token; {@code now} is a clock reading taken just before (one read less on the hot path). */
     private CompletableFuture<Void> reserve(
-            Call call, List<RateLimit> currentLimits, long tokenStart, long budgetEnd, long now, boolean counted) {
-        TokenBucket b = bucket(call, currentLimits, !counted);
+            Call call,
+            Policy policy,
+            List<RateLimit> currentLimits,
+            long tokenStart,
+            long budgetEnd,
+            long now,
+            boolean counted) {
+        TokenBucket b = bucket(call, policy, currentLimits, !counted);
         if (b == null) {
             call.trace().addQueue(now - tokenStart);
             return ADMITTED;
         }
-        Optional<PriorityPolicy> priority = call.upstream().policy().priority();
+        Optional<PriorityPolicy> priority = policy.priority();
         if (priority.isPresent()) {
             CompletableFuture<Void> byClass = prioritised(call, b, priority.get(), tokenStart, budgetEnd, now);
             if (byClass != null) return byClass;
@@ -485,8 +499,8 @@ final class Gate {
      * without one and was not answered {@code 304}. The buckets may go into debt, which the requests
      * behind then wait out, so the budget is kept over time even though this one was not held back.
      */
-    void charge(Call call) {
-        TokenBucket b = bucket(call, learned.effective(call.upstream().policy()));
+    void charge(Call call, Policy policy) {
+        TokenBucket b = bucket(call, policy, learned.effective(policy));
         if (b == null) return;
         if (b instanceof LocalTokenBucket local) local.reserveNow();
         else if (b instanceof BothBuckets both && both.isLocal()) both.reserveNow();
@@ -502,8 +516,7 @@ final class Gate {
      * overflow bucket leaves it alone (one key's count says nothing of the others'). Buckets in
      * Redis are left as they are (see docs/limits.md).
      */
-    void tightenLearned(Call call, long remaining) {
-        Policy policy = call.upstream().policy();
+    void tightenLearned(Call call, Policy policy, long remaining) {
         List<RateLimit> wanted = learned.effective(policy);
         if (wanted != limits || policy != applied) configure(policy, wanted);
         boolean perKey = policy.key().isPresent();
@@ -530,8 +543,8 @@ final class Gate {
     }
 
     /** The buckets {@code call} takes a token from, counting it as a request of its key. */
-    private TokenBucket bucket(Call call, List<RateLimit> wanted) {
-        return bucket(call, wanted, true);
+    private TokenBucket bucket(Call call, Policy policy, List<RateLimit> wanted) {
+        return bucket(call, policy, wanted, true);
     }
 
     /**
@@ -540,8 +553,7 @@ final class Gate {
      * bucket); false when this admission already did, so that a request that takes its token a
      * second time (given back because a shared cooldown turned up meanwhile) still counts once.
      */
-    private TokenBucket bucket(Call call, List<RateLimit> wanted, boolean count) {
-        Policy policy = call.upstream().policy();
+    private TokenBucket bucket(Call call, Policy policy, List<RateLimit> wanted, boolean count) {
         if (wanted != limits || policy != applied) configure(policy, wanted);
         KeyedBuckets k = keyed;
         TokenBucket whole = bucket;
@@ -598,8 +610,7 @@ final class Gate {
      * request that received it (with {@code cooldown: key}, to every request of the same key). A 429
      * without it backs off exponentially. Budget headers with nothing left pause until their reset.
      */
-    void observe(FetchResponse response, Call call) {
-        Policy policy = call.upstream().policy();
+    void observe(FetchResponse response, Call call, Policy policy) {
         FetchListener events = call.events();
         int status = response.status();
         Instant now = time.clock().instant();
@@ -752,10 +763,11 @@ final class Gate {
                 TimeSource.Timer expiry = p.expiry;
                 if (expiry != null) expiry.cancel();
                 p.call.trace().addCooldown(now - p.pausedAt);
-                reserve(p.call, p.limits, now, p.budgetEnd, now, p.counted).whenComplete((v, error) -> {
-                    if (error != null) p.future.completeExceptionally(error);
-                    else p.future.complete(null);
-                });
+                reserve(p.call, p.policy, p.limits, now, p.budgetEnd, now, p.counted)
+                        .whenComplete((v, error) -> {
+                            if (error != null) p.future.completeExceptionally(error);
+                            else p.future.complete(null);
+                        });
             }
         }
     }
@@ -767,7 +779,7 @@ final class Gate {
         synchronized (this) {
             if (paused.remove(p)) pausedByClass[p.call.priority().ordinal()]--;
             retryAfter = Math.max(0, cooldownUntil - now)
-                    + BucketConfigs.lowerBoundNanos(p.limits, pausedAhead(p.call) + 1L);
+                    + BucketConfigs.lowerBoundNanos(p.limits, pausedAhead(p.call, p.policy) + 1L);
         }
         p.call.trace().addCooldown(now - p.pausedAt);
         p.future.completeExceptionally(coolingDown(retryAfter, p.budgetEnd - p.start));
@@ -820,8 +832,8 @@ final class Gate {
      * when waiting is first come, first served; with {@code priority}, those of its own class (the
      * others may go before or after it). Holds the lock.
      */
-    private long pausedAhead(Call call) {
-        if (call.upstream().policy().priority().isEmpty()) return paused.size();
+    private long pausedAhead(Call call, Policy policy) {
+        if (policy.priority().isEmpty()) return paused.size();
         return pausedByClass[call.priority().ordinal()];
     }
 
@@ -891,8 +903,7 @@ final class Gate {
     }
 
     /** Whether {@code call}'s own key is paused now ({@code cooldown: key}). */
-    boolean keyCoolingDown(Call call) {
-        Policy policy = call.upstream().policy();
+    boolean keyCoolingDown(Call call, Policy policy) {
         if (policy.cooldown() != CooldownScope.KEY || keyCooldowns.isEmpty()) return false;
         long now = time.nanoTime();
         return keyCooldowns.end(label(call, policy), now) - now > 0;
@@ -976,6 +987,7 @@ final class Gate {
     /** A request waiting for a cooldown to end, before it has a token. */
     private static final class Paused {
         final Call call;
+        final Policy policy;
         final List<RateLimit> limits;
         final long start;
         final long budgetEnd;
@@ -987,8 +999,16 @@ final class Gate {
         final AtomicBoolean settled = new AtomicBoolean();
         volatile TimeSource.Timer expiry;
 
-        Paused(Call call, List<RateLimit> limits, long start, long budgetEnd, long pausedAt, boolean counted) {
+        Paused(
+                Call call,
+                Policy policy,
+                List<RateLimit> limits,
+                long start,
+                long budgetEnd,
+                long pausedAt,
+                boolean counted) {
             this.call = call;
+            this.policy = policy;
             this.counted = counted;
             this.limits = limits;
             this.start = start;

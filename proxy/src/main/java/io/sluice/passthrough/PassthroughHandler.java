@@ -106,7 +106,7 @@ public final class PassthroughHandler implements HttpHandler {
 
     private FetchRequest toFetchRequest(HttpServerExchange exchange) {
         URI target;
-        Optional<String> upstream = Optional.empty();
+        Optional<Upstream> upstream = Optional.empty();
         String query = exchange.getQueryString();
         String suffix = query == null || query.isEmpty() ? "" : "?" + query;
         URI intercepted = exchange.getAttachment(Intercepted.ORIGIN);
@@ -128,7 +128,7 @@ public final class PassthroughHandler implements HttpHandler {
                     .orElseThrow(() -> new UnknownUpstreamException(
                             name, " (route form needs an upstream with base_url; or send an absolute-form request)"));
             target = parse(named.baseUrl().get() + rest + suffix);
-            upstream = Optional.of(name);
+            upstream = Optional.of(named);
         }
         HeaderMap in = exchange.getRequestHeaders();
         // Values byte for byte as the client sent them, where the head's bytes were kept and agree with
@@ -152,18 +152,14 @@ public final class PassthroughHandler implements HttpHandler {
         RequestBody body = length > 0 || chunked
                 ? RequestBody.streaming(new RequestBodyPublisher(exchange, maxRequestBody), length)
                 : RequestBody.empty();
-        return new FetchRequest(
-                exchange.getRequestMethod().toString(),
-                target,
-                headers.build(),
-                body,
-                upstream,
-                Optional.empty(),
-                maxWait(in.getFirst("Sluice-Max-Wait")),
-                cacheMode(in.get(io.undertow.util.Headers.CACHE_CONTROL)),
-                false,
-                priority(in.getFirst("Sluice-Priority")),
-                false);
+        return FetchRequest.builder(exchange.getRequestMethod().toString(), target)
+                .headers(headers.build())
+                .body(body)
+                .upstream(upstream)
+                .maxWait(maxWait(in.getFirst("Sluice-Max-Wait")))
+                .cache(cacheMode(in.get(io.undertow.util.Headers.CACHE_CONTROL)))
+                .priority(priority(in.getFirst("Sluice-Priority")))
+                .build();
     }
 
     /**

@@ -51,26 +51,26 @@ public final class RedirectStage implements Stage {
         } catch (IllegalArgumentException e) {
             return Optional.empty();
         }
-        FetchRequest next = request.withUri(target);
         boolean keepsMethod = status == 307 || status == 308;
         if (keepsMethod && !request.body().replayable()) return Optional.empty();
-        if (!keepsMethod && !request.method().equals("HEAD")) next = next.withMethodAndBody("GET", RequestBody.empty());
-        boolean sameOrigin = sameOrigin(request.uri(), target);
-        if (!sameOrigin) {
-            Map<String, List<String>> headers =
-                    HopByHop.endToEnd(request.headers().map());
-            headers.keySet().removeIf(n -> {
+        FetchRequest.Builder next = request.toBuilder().uri(target);
+        if (!keepsMethod && !request.method().equals("HEAD")) next.method("GET").body(RequestBody.empty());
+        Fields headers = request.headers();
+        if (!sameOrigin(request.uri(), target)) {
+            Map<String, List<String>> endToEnd = HopByHop.endToEnd(headers.map());
+            endToEnd.keySet().removeIf(n -> {
                 String lower = n.toLowerCase(Locale.ROOT);
                 return lower.equals("authorization") || lower.equals("cookie");
             });
-            next = next.withHeaders(Fields.of(headers)).withUpstream(Optional.empty());
+            headers = Fields.of(endToEnd);
+            next.upstream(Optional.empty());
         }
         if (!keepsMethod) {
-            Map<String, List<String>> headers = HopByHop.endToEnd(next.headers().map());
-            headers.keySet().removeIf(n -> n.toLowerCase(Locale.ROOT).startsWith("content-"));
-            next = next.withHeaders(Fields.of(headers));
+            Map<String, List<String>> endToEnd = HopByHop.endToEnd(headers.map());
+            endToEnd.keySet().removeIf(n -> n.toLowerCase(Locale.ROOT).startsWith("content-"));
+            headers = Fields.of(endToEnd);
         }
-        return Optional.of(next);
+        return Optional.of(next.headers(headers).build());
     }
 
     private static boolean sameOrigin(URI a, URI b) {

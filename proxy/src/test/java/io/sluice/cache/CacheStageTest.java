@@ -260,8 +260,9 @@ class CacheStageTest {
         void passesAGetWithABodyThrough() {
             CacheTestKit kit = new CacheTestKit();
             kit.origin.respond(200, "x", "Cache-Control", "max-age=60");
-            var withBody = get(API + "/search")
-                    .withMethodAndBody("GET", io.sluice.fetch.RequestBody.of("{\"q\":1}".getBytes()));
+            var withBody = get(API + "/search").toBuilder()
+                    .body(io.sluice.fetch.RequestBody.of("{\"q\":1}".getBytes()))
+                    .build();
 
             kit.exchange(withBody);
             Result second = kit.exchange(withBody);
@@ -958,16 +959,11 @@ class CacheStageTest {
             FakeOrigin.Held held = kit.origin.hold();
             CompletableFuture<FetchOutcome> leader =
                     pipeline.newCall(get(API + "/a")).execute();
-            CompletableFuture<FetchOutcome> follower = pipeline.newCall(new io.sluice.fetch.FetchRequest(
-                            "GET",
-                            java.net.URI.create(API + "/a"),
-                            FakeOrigin.headers(-1),
-                            io.sluice.fetch.RequestBody.empty(),
-                            java.util.Optional.empty(),
-                            java.util.Optional.of(Duration.ofSeconds(2)),
-                            java.util.Optional.empty(),
-                            CacheMode.DEFAULT,
-                            false))
+            CompletableFuture<FetchOutcome> follower = pipeline.newCall(
+                            io.sluice.fetch.FetchRequest.builder("GET", java.net.URI.create(API + "/a"))
+                                    .headers(FakeOrigin.headers(-1))
+                                    .timeout(java.util.Optional.of(Duration.ofSeconds(2)))
+                                    .build())
                     .execute();
 
             kit.time.advance(Duration.ofSeconds(3));

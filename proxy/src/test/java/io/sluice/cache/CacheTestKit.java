@@ -11,7 +11,6 @@ import io.sluice.fetch.FetchRequest;
 import io.sluice.fetch.FetchResponse;
 import io.sluice.fetch.Fields;
 import io.sluice.fetch.Pipeline;
-import io.sluice.fetch.RequestBody;
 import io.sluice.fetch.ResolveUpstreamStage;
 import io.sluice.guard.AddressGuard;
 import io.sluice.send.SendStage;
@@ -24,7 +23,6 @@ import java.net.http.HttpClient;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
@@ -98,16 +96,10 @@ final class CacheTestKit {
         for (int i = 0; i < fields.length; i += 2) {
             map.computeIfAbsent(fields[i], k -> new ArrayList<>()).add(fields[i + 1]);
         }
-        return new FetchRequest(
-                method,
-                URI.create(url),
-                Fields.of(map),
-                RequestBody.empty(),
-                Optional.empty(),
-                Optional.empty(),
-                Optional.empty(),
-                mode,
-                false);
+        return FetchRequest.builder(method, URI.create(url))
+                .headers(Fields.of(map))
+                .cache(mode)
+                .build();
     }
 
     CompletableFuture<FetchOutcome> start(FetchRequest request) {

@@ -177,13 +177,18 @@ public final class AdmissionBenchmark {
                 KeyLabels.random());
     }
 
+    /** One admission decision, under the policy the call's upstream had when it was resolved. */
+    private static CompletableFuture<Void> admit(Gate gate, Call call) {
+        return gate.admit(call, call.upstream().policy());
+    }
+
     /** Warms {@code gate} with one pass over every call (creating each key's bucket), then times {@code ops}. */
     private static double cpuPerDecision(Gate gate, List<Call> calls, int ops) {
         int n = calls.size();
-        for (int i = 0; i < Math.max(ops, n); i++) gate.admit(calls.get(i % n));
+        for (int i = 0; i < Math.max(ops, n); i++) admit(gate, calls.get(i % n));
         var bean = java.lang.management.ManagementFactory.getThreadMXBean();
         long cpu = bean.getCurrentThreadCpuTime();
-        for (int i = 0; i < ops; i++) gate.admit(calls.get(i % n));
+        for (int i = 0; i < ops; i++) admit(gate, calls.get(i % n));
         return (bean.getCurrentThreadCpuTime() - cpu) / (double) ops;
     }
 
@@ -217,9 +222,9 @@ public final class AdmissionBenchmark {
     }
 
     private static long[] local(Gate gate, List<Call> calls, int ops) {
-        for (int i = 0; i < ops; i++) gate.admit(calls.get(i & 1023)); // warm-up
+        for (int i = 0; i < ops; i++) admit(gate, calls.get(i & 1023)); // warm-up
         long batchStart = System.nanoTime();
-        for (int i = 0; i < ops; i++) gate.admit(calls.get(i & 1023));
+        for (int i = 0; i < ops; i++) admit(gate, calls.get(i & 1023));
         System.out.printf(
                 Locale.ROOT,
                 "  (wall-clock mean without per-decision timing, includes time descheduled: %.0f ns)%n",
@@ -227,7 +232,7 @@ public final class AdmissionBenchmark {
         long[] nanos = new long[ops];
         for (int i = 0; i < ops; i++) {
             long start = System.nanoTime();
-            gate.admit(calls.get(i & 1023));
+            admit(gate, calls.get(i & 1023));
             nanos[i] = System.nanoTime() - start;
         }
         return nanos;
@@ -235,7 +240,7 @@ public final class AdmissionBenchmark {
 
     private static long[] redis(Gate gate, List<Call> calls, int ops, int inFlight) throws InterruptedException {
         AtomicInteger next = new AtomicInteger();
-        return inFlight(ops, inFlight, () -> gate.admit(calls.get(next.getAndIncrement() & 1023)));
+        return inFlight(ops, inFlight, () -> admit(gate, calls.get(next.getAndIncrement() & 1023)));
     }
 
     /** Times {@code ops} runs of {@code op}, keeping {@code inFlight} of them outstanding. */

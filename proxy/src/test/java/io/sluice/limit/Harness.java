@@ -1,6 +1,5 @@
 package io.sluice.limit;
 
-import io.sluice.fetch.CacheMode;
 import io.sluice.fetch.Call;
 import io.sluice.fetch.DeadlineStage;
 import io.sluice.fetch.FetchOutcome;
@@ -68,29 +67,14 @@ public final class Harness {
     public static FetchRequest request(String method, String path, RequestBody body, String... headerPairs) {
         Map<String, List<String>> headers = new java.util.LinkedHashMap<>();
         for (int i = 0; i < headerPairs.length; i += 2) headers.put(headerPairs[i], List.of(headerPairs[i + 1]));
-        return new FetchRequest(
-                method,
-                URI.create("http://api.test" + path),
-                Fields.of(headers),
-                body,
-                Optional.empty(),
-                Optional.empty(),
-                Optional.empty(),
-                CacheMode.DEFAULT,
-                false);
+        return FetchRequest.builder(method, URI.create("http://api.test" + path))
+                .headers(Fields.of(headers))
+                .body(body)
+                .build();
     }
 
     public static FetchRequest withMaxWait(FetchRequest r, Duration maxWait) {
-        return new FetchRequest(
-                r.method(),
-                r.uri(),
-                r.headers(),
-                r.body(),
-                r.upstream(),
-                r.timeout(),
-                Optional.of(maxWait),
-                r.cache(),
-                r.followRedirects());
+        return r.toBuilder().maxWait(Optional.of(maxWait)).build();
     }
 
     public CompletableFuture<FetchOutcome> execute(FetchRequest request) {

@@ -30,7 +30,9 @@ class KeyIsolationTest {
 
     private static FetchRequest of(String tenant, String path, Priority priority) {
         FetchRequest r = Harness.request("GET", path, RequestBody.empty(), "X-Tenant", tenant);
-        return priority == null ? r : r.withPriority(Optional.of(priority), false);
+        return priority == null
+                ? r
+                : r.toBuilder().priority(Optional.of(priority)).build();
     }
 
     private static boolean admitted(CompletableFuture<FetchOutcome> outcome) {

@@ -29,11 +29,11 @@ class PriorityAdmissionTest {
     }
 
     private static FetchRequest of(Priority p, String path) {
-        return Harness.get(path).withPriority(Optional.of(p), false);
+        return Harness.get(path).toBuilder().priority(Optional.of(p)).build();
     }
 
     private static FetchRequest batchItem(String path) {
-        return Harness.get(path).withPriority(Optional.empty(), true);
+        return Harness.get(path).toBuilder().batchItem(true).build();
     }
 
     private static FetchFailure failure(CompletableFuture<FetchOutcome> outcome) {

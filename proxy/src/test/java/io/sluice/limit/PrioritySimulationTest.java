@@ -56,7 +56,7 @@ class PrioritySimulationTest {
         startOne[0] = () -> {
             int i = next.getAndIncrement();
             if (i >= BATCH_ITEMS) return;
-            h.execute(Harness.get("/batch/" + i).withPriority(Optional.empty(), true))
+            h.execute(Harness.get("/batch/" + i).toBuilder().batchItem(true).build())
                     .whenComplete((outcome, error) -> {
                         if (!(outcome instanceof FetchResponse))
                             throw new AssertionError("batch item failed: " + outcome);
@@ -72,7 +72,9 @@ class PrioritySimulationTest {
         while (done.get() < BATCH_ITEMS && time.nanoTime() < Duration.ofHours(1).toNanos()) {
             long submitted = time.nanoTime();
             int n = calls++;
-            h.execute(Harness.get("/interactive/" + n).withPriority(Optional.of(Priority.INTERACTIVE), false))
+            h.execute(Harness.get("/interactive/" + n).toBuilder()
+                            .priority(Optional.of(Priority.INTERACTIVE))
+                            .build())
                     .whenComplete((outcome, error) -> {
                         if (!(outcome instanceof FetchResponse))
                             throw new AssertionError("interactive call failed: " + outcome);

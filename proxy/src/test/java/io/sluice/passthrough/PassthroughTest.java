@@ -268,7 +268,12 @@ class PassthroughTest {
         var running = startWith("");
         HttpResponse<String> response = TestHttp.get(running.data("/nosuch/x"));
         assertThat(response.statusCode()).isEqualTo(404);
-        assertThat(response.body()).contains("unknown upstream \\\"nosuch\\\"");
+        assertThat(response.body())
+                .isEqualTo("{\"error\":{\"type\":\"invalid_request\",\"message\":\"unknown upstream \\\"nosuch\\\""
+                        + " (route form needs an upstream with base_url; or send an absolute-form request)\"}}");
+        assertThat(response.headers().firstValue("cache-status")).contains("sluice; fwd=bypass");
+        assertThat(response.headers().firstValue("proxy-status")).isEmpty();
+        assertThat(upstream.getRequestCount()).isZero();
     }
 
     @Test

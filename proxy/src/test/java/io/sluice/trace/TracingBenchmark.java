@@ -38,19 +38,12 @@ public final class TracingBenchmark {
         URI nowhere = URI.create("http://127.0.0.1:9");
         Pipeline pipeline =
                 new Pipeline(List.of(chain -> CompletableFuture.failedFuture(new IllegalStateException())), time);
-        FetchRequest request = new FetchRequest(
-                "GET",
-                URI.create("http://127.0.0.1:8080/item.json"),
-                Fields.builder(2)
+        FetchRequest request = FetchRequest.builder("GET", URI.create("http://127.0.0.1:8080/item.json"))
+                .headers(Fields.builder(2)
                         .add("Host", List.of("127.0.0.1:7600"))
                         .add("Accept", List.of("*/*"))
-                        .build(),
-                io.sluice.fetch.RequestBody.empty(),
-                Optional.of("origin"),
-                Optional.empty(),
-                Optional.empty(),
-                io.sluice.fetch.CacheMode.DEFAULT,
-                false);
+                        .build())
+                .build();
         Tracing ratio0 =
                 Tracing.start(new TracingConfig(Optional.of(nowhere), 0, "bench", Duration.ofSeconds(5), true), time);
         Tracing ratio1 =
