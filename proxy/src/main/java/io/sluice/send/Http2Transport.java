@@ -224,6 +224,7 @@ public final class Http2Transport {
         /** ALPN chose HTTP/1.1: until then ({@link TimeSource#nanoTime}) requests go to {@link Http1Transport}. */
         long http1Until;
 
+        /** {@link #http1Until} holds (ALPN chose HTTP/1.1 at least once). */
         boolean http1Known;
         private boolean pumping;
         private boolean again;
