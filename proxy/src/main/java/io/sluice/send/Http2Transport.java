@@ -226,6 +226,7 @@ public final class Http2Transport {
 
         /** {@link #http1Until} holds (ALPN chose HTTP/1.1 at least once). */
         boolean http1Known;
+
         private boolean pumping;
         private boolean again;
 
