@@ -184,9 +184,6 @@ final class Http2Exchange {
     }
 
     private void onResponse(ClientExchange answered) {
-        System.err.println("DEBUGRESP done=" + result.isDone() + " n="
-                + answered.getResponse().getResponseHeaders().size() + " ch="
-                + System.identityHashCode(answered.getResponseChannel()));
         if (result.isDone()) return;
         timer.disarm();
         Http2Transport.Connection on = connection;
@@ -235,8 +232,6 @@ final class Http2Exchange {
      * by the origin. A request that may be repeated goes once more, first in line for a new stream.
      */
     private void onStreamFailed(Http2Transport.Connection on, IOException e) {
-        System.err.println("DEBUGFAIL done=" + result.isDone() + " same=" + (connection == on) + " open="
-                + on.client.isOpen() + " again=" + sentAgain + " " + e);
         if (result.isDone() || connection != on) return;
         endStream(false);
         if (on.witness.failure() != null) {
@@ -249,7 +244,10 @@ final class Http2Exchange {
             fail(tooLarge);
             return;
         }
-        if (!sentAgain && !on.client.isOpen() && Http1Exchange.repeatable(request)) {
+        // Lost with its connection: Undertow may report the stream's loss before it marks the connection
+        // closed, so a closed channel counts as the connection's loss too (a reset stream is neither).
+        boolean connectionLost = !on.client.isOpen() || e instanceof java.nio.channels.ClosedChannelException;
+        if (!sentAgain && connectionLost && Http1Exchange.repeatable(request)) {
             sentAgain = true;
             waitForStream();
             transport.enqueue(this, true);

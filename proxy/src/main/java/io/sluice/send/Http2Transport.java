@@ -344,8 +344,6 @@ public final class Http2Transport {
         OptionMap tlsOptions = http1.tlsOptions(key.host(), key.tls());
         Opening opening = new Opening();
         Consumer<Throwable> failed = error -> onThread(destination, () -> {
-            System.err.println(
-                    "DEBUGOPENFAIL over=" + opening.over + " witness=" + witness.failure() + " err=" + error);
             if (!opening.end()) return;
             destination.opening = false;
             // Undertow reports a failed TLS handshake as a closed channel; the reason is the witness's.
