@@ -190,7 +190,7 @@ public final class PolicyCodec {
                     "<policy>.tls.http2",
                     "boolean",
                     "`false`",
-                    "`true` sends this upstream's `https://` requests over `java.net.http` with HTTP/2 by ALPN instead of Undertow's HTTP/1.1 client ([decisions](decisions.md))"));
+                    "`true` sends this upstream's `https://` requests as HTTP/2 streams (ALPN `h2`) over Undertow's HTTP/2 client, one multiplexed connection per IO thread and address, instead of HTTP/1.1 over pooled connections; an origin that answers ALPN with `http/1.1` is served over HTTP/1.1 ([decisions](decisions.md))"));
 
     /** The keys a policy mapping may hold. */
     static final Set<String> NAMES = children(KEYS, "<policy>.");
