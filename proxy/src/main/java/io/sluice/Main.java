@@ -224,17 +224,7 @@ public final class Main {
      * (docs/performance.md, "Start time and footprint"). If it fails, XNIO's first use fails as before.
      */
     private static void startPlatformMBeanServer() {
-        Thread thread = new Thread(
-                () -> {
-                    try {
-                        java.lang.management.ManagementFactory.getPlatformMBeanServer();
-                    } catch (RuntimeException | Error e) {
-                        // XNIO meets the same failure and reports it
-                    }
-                },
-                "sluice-start-mbeans");
-        thread.setDaemon(true);
-        thread.start();
+        SluiceBuilder.besides("sluice-start-mbeans", java.lang.management.ManagementFactory::getPlatformMBeanServer);
     }
 
     private SluiceConfig load() {

@@ -376,8 +376,11 @@ public final class SluiceBuilder {
         }
     }
 
-    /** Runs {@code work} on a new thread of its own (named {@code name}), now. */
-    private static <T> CompletableFuture<T> besides(String name, java.util.function.Supplier<T> work) {
+    /**
+     * Runs {@code work} on a new daemon thread of its own (named {@code name}), now; its result or
+     * failure is the future's.
+     */
+    static <T> CompletableFuture<T> besides(String name, java.util.function.Supplier<T> work) {
         CompletableFuture<T> result = new CompletableFuture<>();
         Thread thread = new Thread(
                 () -> {
