@@ -162,7 +162,10 @@ final class Http2Exchange {
 
                             @Override
                             public void failed(Throwable error) {
-                                if (connection == on) fail(error);
+                                // A write the lost connection failed is the stream's loss, whichever
+                                // callback hears of it first; the body's own failure ends the exchange.
+                                if (error instanceof IOException lost) onStreamFailed(on, lost);
+                                else if (connection == on) fail(error);
                             }
                         });
             }
@@ -233,6 +236,11 @@ final class Http2Exchange {
      */
     private void onStreamFailed(Http2Transport.Connection on, IOException e) {
         if (result.isDone() || connection != on) return;
+        // Lost with its connection: Undertow may report the stream's loss before it marks the connection
+        // closed, so a closed channel counts as the connection's loss too (a reset stream is neither).
+        // Such a connection takes no new streams, this one's second try included.
+        boolean connectionLost = !on.client.isOpen() || closedChannel(e);
+        if (connectionLost) on.retired = true;
         endStream(false);
         if (on.witness.failure() != null) {
             // Undertow reports a failed TLS handshake as a closed channel; the reason is the witness's.
@@ -244,9 +252,6 @@ final class Http2Exchange {
             fail(tooLarge);
             return;
         }
-        // Lost with its connection: Undertow may report the stream's loss before it marks the connection
-        // closed, so a closed channel counts as the connection's loss too (a reset stream is neither).
-        boolean connectionLost = !on.client.isOpen() || e instanceof java.nio.channels.ClosedChannelException;
         if (!sentAgain && connectionLost && Http1Exchange.repeatable(request)) {
             sentAgain = true;
             waitForStream();
@@ -254,6 +259,13 @@ final class Http2Exchange {
             return;
         }
         fail(e);
+    }
+
+    private static boolean closedChannel(Throwable error) {
+        for (Throwable c = error; c != null; c = c.getCause()) {
+            if (c instanceof java.nio.channels.ClosedChannelException) return true;
+        }
+        return false;
     }
 
     /**
