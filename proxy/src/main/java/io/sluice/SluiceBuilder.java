@@ -53,7 +53,6 @@ import io.undertow.Undertow;
 import io.undertow.UndertowOptions;
 import io.undertow.server.HttpHandler;
 import io.undertow.server.handlers.GracefulShutdownHandler;
-import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -78,8 +77,6 @@ import org.xnio.XnioWorker;
  */
 public final class SluiceBuilder {
     private static final System.Logger LOG = System.getLogger(Sluice.class.getName());
-    /** Idle upstream keep-alive connections are dropped after this (java.net.http's default since JDK 20). */
-    private static final Duration UPSTREAM_IDLE_TIMEOUT = Duration.ofSeconds(30);
     /** Idle connections kept per IO thread and upstream address; more are closed when released. */
     private static final int MAX_IDLE_PER_ADDRESS = 256;
     /** Leaf certificates kept, one per TLS name and key type: a host costs one signature, not one per tunnel. */
@@ -174,7 +171,7 @@ public final class SluiceBuilder {
                 buffers,
                 tlsBuffers,
                 time,
-                UPSTREAM_IDLE_TIMEOUT,
+                config.server().upstreamIdleTimeout(),
                 MAX_IDLE_PER_ADDRESS,
                 clients::http1Context,
                 workers);
@@ -191,7 +188,8 @@ public final class SluiceBuilder {
                             Http2Transport.http2HeaderListSize(headerLimits),
                             config.server().maxHeaderSize().bytes())));
         }
-        Http2Transport http2 = new Http2Transport(io, buffers, http1, time, UPSTREAM_IDLE_TIMEOUT, headerLimits);
+        Http2Transport http2 =
+                new Http2Transport(io, buffers, http1, time, config.server().upstreamIdleTimeout(), headerLimits);
         StandardPipeline standard = new StandardPipeline()
                 .redirect(new RedirectStage())
                 .resolve(new ResolveUpstreamStage(upstreams))

@@ -237,6 +237,7 @@ public final class AdminApi {
                 .put("max_response_header_size", s.maxResponseHeaderSize().toString())
                 .put("max_response_headers", s.maxResponseHeaders())
                 .put("idle_timeout", Durations.format(s.idleTimeout()))
+                .put("upstream_idle_timeout", Durations.format(s.upstreamIdleTimeout()))
                 .put("shutdown_grace", Durations.format(s.shutdownGrace()))
                 .put("io_threads", s.ioThreads())
                 .put("worker_threads", s.workerThreads());

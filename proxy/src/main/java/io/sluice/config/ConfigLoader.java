@@ -48,6 +48,7 @@ public final class ConfigLoader {
               max_response_header_size: 64KB
               max_response_headers: 200
               idle_timeout: 2m
+              upstream_idle_timeout: 30s
               shutdown_grace: 30s
               io_threads: 0
               worker_threads: 0

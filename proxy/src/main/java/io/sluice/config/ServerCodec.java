@@ -45,6 +45,11 @@ final class ServerCodec {
                     "duration",
                     "`2m`",
                     "idle client connections, and the time to send a request's headers"),
+            key(
+                    "server.upstream_idle_timeout",
+                    "duration",
+                    "`30s`",
+                    "an idle upstream connection is kept this long for reuse (nginx's upstream `keepalive_timeout`, squid's `pconn_timeout`); keep it below the origins' own"),
             key("server.shutdown_grace", "duration", "`30s`", "SIGTERM waits this long for in-flight requests"),
             key("server.io_threads", "integer", "`0`", "`0` = max(2, cores)"),
             key(
@@ -82,6 +87,7 @@ final class ServerCodec {
                         in.size("server.max_response_header_size", s.get("max_response_header_size")),
                         in.integer("server.max_response_headers", s.get("max_response_headers")),
                         in.duration("server.idle_timeout", s.get("idle_timeout")),
+                        in.duration("server.upstream_idle_timeout", s.get("upstream_idle_timeout")),
                         in.duration("server.shutdown_grace", s.get("shutdown_grace")),
                         io > 0 ? io : Math.max(2, cores),
                         workers > 0 ? workers : Math.max(4, cores * 2)));

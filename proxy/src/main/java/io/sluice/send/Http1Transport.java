@@ -64,7 +64,7 @@ public final class Http1Transport {
      * waiting, and no connection came free in the last {@link #OPEN_WHEN_NONE_FREED_FOR}; else it
      * waits for the first connection to come free. Waiting requests that have waited that long open
      * connections of their own, the next batch of at most this many, once the last batch is open. Without this, a burst after an idle
-     * spell (pool emptied by {@code UPSTREAM_IDLE_TIMEOUT}) opened one connection per waiting request,
+     * spell (pool emptied by {@code server.upstream_idle_timeout}) opened one connection per waiting request,
      * each a full TLS handshake with certificate checks on two cores: measured, 32 handshakes at once
      * held every tunnel on the thread for 50-150 ms (deploy/bench/README-tls.md, "Where the tail came
      * from"). A fast upstream's burst is served by the few connections opened first; a slow one still

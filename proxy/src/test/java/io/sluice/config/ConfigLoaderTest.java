@@ -26,6 +26,18 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void upstreamIdleTimeoutIsThirtySecondsUnlessSetAndMustBePositive() {
+        assertThat(new ConfigLoader(Map.of()).defaults().server().upstreamIdleTimeout())
+                .isEqualTo(Duration.ofSeconds(30));
+        assertThat(loader.fromYaml("server: {upstream_idle_timeout: 2m}")
+                        .server()
+                        .upstreamIdleTimeout())
+                .isEqualTo(Duration.ofMinutes(2));
+        assertThatThrownBy(() -> loader.fromYaml("server: {upstream_idle_timeout: 0s}"))
+                .hasMessageContaining("upstream_idle_timeout must be positive");
+    }
+
+    @Test
     void upstreamInheritsDefaultsAndOverridesOnlyWhatItStates() {
         SluiceConfig config = loader.fromYaml("""
                 defaults:

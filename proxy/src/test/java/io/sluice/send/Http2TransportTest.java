@@ -232,6 +232,34 @@ class Http2TransportTest {
         assertThat(last).isNotEqualTo(first);
     }
 
+    /** {@code server.upstream_idle_timeout} governs both clients' pools: HTTP/2 and HTTP/1.1. */
+    @org.junit.jupiter.params.ParameterizedTest
+    @org.junit.jupiter.params.provider.ValueSource(booleans = {true, false})
+    void theConfiguredUpstreamIdleTimeoutKeepsAConnectionThatLong(boolean http2) throws Exception {
+        MockWebServer upstream = http2 ? mockOrigin(Protocol.HTTP_2, Protocol.HTTP_1_1) : mockOrigin(Protocol.HTTP_1_1);
+        for (int i = 0; i < 3; i++) upstream.enqueue(Upstream.ok("text/plain", "n" + i));
+        var time = new io.sluice.time.FakeTimeSource();
+        String config = config(upstream.getPort(), 1)
+                .replace("server: {io_threads: 1}", "server: {io_threads: 1, upstream_idle_timeout: 2m}")
+                .replace("http2: true", "http2: " + http2);
+        var running = sluice.start(config, java.util.Map.of(), time);
+
+        batch(running, upstream.getPort(), 1);
+        time.advance(java.time.Duration.ofSeconds(119));
+        batch(running, upstream.getPort(), 1);
+        time.advance(java.time.Duration.ofSeconds(120));
+        JsonNode third = batch(running, upstream.getPort(), 1).get(0);
+
+        assertThat(third.get("body").asText()).isEqualTo("n2");
+        RecordedRequest first = upstream.takeRequest(5, TimeUnit.SECONDS);
+        RecordedRequest second = upstream.takeRequest(5, TimeUnit.SECONDS);
+        RecordedRequest last = upstream.takeRequest(5, TimeUnit.SECONDS);
+        assertThat(first.getVersion()).isEqualToIgnoringCase(http2 ? "HTTP/2" : "HTTP/1.1");
+        // Idle 119 s (past the 30 s default): kept; idle 120 s: closed, a new connection opened.
+        assertThat(second.getConnectionIndex()).isEqualTo(first.getConnectionIndex());
+        assertThat(last.getConnectionIndex()).isNotEqualTo(first.getConnectionIndex());
+    }
+
     @Test
     void aRequestBodyIsStreamedOnItsStream() throws Exception {
         MockWebServer upstream = mockOrigin(Protocol.HTTP_2, Protocol.HTTP_1_1);
