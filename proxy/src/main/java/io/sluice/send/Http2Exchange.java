@@ -31,7 +31,8 @@ import org.xnio.XnioIoThread;
  *
  * <p>A request whose stream was lost with its connection (closed, or gone away) before the response
  * head arrived is sent once more on a new connection if it may be repeated, as over HTTP/1.1 a request
- * on a stale pooled connection is; one that never got a stream just waits on in line.
+ * on a stale pooled connection is; one the origin says it did not process ({@link Http2FrameTap}) is
+ * sent once more whatever its method; one that never got a stream just waits on in line.
  */
 final class Http2Exchange {
     private final Http2Transport transport;
@@ -232,7 +233,9 @@ final class Http2Exchange {
 
     /**
      * The stream was lost before its response head: with its connection (closed, gone away), or reset
-     * by the origin. A request that may be repeated goes once more, first in line for a new stream.
+     * by the origin. It goes once more, first in line for a new stream, if the origin said it did not
+     * process it (RFC 9113 §8.7: reset with {@code REFUSED_STREAM}, or above a GOAWAY's last stream id),
+     * whatever its method; otherwise only if it may be repeated.
      */
     private void onStreamFailed(Http2Transport.Connection on, IOException e) {
         if (result.isDone() || connection != on) return;
@@ -241,6 +244,12 @@ final class Http2Exchange {
         // Such a connection takes no new streams, this one's second try included.
         boolean connectionLost = !on.client.isOpen() || closedChannel(e);
         if (connectionLost) on.retired = true;
+        int streamId = stream == null ? -1 : ((Http2StreamSinkChannel) stream.getRequestChannel()).getStreamId();
+        int resetCode = streamId < 0 ? -1 : on.frames.resetBy(streamId);
+        boolean unprocessed =
+                streamId > 0 && (resetCode == Http2FrameTap.REFUSED_STREAM || on.frames.beyondGoAway(streamId));
+        // A stream the origin reset is not reset back (RFC 9113 §5.4.2: that could loop).
+        if (resetCode >= 0) stream = null;
         endStream(false);
         if (on.witness.failure() != null) {
             // Undertow reports a failed TLS handshake as a closed channel; the reason is the witness's.
@@ -252,7 +261,8 @@ final class Http2Exchange {
             fail(tooLarge);
             return;
         }
-        if (!sentAgain && connectionLost && Http1Exchange.repeatable(request)) {
+        boolean again = unprocessed ? request.body().replayable() : connectionLost && Http1Exchange.repeatable(request);
+        if (!sentAgain && again) {
             sentAgain = true;
             waitForStream();
             transport.enqueue(this, true);

@@ -166,6 +166,8 @@ public final class Http2Transport {
     static final class Connection {
         final Http2ClientConnection client;
         final Http2Channel channel;
+        /** Which of its streams the origin did not process (refused, or above a GOAWAY's last stream). */
+        final Http2FrameTap frames;
         /**
          * Why its TLS handshake failed, if it did: ALPN can settle on {@code h2} before the origin's
          * certificate has been checked, so a connection is made, and may carry a stream, before that.
@@ -180,9 +182,15 @@ public final class Http2Transport {
 
         long idleSince;
 
-        Connection(Http2ClientConnection client, Http2Channel channel, HandshakeWitness witness, long now) {
+        Connection(
+                Http2ClientConnection client,
+                Http2Channel channel,
+                Http2FrameTap frames,
+                HandshakeWitness witness,
+                long now) {
             this.client = client;
             this.channel = channel;
+            this.frames = frames;
             this.witness = witness;
             this.idleSince = now;
         }
@@ -454,10 +462,14 @@ public final class Http2Transport {
                 return;
             }
             destination.opening = false;
+            // Under the channel: what the origin says of streams it did not process (Http2FrameTap).
+            Http2FrameTap frames =
+                    new Http2FrameTap(connection.getSourceChannel().getConduit());
+            connection.getSourceChannel().setConduit(frames);
             Http2Channel channel = new Http2Channel(connection, null, buffers, null, true, false, http2Options);
             Http2ClientConnection client =
                     new Http2ClientConnection(channel, false, destination.key.host(), null, true);
-            Connection made = new Connection(client, channel, witness, time.nanoTime());
+            Connection made = new Connection(client, channel, frames, witness, time.nanoTime());
             http1.opened(client);
             client.addCloseListener(closed -> onThread(destination, () -> {
                 if (destination.connection != made) return;

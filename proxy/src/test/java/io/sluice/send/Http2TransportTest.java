@@ -132,6 +132,48 @@ class Http2TransportTest {
     }
 
     @Test
+    void aPostTheOriginRefusesWithRefusedStreamIsSentAgainOnTheSameConnection() throws Exception {
+        // nginx does this once a connection has carried its keepalive_requests (RFC 9113 §8.7: the
+        // stream was not processed, so sending it again is safe whatever the method).
+        MockWebServer upstream = mockOrigin(Protocol.HTTP_2, Protocol.HTTP_1_1);
+        upstream.enqueue(new mockwebserver3.MockResponse.Builder()
+                .body("refused")
+                .onRequestStart(new SocketEffect.CloseStream(Http2FrameTap.REFUSED_STREAM))
+                .build());
+        upstream.enqueue(Upstream.ok("text/plain", "accepted"));
+        var running = sluice.start(config(upstream.getPort(), 1));
+
+        JsonNode response = post(running, upstream.getPort());
+
+        assertThat(response.get("body").asText()).as(response.toString()).isEqualTo("accepted");
+        assertThat(response.get("attempts").asInt()).isEqualTo(1);
+        RecordedRequest refused = upstream.takeRequest(5, TimeUnit.SECONDS);
+        RecordedRequest again = upstream.takeRequest(5, TimeUnit.SECONDS);
+        // (MockWebServer resets the first stream before it reads the request, so records little of it.)
+        assertThat(upstream.getRequestCount()).isEqualTo(2);
+        assertThat(again.getMethod()).isEqualTo("POST");
+        assertThat(again.getBody().utf8()).isEqualTo("x");
+        // A refused stream says nothing against its connection: the second try goes on it.
+        assertThat(again.getConnectionIndex()).isEqualTo(refused.getConnectionIndex());
+    }
+
+    @Test
+    void aPostTheOriginResetsWithAnyOtherCodeIsNotSentAgain() throws Exception {
+        MockWebServer upstream = mockOrigin(Protocol.HTTP_2, Protocol.HTTP_1_1);
+        upstream.enqueue(new mockwebserver3.MockResponse.Builder()
+                .body("reset")
+                .onRequestStart(new SocketEffect.CloseStream(0x2)) // INTERNAL_ERROR: it may have been processed
+                .build());
+        upstream.enqueue(Upstream.ok("text/plain", "never"));
+        var running = sluice.start(config(upstream.getPort(), 1));
+
+        JsonNode response = post(running, upstream.getPort());
+
+        assertThat(response.at("/error/type").asText()).as(response.toString()).isEqualTo("upstream_reset");
+        assertThat(upstream.getRequestCount()).isEqualTo(1);
+    }
+
+    @Test
     void aRequestWhoseNewConnectionClosesBeforeAnythingIsSentWaitsForTheNext() throws Exception {
         // MockWebServer closes a new HTTP/2 connection before reading its first request.
         MockWebServer upstream = mockOrigin(Protocol.HTTP_2, Protocol.HTTP_1_1);
@@ -293,6 +335,14 @@ class Http2TransportTest {
                     retry: {max_attempts: 1}
                     tls: {ca_file: "%s", http2: true}
                 """.formatted(ioThreads, port, tls.writeCa(dir));
+    }
+
+    /** One POST with body {@code x} to the origin, as a batch item; its result. */
+    private static JsonNode post(SluiceServerExtension.Running running, int port) {
+        return TestHttp.batch(running.data("/v1/batch"), """
+                        {"requests": [{"method": "POST", "url": "https://localhost:%d/p", "body": "x"}]}""".formatted(port))
+                .get("responses")
+                .get(0);
     }
 
     /** {@code n} GETs to the origin in one batch, all at once; the responses in order. */

@@ -1,0 +1,135 @@
+package io.sluice.send;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import org.xnio.channels.StreamSinkChannel;
+import org.xnio.conduits.AbstractStreamSourceConduit;
+import org.xnio.conduits.ConduitReadableByteChannel;
+import org.xnio.conduits.Conduits;
+import org.xnio.conduits.StreamSourceConduit;
+
+/**
+ * The frames an HTTP/2 origin sends, watched under Undertow's HTTP/2 client for what that client does
+ * not pass on: the error code of a {@code RST_STREAM} (it fails the stream with a bare "stream was
+ * reset") and the last stream id of a {@code GOAWAY}. Both say whether the origin processed a stream
+ * (RFC 9113 §8.7): one reset with {@code REFUSED_STREAM}, or numbered above a GOAWAY's last stream id,
+ * was not, and may be sent again whatever its method. nginx refuses streams so once a connection has
+ * carried its {@code keepalive_requests} (1,000 by default).
+ *
+ * <p>Bytes pass unchanged; only frame headers are read (RFC 9113 §4.1: a 24-bit length, type, flags,
+ * stream id) and payloads skipped by their length, so the tap cannot decide anything the parser above
+ * it decides otherwise. It runs on the connection's IO thread, as do the lookups.
+ */
+final class Http2FrameTap extends AbstractStreamSourceConduit<StreamSourceConduit> {
+    static final int REFUSED_STREAM = 0x7;
+    private static final int TYPE_RST_STREAM = 0x3;
+    private static final int TYPE_GOAWAY = 0x7;
+    private static final int FRAME_HEADER = 9;
+    /** Resets kept for their exchanges to look up: a stream's is looked up as soon as it is read. */
+    private static final int KEPT_RESETS = 64;
+
+    /** The frame header and the payload bytes wanted of it (a reset's code, a GOAWAY's last stream). */
+    private final byte[] frame = new byte[FRAME_HEADER + 8];
+
+    private int have;
+    private int want = FRAME_HEADER;
+    private long skip;
+    private final Map<Integer, Integer> resets = new LinkedHashMap<>() {
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<Integer, Integer> eldest) {
+            return size() > KEPT_RESETS;
+        }
+    };
+    private int lastStreamProcessed = Integer.MAX_VALUE;
+
+    Http2FrameTap(StreamSourceConduit next) {
+        super(next);
+    }
+
+    /** The error code the origin reset {@code streamId} with (forgotten once asked), or -1 if it did not. */
+    int resetBy(int streamId) {
+        Integer code = resets.remove(streamId);
+        return code == null ? -1 : code;
+    }
+
+    /** Whether the origin went away with a last processed stream below {@code streamId}. */
+    boolean beyondGoAway(int streamId) {
+        return streamId > lastStreamProcessed;
+    }
+
+    @Override
+    public int read(ByteBuffer dst) throws IOException {
+        int from = dst.position();
+        int n = next.read(dst);
+        if (n > 0) watch(dst, from, n);
+        return n;
+    }
+
+    @Override
+    public long read(ByteBuffer[] dsts, int offs, int len) throws IOException {
+        for (int i = offs; i < offs + len; i++) {
+            if (dsts[i].hasRemaining()) return read(dsts[i]);
+        }
+        return 0;
+    }
+
+    @Override
+    public long transferTo(long position, long count, FileChannel target) throws IOException {
+        return target.transferFrom(new ConduitReadableByteChannel(this), position, count);
+    }
+
+    @Override
+    public long transferTo(long count, ByteBuffer throughBuffer, StreamSinkChannel target) throws IOException {
+        return Conduits.transfer(this, count, throughBuffer, target);
+    }
+
+    private void watch(ByteBuffer bytes, int from, int n) {
+        int i = from;
+        int end = from + n;
+        while (i < end) {
+            if (have == 0 && skip > 0) {
+                int skipped = (int) Math.min(skip, end - i);
+                i += skipped;
+                skip -= skipped;
+                continue;
+            }
+            frame[have++] = bytes.get(i++);
+            if (have == FRAME_HEADER) {
+                int length = (frame[0] & 0xff) << 16 | (frame[1] & 0xff) << 8 | (frame[2] & 0xff);
+                int type = frame[3] & 0xff;
+                int wanted = type == TYPE_RST_STREAM ? 4 : type == TYPE_GOAWAY ? 8 : 0;
+                wanted = Math.min(wanted, length);
+                want = FRAME_HEADER + wanted;
+                skip = length - wanted;
+            }
+            if (have >= FRAME_HEADER && have == want) {
+                seen();
+                have = 0;
+                want = FRAME_HEADER;
+            }
+        }
+    }
+
+    private void seen() {
+        int type = frame[3] & 0xff;
+        if (type == TYPE_RST_STREAM && want == FRAME_HEADER + 4) {
+            resets.put(int31(FRAME_HEADER - 4), int32(FRAME_HEADER));
+        } else if (type == TYPE_GOAWAY && want == FRAME_HEADER + 8) {
+            lastStreamProcessed = Math.min(lastStreamProcessed, int31(FRAME_HEADER));
+        }
+    }
+
+    private int int31(int at) {
+        return int32(at) & 0x7fff_ffff;
+    }
+
+    private int int32(int at) {
+        return (frame[at] & 0xff) << 24
+                | (frame[at + 1] & 0xff) << 16
+                | (frame[at + 2] & 0xff) << 8
+                | (frame[at + 3] & 0xff);
+    }
+}
