@@ -1,7 +1,9 @@
 package io.sluice.fetch;
 
+import io.sluice.config.Policy;
+import io.sluice.config.Priority;
+import io.sluice.config.PriorityPolicy;
 import io.sluice.time.TimeSource;
-import io.sluice.upstream.Upstream;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentLinkedQueue;
@@ -9,10 +11,13 @@ import java.util.concurrent.Executor;
 import java.util.function.Consumer;
 
 /**
- * One request's journey through the pipeline: what was asked, which upstream governs it (the one
- * {@link ResolveUpstreamStage} handed down the chain, kept here for the listeners), its deadline, its {@link Trace}, and how to stop it. Stages register
- * {@link #onCancel} hooks for whatever they hold (a queue position, an HTTP exchange, a body), so
- * a deadline or a departed client stops all of it at once.
+ * One request's journey through the pipeline: what was asked, its deadline, its {@link Trace}, and
+ * how to stop it. Stages register {@link #onCancel} hooks for whatever they hold (a queue position,
+ * an HTTP exchange, a body), so a deadline or a departed client stops all of it at once.
+ *
+ * <p>The upstream that governs a hop is not kept here: {@link ResolveUpstreamStage} hands it down
+ * the chain ({@link Stage.Chain#upstream}), and whoever needs it or a value of it past the chain (a
+ * transport, a listener) is given it as an argument. The trace names it, for the record.
  */
 public final class Call {
     private final Pipeline pipeline;
@@ -21,7 +26,6 @@ public final class Call {
     private final Trace trace = new Trace();
     private final ConcurrentLinkedQueue<Consumer<FetchException>> cancelHooks = new ConcurrentLinkedQueue<>();
     private volatile FetchException cancelledWith;
-    private volatile Upstream upstream;
     private volatile long deadlineNanos = Long.MAX_VALUE;
     private volatile TimeSource.Timer deadlineTimer;
     private final Executor affinity;
@@ -70,35 +74,14 @@ public final class Call {
     }
 
     /**
-     * The governing upstream, for those that see the call rather than the chain (listeners, metrics,
-     * the transport's protocol-error log, and {@link #priority} and {@link #waitBudgetNanos} here):
-     * the one {@link ResolveUpstreamStage} handed down with the latest hop; null before. Stages read
-     * {@link Stage.Chain#upstream} (PackagesTest holds the policy stages to it).
+     * The class this call waits in under {@code policy}, its upstream's for this hop: the one its
+     * request names, else for a batch item the policy's {@code priority.default_batch} ({@code batch}
+     * unless set), else {@code interactive}.
      */
-    public Upstream upstream() {
-        return upstream;
-    }
-
-    void upstream(Upstream upstream) {
-        this.upstream = upstream;
-        trace.upstream(upstream.name());
-    }
-
-    /**
-     * The class this call waits in: the one its request names, else for a batch item the upstream's
-     * {@code priority.default_batch} ({@code batch} unless set), else {@code interactive}. Meaningful
-     * once {@link ResolveUpstreamStage} has run; before, a batch item counts as {@code batch}.
-     */
-    public io.sluice.config.Priority priority() {
+    public Priority priority(Policy policy) {
         if (request.priority().isPresent()) return request.priority().get();
-        if (!request.batchItem()) return io.sluice.config.Priority.INTERACTIVE;
-        Upstream u = upstream;
-        return u == null
-                ? io.sluice.config.Priority.BATCH
-                : u.policy()
-                        .priority()
-                        .map(io.sluice.config.PriorityPolicy::defaultBatch)
-                        .orElse(io.sluice.config.Priority.BATCH);
+        if (!request.batchItem()) return Priority.INTERACTIVE;
+        return policy.priority().map(PriorityPolicy::defaultBatch).orElse(Priority.BATCH);
     }
 
     /** Monotonic instant ({@link io.sluice.time.TimeSource#nanoTime}) by which the call must end. */
@@ -135,12 +118,12 @@ public final class Call {
     }
 
     /**
-     * How long this call may wait for admission (a token, a cooldown's end, a slot): the request's
-     * own budget ({@code Sluice-Max-Wait}, {@code max_wait_ms}) or the upstream's {@code max_wait},
-     * and never past the deadline.
+     * How long this call may wait for admission (a token, a cooldown's end, a slot) under
+     * {@code policy}, its upstream's for this hop: the request's own budget ({@code Sluice-Max-Wait},
+     * {@code max_wait_ms}) or the policy's {@code max_wait}, and never past the deadline.
      */
-    public long waitBudgetNanos(long now) {
-        long budget = request.maxWait().orElse(upstream.policy().maxWait()).toNanos();
+    public long waitBudgetNanos(long now, Policy policy) {
+        long budget = request.maxWait().orElse(policy.maxWait()).toNanos();
         return Math.max(0, Math.min(budget, remainingNanos(now)));
     }
 

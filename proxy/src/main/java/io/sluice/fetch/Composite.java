@@ -1,5 +1,6 @@
 package io.sluice.fetch;
 
+import io.sluice.config.Priority;
 import java.time.Duration;
 import java.util.List;
 
@@ -37,8 +38,8 @@ final class Composite implements FetchListener {
     }
 
     @Override
-    public void admissionEnd(Call call, Admission cause, long waitedNanos, boolean admitted) {
-        for (FetchListener l : listeners) l.admissionEnd(call, cause, waitedNanos, admitted);
+    public void admissionEnd(Call call, Admission cause, Priority priority, long waitedNanos, boolean admitted) {
+        for (FetchListener l : listeners) l.admissionEnd(call, cause, priority, waitedNanos, admitted);
     }
 
     @Override
@@ -52,8 +53,8 @@ final class Composite implements FetchListener {
     }
 
     @Override
-    public void keyOverflow(Call call) {
-        for (FetchListener l : listeners) l.keyOverflow(call);
+    public void keyOverflow(Call call, String upstream) {
+        for (FetchListener l : listeners) l.keyOverflow(call, upstream);
     }
 
     @Override

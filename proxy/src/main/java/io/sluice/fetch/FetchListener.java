@@ -1,5 +1,6 @@
 package io.sluice.fetch;
 
+import io.sluice.config.Priority;
 import java.time.Duration;
 import java.util.List;
 
@@ -66,8 +67,11 @@ public interface FetchListener {
     /** A call started waiting for admission of kind {@code cause}. */
     default void admissionStart(Call call, Admission cause) {}
 
-    /** A call's admission wait of kind {@code cause} ended, {@code admitted} or refused. */
-    default void admissionEnd(Call call, Admission cause, long waitedNanos, boolean admitted) {}
+    /**
+     * A call's admission wait of kind {@code cause} ended, {@code admitted} or refused; {@code
+     * priority}: the class it waited in, under its upstream's policy for the hop.
+     */
+    default void admissionEnd(Call call, Admission cause, Priority priority, long waitedNanos, boolean admitted) {}
 
     /** Attempt {@code nextAttempt} will be sent after {@code delay} because of {@code reason} ({@code 503}, {@code connect}). */
     default void retry(Call call, int nextAttempt, String reason, Duration delay) {}
@@ -76,10 +80,10 @@ public interface FetchListener {
     default void cooldownStart(String upstream, Duration length, String reason) {}
 
     /**
-     * {@code call}'s key found its upstream's {@code max_keys} taken and shares the overflow bucket.
-     * Carries no key value or label.
+     * {@code call}'s key found the {@code max_keys} of {@code upstream} (the one governing its hop)
+     * taken and shares the overflow bucket. Carries no key value or label.
      */
-    default void keyOverflow(Call call) {}
+    default void keyOverflow(Call call, String upstream) {}
 
     /** A call was answered by another call's in-flight fetch of the same cache key. */
     default void cacheCoalesced(Call call) {}

@@ -138,11 +138,12 @@ public final class Pipeline {
 
         /**
          * Runs the stages after this one with {@code next}, governed by {@code governing}: how
-         * {@link ResolveUpstreamStage} hands the upstream down. The call records it too, for the
-         * listeners (metrics, the recent requests) that see the call rather than the chain.
+         * {@link ResolveUpstreamStage} hands the upstream down. The trace records its name, for the
+         * listeners (metrics, the recent requests) and the result that see the call rather than the
+         * chain.
          */
         CompletableFuture<FetchResponse> proceed(FetchRequest next, Upstream governing) {
-            if (governing != upstream) call.upstream(governing);
+            if (governing != upstream) call.trace().upstream(governing.name());
             if (index >= stages.size()) {
                 throw new IllegalStateException("the last stage must answer, not proceed");
             }

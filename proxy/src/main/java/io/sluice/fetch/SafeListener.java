@@ -1,5 +1,6 @@
 package io.sluice.fetch;
 
+import io.sluice.config.Priority;
 import java.time.Duration;
 
 /** A listener that cannot fail a call: whatever the delegate throws is logged and dropped. */
@@ -37,8 +38,8 @@ final class SafeListener implements FetchListener {
     }
 
     @Override
-    public void admissionEnd(Call call, Admission cause, long waitedNanos, boolean admitted) {
-        run(() -> delegate.admissionEnd(call, cause, waitedNanos, admitted));
+    public void admissionEnd(Call call, Admission cause, Priority priority, long waitedNanos, boolean admitted) {
+        run(() -> delegate.admissionEnd(call, cause, priority, waitedNanos, admitted));
     }
 
     @Override
@@ -52,8 +53,8 @@ final class SafeListener implements FetchListener {
     }
 
     @Override
-    public void keyOverflow(Call call) {
-        run(() -> delegate.keyOverflow(call));
+    public void keyOverflow(Call call, String upstream) {
+        run(() -> delegate.keyOverflow(call, upstream));
     }
 
     @Override

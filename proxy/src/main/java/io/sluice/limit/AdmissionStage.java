@@ -109,12 +109,13 @@ public final class AdmissionStage implements Stage, UpstreamStateSource, Learned
         FetchListener.Admission cause = gate.cooldownRemaining().isPositive()
                 ? FetchListener.Admission.COOLDOWN
                 : FetchListener.Admission.BUCKET;
+        Policy policy = chain.upstream().policy();
         long start = time.nanoTime();
-        CompletableFuture<Void> admitted = gate.admit(call, chain.upstream().policy());
+        CompletableFuture<Void> admitted = gate.admit(call, policy);
         if (admitted.isDone() && !admitted.isCompletedExceptionally()) return send(gate, chain);
         if (!admitted.isDone()) call.events().admissionStart(call, cause);
         admitted.whenComplete((ok, refused) -> {
-            call.events().admissionEnd(call, cause, time.nanoTime() - start, refused == null);
+            call.events().admissionEnd(call, cause, call.priority(policy), time.nanoTime() - start, refused == null);
             if (refused != null && isRateLimited(refused)) gate.refused(call);
         });
         // Admission completed on a timer or a Redis thread: carry on on the pipeline's executor.

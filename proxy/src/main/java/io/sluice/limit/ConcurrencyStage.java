@@ -33,16 +33,17 @@ public final class ConcurrencyStage implements Stage, UpstreamStateSource {
         Call call = chain.call();
         Upstream upstream = chain.upstream();
         ConcurrencyLimiter limiter = limiter(upstream.name(), upstream.policy().maxConcurrency());
+        Priority priority = call.priority(upstream.policy());
         long start = time.nanoTime();
         CompletableFuture<ConcurrencyLimiter.Permit> permit = limiter.acquire(
-                call.waitBudgetNanos(start),
-                call.priority(),
+                call.waitBudgetNanos(start, upstream.policy()),
+                priority,
                 upstream.policy().priority().orElse(null));
         if (!permit.isDone()) {
             call.onCancel(reason -> limiter.abandon(permit, reason));
             call.events().admissionStart(call, Admission.CONCURRENCY);
-            permit.whenComplete((p, error) ->
-                    call.events().admissionEnd(call, Admission.CONCURRENCY, time.nanoTime() - start, error == null));
+            permit.whenComplete((p, error) -> call.events()
+                    .admissionEnd(call, Admission.CONCURRENCY, priority, time.nanoTime() - start, error == null));
         }
         return permit.thenCompose(p -> {
             call.trace().addQueue(time.nanoTime() - start);

@@ -66,12 +66,19 @@ final class FairQueue {
     }
 
     /**
-     * Completes when {@code call} has its token from {@code bucket}; fails at once when it certainly
-     * cannot have it within its budget, or later when its budget runs out in the queue.
+     * Completes when {@code call}, of class {@code cls}, has its token from {@code bucket}; fails at
+     * once when it certainly cannot have it within its budget, or later when its budget runs out in
+     * the queue.
      */
     CompletableFuture<Void> admit(
-            Call call, LocalTokenBucket bucket, PriorityPolicy policy, long tokenStart, long budgetEnd, long now) {
-        return admit(call, bucket, policy, tokenStart, tokenStart, budgetEnd, now);
+            Call call,
+            Priority cls,
+            LocalTokenBucket bucket,
+            PriorityPolicy policy,
+            long tokenStart,
+            long budgetEnd,
+            long now) {
+        return admit(call, cls, bucket, policy, tokenStart, tokenStart, budgetEnd, now);
     }
 
     /**
@@ -81,13 +88,14 @@ final class FairQueue {
      */
     CompletableFuture<Void> admit(
             Call call,
+            Priority priority,
             LocalTokenBucket bucket,
             PriorityPolicy policy,
             long tokenStart,
             long budgetStart,
             long budgetEnd,
             long now) {
-        int cls = call.priority().ordinal();
+        int cls = priority.ordinal();
         synchronized (this) {
             // Nobody waiting and a token there: served at once, as dispatch would serve a lone
             // waiter, without making one (no allocation on the path that does not wait).

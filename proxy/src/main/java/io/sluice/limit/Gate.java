@@ -114,7 +114,7 @@ final class Gate {
      */
     CompletableFuture<Void> admit(Call call, Policy policy) {
         long start = time.nanoTime();
-        long budgetEnd = saturatedAdd(start, call.waitBudgetNanos(start));
+        long budgetEnd = saturatedAdd(start, call.waitBudgetNanos(start, policy));
         return afterKeyCooldown(call, policy, start, budgetEnd, start);
     }
 
@@ -240,7 +240,7 @@ final class Gate {
                 }
                 waiter = new Paused(call, policy, currentLimits, start, budgetEnd, now, counted);
                 paused.addLast(waiter);
-                pausedByClass[call.priority().ordinal()]++;
+                pausedByClass[waiter.priority.ordinal()]++;
                 armResume(now);
             } else {
                 waiter = null;
@@ -270,7 +270,8 @@ final class Gate {
         }
         Optional<PriorityPolicy> priority = policy.priority();
         if (priority.isPresent()) {
-            CompletableFuture<Void> byClass = prioritised(call, b, priority.get(), tokenStart, budgetEnd, now);
+            CompletableFuture<Void> byClass =
+                    prioritised(call, call.priority(policy), b, priority.get(), tokenStart, budgetEnd, now);
             if (byClass != null) return byClass;
         }
         if (b instanceof LocalTokenBucket local) return reserved(call, local.reserveNow(), tokenStart, budgetEnd, now);
@@ -385,29 +386,37 @@ final class Gate {
      * is empty holds none of the upstream's tokens while it waits.
      */
     private CompletableFuture<Void> prioritised(
-            Call call, TokenBucket b, PriorityPolicy priority, long tokenStart, long budgetEnd, long now) {
+            Call call,
+            Priority cls,
+            TokenBucket b,
+            PriorityPolicy priority,
+            long tokenStart,
+            long budgetEnd,
+            long now) {
         if (b instanceof BothBuckets both) {
             if (!both.isLocal()) return null;
             LocalTokenBucket key = both.localKey();
             LocalTokenBucket whole = both.localWhole();
-            CompletableFuture<Void> keyToken = waitLine(key).admit(call, key, priority, tokenStart, budgetEnd, now);
+            CompletableFuture<Void> keyToken =
+                    waitLine(key).admit(call, cls, key, priority, tokenStart, budgetEnd, now);
             if (keyToken.isDone() && !keyToken.isCompletedExceptionally()) {
-                return upstreamToken(call, key, whole, priority, now, tokenStart, budgetEnd, now);
+                return upstreamToken(call, cls, key, whole, priority, now, tokenStart, budgetEnd, now);
             }
             return keyToken.thenCompose(ignored -> {
                 long at = time.nanoTime();
-                return upstreamToken(call, key, whole, priority, at, tokenStart, budgetEnd, at);
+                return upstreamToken(call, cls, key, whole, priority, at, tokenStart, budgetEnd, at);
             });
         }
         if (!(b instanceof LocalTokenBucket local)) return null;
         // Only the upstream's limits, or only the key's.
         FairQueue line = local == bucket ? fair : waitLine(local);
-        return line.admit(call, local, priority, tokenStart, budgetEnd, now);
+        return line.admit(call, cls, local, priority, tokenStart, budgetEnd, now);
     }
 
     /** The upstream's token by class, for a request holding its key's; refused, it gives the key's back. */
     private CompletableFuture<Void> upstreamToken(
             Call call,
+            Priority cls,
             LocalTokenBucket key,
             LocalTokenBucket whole,
             PriorityPolicy priority,
@@ -415,7 +424,7 @@ final class Gate {
             long tokenStart,
             long budgetEnd,
             long now) {
-        CompletableFuture<Void> token = fair.admit(call, whole, priority, queuedFrom, tokenStart, budgetEnd, now);
+        CompletableFuture<Void> token = fair.admit(call, cls, whole, priority, queuedFrom, tokenStart, budgetEnd, now);
         if (token.isDone() && !token.isCompletedExceptionally()) return token;
         token.whenComplete((ok, refused) -> {
             if (refused != null) key.giveBack();
@@ -559,7 +568,7 @@ final class Gate {
         TokenBucket whole = bucket;
         if (k == null) return whole;
         String label = label(call, policy);
-        Runnable overflowed = count ? () -> call.events().keyOverflow(call) : () -> {};
+        Runnable overflowed = count ? () -> call.events().keyOverflow(call, upstream) : () -> {};
         TokenBucket own = k.bucket(label, overrides.limitsFor(label, call, policy), overflowed, count);
         return whole == null ? own : new BothBuckets(whole, own);
     }
@@ -777,7 +786,7 @@ final class Gate {
         long now = time.nanoTime();
         long retryAfter;
         synchronized (this) {
-            if (paused.remove(p)) pausedByClass[p.call.priority().ordinal()]--;
+            if (paused.remove(p)) pausedByClass[p.priority.ordinal()]--;
             retryAfter = Math.max(0, cooldownUntil - now)
                     + BucketConfigs.lowerBoundNanos(p.limits, pausedAhead(p.call, p.policy) + 1L);
         }
@@ -788,7 +797,7 @@ final class Gate {
     private void abandon(Paused p, Throwable reason) {
         if (!p.settled.compareAndSet(false, true)) return;
         synchronized (this) {
-            if (paused.remove(p)) pausedByClass[p.call.priority().ordinal()]--;
+            if (paused.remove(p)) pausedByClass[p.priority.ordinal()]--;
         }
         TimeSource.Timer expiry = p.expiry;
         if (expiry != null) expiry.cancel();
@@ -834,7 +843,7 @@ final class Gate {
      */
     private long pausedAhead(Call call, Policy policy) {
         if (policy.priority().isEmpty()) return paused.size();
-        return pausedByClass[call.priority().ordinal()];
+        return pausedByClass[call.priority(policy).ordinal()];
     }
 
     /** Monotonic instant the cooldown ends (past when there is none). */
@@ -988,6 +997,9 @@ final class Gate {
     private static final class Paused {
         final Call call;
         final Policy policy;
+        /** The class it waits in under {@link #policy}. */
+        final Priority priority;
+
         final List<RateLimit> limits;
         final long start;
         final long budgetEnd;
@@ -1009,6 +1021,7 @@ final class Gate {
                 boolean counted) {
             this.call = call;
             this.policy = policy;
+            this.priority = call.priority(policy);
             this.counted = counted;
             this.limits = limits;
             this.start = start;

@@ -14,6 +14,7 @@ import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
 import io.micrometer.core.instrument.binder.system.FileDescriptorMetrics;
 import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
 import io.micrometer.core.instrument.binder.system.UptimeMetrics;
+import io.sluice.config.Priority;
 import io.sluice.config.RateLimit;
 import io.sluice.fetch.Call;
 import io.sluice.fetch.FetchFailure;
@@ -206,7 +207,7 @@ public final class SluiceMetrics implements FetchListener, AutoCloseable {
     }
 
     @Override
-    public void admissionEnd(Call call, Admission cause, long waitedNanos, boolean admitted) {
+    public void admissionEnd(Call call, Admission cause, Priority priority, long waitedNanos, boolean admitted) {
         Timer.builder("sluice.admission.wait")
                 .description(
                         "Time waited for admission, by cause (bucket, cooldown, concurrency), priority class and result")
@@ -216,7 +217,7 @@ public final class SluiceMetrics implements FetchListener, AutoCloseable {
                         "cause",
                         cause.tag(),
                         "priority",
-                        call.priority().tag(),
+                        priority.tag(),
                         "result",
                         admitted ? "admitted" : "refused")
                 .serviceLevelObjectives(LATENCY_BUCKETS)
@@ -243,11 +244,11 @@ public final class SluiceMetrics implements FetchListener, AutoCloseable {
     }
 
     @Override
-    public void keyOverflow(Call call) {
+    public void keyOverflow(Call call, String upstream) {
         counter(
                         "sluice.key.overflow",
                         "Requests whose key found max_keys taken and shared the overflow bucket",
-                        call.upstream().name())
+                        upstream)
                 .increment();
     }
 

@@ -80,7 +80,7 @@ public final class RetryStage implements Stage {
             sent = CompletableFuture.failedFuture(e);
         }
         sent.whenComplete((response, error) -> {
-            Optional<Duration> delay = retryDelay(chain.call(), policy, budget, attempt, response, error);
+            Optional<Duration> delay = retryDelay(chain, policy, budget, attempt, response, error);
             if (delay.isEmpty()) {
                 if (error != null) result.completeExceptionally(error);
                 else result.complete(response);
@@ -100,7 +100,8 @@ public final class RetryStage implements Stage {
 
     /** How long to wait before another attempt, or empty to let this outcome stand. */
     private Optional<Duration> retryDelay(
-            Call call, RetryPolicy policy, RetryBudget budget, int attempt, FetchResponse response, Throwable error) {
+            Chain chain, RetryPolicy policy, RetryBudget budget, int attempt, FetchResponse response, Throwable error) {
+        Call call = chain.call();
         if (attempt >= policy.maxAttempts() || call.isCancelled()) return Optional.empty();
         if (error != null) {
             if (!RETRY_ERRORS.contains(Failures.classify(error).type()) && !connectTimeout(error)) {
@@ -120,7 +121,8 @@ public final class RetryStage implements Stage {
                     .flatMap(value -> RetryAfter.parse(value, time.clock().instant()));
             if (retryAfter.isPresent()) {
                 long until = retryAfter.get().toNanos();
-                if (until >= call.remainingNanos(now) || until > call.waitBudgetNanos(now)) return Optional.empty();
+                if (until >= call.remainingNanos(now)
+                        || until > call.waitBudgetNanos(now, chain.upstream().policy())) return Optional.empty();
             }
         }
         if (!budget.tryWithdraw()) return Optional.empty();

@@ -14,6 +14,7 @@ import io.sluice.fetch.ResponseBody;
 import io.sluice.guard.AddressGuard;
 import io.sluice.guard.Pin;
 import io.sluice.time.TimeSource;
+import io.sluice.upstream.Upstream;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -61,7 +62,8 @@ final class JdkSend implements Transport {
     }
 
     @Override
-    public CompletableFuture<FetchResponse> send(Call call, FetchRequest request, Policy policy, int attempt) {
+    public CompletableFuture<FetchResponse> send(Call call, FetchRequest request, Upstream upstream, int attempt) {
+        Policy policy = upstream.policy();
         CompletableFuture<Pin> admitted = guard.admit(request.uri(), policy.allowPrivate());
         // An admission already decided (an IP literal: no DNS) is sent from this thread, since sendAsync
         // does not block; one that waited for DNS moves off the lookup pool to the workers first.
@@ -99,7 +101,7 @@ final class JdkSend implements Transport {
                                 if (error != null) {
                                     FetchException failure = jdkFailure(error);
                                     call.events().attemptEnd(call, attempt, 0, failure);
-                                    protocolErrors.report(call, failure);
+                                    protocolErrors.report(call, upstream.name(), failure);
                                     throw failure;
                                 }
                                 FetchException tooLarge =
@@ -108,7 +110,7 @@ final class JdkSend implements Transport {
                                     // Nothing of the body is wanted: cancelling it closes the stream.
                                     ResponseBody.streaming(response.body(), -1).discard();
                                     call.events().attemptEnd(call, attempt, 0, tooLarge);
-                                    protocolErrors.report(call, tooLarge);
+                                    protocolErrors.report(call, upstream.name(), tooLarge);
                                     throw tooLarge;
                                 }
                                 call.events().attemptEnd(call, attempt, response.statusCode(), null);

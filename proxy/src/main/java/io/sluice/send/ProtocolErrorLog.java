@@ -29,16 +29,18 @@ final class ProtocolErrorLog {
         boolean open;
     }
 
-    /** Reports {@code error} if it is a protocol error (one {@link ProtocolError} names); else nothing. */
-    void report(Call call, Throwable error) {
+    /**
+     * Reports {@code error} of {@code call} to {@code upstream} (the one governing its hop) if it is a
+     * protocol error (one {@link ProtocolError} names); else nothing.
+     */
+    void report(Call call, String upstream, Throwable error) {
         FetchException failure = Failures.classify(error);
         ProtocolError kind = ProtocolError.of(failure);
-        if (kind != null) report(call, kind, failure.getMessage());
+        if (kind != null) report(call, upstream, kind, failure.getMessage());
     }
 
-    /** Counts the event for {@code call}'s upstream and logs it unless one was logged recently. */
-    void report(Call call, ProtocolError kind, String message) {
-        String upstream = call.upstream() == null ? "unknown" : call.upstream().name();
+    /** Counts the event for {@code upstream} and logs it unless one was logged for it recently. */
+    void report(Call call, String upstream, ProtocolError kind, String message) {
         call.events().upstreamProtocolError(call, kind.tag());
         long now = time.nanoTime();
         long held;

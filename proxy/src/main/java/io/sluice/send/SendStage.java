@@ -9,6 +9,7 @@ import io.sluice.fetch.ResponseBody;
 import io.sluice.fetch.Stage;
 import io.sluice.guard.AddressGuard;
 import io.sluice.time.TimeSource;
+import io.sluice.upstream.Upstream;
 import java.net.http.HttpClient;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
@@ -64,13 +65,14 @@ public final class SendStage implements Stage {
     public CompletableFuture<FetchResponse> apply(Chain chain) {
         Call call = chain.call();
         FetchRequest request = chain.request();
-        Policy policy = chain.upstream().policy();
+        Upstream upstream = chain.upstream();
+        Policy policy = upstream.policy();
         int attempt = call.trace().countAttempt();
         Transport direct = http1 != null && http1.carries(request.uri(), policy)
                 ? http1
                 : http2 != null && http2.carries(request.uri(), policy) ? http2 : null;
         if (direct != null) {
-            return direct.send(call, request, policy, attempt).exceptionallyCompose(error -> {
+            return direct.send(call, request, upstream, attempt).exceptionallyCompose(error -> {
                 // A body that runs to the connection's close, which Undertow's client cannot read: this
                 // request alone, if it may be repeated, goes again over java.net.http. Nothing is
                 // remembered about the origin, so one odd response never changes how later ones go.
@@ -80,12 +82,12 @@ public final class SendStage implements Stage {
                         && Http1Exchange.repeatable(request)
                         && asciiValues(request.headers())) {
                     call.events().transportFallback(call, "close_delimited");
-                    return jdk.send(call, request, policy, call.trace().countAttempt());
+                    return jdk.send(call, request, upstream, call.trace().countAttempt());
                 }
                 return CompletableFuture.failedFuture(error);
             });
         }
-        return jdk.send(call, request, policy, attempt);
+        return jdk.send(call, request, upstream, attempt);
     }
 
     /** Whether every field value is US-ASCII, so java.net.http's HTTP/1.1 sends it unchanged. */

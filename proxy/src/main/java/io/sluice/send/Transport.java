@@ -4,6 +4,7 @@ import io.sluice.config.Policy;
 import io.sluice.fetch.Call;
 import io.sluice.fetch.FetchRequest;
 import io.sluice.fetch.FetchResponse;
+import io.sluice.upstream.Upstream;
 import java.net.URI;
 import java.util.concurrent.CompletableFuture;
 
@@ -17,6 +18,10 @@ interface Transport {
     /** Whether this transport speaks to {@code uri} under {@code policy}'s TLS settings. */
     boolean carries(URI uri, Policy policy);
 
-    /** Sends {@code request} as attempt {@code attempt} of {@code call}. */
-    CompletableFuture<FetchResponse> send(Call call, FetchRequest request, Policy policy, int attempt);
+    /**
+     * Sends {@code request} as attempt {@code attempt} of {@code call}, under the policy of
+     * {@code upstream}, the one the chain handed down for this hop (its name goes in the
+     * protocol-error log).
+     */
+    CompletableFuture<FetchResponse> send(Call call, FetchRequest request, Upstream upstream, int attempt);
 }

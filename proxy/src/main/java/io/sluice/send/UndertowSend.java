@@ -8,6 +8,7 @@ import io.sluice.fetch.FetchRequest;
 import io.sluice.fetch.FetchResponse;
 import io.sluice.guard.AddressGuard;
 import io.sluice.time.TimeSource;
+import io.sluice.upstream.Upstream;
 import java.net.InetAddress;
 import java.net.URI;
 import java.util.concurrent.CompletableFuture;
@@ -58,17 +59,24 @@ final class UndertowSend implements Transport {
     }
 
     @Override
-    public CompletableFuture<FetchResponse> send(Call call, FetchRequest request, Policy policy, int attempt) {
+    public CompletableFuture<FetchResponse> send(Call call, FetchRequest request, Upstream upstream, int attempt) {
+        Policy policy = upstream.policy();
         // Connected to the checked address itself, so no pin: with the name's answer kept, this
         // goes on without leaving the IO thread.
         return guard.admitDirect(request.uri(), policy.allowPrivate()).thenCompose(address -> {
             long sentAt = time.nanoTime();
             call.events().attemptStart(call, attempt);
-            return sender.send(request, policy, address, call, headerLimits, bad -> protocolErrors.report(call, bad))
+            return sender.send(
+                            request,
+                            policy,
+                            address,
+                            call,
+                            headerLimits,
+                            bad -> protocolErrors.report(call, upstream.name(), bad))
                     .whenComplete((response, error) -> {
                         call.trace().addUpstream(time.nanoTime() - sentAt);
                         call.events().attemptEnd(call, attempt, response == null ? 0 : response.status(), error);
-                        if (error != null) protocolErrors.report(call, error);
+                        if (error != null) protocolErrors.report(call, upstream.name(), error);
                     });
         });
     }

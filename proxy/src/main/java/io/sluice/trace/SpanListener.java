@@ -11,6 +11,7 @@ import io.opentelemetry.context.Context;
 import io.opentelemetry.context.propagation.TextMapGetter;
 import io.opentelemetry.context.propagation.TextMapPropagator;
 import io.opentelemetry.sdk.common.Clock;
+import io.sluice.config.Priority;
 import io.sluice.fetch.Call;
 import io.sluice.fetch.Failures;
 import io.sluice.fetch.FetchFailure;
@@ -188,7 +189,7 @@ final class SpanListener implements FetchListener {
     }
 
     @Override
-    public void admissionEnd(Call call, Admission cause, long waitedNanos, boolean admitted) {
+    public void admissionEnd(Call call, Admission cause, Priority priority, long waitedNanos, boolean admitted) {
         if (waitedNanos <= 0 || !(call.span() instanceof State state) || !state.span.isRecording()) return;
         long end = clock.now();
         tracer.spanBuilder(cause.tag() + " wait")

@@ -1,19 +1,32 @@
 package io.sluice.config;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatCode;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.fasterxml.jackson.databind.node.TextNode;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import com.networknt.schema.JsonSchema;
+import com.networknt.schema.JsonSchemaFactory;
+import com.networknt.schema.SpecVersion;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.TreeSet;
+import java.util.function.Consumer;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
@@ -21,16 +34,63 @@ import org.junit.jupiter.api.Test;
 /**
  * The copies of the policy's key names outside its codecs agree with {@link UpstreamCodec} and
  * {@link PolicyCodec}: the admin API's {@code UpstreamPolicy} schema (openapi/sluice.yaml) names
- * exactly the keys they read, at every level they list, and the admin UI's form edits only keys
- * they read. (docs/configuration.md's table is generated from them: ConfigReferenceTest.)
+ * exactly the keys they read, at every level they list, each with the type they declare and no
+ * default but theirs, and the admin UI's form edits only keys they read. (docs/configuration.md's table is
+ * generated from them: ConfigReferenceTest.)
  */
 class PolicyKeyCopiesTest {
     private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory());
+    private static final JsonSchemaFactory SCHEMAS = JsonSchemaFactory.getInstance(SpecVersion.VersionFlag.V202012);
+    private static final String UPSTREAM_POLICY = "/components/schemas/UpstreamPolicy";
+    /** "default false", "default: 5s" in a description. */
+    private static final Pattern DEFAULT_IN_WORDS = Pattern.compile("(?i)\\bdefault\\b:?\\s+`?([\\w./%-]+)");
+
+    /** Codec types without a grammar, and the one JSON Schema type each is. */
+    private static final Map<String, String> PLAIN = Map.of(
+            "integer", "integer",
+            "boolean", "boolean",
+            "path", "string",
+            "URL", "string",
+            "list", "array",
+            "mapping", "object");
+
+    /**
+     * A codec type written in a grammar: the JSON Schema types its schema must have, values the codec
+     * reads and values it refuses (theSamplesOfEachGrammarAreWhatTheCodecsRead checks both against the
+     * codec), which the schema's pattern must take and refuse alike.
+     */
+    private record Grammar(Set<String> types, List<String> valid, List<String> invalid, Consumer<String> codec) {}
+
+    private static final Map<String, Grammar> GRAMMARS = Map.of(
+            "duration",
+            new Grammar(
+                    Set.of("string"),
+                    List.of("0", "250ms", "5s", "2m", "1h", "1d", "1m30s", "106751d"),
+                    List.of("5", "5 s", "1.5s", "-1s", "5sec", "PT5S", ""),
+                    Durations::parse),
+            "rate",
+            new Grammar(
+                    Set.of("string"),
+                    List.of("50/s", "90/min", "5000/h", "100000/d"),
+                    List.of("50", "fast", "1.5/s", "/s", "50/week"),
+                    value -> RateLimit.parse(value, null)),
+            "share",
+            new Grammar(
+                    Set.of("number", "string"),
+                    List.of("20%", "0.2", "12.5%", "0"),
+                    List.of("twenty", "%", "20%%", "0.2.1"),
+                    value -> new TreeReader(Map.of()).fraction("share", TextNode.valueOf(value))),
+            "`header:NAME` \\| `query:NAME`",
+            new Grammar(
+                    Set.of("string"),
+                    List.of("header:X-Tenant", "query:api_key"),
+                    List.of("cookie:session", "header", "header:"),
+                    KeySource::parse));
 
     @Test
     void upstreamPolicySchemaNamesTheCodecsKeysAtEveryLevel() throws IOException {
         JsonNode root = openApi();
-        JsonNode upstreamPolicy = root.at("/components/schemas/UpstreamPolicy");
+        JsonNode upstreamPolicy = root.at(UPSTREAM_POLICY);
         assertThat(upstreamPolicy.isMissingNode()).isFalse();
 
         Map<String, Set<String>> levels = codecLevels();
@@ -42,6 +102,47 @@ class PolicyKeyCopiesTest {
             assertThat(properties)
                     .as("properties of UpstreamPolicy%s", parent.isEmpty() ? "" : "." + parent)
                     .containsExactlyInAnyOrderElementsOf(names);
+        });
+    }
+
+    @Test
+    void upstreamPolicySchemaTypesAndDefaultsAreTheCodecs() throws IOException {
+        JsonNode root = openApi();
+        List<String> disagreements = new ArrayList<>();
+        Map<String, ConfigKey> keys = codecKeys();
+        keys.forEach((path, key) -> {
+            String pointer = pointer(root, path);
+            JsonNode property = root.at(pointer);
+            JsonNode schema = resolve(root, property);
+            Set<String> types = new TreeSet<>();
+            schema.path("type").forEach(t -> types.add(t.asText()));
+            if (schema.path("type").isTextual()) types.add(schema.get("type").asText());
+            JsonSchema validator = validator(root, pointer);
+            String wrong = typeDisagreement(key.type(), types, schema, validator);
+            if (wrong == null) wrong = defaultDisagreement(key.defaultValue(), property, schema, validator);
+            if (wrong != null) {
+                disagreements.add("%s: schema %s, codec %s: %s".formatted(path, describe(schema), key.type(), wrong));
+            }
+        });
+        assertThat(keys).hasSizeGreaterThan(40);
+        assertThat(disagreements)
+                .as("UpstreamPolicy properties whose schema is not what the codecs read")
+                .isEmpty();
+    }
+
+    @Test
+    void theSamplesOfEachGrammarAreWhatTheCodecsRead() {
+        GRAMMARS.forEach((type, grammar) -> {
+            for (String value : grammar.valid()) {
+                assertThatCode(() -> grammar.codec().accept(value))
+                        .as("the codec reads %s \"%s\"", type, value)
+                        .doesNotThrowAnyException();
+            }
+            for (String value : grammar.invalid()) {
+                assertThatThrownBy(() -> grammar.codec().accept(value))
+                        .as("the codec refuses %s \"%s\"", type, value)
+                        .isInstanceOf(RuntimeException.class);
+            }
         });
     }
 
@@ -72,12 +173,129 @@ class PolicyKeyCopiesTest {
         assertThat(levels.get("a.b[]")).containsExactly("c");
     }
 
+    /**
+     * What is wrong with a schema of {@code types} for a key the codec declares of {@code codecType},
+     * or null. A codec type with a grammar must be a string with a pattern that takes what the codec
+     * reads and refuses what it refuses; an enumeration must list the codec's values.
+     */
+    private static String typeDisagreement(String codecType, Set<String> types, JsonNode schema, JsonSchema validator) {
+        Grammar grammar = GRAMMARS.get(codecType);
+        if (grammar != null) {
+            if (!types.equals(grammar.types())) return "expected type " + String.join(" or ", grammar.types());
+            if (!schema.has("pattern")) return "expected a pattern for " + codecType;
+            for (String value : grammar.valid()) {
+                if (!valid(validator, TextNode.valueOf(value)))
+                    return "refuses \"" + value + "\", which the codec reads";
+            }
+            for (String value : grammar.invalid()) {
+                if (valid(validator, TextNode.valueOf(value)))
+                    return "takes \"" + value + "\", which the codec refuses";
+            }
+            return null;
+        }
+        List<String> values = enumeration(codecType);
+        if (values != null) {
+            if (!types.equals(Set.of("string"))) return "expected type string";
+            List<String> listed = new ArrayList<>();
+            schema.path("enum").forEach(v -> listed.add(v.asText()));
+            return new TreeSet<>(listed).equals(new TreeSet<>(values)) ? null : "expected enum " + values;
+        }
+        String expected = PLAIN.get(codecType);
+        if (expected == null) return "no rule in this test for the codec type " + codecType;
+        if (!types.equals(Set.of(expected))) return "expected type " + expected;
+        if (codecType.equals("URL") && !schema.path("format").asText().equals("uri")) return "expected format uri";
+        return null;
+    }
+
+    /**
+     * What is wrong with the schema's defaults against the codec's {@code codecDefault}, or null: a
+     * literal default the codec states must be valid under the schema; a default the schema states
+     * (as {@code default}, or in its description as "default X" or "off unless set") must be the
+     * codec's.
+     */
+    private static String defaultDisagreement(
+            String codecDefault, JsonNode property, JsonNode schema, JsonSchema validator) {
+        JsonNode literal = literal(codecDefault);
+        if (literal != null && !valid(validator, literal)) {
+            return "the codec's default " + literal + " is not valid here: " + validator.validate(literal);
+        }
+        JsonNode stated = property.has("default") ? property.get("default") : schema.get("default");
+        if (stated != null && !stated.equals(literal)) {
+            return "default " + stated + ", but the codec's is " + codecDefault;
+        }
+        String description = property.path("description").asText() + " "
+                + schema.path("description").asText();
+        Matcher said = DEFAULT_IN_WORDS.matcher(description);
+        if (said.find() && (literal == null || !literal.asText().equals(said.group(1)))) {
+            return "the description says default " + said.group(1) + ", but the codec's is " + codecDefault;
+        }
+        boolean offUnlessSet =
+                codecDefault.equals("unset") || codecDefault.equals("—") || codecDefault.contains("off unless set");
+        if (description.toLowerCase(Locale.ROOT).contains("off unless set") && !offUnlessSet) {
+            return "the description says off unless set, but the codec's default is " + codecDefault;
+        }
+        return null;
+    }
+
+    /**
+     * The value a codec default starts with ({@code `32`}, {@code `5s` (…)}), read as YAML; null when
+     * there is none ({@code —}, {@code unset}) or it names another key ({@code `tls.min_version`}).
+     */
+    private static JsonNode literal(String codecDefault) {
+        Matcher m = Pattern.compile("^`([^`]*)`").matcher(codecDefault);
+        if (!m.find() || m.group(1).matches("[a-z_]+(\\.[a-z_]+)+")) return null;
+        try {
+            return YAML.readTree(m.group(1));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** The values of a codec type written as alternatives ({@code `a` \| `b`}), or null. */
+    private static List<String> enumeration(String codecType) {
+        if (codecType.equals("class"))
+            return Arrays.stream(Priority.values()).map(Priority::tag).toList();
+        if (!codecType.matches("`[^`]+`( \\\\\\| `[^`]+`)*")) return null;
+        List<String> values = new ArrayList<>();
+        Matcher m = Pattern.compile("`([^`]+)`").matcher(codecType);
+        while (m.find()) values.add(m.group(1));
+        return values;
+    }
+
+    /** The schema's type, and its format, pattern or enum: {@code string (pattern ^…$)}. */
+    private static String describe(JsonNode schema) {
+        String type = schema.path("type").isArray()
+                ? schema.get("type").toString()
+                : schema.path("type").asText("none");
+        for (String detail : List.of("format", "pattern", "enum")) {
+            if (schema.has(detail)) return type + " (" + detail + " " + schema.get(detail) + ")";
+        }
+        return type;
+    }
+
+    private static boolean valid(JsonSchema validator, JsonNode value) {
+        return validator.validate(value).isEmpty();
+    }
+
+    /** A validator of the schema at {@code pointer}, with the document's {@code $ref}s resolvable. */
+    private static JsonSchema validator(JsonNode root, String pointer) {
+        ObjectNode document = root.deepCopy();
+        document.put("$schema", "https://json-schema.org/draft/2020-12/schema");
+        document.put("$ref", "#" + pointer);
+        return SCHEMAS.getSchema(document);
+    }
+
     /** The codecs' keys relative to an upstream, grouped by the path of their parent. */
     private static Map<String, Set<String>> codecLevels() {
-        List<String> names = new ArrayList<>();
-        UpstreamCodec.KEYS.forEach(k -> names.add(k.name().substring("upstreams.<name>.".length())));
-        PolicyCodec.KEYS.forEach(k -> names.add(k.name().substring("<policy>.".length())));
-        return levels(names);
+        return levels(List.copyOf(codecKeys().keySet()));
+    }
+
+    /** The codecs' keys by their path relative to an upstream ({@code limits[].rate}). */
+    private static Map<String, ConfigKey> codecKeys() {
+        Map<String, ConfigKey> keys = new LinkedHashMap<>();
+        UpstreamCodec.KEYS.forEach(k -> keys.put(k.name().substring("upstreams.<name>.".length()), k));
+        PolicyCodec.KEYS.forEach(k -> keys.put(k.name().substring("<policy>.".length()), k));
+        return keys;
     }
 
     /** {@code a.b[].c} gives {@code "" → a}, {@code a → b}, {@code a.b[] → c}. */
@@ -96,25 +314,39 @@ class PolicyKeyCopiesTest {
 
     /** The schema of {@code path} under {@code schema}: {@code x[]} is the items of the list {@code x}. */
     private static JsonNode at(JsonNode root, JsonNode schema, String path) {
-        JsonNode node = schema;
-        if (path.isEmpty()) return node;
-        for (String segment : path.split("\\.")) {
-            boolean list = segment.endsWith("[]");
-            node = resolve(root, node).path("properties").path(segment.replace("[]", ""));
-            assertThat(node.isMissingNode()).as("UpstreamPolicy has %s", path).isFalse();
-            if (list) node = items(root, node);
-        }
-        return node;
+        return path.isEmpty() ? schema : root.at(pointer(root, path));
     }
 
-    /** The items of a list schema, also when it is one branch of a {@code oneOf} ({@code limits: learn}). */
-    private static JsonNode items(JsonNode root, JsonNode schema) {
-        JsonNode resolved = resolve(root, schema);
-        if (resolved.has("items")) return resolved.get("items");
-        for (JsonNode branch : resolved.path("oneOf")) {
-            if (resolve(root, branch).has("items")) return resolve(root, branch).get("items");
+    /**
+     * The JSON pointer of {@code path}'s schema in UpstreamPolicy: {@code x[]} is the items of the list
+     * {@code x}, also when the list is one branch of a {@code oneOf} ({@code limits: learn}).
+     */
+    private static String pointer(JsonNode root, String path) {
+        String pointer = UPSTREAM_POLICY;
+        for (String segment : path.split("\\.")) {
+            pointer = follow(root, pointer) + "/properties/" + segment.replace("[]", "");
+            assertThat(root.at(pointer).isMissingNode())
+                    .as("UpstreamPolicy has %s", path)
+                    .isFalse();
+            if (segment.endsWith("[]")) pointer = items(root, follow(root, pointer));
         }
-        throw new AssertionError("not a list schema: " + schema);
+        return pointer;
+    }
+
+    private static String items(JsonNode root, String list) {
+        if (root.at(list).has("items")) return list + "/items";
+        for (int i = 0; i < root.at(list).path("oneOf").size(); i++) {
+            String branch = follow(root, list + "/oneOf/" + i);
+            if (root.at(branch).has("items")) return branch + "/items";
+        }
+        throw new AssertionError("not a list schema: " + list);
+    }
+
+    /** {@code pointer}, past every {@code $ref} it leads to. */
+    private static String follow(JsonNode root, String pointer) {
+        while (root.at(pointer).has("$ref"))
+            pointer = root.at(pointer).get("$ref").asText().substring(1);
+        return pointer;
     }
 
     private static JsonNode resolve(JsonNode root, JsonNode schema) {

@@ -28,8 +28,8 @@ class ChainTest {
             return chain.proceed(chain.request());
         };
         Stage after = chain -> {
-            seen.add("after: " + name(chain.upstream()) + ", call: "
-                    + name(chain.call().upstream()));
+            seen.add("after: " + name(chain.upstream()) + ", trace: "
+                    + chain.call().trace().upstream());
             return chain.proceed(chain.request());
         };
         Pipeline pipeline = new Pipeline(List.of(before, new ResolveUpstreamStage(upstreams), after, ok()), time);
@@ -37,7 +37,7 @@ class ChainTest {
         FetchOutcome outcome = run(pipeline, FetchRequest.get(URI.create("http://slow.test/a")));
 
         assertThat(outcome).isInstanceOf(FetchResponse.class);
-        assertThat(seen).containsExactly("before: none", "after: slow, call: slow");
+        assertThat(seen).containsExactly("before: none", "after: slow, trace: slow");
     }
 
     @Test

@@ -1,6 +1,7 @@
 package io.sluice.limit;
 
 import io.sluice.config.Interpolated;
+import io.sluice.config.Policy;
 import io.sluice.config.RedisConfig;
 import io.sluice.fetch.Call;
 import io.sluice.fetch.FetchRequest;
@@ -98,7 +99,7 @@ public final class AdmissionBenchmark {
                     time,
                     new java.util.concurrent.atomic.LongAdder(),
                     KeyLabels.random());
-            List<Call> calls = calls(UNLIMITED, time);
+            List<Bound> calls = calls(UNLIMITED, time);
             redis(hot, calls, redisOps / 5, 16); // warm-up
             report("redis, 16 in flight, one key", redis(hot, calls, redisOps, 16));
             report("redis, 1 in flight", redis(hot, calls, redisOps / 5, 1));
@@ -128,9 +129,9 @@ public final class AdmissionBenchmark {
                 + "limits: [{rate: 100000000/h, burst: 10000000, per: key}]";
         String both = "key: header:X-Tenant\nmax_keys: 200000\nmax_wait: 0s\n"
                 + "limits: [{rate: 100000000/h, burst: 10000000, per: key}, {rate: 100000000/s, burst: 10000000}]";
-        List<Call> upstreamCalls = calls(UNLIMITED, time, 1024);
-        List<Call> keyCalls = calls(perKey, time, KEYS);
-        List<Call> bothCalls = calls(both, time, KEYS);
+        List<Bound> upstreamCalls = calls(UNLIMITED, time, 1024);
+        List<Bound> keyCalls = calls(perKey, time, KEYS);
+        List<Bound> bothCalls = calls(both, time, KEYS);
         for (int round = 0; round < 2; round++) {
             Gate one = gate(time);
             Gate keys = gate(time);
@@ -177,13 +178,16 @@ public final class AdmissionBenchmark {
                 KeyLabels.random());
     }
 
+    /** A call and the policy ResolveUpstreamStage handed down with it, as AdmissionStage has them. */
+    private record Bound(Call call, Policy policy) {}
+
     /** One admission decision, under the policy the call's upstream had when it was resolved. */
-    private static CompletableFuture<Void> admit(Gate gate, Call call) {
-        return gate.admit(call, call.upstream().policy());
+    private static CompletableFuture<Void> admit(Gate gate, Bound bound) {
+        return gate.admit(bound.call(), bound.policy());
     }
 
     /** Warms {@code gate} with one pass over every call (creating each key's bucket), then times {@code ops}. */
-    private static double cpuPerDecision(Gate gate, List<Call> calls, int ops) {
+    private static double cpuPerDecision(Gate gate, List<Bound> calls, int ops) {
         int n = calls.size();
         for (int i = 0; i < Math.max(ops, n); i++) admit(gate, calls.get(i % n));
         var bean = java.lang.management.ManagementFactory.getThreadMXBean();
@@ -192,18 +196,18 @@ public final class AdmissionBenchmark {
         return (bean.getCurrentThreadCpuTime() - cpu) / (double) ops;
     }
 
-    /** Calls bound to the upstream {@code example}, as ResolveUpstreamStage leaves them. */
-    private static List<Call> calls(String policy, TimeSource time) {
+    /** Calls bound to the upstream {@code example}, as ResolveUpstreamStage hands them down. */
+    private static List<Bound> calls(String policy, TimeSource time) {
         return calls(policy, time, 1024);
     }
 
     /** {@code count} calls, call {@code i} with {@code X-Tenant: tenant-i}. */
-    private static List<Call> calls(String policy, TimeSource time, int count) {
+    private static List<Bound> calls(String policy, TimeSource time, int count) {
         Upstreams upstreams = Harness.upstreams(policy);
-        Call[] captured = new Call[1];
+        Bound[] captured = new Bound[1];
         Pipeline pipeline = new Pipeline(
                 List.of(new ResolveUpstreamStage(upstreams), chain -> {
-                    captured[0] = chain.call();
+                    captured[0] = new Bound(chain.call(), chain.upstream().policy());
                     return CompletableFuture.completedFuture(new FetchResponse(
                             200,
                             chain.request().headers(),
@@ -211,7 +215,7 @@ public final class AdmissionBenchmark {
                             chain.call().trace()));
                 }),
                 time);
-        Call[] calls = new Call[count];
+        Bound[] calls = new Bound[count];
         for (int i = 0; i < calls.length; i++) {
             FetchRequest request = FetchRequest.get(URI.create("http://api.test/x"));
             request = request.withHeaders(request.headers().with("X-Tenant", "tenant-" + i));
@@ -221,7 +225,7 @@ public final class AdmissionBenchmark {
         return List.of(calls);
     }
 
-    private static long[] local(Gate gate, List<Call> calls, int ops) {
+    private static long[] local(Gate gate, List<Bound> calls, int ops) {
         for (int i = 0; i < ops; i++) admit(gate, calls.get(i & 1023)); // warm-up
         long batchStart = System.nanoTime();
         for (int i = 0; i < ops; i++) admit(gate, calls.get(i & 1023));
@@ -238,7 +242,7 @@ public final class AdmissionBenchmark {
         return nanos;
     }
 
-    private static long[] redis(Gate gate, List<Call> calls, int ops, int inFlight) throws InterruptedException {
+    private static long[] redis(Gate gate, List<Bound> calls, int ops, int inFlight) throws InterruptedException {
         AtomicInteger next = new AtomicInteger();
         return inFlight(ops, inFlight, () -> admit(gate, calls.get(next.getAndIncrement() & 1023)));
     }

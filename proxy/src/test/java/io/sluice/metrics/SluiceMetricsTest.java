@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.sluice.config.Priority;
 import io.sluice.fetch.Call;
 import io.sluice.fetch.FetchListener;
 import io.sluice.fetch.FetchOutcome;
@@ -132,9 +133,18 @@ class SluiceMetricsTest {
         metrics.cacheCoalesced(call);
         metrics.cacheStored(call, 2048);
         metrics.admissionEnd(
-                call, FetchListener.Admission.BUCKET, Duration.ofMillis(40).toNanos(), true);
+                call,
+                FetchListener.Admission.BUCKET,
+                Priority.INTERACTIVE,
+                Duration.ofMillis(40).toNanos(),
+                true);
         metrics.admissionEnd(
-                call, FetchListener.Admission.COOLDOWN, Duration.ofSeconds(2).toNanos(), false);
+                call,
+                FetchListener.Admission.COOLDOWN,
+                Priority.BATCH,
+                Duration.ofSeconds(2).toNanos(),
+                false);
+        metrics.keyOverflow(call, "github");
         String scrape = registry.scrape();
         assertThat(scrape)
                 .contains("sluice_retries_total{reason=\"503\",upstream=\"github\"} 2.0")
@@ -144,7 +154,8 @@ class SluiceMetricsTest {
                 .contains(
                         "sluice_admission_wait_seconds_count{cause=\"bucket\",priority=\"interactive\",result=\"admitted\",upstream=\"github\"} 1")
                 .contains(
-                        "sluice_admission_wait_seconds_count{cause=\"cooldown\",priority=\"interactive\",result=\"refused\",upstream=\"github\"} 1");
+                        "sluice_admission_wait_seconds_count{cause=\"cooldown\",priority=\"batch\",result=\"refused\",upstream=\"github\"} 1")
+                .contains("sluice_key_overflow_total{upstream=\"github\"} 1.0");
         metrics.close();
     }
 
