@@ -244,12 +244,14 @@ final class Http2Exchange {
         // Such a connection takes no new streams, this one's second try included.
         boolean connectionLost = !on.client.isOpen() || closedChannel(e);
         if (connectionLost) on.retired = true;
-        int streamId = stream == null ? -1 : ((Http2StreamSinkChannel) stream.getRequestChannel()).getStreamId();
+        int streamId = stream == null ? -1 : streamId();
         int resetCode = streamId < 0 ? -1 : on.frames.resetBy(streamId);
-        boolean unprocessed =
-                streamId > 0 && (resetCode == Http2FrameTap.REFUSED_STREAM || on.frames.beyondGoAway(streamId));
-        // A stream the origin reset is not reset back (RFC 9113 §5.4.2: that could loop).
-        if (resetCode >= 0) stream = null;
+        boolean beyondGoAway = streamId > 0 && on.frames.beyondGoAway(streamId);
+        boolean unprocessed = resetCode == Http2FrameTap.REFUSED_STREAM || beyondGoAway;
+        // Not reset back: a stream the origin reset (RFC 9113 §5.4.2: that could loop), nor one it will
+        // not read at all; a frame an origin leaves unread when it closes makes its close a TCP reset,
+        // which can lose answers to the streams it did process.
+        if (resetCode >= 0 || beyondGoAway) stream = null;
         endStream(false);
         if (on.witness.failure() != null) {
             // Undertow reports a failed TLS handshake as a closed channel; the reason is the witness's.
@@ -271,6 +273,24 @@ final class Http2Exchange {
         fail(e);
     }
 
+    /**
+     * The origin of {@code on} went away: a stream above {@code lastStream} was not processed and is
+     * sent again (whatever its method); one up to it may still be answered, so it waits on.
+     */
+    void goneAway(Http2Transport.Connection on, int lastStream) {
+        if (result.isDone() || connection != on || stream == null) return;
+        if (streamId() > lastStream) {
+            onStreamFailed(
+                    on,
+                    new IOException("upstream went away (GOAWAY, last stream " + lastStream + ") before"
+                            + " processing stream " + streamId()));
+        }
+    }
+
+    private int streamId() {
+        return ((Http2StreamSinkChannel) stream.getRequestChannel()).getStreamId();
+    }
+
     private static boolean closedChannel(Throwable error) {
         for (Throwable c = error; c != null; c = c.getCause()) {
             if (c instanceof java.nio.channels.ClosedChannelException) return true;
@@ -287,7 +307,7 @@ final class Http2Exchange {
         if (on == null) return;
         connection = null;
         if (!clean && stream != null && on.client.isOpen()) {
-            on.reset(((Http2StreamSinkChannel) stream.getRequestChannel()).getStreamId());
+            on.reset(streamId());
         }
         stream = null;
         transport.streamEnded(this, on);

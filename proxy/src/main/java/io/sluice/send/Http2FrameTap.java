@@ -19,15 +19,24 @@ import org.xnio.conduits.StreamSourceConduit;
  * was not, and may be sent again whatever its method. nginx refuses streams so once a connection has
  * carried its {@code keepalive_requests} (1,000 by default).
  *
- * <p>Bytes pass unchanged; only frame headers are read (RFC 9113 §4.1: a 24-bit length, type, flags,
- * stream id) and payloads skipped by their length, so the tap cannot decide anything the parser above
- * it decides otherwise. It runs on the connection's IO thread, as do the lookups.
+ * <p>Only frame headers are read (RFC 9113 §4.1: a 24-bit length, type, flags, stream id) and payloads
+ * skipped by their length, so the tap cannot decide anything the parser above it decides otherwise.
+ * Bytes pass unchanged but one: a GOAWAY's type byte becomes that of a frame type no one defined,
+ * which the parser above drops unread (§4.1: "implementations MUST ignore and discard frames of
+ * unknown types"). Undertow's client, on a GOAWAY, fails every open stream, the ones the origin goes
+ * on to answer included (§6.8: streams up to the last stream id "might still complete
+ * successfully"); so an origin that goes away gracefully, as nginx does after {@code
+ * keepalive_requests}, would lose requests it processed. Sluice acts on the GOAWAY itself instead
+ * ({@link #onGoAway}): no new streams on the connection, those above the last stream id sent again.
+ * It runs on the connection's IO thread, as do the lookups.
  */
 final class Http2FrameTap extends AbstractStreamSourceConduit<StreamSourceConduit> {
     static final int REFUSED_STREAM = 0x7;
     private static final int TYPE_RST_STREAM = 0x3;
     private static final int TYPE_GOAWAY = 0x7;
     private static final int FRAME_HEADER = 9;
+    /** A frame type RFC 9113 does not define, nor does any extension Undertow knows. */
+    private static final byte UNDEFINED_TYPE = (byte) 0xf7;
     /** Resets kept for their exchanges to look up: a stream's is looked up as soon as it is read. */
     private static final int KEPT_RESETS = 64;
 
@@ -44,9 +53,15 @@ final class Http2FrameTap extends AbstractStreamSourceConduit<StreamSourceCondui
         }
     };
     private int lastStreamProcessed = Integer.MAX_VALUE;
+    private java.util.function.IntConsumer goneAway = last -> {};
 
     Http2FrameTap(StreamSourceConduit next) {
         super(next);
+    }
+
+    /** Told the last stream id of each GOAWAY the origin sends, on the IO thread, while the frame is read. */
+    void onGoAway(java.util.function.IntConsumer goneAway) {
+        this.goneAway = goneAway;
     }
 
     /** The error code the origin reset {@code streamId} with (forgotten once asked), or -1 if it did not. */
@@ -97,6 +112,7 @@ final class Http2FrameTap extends AbstractStreamSourceConduit<StreamSourceCondui
                 continue;
             }
             frame[have++] = bytes.get(i++);
+            if (have == 4 && frame[3] == TYPE_GOAWAY) bytes.put(i - 1, UNDEFINED_TYPE);
             if (have == FRAME_HEADER) {
                 int length = (frame[0] & 0xff) << 16 | (frame[1] & 0xff) << 8 | (frame[2] & 0xff);
                 int type = frame[3] & 0xff;
@@ -119,6 +135,7 @@ final class Http2FrameTap extends AbstractStreamSourceConduit<StreamSourceCondui
             resets.put(int31(FRAME_HEADER - 4), int32(FRAME_HEADER));
         } else if (type == TYPE_GOAWAY && want == FRAME_HEADER + 8) {
             lastStreamProcessed = Math.min(lastStreamProcessed, int31(FRAME_HEADER));
+            goneAway.accept(lastStreamProcessed);
         }
     }
 

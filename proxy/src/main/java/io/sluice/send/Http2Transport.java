@@ -20,7 +20,9 @@ import java.net.InetSocketAddress;
 import java.net.URI;
 import java.time.Duration;
 import java.util.ArrayDeque;
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
@@ -175,6 +177,8 @@ public final class Http2Transport {
         final HandshakeWitness witness;
         /** Streams this side holds on it (sent and not yet ended). */
         int active;
+        /** The exchanges whose streams those are. */
+        final List<Http2Exchange> streams = new ArrayList<>();
         /** The origin's SETTINGS have been read: a PING sent with the preface came back, or a response. */
         boolean settled;
         /** Undertow refused a stream Sluice counted as free: no new ones; closed when the last ends. */
@@ -300,6 +304,7 @@ public final class Http2Transport {
                 && connection.active < connection.limit()
                 && (next = nextWaiting(destination)) != null) {
             connection.active++;
+            connection.streams.add(next);
             next.sendOn(connection);
         }
     }
@@ -313,6 +318,7 @@ public final class Http2Transport {
     /** A stream of {@code connection} ended (answered and read, failed or reset): the next in line may have it. */
     void streamEnded(Http2Exchange exchange, Connection connection) {
         connection.active--;
+        connection.streams.remove(exchange);
         if (connection.active == 0) {
             connection.idleSince = time.nanoTime();
             if (connection.retired) IoUtils.safeClose(connection.client);
@@ -331,6 +337,19 @@ public final class Http2Transport {
         if (destination.connection == connection) destination.connection = null;
         streamEnded(exchange, connection);
         enqueue(exchange, true);
+    }
+
+    /**
+     * The origin sent a GOAWAY (hidden from Undertow's client by {@link Http2FrameTap}): the connection
+     * takes no new streams and is closed once its last stream ends; streams above {@code lastStream}
+     * will not be answered and go again, those up to it are left to finish.
+     */
+    private void goneAway(Destination destination, Connection connection, int lastStream) {
+        connection.retired = true;
+        if (destination.connection == connection) destination.connection = null;
+        for (Http2Exchange exchange : List.copyOf(connection.streams)) exchange.goneAway(connection, lastStream);
+        if (connection.active == 0) IoUtils.safeClose(connection.client);
+        pump(destination);
     }
 
     /** The origin's SETTINGS are in: as many streams as it allows may be used. */
@@ -470,6 +489,8 @@ public final class Http2Transport {
             Http2ClientConnection client =
                     new Http2ClientConnection(channel, false, destination.key.host(), null, true);
             Connection made = new Connection(client, channel, frames, witness, time.nanoTime());
+            // Read inside the channel's read: acted on once that read is over.
+            frames.onGoAway(last -> destination.thread.execute(() -> goneAway(destination, made, last)));
             http1.opened(client);
             client.addCloseListener(closed -> onThread(destination, () -> {
                 if (destination.connection != made) return;

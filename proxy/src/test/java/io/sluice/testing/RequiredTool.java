@@ -12,7 +12,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 public final class RequiredTool {
     /** Every Debian package the suite can use, as {@code .ci/run} installs them. */
     public static final String INSTALL_ALL =
-            "apt-get install -y redis-server redis-tools python3-requests chromium chromium-driver nodejs npm";
+            "apt-get install -y redis-server redis-tools python3-requests chromium chromium-driver nodejs npm nginx-light";
 
     private RequiredTool() {}
 
