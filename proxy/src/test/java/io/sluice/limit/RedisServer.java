@@ -2,14 +2,10 @@ package io.sluice.limit;
 
 import java.io.File;
 import java.io.IOException;
-import java.net.InetSocketAddress;
-import java.net.ServerSocket;
-import java.net.Socket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.locks.LockSupport;
 
 /**
  * A real {@code redis-server} on a free port, without persistence, owned by one test: it can be
@@ -33,7 +29,7 @@ final class RedisServer implements AutoCloseable {
     static RedisServer start() throws IOException {
         io.sluice.testing.RequiredTool.require(
                 Files.isExecutable(BINARY), "redis-server at " + BINARY + " (Debian package redis-server)");
-        RedisServer server = new RedisServer(freePort(), List.of());
+        RedisServer server = new RedisServer(io.sluice.testing.LocalPorts.free(), List.of());
         server.startProcess();
         return server;
     }
@@ -42,7 +38,7 @@ final class RedisServer implements AutoCloseable {
     static RedisServer replicaOf(RedisServer master) throws IOException {
         // Loads the master's snapshot from the socket: nothing is written to the working directory.
         RedisServer server = new RedisServer(
-                freePort(),
+                io.sluice.testing.LocalPorts.free(),
                 List.of(
                         "--replicaof",
                         "127.0.0.1",
@@ -58,7 +54,7 @@ final class RedisServer implements AutoCloseable {
      * 500 ms. Its config file lives in {@code dir}, since a Sentinel rewrites it.
      */
     static RedisServer sentinel(RedisServer master, String name, Path dir) throws IOException {
-        int port = freePort();
+        int port = io.sluice.testing.LocalPorts.free();
         Path conf = dir.resolve("sentinel-" + port + ".conf");
         Files.writeString(
                 conf,
@@ -86,26 +82,20 @@ final class RedisServer implements AutoCloseable {
     static RedisServer clusterNode(Path dir) throws IOException {
         io.sluice.testing.RequiredTool.require(
                 Files.isExecutable(BINARY), "redis-server at " + BINARY + " (Debian package redis-server)");
-        int port = freePort();
+        int port = io.sluice.testing.LocalPorts.free();
         RedisServer server = new RedisServer(
                 port,
                 List.of(
                         "--cluster-enabled",
                         "yes",
                         "--cluster-port",
-                        Integer.toString(freePort()),
+                        Integer.toString(io.sluice.testing.LocalPorts.free()),
                         "--cluster-config-file",
                         dir.resolve("nodes-" + port + ".conf").toString(),
                         "--cluster-node-timeout",
                         "2000"));
         server.startProcess();
         return server;
-    }
-
-    private static int freePort() throws IOException {
-        try (ServerSocket socket = new ServerSocket(0)) {
-            return socket.getLocalPort();
-        }
     }
 
     int port() {
@@ -163,23 +153,7 @@ final class RedisServer implements AutoCloseable {
                 .redirectErrorStream(true)
                 .redirectOutput(new File("/dev/null"))
                 .start();
-        awaitListening();
-    }
-
-    /** Waits (bounded) until the process accepts connections: it is a separate process starting up. */
-    private void awaitListening() throws IOException {
-        long giveUpAt = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-        while (true) {
-            try (Socket socket = new Socket()) {
-                socket.connect(new InetSocketAddress("127.0.0.1", port), 200);
-                return;
-            } catch (IOException notYet) {
-                if (!process.isAlive() || System.nanoTime() > giveUpAt) {
-                    throw new IOException("redis-server did not start on port " + port, notYet);
-                }
-                LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(10));
-            }
-        }
+        io.sluice.testing.LocalPorts.awaitListening(process, port, () -> "redis-server did not start");
     }
 
     @Override

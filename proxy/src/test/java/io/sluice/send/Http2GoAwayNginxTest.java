@@ -3,19 +3,16 @@ package io.sluice.send;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.sluice.testing.LocalPorts;
 import io.sluice.testing.RequiredTool;
 import io.sluice.testing.SluiceServerExtension;
 import io.sluice.testing.TestHttp;
 import io.sluice.testing.TlsOrigin;
 import java.io.File;
 import java.io.IOException;
-import java.net.InetSocketAddress;
-import java.net.ServerSocket;
-import java.net.Socket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.locks.LockSupport;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -83,8 +80,8 @@ class Http2GoAwayNginxTest {
         Path prefix = Files.createDirectories(dir.resolve("nginx"));
         Files.writeString(prefix.resolve("origin.pem"), tls.leaf.certificatePem() + tls.ca.certificatePem());
         Files.writeString(prefix.resolve("origin.key"), tls.leaf.privateKeyPkcs8Pem());
-        int port = freePort();
-        int app = freePort();
+        int port = LocalPorts.free();
+        int app = LocalPorts.free();
         Files.writeString(prefix.resolve("nginx.conf"), """
                 daemon off;
                 master_process off;
@@ -122,35 +119,17 @@ class Http2GoAwayNginxTest {
                 .redirectErrorStream(true)
                 .redirectOutput(new File("/dev/null"))
                 .start();
-        awaitListening(port);
-        awaitListening(app);
+        LocalPorts.awaitListening(nginx, port, this::startFailure);
+        LocalPorts.awaitListening(nginx, app, this::startFailure);
         return port;
     }
 
-    /** Waits (bounded) until nginx accepts connections on {@code port}: a separate process starting up. */
-    private void awaitListening(int port) throws IOException {
-        long giveUpAt = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-        while (true) {
-            try (Socket socket = new Socket()) {
-                socket.connect(new InetSocketAddress("127.0.0.1", port), 200);
-                return;
-            } catch (IOException notYet) {
-                if (!nginx.isAlive() || System.nanoTime() > giveUpAt) {
-                    throw new IOException(
-                            "nginx did not start on port " + port + ": "
-                                    + (Files.exists(dir.resolve("nginx/error.log"))
-                                            ? Files.readString(dir.resolve("nginx/error.log"))
-                                            : "no error log"),
-                            notYet);
-                }
-                LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(10));
-            }
-        }
-    }
-
-    private static int freePort() throws IOException {
-        try (ServerSocket socket = new ServerSocket(0)) {
-            return socket.getLocalPort();
+    private String startFailure() {
+        try {
+            Path log = dir.resolve("nginx/error.log");
+            return "nginx did not start: " + (Files.exists(log) ? Files.readString(log) : "no error log");
+        } catch (IOException e) {
+            return "nginx did not start";
         }
     }
 }
