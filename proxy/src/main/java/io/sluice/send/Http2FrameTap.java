@@ -1,14 +1,10 @@
 package io.sluice.send;
 
+import io.sluice.server.ReadThroughConduit;
 import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
 import java.util.LinkedHashMap;
 import java.util.Map;
-import org.xnio.channels.StreamSinkChannel;
-import org.xnio.conduits.AbstractStreamSourceConduit;
-import org.xnio.conduits.ConduitReadableByteChannel;
-import org.xnio.conduits.Conduits;
 import org.xnio.conduits.StreamSourceConduit;
 
 /**
@@ -30,7 +26,7 @@ import org.xnio.conduits.StreamSourceConduit;
  * ({@link #onGoAway}): no new streams on the connection, those above the last stream id sent again.
  * It runs on the connection's IO thread, as do the lookups.
  */
-final class Http2FrameTap extends AbstractStreamSourceConduit<StreamSourceConduit> {
+final class Http2FrameTap extends ReadThroughConduit {
     static final int REFUSED_STREAM = 0x7;
     private static final int TYPE_RST_STREAM = 0x3;
     private static final int TYPE_GOAWAY = 0x7;
@@ -81,24 +77,6 @@ final class Http2FrameTap extends AbstractStreamSourceConduit<StreamSourceCondui
         int n = next.read(dst);
         if (n > 0) watch(dst, from, n);
         return n;
-    }
-
-    @Override
-    public long read(ByteBuffer[] dsts, int offs, int len) throws IOException {
-        for (int i = offs; i < offs + len; i++) {
-            if (dsts[i].hasRemaining()) return read(dsts[i]);
-        }
-        return 0;
-    }
-
-    @Override
-    public long transferTo(long position, long count, FileChannel target) throws IOException {
-        return target.transferFrom(new ConduitReadableByteChannel(this), position, count);
-    }
-
-    @Override
-    public long transferTo(long count, ByteBuffer throughBuffer, StreamSinkChannel target) throws IOException {
-        return Conduits.transfer(this, count, throughBuffer, target);
     }
 
     private void watch(ByteBuffer bytes, int from, int n) {

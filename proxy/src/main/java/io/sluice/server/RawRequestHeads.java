@@ -8,14 +8,9 @@ import io.undertow.util.AttachmentKey;
 import io.undertow.util.Methods;
 import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
 import java.util.Arrays;
 import java.util.List;
 import org.xnio.StreamConnection;
-import org.xnio.channels.StreamSinkChannel;
-import org.xnio.conduits.AbstractStreamSourceConduit;
-import org.xnio.conduits.ConduitReadableByteChannel;
-import org.xnio.conduits.Conduits;
 import org.xnio.conduits.StreamSourceConduit;
 
 /**
@@ -114,7 +109,7 @@ public final class RawRequestHeads implements HttpHandler {
     }
 
     /** Keeps the bytes of one head while armed; passes every byte on unchanged either way. */
-    static final class Capture extends AbstractStreamSourceConduit<StreamSourceConduit> {
+    static final class Capture extends ReadThroughConduit {
         private final int limit;
         private byte[] head = new byte[256];
         private int length;
@@ -218,17 +213,6 @@ public final class RawRequestHeads implements HttpHandler {
             }
             if (n > 0) delivered += n;
             return n;
-        }
-
-        // Transfers go through read, so that every byte handed up is counted.
-        @Override
-        public long transferTo(long position, long count, FileChannel target) throws IOException {
-            return target.transferFrom(new ConduitReadableByteChannel(this), position, count);
-        }
-
-        @Override
-        public long transferTo(long count, ByteBuffer throughBuffer, StreamSinkChannel target) throws IOException {
-            return Conduits.transfer(this, count, throughBuffer, target);
         }
     }
 }

@@ -9,11 +9,6 @@ import io.undertow.server.protocol.http.HttpServerConnection;
 import io.undertow.util.AttachmentKey;
 import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
-import org.xnio.IoUtils;
-import org.xnio.channels.StreamSinkChannel;
-import org.xnio.conduits.AbstractStreamSourceConduit;
-import org.xnio.conduits.ConduitReadableByteChannel;
 import org.xnio.conduits.StreamSourceConduit;
 
 /**
@@ -76,7 +71,7 @@ final class StrictChunkedBody {
      * {@code replay} (the growth of the connection's pending bytes between two reads) and not checked
      * twice. On a refused byte only the valid prefix is handed up.
      */
-    private static final class Validating extends AbstractStreamSourceConduit<StreamSourceConduit> {
+    private static final class Validating extends ReadThroughConduit {
         private final HttpServerConnection connection;
         private final ChunkGrammar grammar;
         private int replay;
@@ -116,28 +111,10 @@ final class StrictChunkedBody {
             PooledByteBuffer extra = connection.getExtraBytes();
             return extra == null ? 0 : extra.getBuffer().remaining();
         }
-
-        @Override
-        public long read(ByteBuffer[] dsts, int offset, int length) throws IOException {
-            for (int i = offset; i < offset + length; i++) {
-                if (dsts[i].hasRemaining()) return read(dsts[i]);
-            }
-            return 0;
-        }
-
-        @Override
-        public long transferTo(long position, long count, FileChannel target) throws IOException {
-            return target.transferFrom(new ConduitReadableByteChannel(this), position, count);
-        }
-
-        @Override
-        public long transferTo(long count, ByteBuffer throughBuffer, StreamSinkChannel target) throws IOException {
-            return IoUtils.transfer(new ConduitReadableByteChannel(this), count, throughBuffer, target);
-        }
     }
 
     /** Above the decoder: turns the grammar's refusal into {@link Malformed} and ends the request. */
-    private static final class Failing extends AbstractStreamSourceConduit<StreamSourceConduit> {
+    private static final class Failing extends ReadThroughConduit {
         private final HttpServerExchange exchange;
         private final ChunkGrammar grammar;
 
@@ -171,16 +148,6 @@ final class StrictChunkedBody {
             // The request is over here: Undertow must not drain (parse) the rest when the exchange ends.
             Connectors.terminateRequest(exchange);
             throw new Malformed(failure);
-        }
-
-        @Override
-        public long transferTo(long position, long count, FileChannel target) throws IOException {
-            return target.transferFrom(new ConduitReadableByteChannel(this), position, count);
-        }
-
-        @Override
-        public long transferTo(long count, ByteBuffer throughBuffer, StreamSinkChannel target) throws IOException {
-            return IoUtils.transfer(new ConduitReadableByteChannel(this), count, throughBuffer, target);
         }
     }
 }
