@@ -196,10 +196,7 @@ public final class Main {
                 + hostPort(admin) + ")");
         // What HTTPS_PROXY clients must trust; the key beside it is never printed, served or logged.
         out.println("HTTPS_PROXY clients trust Sluice's CA: "
-                + sluice.certificateAuthority()
-                        .certificateFile()
-                        .map(Object::toString)
-                        .orElse("(operator CA)")
+                + sluice.caCertificateFile().map(Object::toString).orElse("(operator CA)")
                 + " (also at http://" + hostPort(admin) + "/api/tls/ca.pem)");
         out.flush();
 
