@@ -377,22 +377,57 @@ public final class SluiceBuilder {
      */
     private static XnioWorker worker(int ioThreads) {
         try {
-            return Xnio.getInstance(Undertow.class.getClassLoader())
-                    .createWorker(OptionMap.builder()
-                            .set(Options.WORKER_IO_THREADS, ioThreads)
-                            .set(Options.WORKER_TASK_CORE_THREADS, 2)
-                            .set(Options.WORKER_TASK_MAX_THREADS, 2)
-                            .set(Options.WORKER_NAME, "sluice-io")
-                            // What Undertow sets on the worker it makes: no accept throttling, Nagle off.
-                            .set(Options.CONNECTION_HIGH_WATER, 1_000_000)
-                            .set(Options.CONNECTION_LOW_WATER, 1_000_000)
-                            .set(Options.TCP_NODELAY, true)
-                            .set(Options.CORK, true)
-                            .getMap());
+            return xnio().createWorker(OptionMap.builder()
+                    .set(Options.WORKER_IO_THREADS, ioThreads)
+                    .set(Options.WORKER_TASK_CORE_THREADS, 2)
+                    .set(Options.WORKER_TASK_MAX_THREADS, 2)
+                    .set(Options.WORKER_NAME, "sluice-io")
+                    // What Undertow sets on the worker it makes: no accept throttling, Nagle off.
+                    .set(Options.CONNECTION_HIGH_WATER, 1_000_000)
+                    .set(Options.CONNECTION_LOW_WATER, 1_000_000)
+                    .set(Options.TCP_NODELAY, true)
+                    .set(Options.CORK, true)
+                    .getMap());
         } catch (java.io.IOException e) {
             throw new java.io.UncheckedIOException("cannot start the IO threads", e);
         }
     }
+
+    /**
+     * XNIO, without its MBeans. XNIO registers itself, each worker and each listener as MBeans, and
+     * each worker's task pool (jboss-threads' {@code EnhancedQueueExecutor}) registers one too; the
+     * first registration makes the JVM's platform MBean server with every platform MXBean, JFR's
+     * among them: ~0.1 s of CPU and ~2.5 MB at every start, for beans nothing in Sluice reads (its
+     * metrics are Prometheus's). jboss-threads has a switch ({@code jboss.threads.eqe.disable-mbean},
+     * set here unless set already). XNIO 3.8 has none (one was proposed in 2014 and not merged), but
+     * it carries on without its beans where that server cannot be made (XNIO-260: it asks for the
+     * server once, lazily, and every registration ignores a failure). So while XNIO first loads, the
+     * JDK is told to build MBean servers with a builder that does not exist ({@code
+     * javax.management.builder.initial}, which {@code MBeanServerFactory} honours), and XNIO's one
+     * attempt fails; the property is then cleared, so a platform server asked for later ({@code jcmd
+     * PID ManagementAgent.start}, jconsole) is made as usual, without XNIO's beans. A server the JVM
+     * already made ({@code -Dcom.sun.management.jmxremote}), or a builder the operator named, is
+     * left alone, and XNIO registers its beans there as before.
+     */
+    static Xnio xnio() {
+        ClassLoader loader = Undertow.class.getClassLoader();
+        synchronized (SluiceBuilder.class) {
+            if (System.getProperty(THREAD_POOL_MBEANS_OFF) == null) System.setProperty(THREAD_POOL_MBEANS_OFF, "true");
+            if (System.getProperty(MBEAN_SERVER_BUILDER) != null) return Xnio.getInstance(loader);
+            System.setProperty(MBEAN_SERVER_BUILDER, NO_MBEAN_SERVER_BUILDER);
+            try {
+                // Its provider registers its MBean as it is made: XNIO has asked for the server by now.
+                return Xnio.getInstance(loader);
+            } finally {
+                System.clearProperty(MBEAN_SERVER_BUILDER);
+            }
+        }
+    }
+
+    private static final String THREAD_POOL_MBEANS_OFF = "jboss.threads.eqe.disable-mbean";
+    private static final String MBEAN_SERVER_BUILDER = "javax.management.builder.initial";
+    /** Not a class name: loading it fails, and with it the making of an MBean server. */
+    private static final String NO_MBEAN_SERVER_BUILDER = "(none while XNIO starts: see io.sluice.SluiceBuilder)";
 
     private static <T> List<T> instancesOf(Class<T> type, List<?> objects) {
         return objects.stream().filter(type::isInstance).map(type::cast).toList();
