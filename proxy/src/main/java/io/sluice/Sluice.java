@@ -64,10 +64,7 @@ public final class Sluice implements AutoCloseable {
         return new SluiceBuilder(config);
     }
 
-    /**
-     * Opens the data port, then the admin port; ready once both listen. Then the TLS side is made,
-     * unless the start already made it ({@link TlsSide}).
-     */
+    /** Opens the data port, then the admin port; ready once both listen. */
     void start() {
         data.start();
         try {
@@ -77,7 +74,6 @@ public final class Sluice implements AutoCloseable {
             throw e;
         }
         readiness.listening(true);
-        tls.start();
     }
 
     public InetSocketAddress dataAddress() {
@@ -90,7 +86,7 @@ public final class Sluice implements AutoCloseable {
 
     /**
      * Sluice's interception CA (its certificate; the key never leaves the CA's file), once it is
-     * loaded or generated: just after the start, unless the start loaded it ({@link TlsSide}).
+     * loaded: asking loads it, unless the start did ({@link TlsSide}).
      */
     public CompletableFuture<CertificateAuthority> certificateAuthority() {
         return tls.certificateAuthority();

@@ -257,7 +257,7 @@ public final class SluiceBuilder {
         ConnectHandler connect = new ConnectHandler(
                 upstreams,
                 guard,
-                tls.intercept(),
+                tls::intercept,
                 tunnels,
                 openTunnel,
                 buffers,

@@ -23,12 +23,13 @@ import java.util.concurrent.atomic.AtomicBoolean;
 /**
  * The TLS side of a running Sluice: the engines {@code tls.provider} chose (Conscrypt's native
  * library), each TLS profile's context (the JDK's trust store), the TLS layer's buffers, and the
- * interception CA with its server contexts. It was a third of a start's CPU, and a start with the
- * built-in defaults needs none of it to answer its first request, so it is made on two threads of
- * its own once both ports listen ({@link #start}); whatever needs it waits for it without blocking a
- * thread: the send stage before an {@code https://} request ({@link UpstreamClients#ready}), the
- * CONNECT handler before its {@code 200}, {@code /api/tls} (docs/performance.md, "Start time and
- * footprint").
+ * interception CA with its server contexts. It was a third of a start's CPU and some 13 MB of its
+ * idle footprint, and a sidecar may go long without needing it, so each half is made, on a thread
+ * of its own, when first needed, and what needs it waits for it without blocking a thread: the
+ * upstream half for the send stage's first {@code https://} request ({@link UpstreamClients#ready}),
+ * both for the first intercepted CONNECT (before its {@code 200}), the CA for {@code /api/tls}
+ * (docs/performance.md, "Start time and footprint"). That first request waits for it once: a few
+ * hundred milliseconds.
  *
  * <p>What a bad file failed before still fails the start, with the same config error: {@code
  * ca_file} and {@code client_cert} files are read and checked when the config is read, as before; an
@@ -57,7 +58,8 @@ final class TlsSide {
     /** Whether the CA is made during the start: the operator's ({@code tls.ca_cert}), or a new one. */
     private final boolean caAtStart;
 
-    private final AtomicBoolean started = new AtomicBoolean();
+    private final AtomicBoolean upstreamStarted = new AtomicBoolean();
+    private final AtomicBoolean caStarted = new AtomicBoolean();
     private final CompletableFuture<Upstream> upstream = new CompletableFuture<>();
     private final CompletableFuture<CertificateAuthority> ca = new CompletableFuture<>();
     private final CompletableFuture<InterceptTls> intercept;
@@ -66,8 +68,8 @@ final class TlsSide {
 
     /**
      * Checks {@code tls.ca_dir} now; starts loading the operator's CA, or generating Sluice's own if
-     * there is none yet, beside the rest of the start; nothing else is made until {@link #start}, on
-     * {@code makers}.
+     * there is none yet, beside the rest of the start; nothing else is made until needed, on {@code
+     * makers}.
      *
      * @throws ConfigException when {@code tls.ca_dir} cannot hold Sluice's CA
      */
@@ -79,7 +81,7 @@ final class TlsSide {
         this.makers = makers;
         this.intercept = upstream.thenCombine(
                 ca, (made, authority) -> InterceptTls.create(authority, time, MAX_CACHED_LEAVES, made.engines()));
-        this.clients = UpstreamClients.when(upstream.thenApply(Upstream::clients));
+        this.clients = UpstreamClients.when(upstream.thenApply(Upstream::clients), this::startUpstream);
         boolean operatorCa = config.tls().caCert().isPresent();
         try {
             this.caAtStart =
@@ -88,6 +90,7 @@ final class TlsSide {
             throw new ConfigException("tls.ca_dir", e.getMessage());
         }
         if (caAtStart) {
+            caStarted.set(true);
             SluiceBuilder.besides("sluice-start-ca", () -> certificateAuthority(config.tls(), time))
                     .whenComplete((made, error) -> complete(ca, made, error));
         }
@@ -109,16 +112,19 @@ final class TlsSide {
         }
     }
 
-    /**
-     * Starts making the rest of the TLS side, once: the upstream half and the CA, a task each on
-     * {@code makers}. Nothing joins them: a failure is logged now, not first seen by a request.
-     */
-    void start() {
-        if (!started.compareAndSet(false, true)) return;
-        makers.execute(() -> make(upstream, this::makeUpstream));
-        if (!caAtStart) makers.execute(() -> make(ca, () -> certificateAuthority(config.tls(), time)));
+    /** Starts making the upstream half (engines, profiles' contexts, buffers), once, on {@code makers}. */
+    private void startUpstream() {
+        if (!upstreamStarted.compareAndSet(false, true)) return;
+        // Nothing joins it: a failure is logged when found, not only seen by the request that waits.
         upstream.whenComplete((made, e) -> logFailure("the TLS set-up for upstreams failed", e));
+        makers.execute(() -> make(upstream, this::makeUpstream));
+    }
+
+    /** Starts loading Sluice's CA from {@code tls.ca_dir}, once, on {@code makers}. */
+    private void startCa() {
+        if (!caStarted.compareAndSet(false, true)) return;
         ca.whenComplete((made, e) -> logFailure("Sluice's CA cannot be used; intercepted CONNECTs will fail", e));
+        makers.execute(() -> make(ca, () -> certificateAuthority(config.tls(), time)));
     }
 
     private static <T> void make(CompletableFuture<T> result, java.util.function.Supplier<T> work) {
@@ -150,13 +156,16 @@ final class TlsSide {
         return made == null ? 0 : made.buffers().inUse();
     }
 
-    /** Interception's server contexts over Sluice's CA, once made. */
+    /** Interception's server contexts over Sluice's CA, once made; asking starts making both halves. */
     CompletableFuture<InterceptTls> intercept() {
+        startUpstream();
+        startCa();
         return intercept;
     }
 
-    /** Sluice's CA, once loaded or generated. */
+    /** Sluice's CA, once loaded or generated; asking starts loading it. */
     CompletableFuture<CertificateAuthority> certificateAuthority() {
+        startCa();
         return ca;
     }
 
@@ -173,9 +182,12 @@ final class TlsSide {
         return count == null ? 0 : count;
     }
 
-    /** {@code /api/tls}: what an operator needs to hand Sluice's CA to clients, and how many tunnels are open. */
+    /**
+     * {@code /api/tls}: what an operator needs to hand Sluice's CA to clients, how many tunnels are
+     * open, and the hellos each engine answered (none before the first intercepted CONNECT).
+     */
     CompletableFuture<Object> status(java.util.function.IntSupplier tunnelsOpen) {
-        return certificateAuthority().thenCombine(intercept(), (authority, tls) -> {
+        return certificateAuthority().thenApply(authority -> {
             var certificate = authority.certificate();
             return Map.of(
                     "ca",
@@ -187,7 +199,7 @@ final class TlsSide {
                     "tunnels_open",
                     tunnelsOpen.getAsInt(),
                     "handshakes",
-                    tls.handshakesByEngine());
+                    Map.of("jdk", handshakes("jdk"), "conscrypt", handshakes("conscrypt")));
         });
     }
 

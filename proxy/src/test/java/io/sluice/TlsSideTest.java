@@ -31,15 +31,18 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Sluice serves before its TLS side is made (Conscrypt, the trust store, the profiles' contexts, the
- * CA): what needs it waits for it, and what a bad file failed at start still fails it. The side's
+ * Sluice's TLS side (Conscrypt, the trust store, the profiles' contexts, the CA) is made when first
+ * needed: what needs it waits for it, and what a bad file failed at start still fails it. The side's
  * work is held back here ({@link SluiceBuilder#tlsMakers}) and released by the test.
  */
 class TlsSideTest {
     @TempDir
     Path dir;
 
-    private final List<Runnable> held = new ArrayList<>();
+    private final List<Runnable> held = new java.util.concurrent.CopyOnWriteArrayList<>();
+    /** Counts down as work is held back. */
+    private final java.util.concurrent.Semaphore asked = new java.util.concurrent.Semaphore(0);
+
     private final List<AutoCloseable> toClose = new ArrayList<>();
     private final HttpClient client = HttpClient.newBuilder()
             .version(HttpClient.Version.HTTP_1_1)
@@ -49,6 +52,30 @@ class TlsSideTest {
     @AfterEach
     void close() throws Exception {
         for (AutoCloseable closeable : toClose.reversed()) closeable.close();
+    }
+
+    @Test
+    void nothingOfItIsMadeUntilARequestNeedsIt() throws Exception {
+        CertificateAuthority.loadOrGenerate(dir.resolve("ca"), Clock.systemUTC());
+        MockWebServer plain = closing(new MockWebServer());
+        plain.start();
+        plain.enqueue(Upstream.ok("text/plain", "cleartext"));
+        Sluice sluice = startHeld("""
+                upstreams:
+                  plain: {base_url: "http://127.0.0.1:%d", allow_private: true}
+                """.formatted(plain.getPort()));
+
+        assertThat(get(data(sluice, "/plain/a")).get(10, TimeUnit.SECONDS).body())
+                .isEqualTo("cleartext");
+        assertThat(get(admin(sluice, "/metrics")).get(10, TimeUnit.SECONDS).statusCode())
+                .isEqualTo(200);
+        assertThat(held).isEmpty();
+
+        CompletableFuture<HttpResponse<String>> pem = get(admin(sluice, "/api/tls/ca.pem"));
+        assertThat(asked.tryAcquire(10, TimeUnit.SECONDS)).isTrue();
+        assertThat(held).hasSize(1);
+        release();
+        assertThat(pem.get(10, TimeUnit.SECONDS).statusCode()).isEqualTo(200);
     }
 
     @Test
@@ -71,6 +98,7 @@ class TlsSideTest {
                 """.formatted(tls.getPort(), origin.writeCa(dir), plain.getPort()));
 
         CompletableFuture<HttpResponse<String>> secure = get(data(sluice, "/secure/a"));
+        assertThat(asked.tryAcquire(10, TimeUnit.SECONDS)).isTrue();
         // A request sent after it, to a cleartext origin, is answered while the first still waits.
         assertThat(get(data(sluice, "/plain/b")).get(10, TimeUnit.SECONDS).body())
                 .isEqualTo("cleartext");
@@ -85,12 +113,13 @@ class TlsSideTest {
     }
 
     @Test
-    void theCaInCaDirIsLoadedJustAfterTheStartAndServedOnceItIs() throws Exception {
+    void theCaInCaDirIsLoadedWhenFirstAskedForAndServedOnceItIs() throws Exception {
         Path caDir = dir.resolve("ca");
         CertificateAuthority.loadOrGenerate(caDir, Clock.systemUTC());
         Sluice sluice = startHeld("");
 
         CompletableFuture<HttpResponse<String>> pem = get(admin(sluice, "/api/tls/ca.pem"));
+        assertThat(asked.tryAcquire(10, TimeUnit.SECONDS)).isTrue();
         assertThat(get(admin(sluice, "/healthz")).get(10, TimeUnit.SECONDS).statusCode())
                 .isEqualTo(200);
         assertThat(pem).isNotDone();
@@ -112,7 +141,7 @@ class TlsSideTest {
         assertThat(CertificateAuthority.certificateFileIn(caDir)).exists();
         HttpResponse<String> pem = get(admin(sluice, "/api/tls/ca.pem")).get(10, TimeUnit.SECONDS);
         assertThat(pem.body()).isEqualTo(Files.readString(CertificateAuthority.certificateFileIn(caDir)));
-        assertThat(held).hasSize(1);
+        assertThat(held).isEmpty();
     }
 
     @Test
@@ -142,13 +171,11 @@ class TlsSideTest {
                 caDir.resolve("sluice-ca-key.pem"),
                 java.nio.file.StandardCopyOption.REPLACE_EXISTING);
         // Interception needs no origin until a request comes through the tunnel: none listens here.
-        Sluice sluice = startHeld("""
+        Sluice sluice = start("""
                 upstreams:
                   local: {match: ["https://localhost:4433"], allow_private: true}
-                """);
-        release();
+                """, SluiceBuilder::new);
 
-        assertThat(sluice.certificateAuthority()).failsWithin(Duration.ofSeconds(10));
         String answer = connectAnswer(sluice, "localhost:4433");
         assertThat(answer).startsWith("HTTP/1.1 502");
         assertThat(answer).contains("interception is unavailable").contains("does not match");
@@ -156,12 +183,24 @@ class TlsSideTest {
         HttpResponse<String> pem = get(admin(sluice, "/api/tls/ca.pem")).get(10, TimeUnit.SECONDS);
         assertThat(pem.statusCode()).isEqualTo(503);
         assertThat(pem.body()).contains("does not match");
+        assertThat(sluice.certificateAuthority()).isCompletedExceptionally();
     }
 
     /** Starts Sluice on {@code config} (ports 0, a CA directory of its own), its TLS side held back. */
     private Sluice startHeld(String config) throws IOException {
-        var cfg = new ConfigLoader(Map.of()).load(config(config));
-        Sluice sluice = Sluice.builder(cfg).tlsMakers(held::add).start();
+        return start(
+                config,
+                cfg -> Sluice.builder(cfg).tlsMakers(task -> {
+                    held.add(task);
+                    asked.release();
+                }));
+    }
+
+    private Sluice start(
+            String config, java.util.function.Function<io.sluice.config.SluiceConfig, SluiceBuilder> builder)
+            throws IOException {
+        Sluice sluice =
+                builder.apply(new ConfigLoader(Map.of()).load(config(config))).start();
         toClose.add(sluice);
         return sluice;
     }
@@ -177,6 +216,7 @@ class TlsSideTest {
     private void release() {
         assertThat(held).isNotEmpty();
         held.forEach(Runnable::run);
+        held.clear();
     }
 
     private CompletableFuture<HttpResponse<String>> get(URI uri) {

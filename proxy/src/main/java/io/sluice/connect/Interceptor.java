@@ -34,8 +34,12 @@ import org.xnio.ssl.SslConnection;
  */
 final class Interceptor {
     private static final io.undertow.util.HttpString CACHE_STATUS = new io.undertow.util.HttpString("Cache-Status");
-    /** The server side of TLS, made with the rest of Sluice's TLS side once it is. */
-    private final CompletableFuture<Engines> engines;
+    /** Interception's TLS, made when first asked for. */
+    private final java.util.function.Supplier<CompletableFuture<InterceptTls>> tls;
+
+    private final ByteBufferPool tlsBuffers;
+    /** The server side of TLS over {@link #tls}, set up by the first intercepted CONNECT. */
+    private volatile CompletableFuture<Engines> engines;
 
     private final long helloTimeoutMillis;
     private final ByteBufferPool buffers;
@@ -54,27 +58,44 @@ final class Interceptor {
      * @param handshakes runs the TLS engine's delegated tasks, leaf minting among them: never an IO thread
      */
     Interceptor(
-            CompletableFuture<InterceptTls> tls,
+            java.util.function.Supplier<CompletableFuture<InterceptTls>> tls,
             ByteBufferPool buffers,
             ByteBufferPool tlsBuffers,
             OptionMap serverOptions,
             Executor handshakes,
             HttpHandler root) {
+        this.tls = tls;
         this.buffers = buffers;
+        this.tlsBuffers = tlsBuffers;
         this.serverOptions = serverOptions;
         this.root = root;
         this.handshakes = handshakes;
-        this.engines = tls.thenApply(made -> {
-            Xnio xnio = Xnio.getInstance(io.undertow.Undertow.class.getClassLoader());
-            return new Engines(
-                    made,
-                    new UndertowXnioSsl(xnio, OptionMap.EMPTY, tlsBuffers, made.sslContext(), handshakes),
-                    made.choosesByHello()
-                            ? new UndertowXnioSsl(xnio, OptionMap.EMPTY, tlsBuffers, made.fastContext(), handshakes)
-                            : null);
-        });
         // A client that opens a tunnel and says nothing is closed like an idle connection.
         this.helloTimeoutMillis = serverOptions.get(UndertowOptions.NO_REQUEST_TIMEOUT, 60_000);
+    }
+
+    /** The engines, asking for interception's TLS (and so having it made) the first time. */
+    private CompletableFuture<Engines> engines() {
+        CompletableFuture<Engines> made = engines;
+        if (made == null) {
+            synchronized (this) {
+                made = engines;
+                if (made == null) {
+                    made = tls.get().thenApply(ready -> {
+                        Xnio xnio = Xnio.getInstance(io.undertow.Undertow.class.getClassLoader());
+                        return new Engines(
+                                ready,
+                                new UndertowXnioSsl(xnio, OptionMap.EMPTY, tlsBuffers, ready.sslContext(), handshakes),
+                                ready.choosesByHello()
+                                        ? new UndertowXnioSsl(
+                                                xnio, OptionMap.EMPTY, tlsBuffers, ready.fastContext(), handshakes)
+                                        : null);
+                    });
+                    engines = made;
+                }
+            }
+        }
+        return made;
     }
 
     /**
@@ -89,7 +110,8 @@ final class Interceptor {
      * before sending the {@code 200}. Fails as {@code tls} when the CA cannot be used.
      */
     CompletableFuture<Void> prepare(ConnectTarget target) {
-        return engines.handle((made, error) -> {
+        return engines()
+                .handle((made, error) -> {
                     if (error == null) return made.tls().prepare(target.bareHost(), handshakes);
                     return CompletableFuture.<Void>failedFuture(unavailable(error));
                 })
@@ -106,7 +128,7 @@ final class Interceptor {
     /** Called on the IO thread once the {@code 200} is flushed; {@code client} is the raw connection. */
     void intercept(StreamConnection client, ConnectTarget target) {
         // Made: prepare() completed before the 200 was sent.
-        Engines made = engines.join();
+        Engines made = engines().join();
         InterceptTls tls = made.tls();
         InetSocketAddress peer = client.getPeerAddress(InetSocketAddress.class);
         // Clients that send no SNI (an IP target) get a certificate for the CONNECT host.
@@ -164,7 +186,8 @@ final class Interceptor {
 
     /** Forgets the tunnel's certificate hint once its connection has closed. */
     void closed(InetSocketAddress peer) {
-        Engines made = engines.getNow(null);
+        CompletableFuture<Engines> asked = engines;
+        Engines made = asked == null ? null : asked.getNow(null);
         if (peer != null && made != null) made.tls().clearHint(peer);
     }
 

@@ -34,8 +34,8 @@ public final class SendStage implements Stage {
 
     private final Transport jdk;
 
-    /** Done once the TLS contexts are made ({@link UpstreamClients#ready}). */
-    private final CompletableFuture<?> tlsReady;
+    /** Ready once the TLS contexts are made ({@link UpstreamClients#ready}). */
+    private final UpstreamClients clients;
 
     private final Executor executor;
 
@@ -65,22 +65,26 @@ public final class SendStage implements Stage {
                 ? null
                 : new UndertowSend(http2::carries, http2::send, guard, time, headerLimits, protocolErrors);
         this.jdk = new JdkSend(clients, guard, executor, time, headerLimits, protocolErrors);
-        this.tlsReady = clients.ready();
+        this.clients = clients;
         this.executor = executor;
     }
 
     @Override
     public CompletableFuture<FetchResponse> apply(Chain chain) {
         FetchRequest request = chain.request();
-        if ((!tlsReady.isDone() || tlsReady.isCompletedExceptionally())
-                && "https".equalsIgnoreCase(request.uri().getScheme())) {
-            // The TLS contexts are still being made (Sluice starts serving before them): this request
-            // waits for them, on no thread, then goes as any other; if they cannot be made, it fails
-            // as tls here rather than on an IO thread.
-            return tlsReady.handle((done, error) -> error)
-                    .thenComposeAsync(
-                            error -> error == null ? apply(chain) : CompletableFuture.failedFuture(setUpFailed(error)),
-                            executor);
+        if ("https".equalsIgnoreCase(request.uri().getScheme())) {
+            CompletableFuture<?> tlsReady = clients.ready();
+            if (!tlsReady.isDone() || tlsReady.isCompletedExceptionally()) {
+                // The TLS contexts are made when the first https:// request needs them (asking for
+                // them starts that): this request waits for them, on no thread, then goes as any
+                // other; if they cannot be made, it fails as tls here rather than on an IO thread.
+                return tlsReady.handle((done, error) -> error)
+                        .thenComposeAsync(
+                                error -> error == null
+                                        ? apply(chain)
+                                        : CompletableFuture.failedFuture(setUpFailed(error)),
+                                executor);
+            }
         }
         Call call = chain.call();
         Policy policy = chain.upstream().policy();

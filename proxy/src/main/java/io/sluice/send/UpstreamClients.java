@@ -53,16 +53,20 @@ public final class UpstreamClients implements AutoCloseable {
     private final ConcurrentHashMap<UpstreamTls, HttpClient> clients = new ConcurrentHashMap<>();
     /** Done once the contexts can be asked for (see {@link #when}). */
     private final CompletableFuture<?> ready;
+    /** Runs when {@link #ready} is asked for: what makes them, for {@link #when}. */
+    private final Runnable needed;
 
     private UpstreamClients(
             Function<UpstreamTls, SSLContext> buildContext,
             Function<UpstreamTls, SSLContext> buildHttp1Context,
             java.util.function.BiFunction<UpstreamClients, UpstreamTls, HttpClient> build,
-            CompletableFuture<?> ready) {
+            CompletableFuture<?> ready,
+            Runnable needed) {
         this.buildContext = buildContext;
         this.buildHttp1Context = buildHttp1Context;
         this.build = build;
         this.ready = ready;
+        this.needed = needed;
     }
 
     /**
@@ -102,7 +106,8 @@ public final class UpstreamClients implements AutoCloseable {
                             .sslParameters(parameters)
                             .build();
                 },
-                DONE);
+                DONE,
+                () -> {});
         try {
             policies.forEach(policy -> clients.sslContext(policy.tls()));
             policies.forEach(policy -> clients.http1Context(policy.tls()));
@@ -115,17 +120,18 @@ public final class UpstreamClients implements AutoCloseable {
 
     /** {@code client} for every policy, whatever its TLS settings: for tests that bring their own client. */
     public static UpstreamClients of(HttpClient client) {
-        return new UpstreamClients(tls -> client.sslContext(), null, (self, tls) -> client, DONE);
+        return new UpstreamClients(tls -> client.sslContext(), null, (self, tls) -> client, DONE, () -> {});
     }
 
     /**
-     * The clients {@code made} will be (made on another thread while Sluice already serves, see
-     * docs/performance.md, "Start time and footprint"). Until {@link #ready} is done, its methods
-     * wait for them: a caller waits for {@link #ready} first, without blocking, as {@link SendStage}
-     * does before an {@code https://} request. A failure to make them fails every TLS request as
-     * {@code tls}.
+     * The clients {@code made} will be, once {@code make} has been run (Sluice makes them on another
+     * thread when its first {@code https://} request needs them, see docs/performance.md, "Start time
+     * and footprint"). Until {@link #ready} is done, its methods wait for them: a caller asks for
+     * {@link #ready} first, which runs {@code make}, and waits for it without blocking, as {@link
+     * SendStage} does before an {@code https://} request. A failure to make them fails every TLS
+     * request as {@code tls}.
      */
-    public static UpstreamClients when(CompletableFuture<UpstreamClients> made) {
+    public static UpstreamClients when(CompletableFuture<UpstreamClients> made, Runnable make) {
         // Every context and client is asked of the real clients and kept here too, so close() here
         // closes what was made through this one.
         java.util.function.Supplier<UpstreamClients> real = () -> {
@@ -140,14 +146,17 @@ public final class UpstreamClients implements AutoCloseable {
                 tls -> real.get().sslContext(tls),
                 tls -> real.get().http1Context(tls),
                 (self, tls) -> real.get().clientFor(tls),
-                made);
+                made,
+                make);
     }
 
     /**
      * Done once every method can answer without waiting: at once for clients made by {@link #create},
-     * when the clients are made for {@link #when}; failed when they cannot be.
+     * when the clients are made for {@link #when} (and asking starts making them); failed when they
+     * cannot be.
      */
     public CompletableFuture<?> ready() {
+        needed.run();
         return ready;
     }
 
