@@ -103,7 +103,7 @@ public final class SluiceBuilder {
     }
 
     /**
-     * Where the TLS side is made once the ports listen ({@link TlsSide}): a new thread per part unless
+     * Where the TLS side is made when first needed ({@link TlsSide}): a new thread per part unless
      * a test holds the work back to see what waits for it.
      */
     SluiceBuilder tlsMakers(Executor makers) {
@@ -130,9 +130,9 @@ public final class SluiceBuilder {
         // DNS lookups block; they get their own threads so a slow resolver cannot stall responses.
         ExecutorService lookups = pool("sluice-dns", Math.max(4, config.server().workerThreads()));
         // The TLS side (Conscrypt, the trust store, each TLS profile's context; the CA) was a third of
-        // the start's CPU and nothing needs it to answer a first request: it is made once the ports
-        // listen, and waited for by what uses it. An operator's CA, or a first start's new one, is made
-        // now, beside the rest, and joined before listening, so that its errors are the start's.
+        // the start's CPU and nothing needs it to answer a first request: it is made when first
+        // needed, and waited for by what needs it. An operator's CA, or a first start's new one, is
+        // made now, beside the rest, and joined before listening, so that its errors are the start's.
         TlsSide tls = new TlsSide(config, upstreams, workers, time, tlsMakers);
         // One XNIO worker for the data port and the cleartext upstream connections: a passthrough
         // request is then received, sent upstream and answered on the same IO thread.

@@ -37,7 +37,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * as before ({@link #joinCa}), and so is the CA generated on a first start (its file exists when the
  * start prints its name). Sluice's own CA, found in {@code tls.ca_dir}, is checked at start ({@link
  * CertificateAuthority#check}: a directory that cannot be read, or that holds one of the two files
- * alone, is the config error it was) and loaded just after. A CA there that is readable but
+ * alone, is the config error it was) and loaded when first needed. A CA there that is readable but
  * unusable (not a CA, a key that does not match) then fails each interception ({@code 502}, {@code
  * tls}) and is logged, instead of failing the start.
  */
@@ -53,7 +53,7 @@ final class TlsSide {
     private final Upstreams upstreams;
     private final ExecutorService workers;
     private final TimeSource time;
-    /** Where the side is made once the ports listen. */
+    /** Where each half is made when first needed. */
     private final Executor makers;
     /** Whether the CA is made during the start: the operator's ({@code tls.ca_cert}), or a new one. */
     private final boolean caAtStart;

@@ -51,7 +51,7 @@ public final class CertificateAuthority {
      * would generate one (false); fails as it would without reading any file: a path that is not a
      * directory, one of the two files without the other, a file that cannot be read, or (with
      * neither) a directory that cannot be made or written. A few file system calls: a start checks
-     * this and loads the CA after it listens.
+     * this and loads the CA when it is first needed.
      *
      * @throws IllegalArgumentException naming the file or directory
      */
