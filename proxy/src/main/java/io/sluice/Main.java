@@ -163,7 +163,6 @@ public final class Main {
     }
 
     private int call(PrintStream out, PrintStream err) throws InterruptedException {
-        startPlatformMBeanServer();
         SluiceConfig cfg;
         try {
             cfg = load();
@@ -196,10 +195,7 @@ public final class Main {
                 + hostPort(admin) + ")");
         // What HTTPS_PROXY clients must trust; the key beside it is never printed, served or logged.
         out.println("HTTPS_PROXY clients trust Sluice's CA: "
-                + sluice.certificateAuthority()
-                        .certificateFile()
-                        .map(Object::toString)
-                        .orElse("(operator CA)")
+                + sluice.caCertificateFile().map(Object::toString).orElse("(operator CA)")
                 + " (also at http://" + hostPort(admin) + "/api/tls/ca.pem)");
         out.flush();
 
@@ -215,16 +211,6 @@ public final class Main {
         }
         stopped.await();
         return 0;
-    }
-
-    /**
-     * XNIO registers its worker and each listener as MBeans, so starting Sluice makes the JVM's
-     * platform MBean server (~0.15 s of CPU on its own, measured with the class-data archive). It
-     * needs nothing from the config: it is made here, on a thread of its own, while the config is read
-     * (docs/performance.md, "Start time and footprint"). If it fails, XNIO's first use fails as before.
-     */
-    private static void startPlatformMBeanServer() {
-        SluiceBuilder.besides("sluice-start-mbeans", java.lang.management.ManagementFactory::getPlatformMBeanServer);
     }
 
     private SluiceConfig load() {

@@ -9,8 +9,11 @@ import io.sluice.upstream.Upstreams;
 import io.undertow.Undertow;
 import io.undertow.server.handlers.GracefulShutdownHandler;
 import java.net.InetSocketAddress;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
 
 /**
  * A running Sluice: data port, admin port, and everything between. {@link #builder} wires one and
@@ -23,7 +26,7 @@ public final class Sluice implements AutoCloseable {
 
     private final SluiceConfig config;
     private final Upstreams upstreams;
-    private final CertificateAuthority ca;
+    private final TlsSide tls;
     private final Pipeline pipeline;
     private final Readiness readiness;
     private final GracefulShutdownHandler drain;
@@ -36,7 +39,7 @@ public final class Sluice implements AutoCloseable {
     Sluice(
             SluiceConfig config,
             Upstreams upstreams,
-            CertificateAuthority ca,
+            TlsSide tls,
             Pipeline pipeline,
             Readiness readiness,
             GracefulShutdownHandler drain,
@@ -46,7 +49,7 @@ public final class Sluice implements AutoCloseable {
             List<Runnable> release) {
         this.config = config;
         this.upstreams = upstreams;
-        this.ca = ca;
+        this.tls = tls;
         this.pipeline = pipeline;
         this.readiness = readiness;
         this.drain = drain;
@@ -81,9 +84,20 @@ public final class Sluice implements AutoCloseable {
         return (InetSocketAddress) admin.getListenerInfo().get(0).getAddress();
     }
 
-    /** Sluice's interception CA (its certificate; the key never leaves the CA's file). */
-    public CertificateAuthority certificateAuthority() {
-        return ca;
+    /**
+     * Sluice's interception CA (its certificate; the key never leaves the CA's file), once it is
+     * loaded: asking loads it, unless the start did ({@link TlsSide}).
+     */
+    public CompletableFuture<CertificateAuthority> certificateAuthority() {
+        return tls.certificateAuthority();
+    }
+
+    /**
+     * Where the CA's certificate is on disk, for operators to hand to clients: known without loading
+     * the CA; empty for an operator's own CA ({@code tls.ca_cert}).
+     */
+    public Optional<Path> caCertificateFile() {
+        return tls.caCertificateFile();
     }
 
     public Upstreams upstreams() {

@@ -9,10 +9,8 @@ import io.sluice.admin.RecentRequests;
 import io.sluice.admin.UpstreamStats;
 import io.sluice.batch.BatchHandler;
 import io.sluice.cache.CacheStage;
-import io.sluice.config.ConfigException;
 import io.sluice.config.ConfigLoader;
 import io.sluice.config.SluiceConfig;
-import io.sluice.config.TlsConfig;
 import io.sluice.connect.ConnectHandler;
 import io.sluice.connect.OpenTunnelStage;
 import io.sluice.fetch.DeadlineStage;
@@ -44,13 +42,12 @@ import io.sluice.server.StrictFramingHandler;
 import io.sluice.server.ThreadBufferPool;
 import io.sluice.time.TimeSource;
 import io.sluice.tls.CertificateAuthority;
-import io.sluice.tls.InterceptTls;
-import io.sluice.tls.TlsEngines;
 import io.sluice.trace.Tracing;
 import io.sluice.upstream.UpstreamStateSource;
 import io.sluice.upstream.Upstreams;
 import io.undertow.Undertow;
 import io.undertow.UndertowOptions;
+import io.undertow.connector.ByteBufferPool;
 import io.undertow.server.HttpHandler;
 import io.undertow.server.handlers.GracefulShutdownHandler;
 import java.util.List;
@@ -58,6 +55,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ThreadPoolExecutor;
@@ -79,12 +77,11 @@ public final class SluiceBuilder {
     private static final System.Logger LOG = System.getLogger(Sluice.class.getName());
     /** Idle connections kept per IO thread and upstream address; more are closed when released. */
     private static final int MAX_IDLE_PER_ADDRESS = 256;
-    /** Leaf certificates kept, one per TLS name and key type: a host costs one signature, not one per tunnel. */
-    private static final int MAX_CACHED_LEAVES = 10_000;
 
     private final SluiceConfig config;
     private TimeSource time = TimeSource.system();
     private Map<String, String> env = System.getenv();
+    private Executor tlsMakers = SluiceBuilder::tlsThread;
 
     SluiceBuilder(SluiceConfig config) {
         this.config = Objects.requireNonNull(config, "config");
@@ -105,14 +102,23 @@ public final class SluiceBuilder {
         return this;
     }
 
+    /**
+     * Where the TLS side is made when first needed ({@link TlsSide}): a new thread per part unless
+     * a test holds the work back to see what waits for it.
+     */
+    SluiceBuilder tlsMakers(Executor makers) {
+        this.tlsMakers = Objects.requireNonNull(makers, "makers");
+        return this;
+    }
+
     /** Wires Sluice and starts both listeners. */
     public Sluice start() {
-        Sluice sluice = wire(config, time, env);
+        Sluice sluice = wire(config, time, env, tlsMakers);
         sluice.start();
         return sluice;
     }
 
-    private static Sluice wire(SluiceConfig config, TimeSource time, Map<String, String> env) {
+    private static Sluice wire(SluiceConfig config, TimeSource time, Map<String, String> env, Executor tlsMakers) {
         Upstreams upstreams =
                 new Upstreams(config.defaults(), config.upstreams().values());
         // Changes made through the admin API, layered over the config (see docs/operating.md, "State file").
@@ -123,13 +129,11 @@ public final class SluiceBuilder {
         ExecutorService workers = pool("sluice-worker", config.server().workerThreads());
         // DNS lookups block; they get their own threads so a slow resolver cannot stall responses.
         ExecutorService lookups = pool("sluice-dns", Math.max(4, config.server().workerThreads()));
-        // The TLS side of the start (Conscrypt, the trust stores, each TLS profile's context; the CA) is
-        // a third of its CPU and needs nothing else made here: it runs on two threads of its own beside
-        // the rest, and is joined before anything uses it. Their errors are the start's errors.
-        CompletableFuture<TlsParts> tlsParts =
-                besides("sluice-start-tls", () -> TlsParts.make(config, upstreams, workers));
-        CompletableFuture<CertificateAuthority> caLoaded =
-                besides("sluice-start-ca", () -> certificateAuthority(config.tls(), time));
+        // The TLS side (Conscrypt, the trust store, each TLS profile's context; the CA) was a third of
+        // the start's CPU and nothing needs it to answer a first request: it is made when first
+        // needed, and waited for by what needs it. An operator's CA, or a first start's new one, is
+        // made now, beside the rest, and joined before listening, so that its errors are the start's.
+        TlsSide tls = new TlsSide(config, upstreams, workers, time, tlsMakers);
         // One XNIO worker for the data port and the cleartext upstream connections: a passthrough
         // request is then received, sent upstream and answered on the same IO thread.
         XnioWorker io = worker(config.server().ioThreads());
@@ -157,13 +161,14 @@ public final class SluiceBuilder {
         RetryStage retry = new RetryStage(time, workers);
         ConcurrencyStage concurrency = new ConcurrencyStage(time, workers);
         PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
-        TlsParts tls = joinStarted(tlsParts, io);
-        CertificateAuthority ca = joinStarted(caLoaded, io);
+        try {
+            tls.joinCa();
+        } catch (RuntimeException | Error e) {
+            io.shutdownNow();
+            throw e;
+        }
         UpstreamClients clients = tls.clients();
-        InterceptTls interceptTls = InterceptTls.create(ca, time, MAX_CACHED_LEAVES, tls.engines());
-        // TLS (to upstreams and inside intercepted tunnels) reads a whole record into one buffer, and a
-        // full-size record is larger than 16 KiB: its layer has buffers of its own (see Http1Transport).
-        ThreadBufferPool tlsBuffers = new ThreadBufferPool(true, tls.bufferSize(), 16, 256);
+        ByteBufferPool tlsBuffers = tls.buffers();
         // http:// origins, and https:// ones whose policy does not ask for HTTP/2, over Undertow's
         // HTTP/1.1 client on the IO threads; TLS with each profile's context from `clients`.
         Http1Transport http1 = new Http1Transport(
@@ -252,7 +257,7 @@ public final class SluiceBuilder {
         ConnectHandler connect = new ConnectHandler(
                 upstreams,
                 guard,
-                interceptTls,
+                tls::intercept,
                 tunnels,
                 openTunnel,
                 buffers,
@@ -261,9 +266,9 @@ public final class SluiceBuilder {
                 workers,
                 accessLogged(accessLog, exchange -> root.get().handleRequest(exchange)));
         metrics.tunnelsOpen(connect::openTunnels);
-        metrics.interceptHandshakes(engine -> interceptTls.handshakesByEngine().get(engine));
+        metrics.interceptHandshakes(tls::handshakes);
         metrics.upstreamConnectionsOpen(http1::openConnections);
-        metrics.buffersInUse(() -> buffers.inUse() + tlsBuffers.inUse());
+        metrics.buffersInUse(() -> buffers.inUse() + tls.buffersInUse());
         shared.ifPresent(s -> metrics.sharedLimits(s::usingRedis, s::failovers));
         // RFC 9110 §10.1.1: Sluice answers a client's `Expect: 100-continue` itself, with 100 once it
         // starts reading the body (not before admission, so a refused request sends no body), and does
@@ -292,14 +297,14 @@ public final class SluiceBuilder {
                                 readiness,
                                 api.handler(),
                                 new PrometheusEndpoint(registry, metrics),
-                                ca.certificatePem(),
-                                () -> tlsStatus(ca, connect, interceptTls))
+                                () -> tls.certificateAuthority().thenApply(CertificateAuthority::certificatePem),
+                                () -> tls.status(connect::openTunnels))
                         .handler())
                 .build();
         return new Sluice(
                 config,
                 upstreams,
-                ca,
+                tls,
                 pipeline,
                 readiness,
                 drain,
@@ -307,7 +312,7 @@ public final class SluiceBuilder {
                 connect,
                 admin,
                 List.of(
-                        clients::close,
+                        tls::close,
                         // Every call has ended by now (answered or cancelled), so its spans have too: send them.
                         tracing::close,
                         () -> accessLog.ifPresent(AccessLog::close),
@@ -319,59 +324,13 @@ public final class SluiceBuilder {
                         io::shutdownNow));
     }
 
-    /** {@code GET /api/tls}: what an operator needs to hand Sluice's CA to clients, and how many tunnels are open. */
-    private static Object tlsStatus(CertificateAuthority ca, ConnectHandler connect, InterceptTls interceptTls) {
-        var certificate = ca.certificate();
-        return Map.of(
-                "ca",
-                Map.of(
-                        "subject", certificate.getSubjectX500Principal().getName(),
-                        "sha256", ca.fingerprintSha256(),
-                        "not_after", certificate.getNotAfter().toInstant().toString(),
-                        "pem", "/api/tls/ca.pem"),
-                "tunnels_open",
-                connect.openTunnels(),
-                "handshakes",
-                interceptTls.handshakesByEngine());
-    }
+    private static final AtomicInteger TLS_THREADS = new AtomicInteger();
 
-    /**
-     * The operator's CA ({@code tls.ca_cert} + {@code tls.ca_key}), else the one generated under
-     * {@code tls.ca_dir} on first start. Its key stays in its file: nothing here logs or serves it.
-     */
-    private static CertificateAuthority certificateAuthority(TlsConfig tls, TimeSource time) {
-        if (tls.caCert().isPresent()) {
-            try {
-                return CertificateAuthority.load(tls.caCert().get(), tls.caKey().orElseThrow());
-            } catch (RuntimeException e) {
-                throw new ConfigException("tls.ca_cert", e.getMessage());
-            }
-        }
-        try {
-            return CertificateAuthority.loadOrGenerate(tls.caDir(), time.clock());
-        } catch (RuntimeException e) {
-            throw new ConfigException("tls.ca_dir", e.getMessage());
-        }
-    }
-
-    /**
-     * What the TLS side of the start makes: the engines {@code tls.provider} chose, one context per
-     * TLS profile (built now, so a bad {@code ca_file} or client certificate fails the start), and the
-     * TLS layer's buffer size.
-     */
-    private record TlsParts(TlsEngines engines, UpstreamClients clients, int bufferSize) {
-        static TlsParts make(SluiceConfig config, Upstreams upstreams, ExecutorService workers) {
-            // tls.provider: Undertow's upstream clients (HTTP/1.1 and HTTP/2) and interception; the
-            // java.net.http fallback stays on the JDK's TLS.
-            TlsEngines engines = TlsEngines.select(config.tls().provider());
-            UpstreamClients clients = UpstreamClients.create(
-                    config.tls(),
-                    engines,
-                    workers,
-                    config.defaults().timeouts().connect(),
-                    upstreams.all().stream().map(u -> u.policy()).toList());
-            return new TlsParts(engines, clients, tlsBufferSize());
-        }
+    /** Runs {@code task} on a new daemon thread of its own, named for the TLS side it makes. */
+    private static void tlsThread(Runnable task) {
+        Thread thread = new Thread(task, "sluice-tls-" + TLS_THREADS.incrementAndGet());
+        thread.setDaemon(true);
+        thread.start();
     }
 
     /**
@@ -392,21 +351,6 @@ public final class SluiceBuilder {
         thread.setDaemon(true);
         thread.start();
         return result;
-    }
-
-    /**
-     * {@code started}'s result; its failure is thrown as it was thrown there (a {@link ConfigException}
-     * stays one), after stopping {@code io}, made meanwhile.
-     */
-    private static <T> T joinStarted(CompletableFuture<T> started, XnioWorker io) {
-        try {
-            return started.join();
-        } catch (java.util.concurrent.CompletionException e) {
-            io.shutdownNow();
-            if (e.getCause() instanceof RuntimeException cause) throw cause;
-            if (e.getCause() instanceof Error cause) throw cause;
-            throw e;
-        }
     }
 
     /** {@code next}, with an access-log line per request when {@code log.access} is on. */
@@ -433,41 +377,60 @@ public final class SluiceBuilder {
      */
     private static XnioWorker worker(int ioThreads) {
         try {
-            return Xnio.getInstance(Undertow.class.getClassLoader())
-                    .createWorker(OptionMap.builder()
-                            .set(Options.WORKER_IO_THREADS, ioThreads)
-                            .set(Options.WORKER_TASK_CORE_THREADS, 2)
-                            .set(Options.WORKER_TASK_MAX_THREADS, 2)
-                            .set(Options.WORKER_NAME, "sluice-io")
-                            // What Undertow sets on the worker it makes: no accept throttling, Nagle off.
-                            .set(Options.CONNECTION_HIGH_WATER, 1_000_000)
-                            .set(Options.CONNECTION_LOW_WATER, 1_000_000)
-                            .set(Options.TCP_NODELAY, true)
-                            .set(Options.CORK, true)
-                            .getMap());
+            return xnio().createWorker(OptionMap.builder()
+                    .set(Options.WORKER_IO_THREADS, ioThreads)
+                    .set(Options.WORKER_TASK_CORE_THREADS, 2)
+                    .set(Options.WORKER_TASK_MAX_THREADS, 2)
+                    .set(Options.WORKER_NAME, "sluice-io")
+                    // What Undertow sets on the worker it makes: no accept throttling, Nagle off.
+                    .set(Options.CONNECTION_HIGH_WATER, 1_000_000)
+                    .set(Options.CONNECTION_LOW_WATER, 1_000_000)
+                    .set(Options.TCP_NODELAY, true)
+                    .set(Options.CORK, true)
+                    .getMap());
         } catch (java.io.IOException e) {
             throw new java.io.UncheckedIOException("cannot start the IO threads", e);
         }
     }
 
-    private static <T> List<T> instancesOf(Class<T> type, List<?> objects) {
-        return objects.stream().filter(type::isInstance).map(type::cast).toList();
+    /**
+     * XNIO, without its MBeans. XNIO registers itself, each worker and each listener as MBeans, and
+     * each worker's task pool (jboss-threads' {@code EnhancedQueueExecutor}) registers one too; the
+     * first registration makes the JVM's platform MBean server with every platform MXBean, JFR's
+     * among them: ~0.1 s of CPU and ~2.5 MB at every start, for beans nothing in Sluice reads (its
+     * metrics are Prometheus's). jboss-threads has a switch ({@code jboss.threads.eqe.disable-mbean},
+     * set here unless set already). XNIO 3.8 has none (one was proposed in 2014 and not merged), but
+     * it carries on without its beans where that server cannot be made (XNIO-260: it asks for the
+     * server once, lazily, and every registration ignores a failure). So while XNIO first loads, the
+     * JDK is told to build MBean servers with a builder that does not exist ({@code
+     * javax.management.builder.initial}, which {@code MBeanServerFactory} honours), and XNIO's one
+     * attempt fails; the property is then cleared, so a platform server asked for later ({@code jcmd
+     * PID ManagementAgent.start}, jconsole) is made as usual, without XNIO's beans. A server the JVM
+     * already made ({@code -Dcom.sun.management.jmxremote}), or a builder the operator named, is
+     * left alone, and XNIO registers its beans there as before.
+     */
+    static Xnio xnio() {
+        ClassLoader loader = Undertow.class.getClassLoader();
+        synchronized (SluiceBuilder.class) {
+            if (System.getProperty(THREAD_POOL_MBEANS_OFF) == null) System.setProperty(THREAD_POOL_MBEANS_OFF, "true");
+            if (System.getProperty(MBEAN_SERVER_BUILDER) != null) return Xnio.getInstance(loader);
+            System.setProperty(MBEAN_SERVER_BUILDER, NO_MBEAN_SERVER_BUILDER);
+            try {
+                // Its provider registers its MBean as it is made: XNIO has asked for the server by now.
+                return Xnio.getInstance(loader);
+            } finally {
+                System.clearProperty(MBEAN_SERVER_BUILDER);
+            }
+        }
     }
 
-    /**
-     * Large enough for the largest TLS record the JDK's engine reads or writes (16,709 bytes on JDK
-     * 21–25, as for BoringSSL), rounded up to a KiB; never below 17 KiB.
-     */
-    static int tlsBufferSize() {
-        int size = 17 * 1024;
-        try {
-            javax.net.ssl.SSLSession session =
-                    javax.net.ssl.SSLContext.getDefault().createSSLEngine().getSession();
-            size = Math.max(size, Math.max(session.getPacketBufferSize(), session.getApplicationBufferSize()));
-        } catch (java.security.NoSuchAlgorithmException e) {
-            // no default context: the floor stands
-        }
-        return (size + 1023) / 1024 * 1024;
+    private static final String THREAD_POOL_MBEANS_OFF = "jboss.threads.eqe.disable-mbean";
+    private static final String MBEAN_SERVER_BUILDER = "javax.management.builder.initial";
+    /** Not a class name: loading it fails, and with it the making of an MBean server. */
+    private static final String NO_MBEAN_SERVER_BUILDER = "(none while XNIO starts: see io.sluice.SluiceBuilder)";
+
+    private static <T> List<T> instancesOf(Class<T> type, List<?> objects) {
+        return objects.stream().filter(type::isInstance).map(type::cast).toList();
     }
 
     private static ExecutorService pool(String name, int threads) {

@@ -46,7 +46,6 @@ import java.util.regex.Pattern;
  * temporary file beside it, then rename), so a crash leaves the old state or the new, never half.
  */
 public final class PolicyStore {
-    private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
     private static final int VERSION = 1;
     /** As {@link io.sluice.config.Interpolated}: {@code $$} escapes, {@code ${NAME}} and {@code ${NAME:-default}} refer. */
     private static final Pattern REFERENCE = Pattern.compile("\\$\\$|\\$\\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?}");
@@ -327,7 +326,7 @@ public final class PolicyStore {
     private void load(Path file) {
         JsonNode root;
         try {
-            root = JSON.readTree(file.toFile());
+            root = Mapper.JSON.readTree(file.toFile());
         } catch (IOException e) {
             throw new ConfigException("admin.state_file", "cannot read " + file + ": " + e.getMessage());
         }
@@ -373,7 +372,7 @@ public final class PolicyStore {
         defaultsOverride.ifPresent(d -> root.set("defaults", d));
         ObjectNode stored = root.putObject("upstreams");
         overrides.forEach(stored::set);
-        byte[] bytes = JSON.writeValueAsBytes(root);
+        byte[] bytes = Mapper.JSON.writeValueAsBytes(root);
 
         Path dir = file.toAbsolutePath().getParent();
         Files.createDirectories(dir);
@@ -418,5 +417,10 @@ public final class PolicyStore {
         PersistFailed(String message) {
             super(message);
         }
+    }
+
+    /** Made when the state file is first read or written: a start without one makes no mapper. */
+    private static final class Mapper {
+        static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
     }
 }

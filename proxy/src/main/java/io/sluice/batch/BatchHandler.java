@@ -31,8 +31,9 @@ public final class BatchHandler implements HttpHandler {
     private final Pipeline pipeline;
     private final ServerConfig limits;
     private final TimeSource time;
-    private final BatchParser parser;
-    private final ResultRenderer renderer;
+    /** Made by the first batch (see {@link #codec}). */
+    private volatile Codec codec;
+
     private final Executor executor;
 
     public BatchHandler(Pipeline pipeline, ServerConfig limits, TimeSource time, Executor executor) {
@@ -40,13 +41,39 @@ public final class BatchHandler implements HttpHandler {
         this.executor = executor;
         this.limits = limits;
         this.time = time;
-        this.parser = new BatchParser(
-                Json.MAPPER,
-                limits.maxBatchItems(),
-                limits.maxBatchBytes().bytes(),
-                limits.maxHeaderSize().bytes(),
-                limits.maxRequestBody().bytes());
-        this.renderer = new ResultRenderer(Json.MAPPER);
+    }
+
+    /** The batch document's reader and the results' writer, both over {@link Json#MAPPER}. */
+    private record Codec(BatchParser parser, ResultRenderer renderer) {}
+
+    /**
+     * Made on first use rather than at start: Jackson's {@code ObjectMapper} is some hundreds of
+     * classes that a start which reads no JSON need not load (docs/performance.md, "Start time and
+     * footprint").
+     */
+    private Codec codec() {
+        Codec made = codec;
+        if (made == null) {
+            synchronized (this) {
+                made = codec;
+                if (made == null) {
+                    made = new Codec(
+                            new BatchParser(
+                                    Json.MAPPER,
+                                    limits.maxBatchItems(),
+                                    limits.maxBatchBytes().bytes(),
+                                    limits.maxHeaderSize().bytes(),
+                                    limits.maxRequestBody().bytes()),
+                            new ResultRenderer(Json.MAPPER));
+                    codec = made;
+                }
+            }
+        }
+        return made;
+    }
+
+    private ResultRenderer renderer() {
+        return codec().renderer();
     }
 
     @Override
@@ -79,7 +106,7 @@ public final class BatchHandler implements HttpHandler {
     private void start(HttpServerExchange exchange, byte[] document) {
         BatchParser.Batch batch;
         try {
-            batch = parser.parse(document);
+            batch = codec().parser().parse(document);
         } catch (BatchParser.BadBatch e) {
             Json.send(exchange, 400, Json.error("invalid_request", e.getMessage()));
             return;
@@ -166,7 +193,7 @@ public final class BatchHandler implements HttpHandler {
                             (result, error) -> {
                                 ObjectNode line = result != null
                                         ? result
-                                        : renderer.error(item, Failures.classify(error), null, 0);
+                                        : renderer().error(item, Failures.classify(error), null, 0);
                                 // Into the sink before it counts as finished: otherwise the last item
                                 // could close the sink while an earlier one was still on its way in,
                                 // leaving a null in the document (seen under a stream of batches).
@@ -189,22 +216,29 @@ public final class BatchHandler implements HttpHandler {
         private CompletableFuture<ObjectNode> runItem(BatchItem item) {
             long start = time.nanoTime();
             if (item.invalid().isPresent()) {
-                return CompletableFuture.completedFuture(renderer.error(
-                        item, ErrorType.INVALID_REQUEST, item.invalid().get(), Optional.empty(), null, 0));
+                return CompletableFuture.completedFuture(renderer()
+                        .error(item, ErrorType.INVALID_REQUEST, item.invalid().get(), Optional.empty(), null, 0));
             }
             if (cancelled.get()) {
-                return CompletableFuture.completedFuture(renderer.error(
-                        item, ErrorType.CANCELLED, "the client closed the connection", Optional.empty(), null, 0));
+                return CompletableFuture.completedFuture(renderer()
+                        .error(
+                                item,
+                                ErrorType.CANCELLED,
+                                "the client closed the connection",
+                                Optional.empty(),
+                                null,
+                                0));
             }
             long left = deadline - start;
             if (left <= 0) {
-                return CompletableFuture.completedFuture(renderer.error(
-                        item,
-                        ErrorType.TIMEOUT,
-                        "the batch's timeout_ms passed before this item started",
-                        Optional.empty(),
-                        null,
-                        0));
+                return CompletableFuture.completedFuture(renderer()
+                        .error(
+                                item,
+                                ErrorType.TIMEOUT,
+                                "the batch's timeout_ms passed before this item started",
+                                Optional.empty(),
+                                null,
+                                0));
             }
             FetchRequest request = item.request().get();
             if (deadline != Long.MAX_VALUE) {
@@ -218,23 +252,30 @@ public final class BatchHandler implements HttpHandler {
             return call.execute()
                     .thenCompose(outcome -> switch (outcome) {
                         case FetchFailure f ->
-                            CompletableFuture.completedFuture(renderer.error(
-                                    item, f.type(), f.message(), f.retryAfter(), f.trace(), time.nanoTime() - start));
+                            CompletableFuture.completedFuture(renderer()
+                                    .error(
+                                            item,
+                                            f.type(),
+                                            f.message(),
+                                            f.retryAfter(),
+                                            f.trace(),
+                                            time.nanoTime() - start));
                         case FetchResponse r ->
                             r.body()
                                     .collect(limits.maxItemResponseBytes().bytes())
                                     .handle((bytes, error) -> {
                                         long elapsed = time.nanoTime() - start;
                                         return error == null
-                                                ? renderer.response(
-                                                        item,
-                                                        r.status(),
-                                                        r.headers(),
-                                                        r.interim(),
-                                                        bytes,
-                                                        r.trace(),
-                                                        elapsed)
-                                                : renderer.error(item, Failures.classify(error), r.trace(), elapsed);
+                                                ? renderer()
+                                                        .response(
+                                                                item,
+                                                                r.status(),
+                                                                r.headers(),
+                                                                r.interim(),
+                                                                bytes,
+                                                                r.trace(),
+                                                                elapsed)
+                                                : renderer().error(item, Failures.classify(error), r.trace(), elapsed);
                                     });
                     })
                     .whenComplete((r, e) -> active.remove(call));

@@ -5,7 +5,10 @@ import static io.sluice.config.TreeReader.kind;
 import static io.sluice.config.TreeReader.merge;
 import static io.sluice.config.TreeReader.object;
 
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
@@ -31,65 +34,60 @@ import java.util.Set;
  */
 public final class ConfigLoader {
 
-    /** The built-in defaults, as documented in docs/configuration.md (ConfigReferenceTest checks it). */
+    /**
+     * The built-in defaults, as documented in docs/configuration.md (ConfigReferenceTest checks it).
+     * Written as JSON, which YAML reads as well, so that a start without a config file needs neither
+     * a YAML parser nor an {@code ObjectMapper} to read it ({@link #builtin}): SnakeYAML and Jackson's
+     * mappers were most of the classes such a start loaded to read its config (docs/performance.md,
+     * "Start time and footprint").
+     */
     public static final String BUILTIN = """
-            listen: 127.0.0.1:7600
-            admin:
-              listen: 127.0.0.1:7601
-              token: "${SLUICE_ADMIN_TOKEN:-}"
-              insecure_open: false
-            server:
-              max_batch_items: 100000
-              max_batch_bytes: 64MB
-              max_batch_concurrency: 1000
-              max_item_response_bytes: 8MB
-              max_request_body: 1GB
-              max_header_size: 64KB
-              max_response_header_size: 64KB
-              max_response_headers: 200
-              idle_timeout: 2m
-              upstream_idle_timeout: 30s
-              shutdown_grace: 30s
-              io_threads: 0
-              worker_threads: 0
-            cache:
-              max_size: 256MB
-              max_entry_size: 8MB
-              max_in_flight: 64MB
-            defaults:
-              limits: [{rate: 50/s, burst: 50}]
-              max_concurrency: 32
-              max_wait: 30s
-              max_cooldown: 10m
-              max_keys: 10000
-              cooldown: upstream
-              key_metrics: 0
-              key_limits: []
-              learn: false
-              free_304: false
-              timeouts: {connect: 5s, response: 30s, total: 60s}
-              retry: {max_attempts: 3, base_delay: 100ms, max_delay: 10s, budget: 20%, budget_reserve: 10}
-              cache: {enabled: true, max_ttl: 1d, min_uses: 1}
-              headers: {}
-              allow_private: false
-              connect: intercept
-              tunnel_idle_timeout: 5m
-              tls: {}
-            tls:
-              ca_dir: "~/.sluice"
-              min_version: TLSv1.2
-              provider: auto
-            tracing:
-              sample_ratio: 1.0
-              service_name: sluice
-              schedule_delay: 5s
-            log:
-              format: text
-              access: false
-            upstreams: {}
+            {
+              "listen": "127.0.0.1:7600",
+              "admin": {"listen": "127.0.0.1:7601", "token": "${SLUICE_ADMIN_TOKEN:-}", "insecure_open": false},
+              "server": {
+                "max_batch_items": 100000,
+                "max_batch_bytes": "64MB",
+                "max_batch_concurrency": 1000,
+                "max_item_response_bytes": "8MB",
+                "max_request_body": "1GB",
+                "max_header_size": "64KB",
+                "max_response_header_size": "64KB",
+                "max_response_headers": 200,
+                "idle_timeout": "2m",
+                "upstream_idle_timeout": "30s",
+                "shutdown_grace": "30s",
+                "io_threads": 0,
+                "worker_threads": 0
+              },
+              "cache": {"max_size": "256MB", "max_entry_size": "8MB", "max_in_flight": "64MB"},
+              "defaults": {
+                "limits": [{"rate": "50/s", "burst": 50}],
+                "max_concurrency": 32,
+                "max_wait": "30s",
+                "max_cooldown": "10m",
+                "max_keys": 10000,
+                "cooldown": "upstream",
+                "key_metrics": 0,
+                "key_limits": [],
+                "learn": false,
+                "free_304": false,
+                "timeouts": {"connect": "5s", "response": "30s", "total": "60s"},
+                "retry": {"max_attempts": 3, "base_delay": "100ms", "max_delay": "10s", "budget": "20%", "budget_reserve": 10},
+                "cache": {"enabled": true, "max_ttl": "1d", "min_uses": 1},
+                "headers": {},
+                "allow_private": false,
+                "connect": "intercept",
+                "tunnel_idle_timeout": "5m",
+                "tls": {}
+              },
+              "tls": {"ca_dir": "~/.sluice", "min_version": "TLSv1.2", "provider": "auto"},
+              "tracing": {"sample_ratio": 1.0, "service_name": "sluice", "schedule_delay": "5s"},
+              "log": {"format": "text", "access": false},
+              "upstreams": {}
+            }
             """;
 
-    private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory());
     private static final Set<String> TOP_KEYS =
             Set.of("listen", "admin", "server", "cache", "defaults", "upstreams", "redis", "tls", "tracing", "log");
 
@@ -105,7 +103,7 @@ public final class ConfigLoader {
 
     /** The built-in defaults alone: what {@code java -jar sluice.jar} runs with. */
     public SluiceConfig defaults() {
-        return fromYaml("{}");
+        return read(builtin());
     }
 
     public SluiceConfig load(Path file) {
@@ -123,7 +121,7 @@ public final class ConfigLoader {
     public SluiceConfig fromYaml(String yaml) {
         JsonNode user;
         try {
-            user = YAML.readTree(yaml);
+            user = Yaml.MAPPER.readTree(yaml);
         } catch (JsonProcessingException e) {
             var location = e.getLocation();
             throw new ConfigException(
@@ -197,11 +195,53 @@ public final class ConfigLoader {
         return new SluiceConfig(listen, admin, server, cache, defaults, upstreams, redis, tls, tracing, log);
     }
 
+    /**
+     * {@link #BUILTIN} as a tree, read with Jackson's streaming parser alone: an {@link ObjectMapper}
+     * (some hundreds of classes) is then not made at all by a start without a config file.
+     */
     private static JsonNode builtin() {
-        try {
-            return YAML.readTree(BUILTIN);
-        } catch (JsonProcessingException e) {
+        try (JsonParser parser = BuiltinJson.FACTORY.createParser(BUILTIN)) {
+            parser.nextToken();
+            return BuiltinJson.tree(parser);
+        } catch (IOException e) {
             throw new IllegalStateException("built-in config does not parse", e);
+        }
+    }
+
+    /** Jackson's YAML mapper (and SnakeYAML), loaded only when a config file or document is read. */
+    private static final class Yaml {
+        static final ObjectMapper MAPPER = new ObjectMapper(new YAMLFactory());
+    }
+
+    /** The plain JSON reader of {@link #BUILTIN}: tokens to tree nodes, nothing else. */
+    private static final class BuiltinJson {
+        static final JsonFactory FACTORY = new JsonFactory();
+
+        /** The value whose first token {@code parser} is on; leaves it on the value's last token. */
+        static JsonNode tree(JsonParser parser) throws IOException {
+            JsonNodeFactory nodes = JsonNodeFactory.instance;
+            return switch (parser.currentToken()) {
+                case START_OBJECT -> {
+                    ObjectNode object = nodes.objectNode();
+                    while (parser.nextToken() == JsonToken.FIELD_NAME) {
+                        String name = parser.currentName();
+                        parser.nextToken();
+                        object.set(name, tree(parser));
+                    }
+                    yield object;
+                }
+                case START_ARRAY -> {
+                    var array = nodes.arrayNode();
+                    while (parser.nextToken() != JsonToken.END_ARRAY) array.add(tree(parser));
+                    yield array;
+                }
+                case VALUE_STRING -> nodes.textNode(parser.getText());
+                case VALUE_NUMBER_INT -> nodes.numberNode(parser.getIntValue());
+                case VALUE_NUMBER_FLOAT -> nodes.numberNode(parser.getDoubleValue());
+                case VALUE_TRUE, VALUE_FALSE -> nodes.booleanNode(parser.getBooleanValue());
+                case VALUE_NULL -> nodes.nullNode();
+                default -> throw new IOException("unexpected " + parser.currentToken());
+            };
         }
     }
 }

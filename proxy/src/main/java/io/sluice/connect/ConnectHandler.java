@@ -62,6 +62,8 @@ public final class ConnectHandler implements HttpHandler {
     private final Set<StreamConnection> open = ConcurrentHashMap.newKeySet();
 
     /**
+     * @param tls interception's TLS, made when the first intercepted CONNECT asks for it (which waits
+     *     for it before its {@code 200})
      * @param tunnels the pipeline {@code tunnel} mode runs (upstream, admission, concurrency), ending in
      *     {@code openTunnel}
      * @param root the data port's root handler, which requests read inside intercepted tunnels enter
@@ -71,7 +73,7 @@ public final class ConnectHandler implements HttpHandler {
     public ConnectHandler(
             Upstreams upstreams,
             AddressGuard guard,
-            InterceptTls tls,
+            java.util.function.Supplier<CompletableFuture<InterceptTls>> tls,
             Pipeline tunnels,
             OpenTunnelStage openTunnel,
             ByteBufferPool buffers,

@@ -1,5 +1,7 @@
 package io.sluice.connect;
 
+import io.sluice.fetch.ErrorType;
+import io.sluice.fetch.FetchException;
 import io.sluice.server.Intercepted;
 import io.sluice.server.Json;
 import io.sluice.server.RawRequestHeads;
@@ -15,6 +17,7 @@ import io.undertow.server.protocol.http2.Http2OpenListener;
 import io.undertow.util.Headers;
 import java.net.InetSocketAddress;
 import java.net.URI;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
 import org.xnio.OptionMap;
 import org.xnio.StreamConnection;
@@ -31,11 +34,12 @@ import org.xnio.ssl.SslConnection;
  */
 final class Interceptor {
     private static final io.undertow.util.HttpString CACHE_STATUS = new io.undertow.util.HttpString("Cache-Status");
-    private final InterceptTls tls;
-    /** JSSE's: serves every client. */
-    private final UndertowXnioSsl ssl;
-    /** Conscrypt's, for the clients {@link InterceptTls#contextFor} sends to it; null with JSSE alone. */
-    private final UndertowXnioSsl fastSsl;
+    /** Interception's TLS, made when first asked for. */
+    private final java.util.function.Supplier<CompletableFuture<InterceptTls>> tls;
+
+    private final ByteBufferPool tlsBuffers;
+    /** The server side of TLS over {@link #tls}, set up by the first intercepted CONNECT. */
+    private volatile CompletableFuture<Engines> engines;
 
     private final long helloTimeoutMillis;
     private final ByteBufferPool buffers;
@@ -54,7 +58,7 @@ final class Interceptor {
      * @param handshakes runs the TLS engine's delegated tasks, leaf minting among them: never an IO thread
      */
     Interceptor(
-            InterceptTls tls,
+            java.util.function.Supplier<CompletableFuture<InterceptTls>> tls,
             ByteBufferPool buffers,
             ByteBufferPool tlsBuffers,
             OptionMap serverOptions,
@@ -62,28 +66,70 @@ final class Interceptor {
             HttpHandler root) {
         this.tls = tls;
         this.buffers = buffers;
+        this.tlsBuffers = tlsBuffers;
         this.serverOptions = serverOptions;
         this.root = root;
         this.handshakes = handshakes;
-        Xnio xnio = Xnio.getInstance(io.undertow.Undertow.class.getClassLoader());
-        this.ssl = new UndertowXnioSsl(xnio, OptionMap.EMPTY, tlsBuffers, tls.sslContext(), handshakes);
-        this.fastSsl = tls.choosesByHello()
-                ? new UndertowXnioSsl(xnio, OptionMap.EMPTY, tlsBuffers, tls.fastContext(), handshakes)
-                : null;
         // A client that opens a tunnel and says nothing is closed like an idle connection.
         this.helloTimeoutMillis = serverOptions.get(UndertowOptions.NO_REQUEST_TIMEOUT, 60_000);
     }
 
+    /** The engines, asking for interception's TLS (and so having it made) the first time. */
+    private CompletableFuture<Engines> engines() {
+        CompletableFuture<Engines> made = engines;
+        if (made == null) {
+            synchronized (this) {
+                made = engines;
+                if (made == null) {
+                    made = tls.get().thenApply(ready -> {
+                        Xnio xnio = Xnio.getInstance(io.undertow.Undertow.class.getClassLoader());
+                        return new Engines(
+                                ready,
+                                new UndertowXnioSsl(xnio, OptionMap.EMPTY, tlsBuffers, ready.sslContext(), handshakes),
+                                ready.choosesByHello()
+                                        ? new UndertowXnioSsl(
+                                                xnio, OptionMap.EMPTY, tlsBuffers, ready.fastContext(), handshakes)
+                                        : null);
+                    });
+                    engines = made;
+                }
+            }
+        }
+        return made;
+    }
+
     /**
-     * Mints the leaf for the CONNECT host on the handshake executor, unless cached, so that the
-     * handshake (on the IO thread with Conscrypt) finds it ready: call before sending the {@code 200}.
+     * @param ssl JSSE's: serves every client
+     * @param fastSsl Conscrypt's, for the clients {@link InterceptTls#contextFor} sends to it; null with JSSE alone
      */
-    java.util.concurrent.CompletableFuture<Void> prepare(ConnectTarget target) {
-        return tls.prepare(target.bareHost(), handshakes);
+    private record Engines(InterceptTls tls, UndertowXnioSsl ssl, UndertowXnioSsl fastSsl) {}
+
+    /**
+     * Waits for Sluice's TLS side, then mints the leaf for the CONNECT host on the handshake executor,
+     * unless cached, so that the handshake (on the IO thread with Conscrypt) finds it ready: call
+     * before sending the {@code 200}. Fails as {@code tls} when the CA cannot be used.
+     */
+    CompletableFuture<Void> prepare(ConnectTarget target) {
+        return engines()
+                .handle((made, error) -> {
+                    if (error == null) return made.tls().prepare(target.bareHost(), handshakes);
+                    return CompletableFuture.<Void>failedFuture(unavailable(error));
+                })
+                .thenCompose(prepared -> prepared);
+    }
+
+    private static FetchException unavailable(Throwable error) {
+        Throwable cause = error instanceof java.util.concurrent.CompletionException && error.getCause() != null
+                ? error.getCause()
+                : error;
+        return new FetchException(ErrorType.TLS, "interception is unavailable: " + cause.getMessage());
     }
 
     /** Called on the IO thread once the {@code 200} is flushed; {@code client} is the raw connection. */
     void intercept(StreamConnection client, ConnectTarget target) {
+        // Made: prepare() completed before the 200 was sent.
+        Engines made = engines().join();
+        InterceptTls tls = made.tls();
         InetSocketAddress peer = client.getPeerAddress(InetSocketAddress.class);
         // Clients that send no SNI (an IP target) get a certificate for the CONNECT host.
         if (peer != null) tls.hostHint(peer, target.bareHost());
@@ -92,7 +138,7 @@ final class Interceptor {
         // the prepared EC leaf, else by JSSE.
         HelloPeek.read(client, helloTimeoutMillis, hello -> {
             boolean fast = tls.contextFor(hello, target.bareHost()) != tls.sslContext();
-            serve(client, target, fast ? fastSsl : ssl);
+            serve(client, target, fast ? made.fastSsl() : made.ssl());
         });
     }
 
@@ -140,7 +186,9 @@ final class Interceptor {
 
     /** Forgets the tunnel's certificate hint once its connection has closed. */
     void closed(InetSocketAddress peer) {
-        if (peer != null) tls.clearHint(peer);
+        CompletableFuture<Engines> asked = engines;
+        Engines made = asked == null ? null : asked.getNow(null);
+        if (peer != null && made != null) made.tls().clearHint(peer);
     }
 
     private static String authorityOf(String absolute) {

@@ -2,6 +2,8 @@ package io.sluice.send;
 
 import io.sluice.config.Policy;
 import io.sluice.fetch.Call;
+import io.sluice.fetch.ErrorType;
+import io.sluice.fetch.FetchException;
 import io.sluice.fetch.FetchRequest;
 import io.sluice.fetch.FetchResponse;
 import io.sluice.fetch.Fields;
@@ -33,6 +35,11 @@ public final class SendStage implements Stage {
 
     private final Transport jdk;
 
+    /** Ready once the TLS contexts are made ({@link UpstreamClients#ready}). */
+    private final UpstreamClients clients;
+
+    private final Executor executor;
+
     /** Everything over {@code client}, whatever the policy's TLS settings. */
     public SendStage(HttpClient client, AddressGuard guard, Executor executor, TimeSource time) {
         this(UpstreamClients.of(client), null, null, guard, executor, time, ResponseHeaderLimits.NONE);
@@ -59,12 +66,28 @@ public final class SendStage implements Stage {
                 ? null
                 : new UndertowSend(http2::carries, http2::send, guard, time, headerLimits, protocolErrors);
         this.jdk = new JdkSend(clients, guard, executor, time, headerLimits, protocolErrors);
+        this.clients = clients;
+        this.executor = executor;
     }
 
     @Override
     public CompletableFuture<FetchResponse> apply(Chain chain) {
-        Call call = chain.call();
         FetchRequest request = chain.request();
+        if ("https".equalsIgnoreCase(request.uri().getScheme())) {
+            CompletableFuture<?> tlsReady = clients.ready();
+            if (!tlsReady.isDone() || tlsReady.isCompletedExceptionally()) {
+                // The TLS contexts are made when the first https:// request needs them (asking for
+                // them starts that): this request waits for them, on no thread, then goes as any
+                // other; if they cannot be made, it fails as tls here rather than on an IO thread.
+                return tlsReady.handle((done, error) -> error)
+                        .thenComposeAsync(
+                                error -> error == null
+                                        ? apply(chain)
+                                        : CompletableFuture.failedFuture(setUpFailed(error)),
+                                executor);
+            }
+        }
+        Call call = chain.call();
         Upstream upstream = chain.upstream();
         Policy policy = upstream.policy();
         int attempt = call.trace().countAttempt();
@@ -100,6 +123,14 @@ public final class SendStage implements Stage {
             }
         }
         return true;
+    }
+
+    private static FetchException setUpFailed(Throwable error) {
+        Throwable cause = unwrap(error);
+        if (cause instanceof FetchException typed) return typed;
+        return new FetchException(
+                ErrorType.TLS,
+                "TLS set-up failed: " + (cause.getMessage() == null ? cause.toString() : cause.getMessage()));
     }
 
     private static Throwable unwrap(Throwable error) {

@@ -18,6 +18,7 @@ import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
 import java.util.function.Function;
@@ -31,13 +32,17 @@ import javax.net.ssl.X509TrustManager;
 /**
  * One {@link HttpClient} per distinct TLS profile (a policy's {@link UpstreamTls}): upstreams that
  * trust the same roots, present the same client certificate and accept the same versions share a
- * client and its connection pool. Profiles known at start are built then, so a bad file fails the
- * start; one first seen later (an upstream added through the admin API) is built on first use.
+ * client and its connection pool. The profiles known when they are made ({@link #create}) are built
+ * then (Sluice makes them just after its ports listen, {@link #when}; their files were read and
+ * checked with the config, so a bad one still fails the start); one first seen later (an upstream
+ * added through the admin API) is built on first use.
  *
  * <p>Trust is always the JDK's defaults plus the global {@code tls.ca_file} plus the profile's
  * own {@code ca_file}, and the JDK client checks the host name: no setting turns verification off.
  */
 public final class UpstreamClients implements AutoCloseable {
+    private static final CompletableFuture<?> DONE = CompletableFuture.completedFuture(null);
+
     private final Function<UpstreamTls, SSLContext> buildContext;
     private final ConcurrentHashMap<UpstreamTls, SSLContext> contexts = new ConcurrentHashMap<>();
     /** Null when the HTTP/1.1 transport shares {@link #contexts} (the JDK's provider). */
@@ -46,14 +51,22 @@ public final class UpstreamClients implements AutoCloseable {
     private final ConcurrentHashMap<UpstreamTls, SSLContext> http1Contexts = new ConcurrentHashMap<>();
     private final java.util.function.BiFunction<UpstreamClients, UpstreamTls, HttpClient> build;
     private final ConcurrentHashMap<UpstreamTls, HttpClient> clients = new ConcurrentHashMap<>();
+    /** Done once the contexts can be asked for (see {@link #when}). */
+    private final CompletableFuture<?> ready;
+    /** Runs when {@link #ready} is asked for: what makes them, for {@link #when}. */
+    private final Runnable needed;
 
     private UpstreamClients(
             Function<UpstreamTls, SSLContext> buildContext,
             Function<UpstreamTls, SSLContext> buildHttp1Context,
-            java.util.function.BiFunction<UpstreamClients, UpstreamTls, HttpClient> build) {
+            java.util.function.BiFunction<UpstreamClients, UpstreamTls, HttpClient> build,
+            CompletableFuture<?> ready,
+            Runnable needed) {
         this.buildContext = buildContext;
         this.buildHttp1Context = buildHttp1Context;
         this.build = build;
+        this.ready = ready;
+        this.needed = needed;
     }
 
     /**
@@ -76,20 +89,25 @@ public final class UpstreamClients implements AutoCloseable {
         Function<UpstreamTls, SSLContext> http1 = engines.effective() == io.sluice.config.TlsProvider.JDK
                 ? null
                 : tls -> sslContext(globalRoots, tls, engines);
-        UpstreamClients clients = new UpstreamClients(tls -> sslContext(globalRoots, tls, null), http1, (self, tls) -> {
-            SSLContext context = self.sslContext(tls);
-            SSLParameters parameters = context.getDefaultSSLParameters();
-            parameters.setProtocols(tls.protocols().toArray(String[]::new));
-            return HttpClient.newBuilder()
-                    .executor(executor)
-                    .connectTimeout(connectTimeout)
-                    .followRedirects(HttpClient.Redirect.NEVER)
-                    .proxy(HttpClient.Builder.NO_PROXY)
-                    .version(HttpClient.Version.HTTP_2)
-                    .sslContext(context)
-                    .sslParameters(parameters)
-                    .build();
-        });
+        UpstreamClients clients = new UpstreamClients(
+                tls -> sslContext(globalRoots, tls, null),
+                http1,
+                (self, tls) -> {
+                    SSLContext context = self.sslContext(tls);
+                    SSLParameters parameters = context.getDefaultSSLParameters();
+                    parameters.setProtocols(tls.protocols().toArray(String[]::new));
+                    return HttpClient.newBuilder()
+                            .executor(executor)
+                            .connectTimeout(connectTimeout)
+                            .followRedirects(HttpClient.Redirect.NEVER)
+                            .proxy(HttpClient.Builder.NO_PROXY)
+                            .version(HttpClient.Version.HTTP_2)
+                            .sslContext(context)
+                            .sslParameters(parameters)
+                            .build();
+                },
+                DONE,
+                () -> {});
         try {
             policies.forEach(policy -> clients.sslContext(policy.tls()));
             policies.forEach(policy -> clients.http1Context(policy.tls()));
@@ -102,7 +120,44 @@ public final class UpstreamClients implements AutoCloseable {
 
     /** {@code client} for every policy, whatever its TLS settings: for tests that bring their own client. */
     public static UpstreamClients of(HttpClient client) {
-        return new UpstreamClients(tls -> client.sslContext(), null, (self, tls) -> client);
+        return new UpstreamClients(tls -> client.sslContext(), null, (self, tls) -> client, DONE, () -> {});
+    }
+
+    /**
+     * The clients {@code made} will be, once {@code make} has been run (Sluice makes them on another
+     * thread when its first {@code https://} request needs them, see docs/performance.md, "Start time
+     * and footprint"). Until {@link #ready} is done, its methods wait for them: a caller asks for
+     * {@link #ready} first, which runs {@code make}, and waits for it without blocking, as {@link
+     * SendStage} does before an {@code https://} request. A failure to make them fails every TLS
+     * request as {@code tls}.
+     */
+    public static UpstreamClients when(CompletableFuture<UpstreamClients> made, Runnable make) {
+        // Every context and client is asked of the real clients and kept here too, so close() here
+        // closes what was made through this one.
+        java.util.function.Supplier<UpstreamClients> real = () -> {
+            try {
+                return made.join();
+            } catch (java.util.concurrent.CompletionException e) {
+                Throwable cause = e.getCause() == null ? e : e.getCause();
+                throw new FetchException(ErrorType.TLS, "TLS set-up failed: " + cause.getMessage());
+            }
+        };
+        return new UpstreamClients(
+                tls -> real.get().sslContext(tls),
+                tls -> real.get().http1Context(tls),
+                (self, tls) -> real.get().clientFor(tls),
+                made,
+                make);
+    }
+
+    /**
+     * Done once every method can answer without waiting: at once for clients made by {@link #create},
+     * when the clients are made for {@link #when} (and asking starts making them); failed when they
+     * cannot be.
+     */
+    public CompletableFuture<?> ready() {
+        needed.run();
+        return ready;
     }
 
     /**
@@ -139,10 +194,14 @@ public final class UpstreamClients implements AutoCloseable {
 
     /** The client for {@code policy}'s TLS profile; fails as {@code tls} when its files cannot be read now. */
     public HttpClient clientFor(Policy policy) {
-        HttpClient client = clients.get(policy.tls());
+        return clientFor(policy.tls());
+    }
+
+    private HttpClient clientFor(UpstreamTls profile) {
+        HttpClient client = clients.get(profile);
         if (client != null) return client;
         try {
-            return clients.computeIfAbsent(policy.tls(), tls -> build.apply(this, tls));
+            return clients.computeIfAbsent(profile, tls -> build.apply(this, tls));
         } catch (IllegalArgumentException | IllegalStateException e) {
             throw new FetchException(ErrorType.TLS, "TLS set-up failed: " + e.getMessage());
         }

@@ -6,7 +6,11 @@ import io.undertow.server.HttpServerExchange;
 import io.undertow.server.handlers.resource.ClassPathResourceManager;
 import io.undertow.util.Headers;
 import io.undertow.util.HttpString;
+import io.undertow.util.SameThreadExecutor;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.function.BooleanSupplier;
+import java.util.function.Consumer;
 import java.util.function.Supplier;
 
 /**
@@ -21,19 +25,21 @@ public final class AdminHandlers {
     private final BooleanSupplier ready;
     private final HttpHandler api;
     private final HttpHandler metrics;
-    private final String caCertificatePem;
-    private final Supplier<Object> tlsStatus;
+    private final Supplier<CompletableFuture<String>> caCertificatePem;
+    private final Supplier<CompletableFuture<Object>> tlsStatus;
 
     /**
      * {@code caCertificatePem} is served at {@code /api/tls/ca.pem} and {@code tlsStatus} (the CA's
-     * subject, fingerprint and validity, open tunnels) at {@code /api/tls}: public, so no token is needed.
+     * subject, fingerprint and validity, open tunnels) at {@code /api/tls}: public, so no token is
+     * needed. Both may still be being made (Sluice's TLS side is made once its ports listen): a
+     * request waits for them without blocking the IO thread, and gets {@code 503} if they cannot be.
      */
     public AdminHandlers(
             BooleanSupplier ready,
             HttpHandler api,
             HttpHandler metrics,
-            String caCertificatePem,
-            Supplier<Object> tlsStatus) {
+            Supplier<CompletableFuture<String>> caCertificatePem,
+            Supplier<CompletableFuture<Object>> tlsStatus) {
         this.ready = ready;
         this.api = api;
         this.metrics = metrics;
@@ -51,10 +57,12 @@ public final class AdminHandlers {
         return Handlers.path(withUiHeaders(ui))
                 .addPrefixPath("/webjars", withUiHeaders(webjars))
                 .addExactPath("/api/tls/ca.pem", this::caCertificate)
-                .addExactPath("/api/tls", exchange -> {
-                    exchange.getResponseHeaders().put(Headers.CACHE_CONTROL, "no-store");
-                    Json.send(exchange, 200, tlsStatus.get());
-                })
+                .addExactPath(
+                        "/api/tls",
+                        exchange -> whenMade(exchange, tlsStatus.get(), status -> {
+                            exchange.getResponseHeaders().put(Headers.CACHE_CONTROL, "no-store");
+                            Json.send(exchange, 200, status);
+                        }))
                 .addPrefixPath("/api", api)
                 .addExactPath("/metrics", metrics)
                 .addExactPath("/healthz", exchange -> text(exchange, 200, "ok"))
@@ -73,10 +81,35 @@ public final class AdminHandlers {
             text(exchange, 405, "use GET");
             return;
         }
-        exchange.setStatusCode(200);
-        exchange.getResponseHeaders().put(Headers.CONTENT_TYPE, "application/x-pem-file");
-        exchange.getResponseHeaders().put(Headers.CONTENT_DISPOSITION, "attachment; filename=\"sluice-ca.pem\"");
-        exchange.getResponseSender().send(caCertificatePem);
+        whenMade(exchange, caCertificatePem.get(), pem -> {
+            exchange.setStatusCode(200);
+            exchange.getResponseHeaders().put(Headers.CONTENT_TYPE, "application/x-pem-file");
+            exchange.getResponseHeaders().put(Headers.CONTENT_DISPOSITION, "attachment; filename=\"sluice-ca.pem\"");
+            exchange.getResponseSender().send(pem);
+        });
+    }
+
+    /**
+     * Answers with {@code answer} once {@code value} is made, on the exchange's IO thread; at once when
+     * it is already. {@code 503} when it cannot be made (the CA's problem was logged when it was found).
+     */
+    private static <T> void whenMade(HttpServerExchange exchange, CompletableFuture<T> value, Consumer<T> answer) {
+        if (value.isDone() && !value.isCompletedExceptionally()) {
+            answer.accept(value.join());
+            return;
+        }
+        exchange.dispatch(
+                SameThreadExecutor.INSTANCE,
+                () -> value.whenComplete((made, error) -> exchange.getIoThread().execute(() -> {
+                    if (error == null) {
+                        answer.accept(made);
+                    } else {
+                        Throwable cause = error instanceof CompletionException && error.getCause() != null
+                                ? error.getCause()
+                                : error;
+                        text(exchange, 503, "Sluice's CA is not available: " + cause.getMessage());
+                    }
+                })));
     }
 
     private static HttpHandler withUiHeaders(HttpHandler next) {

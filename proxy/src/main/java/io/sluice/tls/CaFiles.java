@@ -69,13 +69,32 @@ final class CaFiles {
     static CertificateAuthority loadOrGenerate(Path dir, Clock clock) {
         Path certFile = dir.resolve(CERT_FILE);
         Path keyFile = dir.resolve(KEY_FILE);
+        if (check(dir)) {
+            return load(certFile, keyFile);
+        }
+        return generate(dir, certFile, keyFile, clock);
+    }
+
+    /**
+     * What {@link #loadOrGenerate} refuses before reading a file; true when both files are there (to
+     * load), false when neither is and the directory can be made or written (to generate).
+     */
+    static boolean check(Path dir) {
+        Path certFile = dir.resolve(CERT_FILE);
+        Path keyFile = dir.resolve(KEY_FILE);
         if (Files.exists(dir) && !Files.isDirectory(dir)) {
             throw new IllegalArgumentException("CA directory " + dir + " is not a directory");
         }
         boolean haveCert = Files.exists(certFile);
         boolean haveKey = Files.exists(keyFile);
         if (haveCert && haveKey) {
-            return load(certFile, keyFile);
+            if (!Files.isReadable(certFile)) {
+                throw new IllegalArgumentException("cannot read CA certificate " + certFile + ": permission denied");
+            }
+            if (!Files.isReadable(keyFile)) {
+                throw new IllegalArgumentException("CA key " + keyFile + " cannot be read: permission denied");
+            }
+            return true;
         }
         if (haveCert || haveKey) {
             Path present = haveCert ? certFile : keyFile;
@@ -84,7 +103,18 @@ final class CaFiles {
                     "CA directory " + dir + " has " + present + " but not " + missing + "; restore it, or remove "
                             + present + " to generate a new CA (clients must then trust the new one)");
         }
-        return generate(dir, certFile, keyFile, clock);
+        // To generate: the directory, or the nearest one above it that exists, must take new files.
+        Path existing = dir.toAbsolutePath();
+        while (existing != null && !Files.exists(existing)) existing = existing.getParent();
+        if (existing == null) return false; // nothing exists, not even the root: generating will say why
+        if (!Files.isDirectory(existing)) {
+            throw new IllegalArgumentException(
+                    "cannot create the CA in " + dir + ": " + existing + " exists and is not a directory");
+        }
+        if (!Files.isWritable(existing)) {
+            throw new IllegalArgumentException("cannot create the CA in " + dir + ": permission denied on " + existing);
+        }
+        return false;
     }
 
     static CertificateAuthority load(Path certFile, Path keyFile) {

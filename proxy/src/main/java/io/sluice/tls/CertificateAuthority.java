@@ -47,6 +47,25 @@ public final class CertificateAuthority {
     }
 
     /**
+     * Whether {@code dir} holds a CA for {@link #loadOrGenerate} to load (true) or none yet, so that it
+     * would generate one (false); fails as it would without reading any file: a path that is not a
+     * directory, one of the two files without the other, a file that cannot be read, or (with
+     * neither) a directory that cannot be made or written. A few file system calls: a start checks
+     * this and loads the CA when it is first needed.
+     *
+     * @throws IllegalArgumentException naming the file or directory
+     */
+    public static boolean check(Path dir) {
+        Objects.requireNonNull(dir, "dir");
+        return CaFiles.check(dir);
+    }
+
+    /** Where {@link #loadOrGenerate} keeps the certificate in {@code dir}. */
+    public static Path certificateFileIn(Path dir) {
+        return dir.resolve(CaFiles.CERT_FILE);
+    }
+
+    /**
      * An operator-supplied CA: a PEM certificate with CA basic constraints, and its PEM private key
      * (PKCS#8, or traditional EC or RSA; not encrypted).
      *
