@@ -70,6 +70,21 @@ public final class SendStage implements Stage {
         this.executor = executor;
     }
 
+    /**
+     * Over {@code java.net.http}, whose clients are made with the TLS side, when first needed (for an
+     * {@code http://} origin too): a request that comes first waits for them on no thread.
+     */
+    private CompletableFuture<FetchResponse> viaJdk(Call call, FetchRequest request, Upstream upstream, int attempt) {
+        CompletableFuture<?> ready = clients.ready();
+        if (ready.isDone() && !ready.isCompletedExceptionally()) return jdk.send(call, request, upstream, attempt);
+        return ready.handle((done, error) -> error)
+                .thenComposeAsync(
+                        error -> error == null
+                                ? jdk.send(call, request, upstream, attempt)
+                                : CompletableFuture.failedFuture(setUpFailed(error)),
+                        executor);
+    }
+
     @Override
     public CompletableFuture<FetchResponse> apply(Chain chain) {
         FetchRequest request = chain.request();
@@ -105,12 +120,12 @@ public final class SendStage implements Stage {
                         && Http1Exchange.repeatable(request)
                         && asciiValues(request.headers())) {
                     call.events().transportFallback(call, "close_delimited");
-                    return jdk.send(call, request, upstream, call.trace().countAttempt());
+                    return viaJdk(call, request, upstream, call.trace().countAttempt());
                 }
                 return CompletableFuture.failedFuture(error);
             });
         }
-        return jdk.send(call, request, upstream, attempt);
+        return viaJdk(call, request, upstream, attempt);
     }
 
     /** Whether every field value is US-ASCII, so java.net.http's HTTP/1.1 sends it unchanged. */

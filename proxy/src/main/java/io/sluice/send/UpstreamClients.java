@@ -135,6 +135,8 @@ public final class UpstreamClients implements AutoCloseable {
         // Every context and client is asked of the real clients and kept here too, so close() here
         // closes what was made through this one.
         java.util.function.Supplier<UpstreamClients> real = () -> {
+            // A caller that did not ask for ready() first still gets them, after a wait, not never.
+            make.run();
             try {
                 return made.join();
             } catch (java.util.concurrent.CompletionException e) {
