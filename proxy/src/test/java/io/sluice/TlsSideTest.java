@@ -113,6 +113,55 @@ class TlsSideTest {
     }
 
     @Test
+    void aCloseDelimitedAnswerBeforeTheTlsSideIsMadeWaitsForItWithoutHoldingTheIoThread() throws Exception {
+        // java.net.http, which reads such an answer again, is made with the TLS contexts.
+        CertificateAuthority.loadOrGenerate(dir.resolve("ca"), Clock.systemUTC());
+        java.net.ServerSocket odd =
+                closing(new java.net.ServerSocket(0, 50, java.net.InetAddress.getLoopbackAddress()));
+        Thread.ofVirtual().start(() -> answerToClose(odd, "the whole body"));
+        MockWebServer plain = closing(new MockWebServer());
+        plain.start();
+        plain.enqueue(Upstream.ok("text/plain", "cleartext"));
+        Sluice sluice = startHeld("""
+                server: {io_threads: 1}
+                upstreams:
+                  odd: {base_url: "http://127.0.0.1:%d", allow_private: true}
+                  plain: {base_url: "http://127.0.0.1:%d", allow_private: true}
+                """.formatted(odd.getLocalPort(), plain.getPort()));
+
+        CompletableFuture<HttpResponse<String>> fallback = get(data(sluice, "/odd/a"));
+        assertThat(asked.tryAcquire(10, TimeUnit.SECONDS)).isTrue();
+        // The one IO thread still serves while that request waits.
+        assertThat(get(data(sluice, "/plain/b")).get(10, TimeUnit.SECONDS).body())
+                .isEqualTo("cleartext");
+        assertThat(fallback).isNotDone();
+
+        release();
+
+        assertThat(fallback.get(10, TimeUnit.SECONDS).body()).isEqualTo("the whole body");
+    }
+
+    /** Answers each connection's request with a body that runs to the connection's close. */
+    private static void answerToClose(java.net.ServerSocket server, String body) {
+        while (!server.isClosed()) {
+            try (Socket socket = server.accept()) {
+                InputStream in = socket.getInputStream();
+                int matched = 0;
+                while (matched < 4) {
+                    int b = in.read();
+                    if (b < 0) break;
+                    matched = (b == '\r' && matched % 2 == 0) || (b == '\n' && matched % 2 == 1) ? matched + 1 : 0;
+                }
+                socket.getOutputStream()
+                        .write(("HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n\r\n" + body)
+                                .getBytes(StandardCharsets.US_ASCII));
+            } catch (IOException e) {
+                // closed at the end of the test
+            }
+        }
+    }
+
+    @Test
     void theCaInCaDirIsLoadedWhenFirstAskedForAndServedOnceItIs() throws Exception {
         Path caDir = dir.resolve("ca");
         CertificateAuthority.loadOrGenerate(caDir, Clock.systemUTC());
