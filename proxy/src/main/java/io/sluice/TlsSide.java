@@ -26,7 +26,8 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * interception CA with its server contexts. It was a third of a start's CPU and some 13 MB of its
  * idle footprint, and a sidecar may go long without needing it, so each half is made, on a thread
  * of its own, when first needed, and what needs it waits for it without blocking a thread: the
- * upstream half for the send stage's first {@code https://} request ({@link UpstreamClients#ready}),
+ * upstream half for the send stage's first {@code https://} request or {@code java.net.http} send
+ * ({@link UpstreamClients#ready}),
  * both for the first intercepted CONNECT (before its {@code 200}), the CA for {@code /api/tls}
  * (docs/performance.md, "Start time and footprint"). That first request waits for it once: a few
  * hundred milliseconds.
