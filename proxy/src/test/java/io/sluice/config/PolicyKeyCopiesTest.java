@@ -35,8 +35,9 @@ import org.junit.jupiter.api.Test;
  * The copies of the policy's key names outside its codecs agree with {@link UpstreamCodec} and
  * {@link PolicyCodec}: the admin API's {@code UpstreamPolicy} schema (openapi/sluice.yaml) names
  * exactly the keys they read, at every level they list, each with the type they declare and no
- * default but theirs, and the admin UI's form edits only keys they read. (docs/configuration.md's table is
- * generated from them: ConfigReferenceTest.)
+ * default but theirs; every rate spelling the codec reads is written back as one that schema takes;
+ * and the admin UI's form edits only keys they read. (docs/configuration.md's table is generated
+ * from them: ConfigReferenceTest.)
  */
 class PolicyKeyCopiesTest {
     private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory());
@@ -144,6 +145,32 @@ class PolicyKeyCopiesTest {
                         .isInstanceOf(RuntimeException.class);
             }
         });
+    }
+
+    @Test
+    void everyRateSpellingTheCodecReadsIsWrittenBackAsOneTheSchemaTakes() throws IOException {
+        JsonNode root = openApi();
+        List<JsonSchema> schemas = List.of(
+                validator(root, pointer(root, "limits[].rate")),
+                validator(root, pointer(root, "key_limits[].limits[].rate")));
+        ConfigLoader loader = new ConfigLoader(Map.of());
+        assertThat(RateLimit.READ.keySet()).contains("s", "min", "h", "d", "sec", "hour", "ms");
+        for (String unit : RateLimit.READ.keySet()) {
+            for (String spelling : List.of("7/" + unit, " 7 / " + unit + " ")) {
+                Policy read = loader.fromYaml("defaults: {limits: [{rate: \"" + spelling + "\"}]}")
+                        .defaults();
+                ObjectNode written = PolicyCodec.write(read);
+                JsonNode rate = written.at("/limits/0/rate");
+                for (JsonSchema schema : schemas) {
+                    assertThat(schema.validate(rate))
+                            .as("\"%s\" written back as %s", spelling, rate)
+                            .isEmpty();
+                }
+                assertThat(loader.defaultsPolicy(written, ConfigLoader.builtinDefaultsNode()))
+                        .as("\"%s\" written back as %s reads back the same", spelling, rate)
+                        .isEqualTo(read);
+            }
+        }
     }
 
     @Test
