@@ -1,6 +1,10 @@
 package io.sluice.config;
 
 import java.time.Duration;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.SequencedMap;
 import java.util.regex.Pattern;
 
 /**
@@ -11,7 +15,43 @@ import java.util.regex.Pattern;
  * {@code key} instead of one for the whole upstream.
  */
 public record RateLimit(long tokens, Duration period, long burst, boolean perKey) {
-    private static final Pattern RATE = Pattern.compile("(\\d+)\\s*/\\s*(ms|s|sec|min|m|h|hour|d|day)");
+    /**
+     * The documented units, by the period each stands for: what docs/configuration.md and the admin
+     * API's schema name, and the only ones {@link #rate()} writes a configured limit in.
+     */
+    static final Map<Duration, String> WRITTEN = Map.of(
+            Duration.ofSeconds(1),
+            "s",
+            Duration.ofMinutes(1),
+            "min",
+            Duration.ofHours(1),
+            "h",
+            Duration.ofDays(1),
+            "d");
+
+    /**
+     * Every unit read, the documented ones first. The others were read before only the documented ones
+     * were named, so configs may use them; each is written back in the documented unit of its period
+     * ({@code 5/sec} as {@code 5/s}), so the admin API and the state file show only what the schema
+     * takes. {@code ms} has no documented unit: see {@link #parse}.
+     */
+    static final SequencedMap<String, Duration> READ;
+
+    static {
+        var read = new LinkedHashMap<String, Duration>();
+        read.put("s", Duration.ofSeconds(1));
+        read.put("min", Duration.ofMinutes(1));
+        read.put("h", Duration.ofHours(1));
+        read.put("d", Duration.ofDays(1));
+        read.put("sec", Duration.ofSeconds(1));
+        read.put("m", Duration.ofMinutes(1));
+        read.put("hour", Duration.ofHours(1));
+        read.put("day", Duration.ofDays(1));
+        read.put("ms", Duration.ofMillis(1));
+        READ = Collections.unmodifiableSequencedMap(read);
+    }
+
+    private static final Pattern RATE = Pattern.compile("(\\d+)\\s*/\\s*(" + String.join("|", READ.keySet()) + ")");
 
     public RateLimit {
         if (tokens <= 0) throw new IllegalArgumentException("rate must be positive: " + tokens);
@@ -31,21 +71,27 @@ public record RateLimit(long tokens, Duration period, long burst, boolean perKey
         return new RateLimit(tokens, period, burst, perKey);
     }
 
-    /** Parses {@code N/s}, {@code N/min}, {@code N/h} (also {@code N/d}). */
+    /**
+     * Parses {@code N/s}, {@code N/min}, {@code N/h} or {@code N/d}, and the other units of {@link
+     * #READ}. {@code N/ms} becomes {@code 1000N/s}: the same rate, since a bucket refills greedily (a
+     * token every 1/(1000N) s either way), with the burst it had, one millisecond's worth ({@code N})
+     * unless given, so that it is written back as a documented rate without changing what it admits.
+     */
     public static RateLimit parse(String rate, Long burst) {
         var matcher = RATE.matcher(rate.trim());
         if (!matcher.matches()) {
             throw new IllegalArgumentException("invalid rate \"" + rate + "\" (use e.g. 50/s, 90/min, 5000/h)");
         }
         long n = Long.parseLong(matcher.group(1));
-        Duration period = switch (matcher.group(2)) {
-            case "ms" -> Duration.ofMillis(1);
-            case "s", "sec" -> Duration.ofSeconds(1);
-            case "min", "m" -> Duration.ofMinutes(1);
-            case "h", "hour" -> Duration.ofHours(1);
-            default -> Duration.ofDays(1);
-        };
-        return new RateLimit(n, period, burst == null ? n : burst);
+        Duration period = READ.get(matcher.group(2));
+        long capacity = burst == null ? n : burst;
+        if (!period.equals(Duration.ofMillis(1))) return new RateLimit(n, period, capacity);
+        try {
+            return new RateLimit(Math.multiplyExact(n, 1000), Duration.ofSeconds(1), capacity);
+        } catch (ArithmeticException e) {
+            throw new IllegalArgumentException(
+                    "rate \"" + rate + "\" is too large (at most " + Long.MAX_VALUE / 1000 + "/ms)");
+        }
     }
 
     /** Tokens per second, for display and metrics. */
@@ -55,14 +101,9 @@ public record RateLimit(long tokens, Duration period, long burst, boolean perKey
 
     /** The form config is written in, e.g. {@code 90/min}. */
     public String rate() {
-        String unit = switch ((int) Math.min(Integer.MAX_VALUE, period.toSeconds())) {
-            case 1 -> "s";
-            case 60 -> "min";
-            case 3600 -> "h";
-            case 86400 -> "d";
-            // Only learned limits (see docs/limits.md) have other periods, e.g. 100 per 30 s.
-            default -> period.equals(Duration.ofMillis(1)) ? "ms" : period.toSeconds() + "s";
-        };
-        return tokens + "/" + unit;
+        String unit = WRITTEN.get(period);
+        if (unit != null) return tokens + "/" + unit;
+        // Only learned limits (see docs/limits.md) have other periods, e.g. 100 per 30 s.
+        return tokens + "/" + (period.equals(Duration.ofMillis(1)) ? "ms" : period.toSeconds() + "s");
     }
 }

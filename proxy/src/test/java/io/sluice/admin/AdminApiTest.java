@@ -370,6 +370,45 @@ class AdminApiTest {
     }
 
     @Test
+    void aRateSentInAnotherSpellingIsShownAndStoredInTheDocumentedOne(@TempDir Path dir) throws Exception {
+        Path state = dir.resolve("sluice-state.json");
+        Running s = sluice.start(
+                "admin: {token: \"" + TOKEN + "\", state_file: \"" + state + "\"}\n"
+                        + upstream("crm", "http://127.0.0.1:9", ""),
+                Map.of(),
+                TimeSource.system());
+        Admin admin = Admin.of(s, TOKEN);
+
+        HttpResponse<String> put = admin.put(
+                "/api/upstreams/crm",
+                "{\"base_url\": \"http://127.0.0.1:9\", \"limits\": [{\"rate\": \"5/sec\"}, {\"rate\": \"3/hour\"}]}");
+        assertThat(put.statusCode()).as(put.body()).isEqualTo(200);
+        HttpResponse<String> post = admin.post(
+                "/api/upstreams",
+                "{\"name\": \"fast\", \"base_url\": \"http://127.0.0.1:8\", \"limits\": [{\"rate\": \"5/ms\"}]}");
+        assertThat(post.statusCode()).as(post.body()).isEqualTo(201);
+
+        JsonNode crm = admin.getJson("/api/upstreams/crm").get("config");
+        assertThat(crm.at("/limits/0/rate").asText()).isEqualTo("5/s");
+        assertThat(crm.at("/limits/0/burst").asInt()).isEqualTo(5);
+        assertThat(crm.at("/limits/1/rate").asText()).isEqualTo("3/h");
+        JsonNode fast = admin.getJson("/api/upstreams/fast").get("config");
+        assertThat(fast.at("/limits/0/rate").asText()).isEqualTo("5000/s");
+        assertThat(fast.at("/limits/0/burst").asInt())
+                .as("the burst 5/ms had: one millisecond's worth")
+                .isEqualTo(5);
+        assertThat(Files.readString(state))
+                .contains("\"5/s\"", "\"3/h\"", "\"5000/s\"")
+                .doesNotContain("/sec", "/hour", "/ms");
+
+        HttpResponse<String> again = admin.put("/api/upstreams/crm", crm.toString());
+        assertThat(again.statusCode()).as(again.body()).isEqualTo(200);
+        assertThat(admin.getJson("/api/upstreams/crm").get("config"))
+                .as("what GET shows, sent back, is the same policy")
+                .isEqualTo(crm);
+    }
+
+    @Test
     void recentRequestsCarryTheDecisionTrace() throws Exception {
         try (MockWebServer server = new MockWebServer()) {
             server.enqueue(new MockResponse.Builder().code(201).body("made").build());

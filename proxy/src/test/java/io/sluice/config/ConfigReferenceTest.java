@@ -23,7 +23,8 @@ import org.junit.jupiter.api.Test;
  * docs/configuration.md and {@link ConfigLoader} agree: the page's "Every key" table is the one
  * {@link ConfigReference} generates from the section codecs, every key of
  * {@link ConfigLoader#BUILTIN} is in it, every key in it is one the loader accepts, the page's copy
- * of the built-in defaults is {@code BUILTIN}, and its YAML examples load.
+ * of the built-in defaults is {@code BUILTIN}, its YAML examples load, and it names every rate
+ * unit {@link RateLimit} reads.
  */
 class ConfigReferenceTest {
     private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory());
@@ -81,6 +82,16 @@ class ConfigReferenceTest {
             node.get(0).fields().forEachRemaining(e -> builtinValues(path + "[]." + e.getKey(), e.getValue(), out));
         } else {
             out.put(path, node.isValueNode() ? node.asText() : node.toString());
+        }
+    }
+
+    @Test
+    void everyRateSpellingTheCodecReadsIsDocumented() {
+        String types = PAGE.substring(PAGE.indexOf("\n## Every key"), PAGE.indexOf(ConfigReference.BEGIN));
+        for (String unit : RateLimit.READ.keySet()) {
+            assertThat(types)
+                    .as("docs/configuration.md names the rate unit %s", unit)
+                    .contains("`N/" + unit + "`");
         }
     }
 

@@ -16,6 +16,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -35,8 +36,10 @@ import org.junit.jupiter.api.Test;
  * The copies of the policy's key names outside its codecs agree with {@link UpstreamCodec} and
  * {@link PolicyCodec}: the admin API's {@code UpstreamPolicy} schema (openapi/sluice.yaml) names
  * exactly the keys they read, at every level they list, each with the type they declare and no
- * default but theirs, and the admin UI's form edits only keys they read. (docs/configuration.md's table is
- * generated from them: ConfigReferenceTest.)
+ * default but theirs; every rate spelling the codec reads is written back as one that schema takes;
+ * and the admin UI's form edits only keys they read, each field (the grouped ones of FORM_GROUPS
+ * too) an input of the key's type. (docs/configuration.md's table is generated from them:
+ * ConfigReferenceTest.)
  */
 class PolicyKeyCopiesTest {
     private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory());
@@ -147,6 +150,32 @@ class PolicyKeyCopiesTest {
     }
 
     @Test
+    void everyRateSpellingTheCodecReadsIsWrittenBackAsOneTheSchemaTakes() throws IOException {
+        JsonNode root = openApi();
+        List<JsonSchema> schemas = List.of(
+                validator(root, pointer(root, "limits[].rate")),
+                validator(root, pointer(root, "key_limits[].limits[].rate")));
+        ConfigLoader loader = new ConfigLoader(Map.of());
+        assertThat(RateLimit.READ.keySet()).contains("s", "min", "h", "d", "sec", "hour", "ms");
+        for (String unit : RateLimit.READ.keySet()) {
+            for (String spelling : List.of("7/" + unit, " 7 / " + unit + " ")) {
+                Policy read = loader.fromYaml("defaults: {limits: [{rate: \"" + spelling + "\"}]}")
+                        .defaults();
+                ObjectNode written = PolicyCodec.write(read);
+                JsonNode rate = written.at("/limits/0/rate");
+                for (JsonSchema schema : schemas) {
+                    assertThat(schema.validate(rate))
+                            .as("\"%s\" written back as %s", spelling, rate)
+                            .isEmpty();
+                }
+                assertThat(loader.defaultsPolicy(written, ConfigLoader.builtinDefaultsNode()))
+                        .as("\"%s\" written back as %s reads back the same", spelling, rate)
+                        .isEqualTo(read);
+            }
+        }
+    }
+
+    @Test
     void adminUiFormEditsOnlyKeysTheCodecsRead() throws IOException {
         String app =
                 Files.readString(ConfigReferenceTest.root().resolve("admin-ui/src/main/resources/sluice-admin/app.js"));
@@ -162,6 +191,93 @@ class PolicyKeyCopiesTest {
             if (!key.equals("name"))
                 assertThat(known).as("the admin UI's form key %s", key).contains(key);
         }
+    }
+
+    /**
+     * The form's fields: each names a key the codecs read ({@code retry.max_attempts}; a bucket's
+     * {@code rate} is {@code limits[].rate}), its input kind is the codec's type (a number an integer,
+     * a checkbox a boolean or a key of one value), and a sample it shows is a value the codec reads.
+     * The grouped fields are FORM_GROUPS, which keptKeys leaves out of what it sends back as it was.
+     */
+    @Test
+    void adminUiFormFieldsAreKeysTheCodecsReadWithTheirTypes() throws IOException {
+        Path ui = ConfigReferenceTest.root().resolve("admin-ui/src/main/resources/sluice-admin");
+        String app = Files.readString(ui.resolve("app.js"));
+        String html = Files.readString(ui.resolve("index.html"));
+        Map<String, ConfigKey> keys = codecKeys();
+
+        Matcher formGroups = Pattern.compile("const FORM_GROUPS = \\{(.*)\\};").matcher(app);
+        assertThat(formGroups.find()).as("app.js declares FORM_GROUPS").isTrue();
+        Set<String> grouped = new TreeSet<>();
+        Matcher group = Pattern.compile("(\\w+): \\[([^\\]]*)\\]").matcher(formGroups.group(1));
+        while (group.find()) {
+            Matcher quoted = Pattern.compile("'([^']+)'").matcher(group.group(2));
+            while (quoted.find()) grouped.add(group.group(1) + "." + quoted.group(1));
+        }
+        assertThat(grouped).contains("retry.max_attempts", "timeouts.connect", "cache.enabled");
+        List<String> disagreements = new ArrayList<>();
+        for (String key : grouped) {
+            if (!keys.containsKey(key)) disagreements.add("FORM_GROUPS: " + key + ": no codec reads it");
+        }
+
+        // The editor's inputs (index.html), and a bucket's (limitRow in app.js), as attribute → value.
+        int form = html.indexOf("<form id=\"editor-form\"");
+        assertThat(form).as("index.html has the editor's form").isNotNegative();
+        String editor = html.substring(form, html.indexOf("</form>", form));
+        Map<String, Map<String, String>> fields = new TreeMap<>();
+        Matcher input = Pattern.compile("<input ([^>]*)>").matcher(editor);
+        while (input.find()) {
+            Map<String, String> attributes = attributes(input.group(1), "(\\w+)=\"([^\"]*)\"");
+            fields.put(attributes.get("name"), attributes);
+        }
+        Matcher bucketInput =
+                Pattern.compile("el\\('input', \\{ ([^}]*) \\}\\)").matcher(app);
+        while (bucketInput.find()) {
+            Map<String, String> attributes = attributes(bucketInput.group(1), "(\\w+): '([^']*)'");
+            fields.put("limits[]." + attributes.get("name"), attributes);
+        }
+        assertThat(fields).containsKeys("retry.max_attempts", "cache.default_ttl", "limits[].rate", "limits[].per");
+        fields.remove("name"); // the upstream's name: the key it is stored under, not a key of its own
+        fields.forEach((name, attributes) -> {
+            ConfigKey key = keys.get(name);
+            if (key == null) {
+                disagreements.add(name + ": no codec reads it");
+                return;
+            }
+            String kind = attributes.getOrDefault("type", "text");
+            List<String> values = enumeration(key.type());
+            boolean fits = switch (kind) {
+                case "number" -> key.type().equals("integer");
+                // Sends true or false, or (per: key) its one value or nothing.
+                case "checkbox" -> key.type().equals("boolean") || (values != null && values.size() == 1);
+                case "text" -> !Set.of("integer", "boolean", "mapping").contains(key.type());
+                default -> false;
+            };
+            if (!fits) disagreements.add(name + ": a " + kind + " input, but the codec reads a " + key.type());
+            String sample = attributes.get("placeholder");
+            Grammar grammar = GRAMMARS.get(key.type());
+            if (sample != null && !sample.startsWith("(") && grammar != null) {
+                try {
+                    grammar.codec().accept(sample);
+                } catch (RuntimeException e) {
+                    disagreements.add(name + ": shows the sample \"" + sample + "\", which the codec refuses");
+                }
+            }
+        });
+        assertThat(disagreements)
+                .as("admin UI form fields that are not what the codecs read")
+                .isEmpty();
+        assertThat(fields.keySet().stream().filter(name -> name.matches("\\w+\\.\\w+")))
+                .as("the grouped inputs of index.html are FORM_GROUPS")
+                .containsExactlyInAnyOrderElementsOf(grouped);
+    }
+
+    /** The attributes {@code pattern} finds in {@code text}, each a name and a value. */
+    private static Map<String, String> attributes(String text, String pattern) {
+        Map<String, String> attributes = new LinkedHashMap<>();
+        Matcher m = Pattern.compile(pattern).matcher(text);
+        while (m.find()) attributes.put(m.group(1), m.group(2));
+        return attributes;
     }
 
     @Test

@@ -53,6 +53,24 @@ class TokenBucketMathTest {
     }
 
     @Test
+    void aMillisecondRateAdmitsWhatItsPerSecondSpellingAdmits() {
+        // 5/ms is read as 5000/s with its burst of 5 (RateLimit.parse); it was once kept as 5 per 1 ms.
+        RateLimit perSecond = RateLimit.parse("5/ms", null);
+        assertThat(perSecond).isEqualTo(new RateLimit(5000, Duration.ofSeconds(1), 5));
+        LocalTokenBucket asRead = new LocalTokenBucket(List.of(perSecond), 1, time);
+        LocalTokenBucket asBefore = new LocalTokenBucket(List.of(new RateLimit(5, Duration.ofMillis(1), 5)), 1, time);
+        Random random = new Random(7);
+        int admitted = 0;
+        for (int i = 0; i < 20_000; i++) {
+            time.advance(Duration.ofNanos(random.nextInt(10) < 8 ? random.nextInt(50_000) : random.nextInt(3_000_000)));
+            boolean taken = tryTake(asRead);
+            assertThat(tryTake(asBefore)).as("attempt %d", i).isEqualTo(taken);
+            if (taken) admitted++;
+        }
+        assertThat(admitted).isBetween(1000, 19_000);
+    }
+
+    @Test
     void everyLimitMustAdmit() {
         RateLimit hourly = RateLimit.parse("100/h", null);
         RateLimit perMinute = RateLimit.parse("10/min", 3L);
