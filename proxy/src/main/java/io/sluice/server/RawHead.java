@@ -5,6 +5,7 @@ import io.sluice.fetch.HopByHop;
 import io.sluice.fetch.Interim;
 import io.undertow.util.HeaderMap;
 import io.undertow.util.HeaderValues;
+import io.undertow.util.HttpString;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -50,12 +51,55 @@ public final class RawHead {
             while (to > from && (head[to - 1] == ' ' || head[to - 1] == '\t')) to--;
             int next = end + 2;
             if (next < head.length && (head[next] == ' ' || head[next] == '\t')) return folded(head, parsed);
-            String name = new String(head, i, colon - i, StandardCharsets.ISO_8859_1);
-            String value = new String(head, from, to - from, StandardCharsets.ISO_8859_1);
-            fieldNamed(fields, name).values().add(value);
+            // Where Undertow kept the same bytes, its Strings are used rather than new copies: a well-known
+            // name is one constant for every message, and a value is the one already parsed.
+            HeaderValues known = parsedNamed(parsed, head, i, colon);
+            String name = known != null && sameBytes(known.getHeaderName(), head, i, colon)
+                    ? known.getHeaderName().toString()
+                    : new String(head, i, colon - i, StandardCharsets.ISO_8859_1);
+            List<String> values = fieldNamed(fields, name).values();
+            String parsedValue = known != null && values.size() < known.size() ? known.get(values.size()) : null;
+            values.add(
+                    parsedValue != null && sameChars(parsedValue, head, from, to)
+                            ? parsedValue
+                            : new String(head, from, to - from, StandardCharsets.ISO_8859_1));
             i = next;
         }
         return agrees(fields, parsed) ? fields : null;
+    }
+
+    /** The field of {@code parsed} named {@code b[from, to)} (ignoring ASCII case), or null; no allocation. */
+    private static HeaderValues parsedNamed(HeaderMap parsed, byte[] b, int from, int to) {
+        for (long c = parsed.fastIterateNonEmpty(); c != -1L; c = parsed.fiNextNonEmpty(c)) {
+            HeaderValues values = parsed.fiCurrent(c);
+            HttpString name = values.getHeaderName();
+            if (name.length() != to - from) continue;
+            int k = 0;
+            while (k < to - from && lower(name.byteAt(k)) == lower(b[from + k])) k++;
+            if (k == to - from) return values;
+        }
+        return null;
+    }
+
+    private static boolean sameBytes(HttpString name, byte[] b, int from, int to) {
+        if (name.length() != to - from) return false;
+        for (int k = 0; k < to - from; k++) {
+            if (name.byteAt(k) != b[from + k]) return false;
+        }
+        return true;
+    }
+
+    /** Whether {@code s} is {@code b[from, to)} read as ISO-8859-1. */
+    private static boolean sameChars(String s, byte[] b, int from, int to) {
+        if (s.length() != to - from) return false;
+        for (int k = 0; k < to - from; k++) {
+            if (s.charAt(k) != (char) (b[from + k] & 0xff)) return false;
+        }
+        return true;
+    }
+
+    private static int lower(byte c) {
+        return c >= 'A' && c <= 'Z' ? c + ('a' - 'A') : c;
     }
 
     /**

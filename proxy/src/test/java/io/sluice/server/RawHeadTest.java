@@ -53,6 +53,34 @@ class RawHeadTest {
     }
 
     @Test
+    void rawFieldsUseUndertowsStringsWhereTheBytesAreTheSameAndTheirOwnWhereNot() {
+        byte[] head = ("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nx-id:  7\r\n"
+                        + "Set-Cookie: a=1\r\nSet-Cookie: b=2\r\n\r\n")
+                .getBytes(StandardCharsets.ISO_8859_1);
+        HeaderMap parsed = new HeaderMap();
+        HttpString contentType = new HttpString("Content-Type");
+        String json = new String("application/json"); // not the literal's instance
+        parsed.add(contentType, json);
+        parsed.add(new HttpString("X-Id"), "7");
+        String b2 = new String("b=2");
+        parsed.add(new HttpString("Set-Cookie"), "a=1");
+        parsed.add(new HttpString("Set-Cookie"), b2);
+
+        List<RawHead.Field> fields = RawHead.fields(head, parsed);
+
+        assertThat(fields)
+                .containsExactly(
+                        new RawHead.Field("Content-Type", List.of("application/json")),
+                        new RawHead.Field("x-id", List.of("7")),
+                        new RawHead.Field("Set-Cookie", List.of("a=1", "b=2")));
+        // Same bytes: the very Strings Undertow holds (no copy per message); different spelling: the head's.
+        assertThat(fields.get(0).name()).isSameAs(contentType.toString());
+        assertThat(fields.get(0).values().get(0)).isSameAs(json);
+        assertThat(fields.get(1).name()).isEqualTo("x-id");
+        assertThat(fields.get(2).values().get(1)).isSameAs(b2);
+    }
+
+    @Test
     void rawFieldsFoldObsFoldIntoOneSpace() {
         byte[] head = "HTTP/1.1 200 OK\r\nX-Fold: a\r\n   b\r\n\r\n".getBytes(StandardCharsets.ISO_8859_1);
         HeaderMap parsed = new HeaderMap();
