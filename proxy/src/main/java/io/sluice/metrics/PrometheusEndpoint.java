@@ -6,7 +6,10 @@ import io.undertow.server.HttpServerExchange;
 import io.undertow.util.Headers;
 import java.nio.charset.StandardCharsets;
 
-/** {@code GET /metrics}: the Prometheus text format, gauges refreshed from live state first. */
+/**
+ * {@code GET /metrics}: the Prometheus text format, gauges refreshed from live state first (and, on
+ * the first scrape, the JVM and process binders bound: {@link SluiceMetrics#bindJvmMetrics}).
+ */
 public final class PrometheusEndpoint implements HttpHandler {
     private static final String CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8";
     private final PrometheusMeterRegistry registry;
@@ -23,6 +26,7 @@ public final class PrometheusEndpoint implements HttpHandler {
             exchange.dispatch(this);
             return;
         }
+        metrics.bindJvmMetrics();
         metrics.refreshGauges();
         byte[] body = registry.scrape().getBytes(StandardCharsets.UTF_8);
         exchange.getResponseHeaders().put(Headers.CONTENT_TYPE, CONTENT_TYPE);

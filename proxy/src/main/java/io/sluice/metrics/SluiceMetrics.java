@@ -6,14 +6,6 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.MultiGauge;
 import io.micrometer.core.instrument.Tags;
 import io.micrometer.core.instrument.Timer;
-import io.micrometer.core.instrument.binder.jvm.ClassLoaderMetrics;
-import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
-import io.micrometer.core.instrument.binder.jvm.JvmInfoMetrics;
-import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
-import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
-import io.micrometer.core.instrument.binder.system.FileDescriptorMetrics;
-import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
-import io.micrometer.core.instrument.binder.system.UptimeMetrics;
 import io.sluice.config.Priority;
 import io.sluice.config.RateLimit;
 import io.sluice.fetch.Call;
@@ -72,13 +64,14 @@ public final class SluiceMetrics implements FetchListener, AutoCloseable {
     private final Upstreams upstreams;
     private final List<UpstreamStateSource> sources;
     private final List<Gauge> gauges = new ArrayList<>();
-    private final JvmGcMetrics gc = new JvmGcMetrics();
+    private final JvmMetrics jvm;
     private final ConcurrentHashMap<CallKey, CallMeters> callMeters = new ConcurrentHashMap<>();
 
     public SluiceMetrics(MeterRegistry registry, Upstreams upstreams, List<UpstreamStateSource> sources) {
         this.registry = registry;
         this.upstreams = upstreams;
         this.sources = List.copyOf(sources);
+        this.jvm = new JvmMetrics(registry);
         gauge(
                 "sluice.in.flight",
                 null,
@@ -126,14 +119,6 @@ public final class SluiceMetrics implements FetchListener, AutoCloseable {
         priorityGauge();
         policyGauges();
         keyGauges();
-        new JvmMemoryMetrics().bindTo(registry);
-        gc.bindTo(registry);
-        new JvmThreadMetrics().bindTo(registry);
-        new ClassLoaderMetrics().bindTo(registry);
-        new JvmInfoMetrics().bindTo(registry);
-        new ProcessorMetrics().bindTo(registry);
-        new UptimeMetrics().bindTo(registry);
-        new FileDescriptorMetrics().bindTo(registry);
     }
 
     @Override
@@ -319,6 +304,15 @@ public final class SluiceMetrics implements FetchListener, AutoCloseable {
                 .increment();
     }
 
+    /**
+     * Binds the JVM and process binders ({@code jvm_*}, {@code process_*}, {@code system_*}) the
+     * first time, so that a start does not pay for them (see {@link JvmMetrics}); call before each
+     * scrape. Later calls return at once.
+     */
+    public void bindJvmMetrics() {
+        jvm.bind();
+    }
+
     /** Re-reads every upstream's live state into the gauges; call before each scrape. */
     public void refreshGauges() {
         List<Upstream> all = List.copyOf(upstreams.all());
@@ -329,7 +323,7 @@ public final class SluiceMetrics implements FetchListener, AutoCloseable {
 
     @Override
     public void close() {
-        gc.close();
+        jvm.close();
     }
 
     /** {@code sluice_tunnels_open}: CONNECT tunnels of both kinds open now, read at scrape time. */

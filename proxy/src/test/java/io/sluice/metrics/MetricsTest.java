@@ -11,6 +11,7 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -41,6 +42,54 @@ class MetricsTest {
             if (all) return Double.parseDouble(m.group(2));
         }
         return Double.NaN;
+    }
+
+    /**
+     * A series of each JVM and process binder, as a start binding them made them: memory, GC,
+     * threads, classes, the JVM's version, processor, uptime, file descriptors.
+     */
+    private static final List<String> JVM_SERIES = List.of(
+            "jvm_memory_used_bytes{area=\"heap\",id=",
+            "jvm_buffer_count_buffers{id=",
+            "jvm_gc_memory_allocated_bytes_total ",
+            "jvm_gc_max_data_size_bytes ",
+            "jvm_gc_live_data_size_bytes ",
+            "jvm_threads_live_threads ",
+            "jvm_threads_states_threads{state=\"runnable\"}",
+            "jvm_classes_loaded_classes ",
+            "jvm_info{runtime=",
+            "system_cpu_count ",
+            "process_cpu_usage ",
+            "process_uptime_seconds ",
+            "process_start_time_seconds ",
+            "process_files_open_files ");
+
+    /** Collections timed since the GC binder was bound: the sum of every {@code jvm_gc_pause_seconds_count}. */
+    private static double pausesTimed(String scrape) {
+        Matcher m = Pattern.compile("(?m)^jvm_gc_pause_seconds_count\\{[^}]*\\} (\\S+)$")
+                .matcher(scrape);
+        double total = 0;
+        while (m.find()) total += Double.parseDouble(m.group(1));
+        return total;
+    }
+
+    @Test
+    void jvmAndProcessMetricsAreOnTheFirstScrapeOfAStartedSluice() {
+        Running s = sluice.start("");
+
+        assertThat(scrape(s)).contains(JVM_SERIES);
+    }
+
+    @Test
+    void collectionsAfterTheFirstScrapeAreTimed() {
+        Running s = sluice.start("");
+        double before = pausesTimed(scrape(s));
+
+        System.gc();
+
+        // The JVM tells the GC binder of a collection from a thread of its own, a moment after.
+        await().atMost(Duration.ofSeconds(20)).until(() -> pausesTimed(scrape(s)) > before);
+        assertThat(scrape(s)).containsPattern("jvm_gc_pause_seconds_count\\{[^}]*cause=\"System.gc\\(\\)\"");
     }
 
     @Test

@@ -45,6 +45,18 @@ class SluiceMetricsTest {
     }
 
     @Test
+    void jvmMetricsAreBoundWhenFirstAskedForNotWhenMade() {
+        SluiceMetrics metrics = new SluiceMetrics(registry, upstreams, List.of());
+        assertThat(registry.scrape()).doesNotContain("jvm_", "process_", "system_cpu_");
+
+        metrics.bindJvmMetrics();
+
+        assertThat(registry.scrape())
+                .contains("jvm_memory_used_bytes", "jvm_gc_memory_allocated_bytes_total", "process_uptime_seconds");
+        metrics.close();
+    }
+
+    @Test
     void queuedByPriorityIsAGaugePerClassForUpstreamsThatSetPriority() {
         SluiceMetrics metrics = new SluiceMetrics(registry, upstreams, List.of((name, state) -> {
             if (name.equals("github"))
