@@ -277,19 +277,35 @@ class Http2TransportTest {
         var time = new io.sluice.time.FakeTimeSource();
         var running = sluice.start(config(upstream.getPort(), 1), java.util.Map.of(), time);
 
+        List<RecordedRequest> sent = threeRequestsIdleBetween(running, upstream, time, 29, 30);
+
+        // Idle 29 s: kept (the idle time counts from the last stream's end); idle 30 s: closed.
+        assertThat(sent.get(1).getConnectionIndex()).isEqualTo(sent.get(0).getConnectionIndex());
+        assertThat(sent.get(2).getConnectionIndex()).isNotEqualTo(sent.get(0).getConnectionIndex());
+    }
+
+    /**
+     * Three requests of one batch each, the clock advanced {@code firstIdle} then {@code secondIdle}
+     * seconds between them; checks the third was answered and returns the three as the origin got them.
+     */
+    private List<RecordedRequest> threeRequestsIdleBetween(
+            SluiceServerExtension.Running running,
+            MockWebServer upstream,
+            io.sluice.time.FakeTimeSource time,
+            int firstIdle,
+            int secondIdle)
+            throws Exception {
         batch(running, upstream.getPort(), 1);
-        time.advance(java.time.Duration.ofSeconds(29));
+        time.advance(java.time.Duration.ofSeconds(firstIdle));
         batch(running, upstream.getPort(), 1);
-        time.advance(java.time.Duration.ofSeconds(30));
+        time.advance(java.time.Duration.ofSeconds(secondIdle));
         JsonNode third = batch(running, upstream.getPort(), 1).get(0);
 
         assertThat(third.get("body").asText()).isEqualTo("n2");
-        int first = upstream.takeRequest(5, TimeUnit.SECONDS).getConnectionIndex();
-        int second = upstream.takeRequest(5, TimeUnit.SECONDS).getConnectionIndex();
-        int last = upstream.takeRequest(5, TimeUnit.SECONDS).getConnectionIndex();
-        // Idle 29 s: kept (the idle time counts from the last stream's end); idle 30 s: closed.
-        assertThat(second).isEqualTo(first);
-        assertThat(last).isNotEqualTo(first);
+        return List.of(
+                upstream.takeRequest(5, TimeUnit.SECONDS),
+                upstream.takeRequest(5, TimeUnit.SECONDS),
+                upstream.takeRequest(5, TimeUnit.SECONDS));
     }
 
     /** {@code server.upstream_idle_timeout} governs both clients' pools: HTTP/2 and HTTP/1.1. */
@@ -304,16 +320,10 @@ class Http2TransportTest {
                 .replace("http2: true", "http2: " + http2);
         var running = sluice.start(config, java.util.Map.of(), time);
 
-        batch(running, upstream.getPort(), 1);
-        time.advance(java.time.Duration.ofSeconds(119));
-        batch(running, upstream.getPort(), 1);
-        time.advance(java.time.Duration.ofSeconds(120));
-        JsonNode third = batch(running, upstream.getPort(), 1).get(0);
-
-        assertThat(third.get("body").asText()).isEqualTo("n2");
-        RecordedRequest first = upstream.takeRequest(5, TimeUnit.SECONDS);
-        RecordedRequest second = upstream.takeRequest(5, TimeUnit.SECONDS);
-        RecordedRequest last = upstream.takeRequest(5, TimeUnit.SECONDS);
+        List<RecordedRequest> sent = threeRequestsIdleBetween(running, upstream, time, 119, 120);
+        RecordedRequest first = sent.get(0);
+        RecordedRequest second = sent.get(1);
+        RecordedRequest last = sent.get(2);
         assertThat(first.getVersion()).isEqualToIgnoringCase(http2 ? "HTTP/2" : "HTTP/1.1");
         // Idle 119 s (past the 30 s default): kept; idle 120 s: closed, a new connection opened.
         assertThat(second.getConnectionIndex()).isEqualTo(first.getConnectionIndex());
