@@ -19,7 +19,6 @@ import io.sluice.server.ClientDisconnect;
 import io.sluice.server.Intercepted;
 import io.sluice.server.InterimResponses;
 import io.sluice.server.Json;
-import io.sluice.server.RawHead;
 import io.sluice.server.RawRequestHeads;
 import io.sluice.server.RequestBodyPublisher;
 import io.sluice.server.ResponseStreamer;
@@ -36,7 +35,6 @@ import io.undertow.util.SameThreadExecutor;
 import java.net.URI;
 import java.net.URISyntaxException;
 import java.time.Duration;
-import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
 
@@ -134,12 +132,11 @@ public final class PassthroughHandler implements HttpHandler {
         // Values byte for byte as the client sent them, where the head's bytes were kept and agree with
         // Undertow's reading (which collapses whitespace runs inside values); else Undertow's map,
         // which holds each name once whatever its case.
-        Fields.Builder headers = Fields.builder(in.size());
-        List<RawHead.Field> exact = RawRequestHeads.fields(exchange);
-        if (exact != null) {
-            for (RawHead.Field field : exact) headers.add(field.name(), field.values());
-        } else {
-            for (HeaderValues values : in) headers.add(values.getHeaderName().toString(), values);
+        Fields headers = RawRequestHeads.fields(exchange);
+        if (headers == null) {
+            Fields.Builder parsed = Fields.builder(in.size());
+            for (HeaderValues values : in) parsed.add(values.getHeaderName().toString(), values);
+            headers = parsed.build();
         }
 
         long length = exchange.getRequestContentLength();
@@ -153,7 +150,7 @@ public final class PassthroughHandler implements HttpHandler {
                 ? RequestBody.streaming(new RequestBodyPublisher(exchange, maxRequestBody), length)
                 : RequestBody.empty();
         return FetchRequest.builder(exchange.getRequestMethod().toString(), target)
-                .headers(headers.build())
+                .headers(headers)
                 .body(body)
                 .upstream(upstream)
                 .maxWait(maxWait(in.getFirst("Sluice-Max-Wait")))

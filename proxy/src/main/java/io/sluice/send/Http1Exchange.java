@@ -408,26 +408,23 @@ final class Http1Exchange {
         // Hop-by-hop fields are dropped here, in the one copy out of the response head. Values and
         // names come from the bytes as they arrived (RawHead) where Undertow's reading agrees with
         // them, since Undertow's own values have each run of whitespace collapsed.
-        Fields.Builder headers = Fields.builder(in.size());
         Set<String> named =
                 HopByHop.connectionNamed(in.get(Headers.CONNECTION) == null ? List.of() : in.get(Headers.CONNECTION));
         byte[] raw = captured.finalHead();
-        List<RawHead.Field> exact = raw == null ? null : RawHead.fields(raw, in);
-        if (exact != null) {
-            for (RawHead.Field field : exact) {
-                if (HopByHop.isEndToEnd(field.name(), named)) headers.add(field.name(), field.values());
-            }
-        } else {
+        Fields headers = raw == null ? null : RawHead.fields(raw, in, name -> HopByHop.isEndToEnd(name, named));
+        if (headers == null) {
+            Fields.Builder parsed = Fields.builder(in.size());
             for (HeaderValues values : in) {
                 String name = values.getHeaderName().toString();
-                if (HopByHop.isEndToEnd(name, named)) headers.add(name, values);
+                if (HopByHop.isEndToEnd(name, named)) parsed.add(name, values);
             }
+            headers = parsed.build();
         }
         ClientConnection answeredOn = connection;
         ChannelBody body = new ChannelBody(
                 exchange.getResponseChannel(), thread, length, complete -> bodyEnded(answeredOn, captured, complete));
         result.complete(new FetchResponse(
-                status, headers.build(), ResponseBody.streaming(body, length), call.trace(), interims(captured)));
+                status, headers, ResponseBody.streaming(body, length), call.trace(), interims(captured)));
     }
 
     /** The interim responses taken out before this one that can be forwarded (RFC 9110 §15.2). */

@@ -12,6 +12,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.function.Predicate;
 
 /**
  * A message head's field lines re-read from the bytes that carried them (responses: {@code
@@ -30,19 +31,25 @@ public final class RawHead {
     public record Field(String name, List<String> values) {}
 
     /**
-     * The fields of {@code head} grouped by name (ignoring case), in order of first appearance, or
-     * null when they do not match {@code parsed} field for field once whitespace runs are ignored.
+     * The fields of {@code head} that {@code keep} accepts, grouped by name (ignoring case), in order of
+     * first appearance, or null when the head's fields do not match {@code parsed} field for field once
+     * whitespace runs are ignored.
      */
-    public static List<Field> fields(byte[] head, HeaderMap parsed) {
-        // Read on the bytes, one String per name and per value: this runs for every response.
-        List<Field> fields = new ArrayList<>(parsed.size());
+    public static Fields fields(byte[] head, HeaderMap parsed, Predicate<String> keep) {
+        // Runs for every request and every response, so it reads the bytes once, compares each line with
+        // Undertow's reading as it goes, and makes a String only where the bytes differ from Undertow's.
+        int size = parsed.size();
+        HeaderValues[] known = new HeaderValues[size]; // per distinct name, in order of first appearance
+        String[] names = new String[size];
+        Object[] values = new Object[size]; // one value as a String, more as a List<String>
+        int count = 0;
         int i = lineEnd(head, 0) + 2;
         if (i < 2) return null;
         while (i < head.length) {
             int end = lineEnd(head, i);
             if (end < 0) return null;
             if (end == i) break;
-            if (head[i] == ' ' || head[i] == '\t') return folded(head, parsed); // obs-fold: rare
+            if (head[i] == ' ' || head[i] == '\t') return folded(head, parsed, keep); // obs-fold: rare
             int colon = indexOf(head, (byte) ':', i, end);
             if (colon < 0) return null;
             int from = colon + 1;
@@ -50,22 +57,60 @@ public final class RawHead {
             while (from < to && (head[from] == ' ' || head[from] == '\t')) from++;
             while (to > from && (head[to - 1] == ' ' || head[to - 1] == '\t')) to--;
             int next = end + 2;
-            if (next < head.length && (head[next] == ' ' || head[next] == '\t')) return folded(head, parsed);
-            // Where Undertow kept the same bytes, its Strings are used rather than new copies: a well-known
-            // name is one constant for every message, and a value is the one already parsed.
-            HeaderValues known = parsedNamed(parsed, head, i, colon);
-            String name = known != null && sameBytes(known.getHeaderName(), head, i, colon)
-                    ? known.getHeaderName().toString()
-                    : new String(head, i, colon - i, StandardCharsets.ISO_8859_1);
-            List<String> values = fieldNamed(fields, name).values();
-            String parsedValue = known != null && values.size() < known.size() ? known.get(values.size()) : null;
-            values.add(
-                    parsedValue != null && sameChars(parsedValue, head, from, to)
-                            ? parsedValue
-                            : new String(head, from, to - from, StandardCharsets.ISO_8859_1));
+            if (next < head.length && (head[next] == ' ' || head[next] == '\t')) return folded(head, parsed, keep);
+            HeaderValues named = parsedNamed(parsed, head, i, colon);
+            if (named == null) return null; // a field Undertow did not read
+            int f = 0;
+            while (f < count && known[f] != named) f++;
+            if (f == count) {
+                known[f] = named;
+                // Where Undertow kept the same bytes, its Strings are used rather than new copies: a
+                // well-known name is one constant for every message, and a value is the one already parsed.
+                names[f] = sameBytes(named.getHeaderName(), head, i, colon)
+                        ? named.getHeaderName().toString()
+                        : new String(head, i, colon - i, StandardCharsets.ISO_8859_1);
+                count++;
+            }
+            int index = valueCount(values[f]);
+            if (index >= named.size()) return null;
+            String parsedValue = named.get(index);
+            String value = sameChars(parsedValue, head, from, to)
+                    ? parsedValue
+                    : new String(head, from, to - from, StandardCharsets.ISO_8859_1);
+            if (value != parsedValue && !sameCollapsed(parsedValue, value)) return null;
+            values[f] = withValue(values[f], value);
             i = next;
         }
-        return agrees(fields, parsed) ? fields : null;
+        if (count != size) return null;
+        Fields.Builder fields = Fields.builder(count);
+        for (int f = 0; f < count; f++) {
+            if (valueCount(values[f]) != known[f].size()) return null;
+            if (keep.test(names[f])) fields.addChecked(names[f], valueList(values[f]));
+        }
+        return fields.build();
+    }
+
+    private static int valueCount(Object values) {
+        return values == null ? 0 : values instanceof String ? 1 : ((List<?>) values).size();
+    }
+
+    @SuppressWarnings("unchecked")
+    private static Object withValue(Object values, String value) {
+        if (values == null) return value;
+        List<String> list;
+        if (values instanceof String first) {
+            list = new ArrayList<>(2);
+            list.add(first);
+        } else {
+            list = (List<String>) values;
+        }
+        list.add(value);
+        return list;
+    }
+
+    @SuppressWarnings("unchecked")
+    private static List<String> valueList(Object values) {
+        return values instanceof String one ? List.of(one) : List.copyOf((List<String>) values);
     }
 
     /** The field of {@code parsed} named {@code b[from, to)} (ignoring ASCII case), or null; no allocation. */
@@ -178,7 +223,7 @@ public final class RawHead {
     }
 
     /** {@link #fields} for a head with an obs-fold, which becomes one space (RFC 9112 §5.2). */
-    private static List<Field> folded(byte[] head, HeaderMap parsed) {
+    private static Fields folded(byte[] head, HeaderMap parsed, Predicate<String> keep) {
         Map<String, Field> byName = new LinkedHashMap<>();
         String text = new String(head, StandardCharsets.ISO_8859_1);
         int i = text.indexOf("\r\n") + 2;
@@ -206,7 +251,12 @@ public final class RawHead {
             i = end + 2;
         }
         List<Field> fields = new ArrayList<>(byName.values());
-        return agrees(fields, parsed) ? fields : null;
+        if (!agrees(fields, parsed)) return null;
+        Fields.Builder kept = Fields.builder(fields.size());
+        for (Field field : fields) {
+            if (keep.test(field.name())) kept.add(field.name(), field.values());
+        }
+        return kept.build();
     }
 
     private static void add(Map<String, Field> byName, String name, StringBuilder value) {

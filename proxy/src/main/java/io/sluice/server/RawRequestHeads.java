@@ -1,5 +1,6 @@
 package io.sluice.server;
 
+import io.sluice.fetch.Fields;
 import io.undertow.connector.PooledByteBuffer;
 import io.undertow.server.HttpHandler;
 import io.undertow.server.HttpServerExchange;
@@ -9,7 +10,6 @@ import io.undertow.util.Methods;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.util.Arrays;
-import java.util.List;
 import org.xnio.StreamConnection;
 import org.xnio.conduits.StreamSourceConduit;
 
@@ -64,9 +64,9 @@ public final class RawRequestHeads implements HttpHandler {
      * byte for byte, in order, obs-folds as one space), or null where they are not known or do not
      * match what Undertow parsed.
      */
-    public static List<RawHead.Field> fields(HttpServerExchange exchange) {
+    public static Fields fields(HttpServerExchange exchange) {
         byte[] head = exchange.getAttachment(HEAD);
-        return head == null ? null : RawHead.fields(head, exchange.getRequestHeaders());
+        return head == null ? null : RawHead.fields(head, exchange.getRequestHeaders(), name -> true);
     }
 
     /**

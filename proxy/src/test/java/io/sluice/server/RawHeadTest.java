@@ -2,6 +2,7 @@ package io.sluice.server;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.sluice.fetch.Fields;
 import io.sluice.fetch.Interim;
 import io.undertow.util.HeaderMap;
 import io.undertow.util.HttpString;
@@ -44,12 +45,9 @@ class RawHeadTest {
         parsed.add(new HttpString("Set-Cookie"), "a=1");
         parsed.add(new HttpString("Set-Cookie"), "b=2");
 
-        List<RawHead.Field> fields = RawHead.fields(head, parsed);
+        Fields fields = RawHead.fields(head, parsed, name -> true);
 
-        assertThat(fields)
-                .containsExactly(
-                        new RawHead.Field("x-sp", List.of("a  b   c")),
-                        new RawHead.Field("Set-Cookie", List.of("a=1", "b=2")));
+        assertThat(spelled(fields)).containsExactly("x-sp=[a  b   c]", "Set-Cookie=[a=1, b=2]");
     }
 
     @Test
@@ -66,18 +64,15 @@ class RawHeadTest {
         parsed.add(new HttpString("Set-Cookie"), "a=1");
         parsed.add(new HttpString("Set-Cookie"), b2);
 
-        List<RawHead.Field> fields = RawHead.fields(head, parsed);
+        Fields fields = RawHead.fields(head, parsed, name -> true);
 
-        assertThat(fields)
-                .containsExactly(
-                        new RawHead.Field("Content-Type", List.of("application/json")),
-                        new RawHead.Field("x-id", List.of("7")),
-                        new RawHead.Field("Set-Cookie", List.of("a=1", "b=2")));
+        assertThat(spelled(fields))
+                .containsExactly("Content-Type=[application/json]", "x-id=[7]", "Set-Cookie=[a=1, b=2]");
         // Same bytes: the very Strings Undertow holds (no copy per message); different spelling: the head's.
-        assertThat(fields.get(0).name()).isSameAs(contentType.toString());
-        assertThat(fields.get(0).values().get(0)).isSameAs(json);
-        assertThat(fields.get(1).name()).isEqualTo("x-id");
-        assertThat(fields.get(2).values().get(1)).isSameAs(b2);
+        assertThat(fields.name(0)).isSameAs(contentType.toString());
+        assertThat(fields.values(0).get(0)).isSameAs(json);
+        assertThat(fields.name(1)).isEqualTo("x-id");
+        assertThat(fields.values(2).get(1)).isSameAs(b2);
     }
 
     @Test
@@ -86,7 +81,7 @@ class RawHeadTest {
         HeaderMap parsed = new HeaderMap();
         parsed.add(new HttpString("X-Fold"), "a b");
 
-        assertThat(RawHead.fields(head, parsed)).containsExactly(new RawHead.Field("X-Fold", List.of("a b")));
+        assertThat(spelled(RawHead.fields(head, parsed, name -> true))).containsExactly("X-Fold=[a b]");
     }
 
     @Test
@@ -95,7 +90,40 @@ class RawHeadTest {
         HeaderMap parsed = new HeaderMap();
         parsed.add(new HttpString("X-A"), "two");
 
-        assertThat(RawHead.fields(head, parsed)).isNull();
+        assertThat(RawHead.fields(head, parsed, name -> true)).isNull();
+    }
+
+    @Test
+    void rawFieldsAreNotUsedWhenTheHeadHasAFieldUndertowDidNotReadOrOneValueMoreOrLess() {
+        byte[] head = "HTTP/1.1 200 OK\r\nX-A: one\r\nX-A: two\r\n\r\n".getBytes(StandardCharsets.ISO_8859_1);
+        HeaderMap oneValue = new HeaderMap();
+        oneValue.add(new HttpString("X-A"), "one");
+        HeaderMap threeValues = new HeaderMap();
+        threeValues.addAll(new HttpString("X-A"), List.of("one", "two", "three"));
+        HeaderMap otherName = new HeaderMap();
+        otherName.addAll(new HttpString("X-B"), List.of("one", "two"));
+        HeaderMap oneMoreField = new HeaderMap();
+        oneMoreField.addAll(new HttpString("X-A"), List.of("one", "two"));
+        oneMoreField.add(new HttpString("X-B"), "three");
+
+        assertThat(RawHead.fields(head, oneValue, name -> true)).isNull();
+        assertThat(RawHead.fields(head, threeValues, name -> true)).isNull();
+        assertThat(RawHead.fields(head, otherName, name -> true)).isNull();
+        assertThat(RawHead.fields(head, oneMoreField, name -> true)).isNull();
+    }
+
+    @Test
+    void rawFieldsLeaveOutWhatTheCallerDropsAndGroupNamesWhateverTheirCase() {
+        byte[] head = "HTTP/1.1 200 OK\r\nconnection: close\r\nX-A: 1\r\nVary: a\r\nx-a: 2\r\n\r\n"
+                .getBytes(StandardCharsets.ISO_8859_1);
+        HeaderMap parsed = new HeaderMap();
+        parsed.add(new HttpString("Connection"), "close");
+        parsed.addAll(new HttpString("X-A"), List.of("1", "2"));
+        parsed.add(new HttpString("Vary"), "a");
+
+        Fields kept = RawHead.fields(head, parsed, name -> !name.equalsIgnoreCase("connection"));
+
+        assertThat(spelled(kept)).containsExactly("X-A=[1, 2]", "Vary=[a]");
     }
 
     @Test
@@ -104,6 +132,13 @@ class RawHeadTest {
         assertThat(RawHead.sameCollapsed("ab", "a b")).isFalse();
         assertThat(RawHead.sameCollapsed("a", "a b")).isFalse();
         assertThat(RawHead.sameCollapsed("", "   ")).isTrue();
+    }
+
+    /** Each field as {@code name=[values]}, in order, names as spelled. */
+    private static List<String> spelled(Fields fields) {
+        List<String> out = new java.util.ArrayList<>();
+        fields.forEach((name, values) -> out.add(name + "=" + values));
+        return out;
     }
 
     private static byte[] bytes(String s) {
