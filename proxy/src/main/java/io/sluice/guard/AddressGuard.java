@@ -225,6 +225,24 @@ public final class AddressGuard {
         }
     }
 
+    /**
+     * For a request whose host is an IP literal: why the guard refuses it, or null if it does not (or
+     * the host is a name, which only a lookup can decide). Decided at once, without a lookup or a pin,
+     * and as {@link #admit} decides: a blocked address class, an ambiguous literal ({@link
+     * BlockedAddressException}) or an unreadable IPv6 literal ({@link UnknownHostException}) is refused.
+     */
+    public IOException refusal(URI uri, boolean allowPrivate) {
+        Objects.requireNonNull(uri, "uri");
+        try {
+            String host = hostOf(uri);
+            InetAddress literal = HostLiteral.parse(host);
+            if (literal != null) refuseForbidden(host, true, List.of(literal), allowPrivate, " resolves to ");
+            return null;
+        } catch (IOException e) {
+            return e;
+        }
+    }
+
     /** Classification, usable on its own (tests, admin). */
     public static AddressClass classify(InetAddress address) {
         return AddressClassifier.classify(address).addressClass();

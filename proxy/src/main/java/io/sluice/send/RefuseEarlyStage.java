@@ -3,7 +3,7 @@ package io.sluice.send;
 import io.sluice.fetch.FetchResponse;
 import io.sluice.fetch.Stage;
 import io.sluice.guard.AddressGuard;
-import io.sluice.guard.Pin;
+import java.io.IOException;
 import java.util.concurrent.CompletableFuture;
 
 /**
@@ -23,14 +23,9 @@ public final class RefuseEarlyStage implements Stage {
     public CompletableFuture<FetchResponse> apply(Chain chain) {
         String host = chain.request().uri().getHost();
         if (host != null && !host.isEmpty() && (host.charAt(0) == '[' || Character.isDigit(host.charAt(0)))) {
-            CompletableFuture<Pin> decided =
-                    guard.admit(chain.request().uri(), chain.upstream().policy().allowPrivate());
-            if (decided.isDone()) {
-                if (decided.isCompletedExceptionally()) return decided.thenApply(pin -> null);
-                decided.join().close();
-            } else {
-                decided.thenAccept(Pin::close);
-            }
+            IOException refused = guard.refusal(
+                    chain.request().uri(), chain.upstream().policy().allowPrivate());
+            if (refused != null) return CompletableFuture.failedFuture(refused);
         }
         return chain.proceed(chain.request());
     }

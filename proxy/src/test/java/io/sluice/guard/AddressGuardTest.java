@@ -93,6 +93,35 @@ class AddressGuardTest {
     }
 
     @ParameterizedTest
+    @ValueSource(
+            strings = {
+                "http://169.254.169.254/latest/",
+                "http://2130706433/",
+                "http://[::ffff:a9fe:a9fe]/",
+                "http://10.0.0.1:8080/",
+                "http://0177.0.0.1/",
+                "http://127.1/"
+            })
+    void refusalDecidesALiteralAsAdmitDoesWithoutALookup(String uri) throws Exception {
+        var refused = guard.refusal(URI.create(uri), false);
+
+        assertThat(refused)
+                .isNotNull()
+                .hasMessage(blocked(guard.admit(URI.create(uri), false)).getMessage());
+        assertThat(dns.lookups()).isEmpty();
+    }
+
+    @Test
+    void refusalLeavesANameAndAnAllowedLiteralToTheSend() {
+        assertThat(guard.refusal(URI.create("http://api.example.com/"), false)).isNull();
+        assertThat(guard.refusal(URI.create("http://127.0.0.1:8080/"), true)).isNull();
+        assertThat(guard.refusal(URI.create("http://93.184.216.34/"), false)).isNull();
+        assertThat(dns.lookups())
+                .as("a name is looked up by the send, not here")
+                .isEmpty();
+    }
+
+    @ParameterizedTest
     @ValueSource(strings = {"http://0x7f.1/", "http://127.1/", "http://exa_mple.com/", "http:///etc/passwd"})
     void refusesUriWithoutParsableHost(String uri) throws Exception {
         assertThat(blocked(guard.admit(URI.create(uri), true))).hasMessage("missing host");
