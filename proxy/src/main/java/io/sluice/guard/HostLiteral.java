@@ -25,6 +25,10 @@ final class HostLiteral {
             // In brackets the JDK only ever parses an IPv6 literal and never resolves it.
             return InetAddress.getByName(host.startsWith("[") ? host : "[" + host + "]");
         }
+        byte[] quad = dottedQuad(host);
+        if (quad != null) {
+            return InetAddress.getByAddress(quad); // the usual literal, read without splitting
+        }
         if (!couldBeIpv4(host)) {
             return null; // a name: most hosts, decided without splitting
         }
@@ -49,6 +53,33 @@ final class HostLiteral {
             throw new BlockedAddressException("\"" + host + "\" is not a valid IPv4 address", host, null, null);
         }
         return InetAddress.getByAddress(address);
+    }
+
+    /**
+     * The four bytes of {@code host} if it is four decimal numbers of at most 255 with no leading
+     * zeros, separated by dots: the one IPv4 form every parser reads alike; else null.
+     */
+    private static byte[] dottedQuad(String host) {
+        byte[] address = new byte[4];
+        int part = 0;
+        int i = 0;
+        int n = host.length();
+        while (true) {
+            int start = i;
+            int value = 0;
+            while (i < n && i - start < 4) {
+                char c = host.charAt(i);
+                if (c < '0' || c > '9') break;
+                value = value * 10 + (c - '0');
+                i++;
+            }
+            int digits = i - start;
+            if (digits == 0 || digits > 3 || value > 255 || (digits > 1 && host.charAt(start) == '0')) return null;
+            address[part++] = (byte) value;
+            if (part == 4) return i == n ? address : null;
+            if (i >= n || host.charAt(i) != '.') return null;
+            i++;
+        }
     }
 
     /** Whether every character could be part of a numeric IPv4 form (digits, dots, 0x hex). */

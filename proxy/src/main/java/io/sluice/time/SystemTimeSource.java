@@ -10,6 +10,9 @@ import org.xnio.XnioIoThread;
 final class SystemTimeSource implements TimeSource {
     static final SystemTimeSource INSTANCE = new SystemTimeSource();
 
+    /** Each IO thread's timers, grouped by delay in front of XNIO's own queue ({@link TimerQueues}). */
+    private static final ThreadLocal<TimerQueues> IO_TIMERS = new ThreadLocal<>();
+
     private final ScheduledThreadPoolExecutor timer;
 
     private SystemTimeSource() {
@@ -34,8 +37,8 @@ final class SystemTimeSource implements TimeSource {
     }
 
     /**
-     * On an XNIO IO thread the task goes on that thread's own timer queue: scheduling there is an
-     * uncontended insert with no wake-up of another thread, where the shared timer thread costs a lock
+     * On an XNIO IO thread the task goes on that thread's own timers ({@link TimerQueues}, in front of
+     * XNIO's queue): scheduling there is an uncontended append with no wake-up of another thread, where the shared timer thread costs a lock
      * and often a futex wake per request (every deadline and response timeout is armed, then
      * cancelled). The task then runs on that IO thread, which is where the call it belongs to lives.
      */
@@ -43,9 +46,16 @@ final class SystemTimeSource implements TimeSource {
     public Timer schedule(Duration delay, Runnable task) {
         long nanos = Math.max(0, delay.toNanos());
         if (Thread.currentThread() instanceof XnioIoThread io) {
-            // XNIO counts in milliseconds: round up, so a timeout never fires early.
-            var key = io.executeAfter(task, (nanos + 999_999) / 1_000_000, TimeUnit.MILLISECONDS);
-            return key::remove;
+            TimerQueues queues = IO_TIMERS.get();
+            if (queues == null) {
+                queues = new TimerQueues(io, System::nanoTime, (after, run) -> {
+                    // XNIO counts in milliseconds: round up, so a timeout never fires early.
+                    var key = io.executeAfter(run, (after + 999_999) / 1_000_000, TimeUnit.MILLISECONDS);
+                    return key::remove;
+                });
+                IO_TIMERS.set(queues);
+            }
+            return queues.schedule(nanos, task);
         }
         var future = timer.schedule(task, nanos, TimeUnit.NANOSECONDS);
         return () -> future.cancel(false);
