@@ -57,8 +57,14 @@ public final class HopByHop {
     public static Set<String> connectionNamed(Iterable<String> connectionValues) {
         Set<String> named = Set.of();
         for (String value : connectionValues) {
-            for (String token : value.split(",")) {
-                String field = token.trim();
+            int from = 0;
+            while (from <= value.length()) {
+                // Token by token without String.split, which allocated an array and a String per response
+                // for the "keep-alive" alone.
+                int comma = value.indexOf(',', from);
+                int to = comma < 0 ? value.length() : comma;
+                String field = value.substring(from, to).trim();
+                from = to + 1;
                 if (field.isEmpty() || HOP_BY_HOP.contains(field)) continue;
                 if (named.isEmpty()) named = new TreeSet<>(String.CASE_INSENSITIVE_ORDER);
                 named.add(field);

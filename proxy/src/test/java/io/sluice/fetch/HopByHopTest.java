@@ -52,6 +52,13 @@ class HopByHopTest {
     }
 
     @Test
+    void readsEveryCommaSeparatedTokenWhateverTheSpacingAndEmptyElements() {
+        assertThat(HopByHop.connectionNamed(List.of(",X-A,, x-b ,\tX-C\t,", "", "x-d")))
+                .containsExactlyInAnyOrder("X-A", "x-b", "X-C", "x-d");
+        assertThat(HopByHop.connectionNamed(List.of(" , ,"))).isEmpty();
+    }
+
+    @Test
     void forwardsNeitherWhatTheClientLibrarySetsNorSluicesOwnControls() {
         Fields request = Fields.of(Map.of(
                 "Host", List.of("example.test"),
