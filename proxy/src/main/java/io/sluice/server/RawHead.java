@@ -28,7 +28,7 @@ public final class RawHead {
     private RawHead() {}
 
     /** One field name as first spelled and its values in order. */
-    public record Field(String name, List<String> values) {}
+    private record Field(String name, List<String> values) {}
 
     /**
      * The fields of {@code head} that {@code keep} accepts, grouped by name (ignoring case), in order of

@@ -38,9 +38,10 @@ final class SystemTimeSource implements TimeSource {
 
     /**
      * On an XNIO IO thread the task goes on that thread's own timers ({@link TimerQueues}, in front of
-     * XNIO's queue): scheduling there is an uncontended append with no wake-up of another thread, where the shared timer thread costs a lock
-     * and often a futex wake per request (every deadline and response timeout is armed, then
-     * cancelled). The task then runs on that IO thread, which is where the call it belongs to lives.
+     * XNIO's queue): scheduling there is an uncontended append with no wake-up of another thread,
+     * where the shared timer thread costs a lock and often a futex wake per request (every deadline
+     * and response timeout is armed, then cancelled). The task then runs on that IO thread, which is
+     * where the call it belongs to lives.
      */
     @Override
     public Timer schedule(Duration delay, Runnable task) {
