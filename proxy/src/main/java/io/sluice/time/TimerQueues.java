@@ -52,7 +52,8 @@ final class TimerQueues {
         if (group == null) return scheduler.after(delayMillis * MILLI, task);
         Entry entry = new Entry(this, group, task, nanoTime.getAsLong() + delayMillis * MILLI);
         group.append(entry);
-        if (!group.armed) arm(group, entry.due);
+        // For the group's earliest: a task run by fire() may schedule while later ones wait, unarmed.
+        if (!group.armed) arm(group, group.head.due);
         return entry;
     }
 

@@ -125,6 +125,17 @@ class TimerQueuesTest {
     }
 
     @Test
+    void aTimerScheduledByARunningTaskDoesNotDelayTheOnesAlreadyWaiting() {
+        List<Long> ranAt = new ArrayList<>();
+        long start = now;
+        timers.schedule(10 * MS, () -> timers.schedule(10 * MS, () -> ranAt.add(now - start)));
+        advanceTo(start + 5 * MS);
+        timers.schedule(10 * MS, () -> ranAt.add(now - start)); // due at 15, before the one due at 20
+        advanceTo(start + 30 * MS);
+        assertThat(ranAt).containsExactly(15 * MS, 20 * MS);
+    }
+
+    @Test
     void pastTheGroupLimitTimersGoToTheUnderlyingSchedulerAndStillRunOnTime() {
         List<Long> ranAt = new ArrayList<>();
         long start = now;
