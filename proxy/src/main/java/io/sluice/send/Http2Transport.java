@@ -348,6 +348,16 @@ public final class Http2Transport {
         connection.retired = true;
         if (destination.connection == connection) destination.connection = null;
         for (Http2Exchange exchange : List.copyOf(connection.streams)) exchange.goneAway(connection, lastStream);
+        retire(destination, connection);
+    }
+
+    /**
+     * {@code connection} takes no new streams (its origin went away, or it can no longer be written to)
+     * and is closed once its last stream ends; the line goes to another.
+     */
+    private void retire(Destination destination, Connection connection) {
+        connection.retired = true;
+        if (destination.connection == connection) destination.connection = null;
         if (connection.active == 0) IoUtils.safeClose(connection.client);
         pump(destination);
     }
@@ -485,12 +495,25 @@ public final class Http2Transport {
             Http2FrameTap frames =
                     new Http2FrameTap(connection.getSourceChannel().getConduit());
             connection.getSourceChannel().setConduit(frames);
+            // Over the writes: none once the origin's close_notify is read, which would take down the
+            // answers read before it (Http2WriteGuard).
+            javax.net.ssl.SSLEngine engine = engineOf(connection);
+            Http2WriteGuard writes = new Http2WriteGuard(
+                    connection.getSinkChannel().getConduit(), () -> engine != null && engine.isInboundDone());
+            connection.getSinkChannel().setConduit(writes);
             Http2Channel channel = new Http2Channel(connection, null, buffers, null, true, false, http2Options);
             Http2ClientConnection client =
                     new Http2ClientConnection(channel, false, destination.key.host(), null, true);
             Connection made = new Connection(client, channel, frames, witness, time.nanoTime());
-            // Read inside the channel's read: acted on once that read is over.
-            frames.onGoAway(last -> destination.thread.execute(() -> goneAway(destination, made, last)));
+            // Read inside the channel's read: acted on once that read is over, but no new stream from now
+            // on (tasks queued before that one may serve the line); one would be written after the
+            // origin's close, which may already be in hand.
+            frames.onGoAway(last -> {
+                made.retired = true;
+                destination.thread.execute(() -> goneAway(destination, made, last));
+            });
+            // Seen inside a write: acted on once that write is over.
+            writes.onOriginClosed(() -> destination.thread.execute(() -> retire(destination, made)));
             http1.opened(client);
             client.addCloseListener(closed -> onThread(destination, () -> {
                 if (destination.connection != made) return;
@@ -531,6 +554,15 @@ public final class Http2Transport {
                 onFailure,
                 new ALPNClientSelector.ALPNProtocol(h2, "h2"),
                 new ALPNClientSelector.ALPNProtocol(http11, "http/1.1"));
+    }
+
+    /** The TLS engine of {@code connection}, or null where its TLS is not Undertow's (none is then watched). */
+    private static javax.net.ssl.SSLEngine engineOf(SslConnection connection) {
+        try {
+            return io.undertow.protocols.ssl.UndertowXnioSsl.getSslEngine(connection);
+        } catch (RuntimeException notUndertows) {
+            return null;
+        }
     }
 
     private static Http2Exchange nextWaiting(Destination destination) {
