@@ -3,6 +3,7 @@ package io.sluice.send;
 import static io.sluice.send.FrameOrigin.DATA;
 import static io.sluice.send.FrameOrigin.HEADERS;
 import static io.sluice.send.FrameOrigin.NO_ERROR;
+import static io.sluice.send.FrameOrigin.RST_STREAM;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -56,6 +57,26 @@ class Http2OriginResetTest {
         assertThat(response.path("status").asInt()).as(response.toString()).isEqualTo(200);
         assertThat(response.path("body").asText()).isEqualTo(answer);
         assertThat(origin.body(0, 1)).hasSize(WINDOW);
+    }
+
+    @Test
+    void aStreamTheOriginResetIsNotResetBack() throws Exception {
+        origin = new FrameOrigin(tls, answerAtTheWindowThenReset("answered"));
+        var running = start();
+
+        JsonNode response = post(running);
+        // A second request on the connection: once it is answered, whatever Sluice sent on the first
+        // stream before it has been read by the origin.
+        JsonNode after = get(running);
+
+        assertThat(response.path("body").asText()).as(response.toString()).isEqualTo("answered");
+        assertThat(after.path("body").asText()).as(after.toString()).isEqualTo("after");
+        assertThat(origin.requests).extracting(FrameOrigin.Request::connection).containsOnly(0);
+        // The body was not written whole, which is what made Sluice reset the stream (CANCEL) as it let go
+        // of it, the origin's reset in hand: "an endpoint MUST NOT send a RST_STREAM in response to a
+        // RST_STREAM frame" (RFC 9113 §5.4.2).
+        assertThat(origin.body(0, 1)).hasSize(WINDOW);
+        assertThat(origin.receivedOn(0, 1)).noneMatch(frame -> frame.type() == RST_STREAM);
     }
 
     /**
