@@ -300,13 +300,18 @@ final class Http2Exchange {
 
     /**
      * Lets go of this exchange's stream, once: reset unless it ended cleanly both ways (request written,
-     * response read to its end), so that it is freed on both sides.
+     * response read to its end), so that it is freed on both sides, or the origin has reset it already.
      */
     private void endStream(boolean clean) {
         Http2Transport.Connection on = connection;
         if (on == null) return;
         connection = null;
-        if (!clean && stream != null && on.client.isOpen()) {
+        // Not reset back (RFC 9113 §5.4.2) once the origin's reset is in: nginx answers a POST before it
+        // reads the body and then resets the stream with NO_ERROR (§8.1), in the same write, so the reset
+        // has been read (by the tap, which sees frames as they are unwrapped, ahead of Undertow's parser)
+        // by the time the answer's end is, though the body is not written whole. A reset that crosses the
+        // origin's on the wire cannot be helped.
+        if (!clean && stream != null && on.client.isOpen() && on.frames.resetBy(streamId()) < 0) {
             on.reset(streamId());
         }
         stream = null;

@@ -13,7 +13,10 @@ import org.xnio.conduits.StreamSourceConduit;
  * reset") and the last stream id of a {@code GOAWAY}. Both say whether the origin processed a stream
  * (RFC 9113 §8.7): one reset with {@code REFUSED_STREAM}, or numbered above a GOAWAY's last stream id,
  * was not, and may be sent again whatever its method. nginx refuses streams so once a connection has
- * carried its {@code keepalive_requests} (1,000 by default).
+ * carried its {@code keepalive_requests} (1,000 by default). Any reset also says the stream is not to
+ * be reset back (§5.4.2), which Sluice cannot tell from Undertow once a response head has been handed
+ * over (it reports a later reset only while the body is unread, and only once its parser reaches the
+ * frame); the tap has it as soon as it is read, ahead of the frames before it still to be parsed.
  *
  * <p>Only frame headers are read (RFC 9113 §4.1: a 24-bit length, type, flags, stream id) and payloads
  * skipped by their length, so the tap cannot decide anything the parser above it decides otherwise.
@@ -33,7 +36,10 @@ final class Http2FrameTap extends ReadThroughConduit {
     private static final int FRAME_HEADER = 9;
     /** A frame type RFC 9113 does not define, nor does any extension Undertow knows. */
     private static final byte UNDEFINED_TYPE = (byte) 0xf7;
-    /** Resets kept for their exchanges to look up: a stream's is looked up as soon as it is read. */
+    /**
+     * Resets kept for their exchanges to look up: a stream's is looked up when Undertow fails the stream,
+     * or, after its response head, when the exchange lets go of the stream.
+     */
     private static final int KEPT_RESETS = 64;
 
     /** The frame header and the payload bytes wanted of it (a reset's code, a GOAWAY's last stream). */

@@ -1,0 +1,130 @@
+package io.sluice.send;
+
+import static io.sluice.send.FrameOrigin.DATA;
+import static io.sluice.send.FrameOrigin.HEADERS;
+import static io.sluice.send.FrameOrigin.NO_ERROR;
+import static io.sluice.send.FrameOrigin.RST_STREAM;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.sluice.testing.SluiceServerExtension;
+import io.sluice.testing.TestHttp;
+import io.sluice.testing.TlsOrigin;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * An origin that answers a POST before it has read the request body, then resets the stream with
+ * {@code NO_ERROR}, as nginx does (RFC 9113 §8.1: it asks the client to stop sending the body, and the
+ * client "MUST NOT discard responses as a result"). The request body is four times the stream's
+ * flow-control window (65,535 bytes), and the origin answers once that window is used up, with the
+ * answer and the reset in one write: three quarters of the body are never sent.
+ */
+class Http2OriginResetTest {
+    /** Request body bytes Sluice may send before the origin grants more (RFC 9113 §6.9.2). */
+    private static final int WINDOW = 65_535;
+
+    private static final String BODY = "a".repeat(4 * WINDOW);
+
+    @RegisterExtension
+    final SluiceServerExtension sluice = new SluiceServerExtension();
+
+    @TempDir
+    Path dir;
+
+    private final TlsOrigin tls = new TlsOrigin();
+    private FrameOrigin origin;
+
+    @AfterEach
+    void stop() throws IOException {
+        if (origin != null) origin.close();
+    }
+
+    @Test
+    void aResponseCompleteBeforeTheRequestBodyWasReadIsDeliveredWholeThoughTheOriginThenResetsTheStream()
+            throws Exception {
+        String answer = "answered before the body was read ".repeat(1_000); // 34,000 bytes: three DATA frames
+        origin = new FrameOrigin(tls, answerAtTheWindowThenReset(answer));
+        var running = start();
+
+        JsonNode response = post(running);
+
+        assertThat(response.path("status").asInt()).as(response.toString()).isEqualTo(200);
+        assertThat(response.path("body").asText()).isEqualTo(answer);
+        assertThat(origin.body(0, 1)).hasSize(WINDOW);
+    }
+
+    @Test
+    void aStreamTheOriginResetIsNotResetBack() throws Exception {
+        origin = new FrameOrigin(tls, answerAtTheWindowThenReset("answered"));
+        var running = start();
+
+        JsonNode response = post(running);
+        // A second request on the connection: once it is answered, whatever Sluice sent on the first
+        // stream before it has been read by the origin.
+        JsonNode after = get(running);
+
+        assertThat(response.path("body").asText()).as(response.toString()).isEqualTo("answered");
+        assertThat(after.path("body").asText()).as(after.toString()).isEqualTo("after");
+        assertThat(origin.requests).extracting(FrameOrigin.Request::connection).containsOnly(0);
+        // The body was not written whole, which is what made Sluice reset the stream (CANCEL) as it let go
+        // of it, the origin's reset in hand: "an endpoint MUST NOT send a RST_STREAM in response to a
+        // RST_STREAM frame" (RFC 9113 §5.4.2).
+        assertThat(origin.body(0, 1)).hasSize(WINDOW);
+        assertThat(origin.receivedOn(0, 1)).noneMatch(frame -> frame.type() == RST_STREAM);
+    }
+
+    /**
+     * The origin's script: stream 1 (the POST) is answered with {@code answer} once a window of its body
+     * is in, the reset with {@code NO_ERROR} in the same write (one TLS record when the answer is short);
+     * a later stream is answered "after" at its HEADERS.
+     */
+    private static FrameOrigin.Script answerAtTheWindowThenReset(String answer) {
+        return (frame, conversation) -> {
+            int read = conversation.body(1).length;
+            if (frame.stream() == 1
+                    && frame.type() == DATA
+                    && read >= WINDOW
+                    && read - frame.payload().length < WINDOW) {
+                byte[] body = answer.getBytes(StandardCharsets.UTF_8);
+                conversation.send(
+                        FrameOrigin.headers200(1, body.length, false),
+                        FrameOrigin.data(1, body),
+                        FrameOrigin.rstStream(1, NO_ERROR));
+            } else if (frame.stream() > 1 && frame.type() == HEADERS && frame.endStream()) {
+                conversation.send(FrameOrigin.answer(frame.stream(), "after"));
+            }
+        };
+    }
+
+    private SluiceServerExtension.Running start() throws IOException {
+        return sluice.start("""
+                server: {io_threads: 1}
+                upstreams:
+                  origin:
+                    base_url: "https://localhost:%d"
+                    allow_private: true
+                    retry: {max_attempts: 1}
+                    tls: {ca_file: "%s", http2: true}
+                """.formatted(origin.port(), tls.writeCa(dir)));
+    }
+
+    private JsonNode post(SluiceServerExtension.Running running) {
+        return TestHttp.batch(running.data("/v1/batch"), """
+                        {"requests": [{"method": "POST", "url": "https://localhost:%d/p", "body": "%s"}]}""".formatted(origin.port(), BODY))
+                .get("responses")
+                .get(0);
+    }
+
+    private JsonNode get(SluiceServerExtension.Running running) {
+        return TestHttp.batch(running.data("/v1/batch"), """
+                        {"requests": [{"url": "https://localhost:%d/g"}]}""".formatted(origin.port()))
+                .get("responses")
+                .get(0);
+    }
+}
