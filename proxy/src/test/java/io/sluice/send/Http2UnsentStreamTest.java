@@ -15,10 +15,8 @@ import java.time.Duration;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
@@ -41,8 +39,6 @@ class Http2UnsentStreamTest {
 
     private final TlsOrigin tls = new TlsOrigin();
     private final FakeTimeSource time = new FakeTimeSource();
-    /** Once set, the origin answers a GET with a connection window for every body held back. */
-    private final AtomicBoolean grant = new AtomicBoolean();
 
     private FrameOrigin origin;
 
@@ -53,7 +49,7 @@ class Http2UnsentStreamTest {
     }
 
     @Test
-    @Disabled("unfinished probe: the GETs sent while the POST's HEADERS are held back hang (docs/decisions.md)")
+    // @Disabled("reproduces the bug (fails: docs/decisions.md); no fix yet")
     void aRequestWhoseHeadersWereHeldBackByFlowControlIsDroppedUnsentAtItsTimeoutNotReset() throws Exception {
         origin = new FrameOrigin(tls, strictOrigin());
         var running = start();
@@ -64,26 +60,18 @@ class Http2UnsentStreamTest {
         await(() -> origin.body(0, 3).length == WINDOW);
         // The second POST's stream is opened, its HEADERS held back with its body.
         var second = CompletableFuture.supplyAsync(() -> post(running, "held"));
-        // GETs (no body, so not held) until one is numbered past a stream the origin never saw: the
-        // second POST's, which is then in Undertow's hands.
-        for (int probes = 0; unseenStreams().isEmpty(); probes++) {
-            assertThat(probes)
-                    .as("GETs sent, the origin seeing every stream: %s", origin.requests)
-                    .isLessThan(3);
-            assertThat(get(running).path("body").asText()).isEqualTo("after");
+        // A GET (no body, so its HEADERS are not held for the window) on the same connection meanwhile.
+        var meanwhile = CompletableFuture.supplyAsync(() -> get(running));
+        try {
+            await(() -> origin.requests.size() > 2 || meanwhile.isDone());
+        } catch (org.awaitility.core.ConditionTimeoutException neverArrived) {
+            // Seen: it does not reach the origin (asserted below, once the timeouts have fired).
         }
-        int held = unseenStreams().iterator().next();
-        assertThat(first).isNotDone();
-        assertThat(second).isNotDone();
 
         time.advance(Duration.ofSeconds(31)); // timeouts.response: 30 s
         JsonNode firstTimedOut = first.get(10, TimeUnit.SECONDS);
         JsonNode secondTimedOut = second.get(10, TimeUnit.SECONDS);
-        grant.set(true);
-        // Answered with a window for the held body: were it still queued, Undertow would send it now.
-        JsonNode after = get(running);
-        // One more stream: whatever Sluice wrote before its HEADERS has been read by the origin.
-        JsonNode last = get(running);
+        JsonNode get = meanwhile.get(10, TimeUnit.SECONDS);
 
         assertThat(firstTimedOut.at("/error/type").asText())
                 .as(firstTimedOut.toString())
@@ -91,19 +79,19 @@ class Http2UnsentStreamTest {
         assertThat(secondTimedOut.at("/error/type").asText())
                 .as(secondTimedOut.toString())
                 .isEqualTo("timeout");
-        assertThat(origin.receivedOn(0, held))
-                .as("frames on the held stream %d", held)
-                .isEmpty();
-        // The stream the origin did see is reset as before (CANCEL): it is open at the origin.
-        assertThat(origin.receivedOn(0, 3)).anyMatch(frame -> frame.type() == RST_STREAM);
-        // Other streams go on on the same connection.
-        assertThat(after.path("body").asText()).as(after.toString()).isEqualTo("after");
-        assertThat(last.path("body").asText()).as(last.toString()).isEqualTo("after");
-        assertThat(origin.requests).extracting(FrameOrigin.Request::connection).containsOnly(0);
+        Set<Integer> opened =
+                origin.requests.stream().map(FrameOrigin.Request::stream).collect(Collectors.toSet());
+        // Seen 2026-12-07 (one run): RST_STREAM(CANCEL) on stream 5, whose HEADERS the origin never read,
+        // answered here with GOAWAY(PROTOCOL_ERROR) as RFC 9113 §5.1 asks.
+        assertThat(origin.received)
+                .as("frames: %s", origin.received)
+                .noneMatch(frame -> frame.type() == RST_STREAM && !opened.contains(frame.stream()));
+        // Seen the same run: the GET never reached the origin, held behind the POST, and timed out too.
+        assertThat(get.path("body").asText()).as(get.toString()).isEqualTo("after");
     }
 
     /**
-     * Never grants a connection window unless {@link #grant} is set; answers every GET at its HEADERS; and,
+     * Never grants a connection window; answers every GET at its HEADERS; and,
      * as RFC 9113 §5.1 has it, treats a frame other than HEADERS or PRIORITY on a stream it never saw
      * opened as a connection error: GOAWAY with {@code PROTOCOL_ERROR}, then the close.
      */
@@ -118,12 +106,7 @@ class Http2UnsentStreamTest {
                         .orElse(0);
                 conversation.sendAndClose(FrameOrigin.goAway(lastStream, 0x1));
             } else if (frame.type() == HEADERS && "GET".equals(method(frame))) {
-                byte[] answer = FrameOrigin.answer(frame.stream(), "after");
-                if (grant.get()) {
-                    conversation.send(FrameOrigin.windowUpdate(0, 1 << 20), answer);
-                } else {
-                    conversation.send(answer);
-                }
+                conversation.send(FrameOrigin.answer(frame.stream(), "after"));
             }
         };
     }
@@ -134,18 +117,6 @@ class Http2UnsentStreamTest {
                 .map(FrameOrigin.Request::method)
                 .findFirst()
                 .orElse(null);
-    }
-
-    /** Client stream ids below the highest the origin saw HEADERS for, whose HEADERS it never saw. */
-    private Set<Integer> unseenStreams() {
-        Set<Integer> seen =
-                origin.requests.stream().map(FrameOrigin.Request::stream).collect(Collectors.toSet());
-        int highest = seen.stream().mapToInt(Integer::intValue).max().orElse(0);
-        Set<Integer> unseen = new java.util.TreeSet<>();
-        for (int id = 1; id < highest; id += 2) {
-            if (!seen.contains(id)) unseen.add(id);
-        }
-        return unseen;
     }
 
     private static void await(java.util.concurrent.Callable<Boolean> condition) {
