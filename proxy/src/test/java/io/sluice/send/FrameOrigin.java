@@ -1,5 +1,8 @@
 package io.sluice.send;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import io.sluice.testing.SluiceServerExtension;
+import io.sluice.testing.TestHttp;
 import io.sluice.testing.TlsOrigin;
 import io.undertow.protocols.http2.HpackDecoder;
 import io.undertow.protocols.http2.HpackException;
@@ -12,6 +15,7 @@ import java.nio.ByteBuffer;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -102,6 +106,7 @@ final class FrameOrigin implements AutoCloseable {
     /** Every request's header block, in the order they arrived. */
     final List<Request> requests = new CopyOnWriteArrayList<>();
 
+    private final TlsOrigin tls;
     private final Script script;
     private final ServerSocketChannel server;
     private final SSLContext context;
@@ -109,6 +114,7 @@ final class FrameOrigin implements AutoCloseable {
     private final Thread acceptor;
 
     FrameOrigin(TlsOrigin tls, Script script) throws IOException {
+        this.tls = tls;
         this.script = script;
         context = new HandshakeCertificates.Builder()
                 .heldCertificate(tls.leaf, tls.ca.certificate())
@@ -120,6 +126,39 @@ final class FrameOrigin implements AutoCloseable {
 
     int port() {
         return ((InetSocketAddress) server.socket().getLocalSocketAddress()).getPort();
+    }
+
+    /**
+     * Sluice's config for one upstream, {@code origin}, on this origin over HTTP/2, trusting its CA
+     * (written into {@code dir}): one IO thread, so that every stream shares one connection, and one
+     * attempt, so that what the origin records is what Sluice sent once.
+     */
+    String sluiceConfig(Path dir) throws IOException {
+        return """
+                server: {io_threads: 1}
+                upstreams:
+                  origin:
+                    base_url: "https://localhost:%d"
+                    allow_private: true
+                    retry: {max_attempts: 1}
+                    tls: {ca_file: "%s", http2: true}
+                """.formatted(port(), tls.writeCa(dir));
+    }
+
+    /** A POST of {@code body} (plain text, no JSON escapes) to {@code /p} through Sluice's batch API: its result. */
+    JsonNode postThrough(SluiceServerExtension.Running running, String body) {
+        return TestHttp.batch(running.data("/v1/batch"), """
+                        {"requests": [{"method": "POST", "url": "https://localhost:%d/p", "body": "%s"}]}""".formatted(port(), body))
+                .get("responses")
+                .get(0);
+    }
+
+    /** A GET of {@code /g} through Sluice's batch API: its result. */
+    JsonNode getThrough(SluiceServerExtension.Running running) {
+        return TestHttp.batch(running.data("/v1/batch"), """
+                        {"requests": [{"url": "https://localhost:%d/g"}]}""".formatted(port()))
+                .get("responses")
+                .get(0);
     }
 
     /** The frames Sluice sent on {@code stream} of {@code connection}, in order. */

@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.sluice.testing.SluiceServerExtension;
-import io.sluice.testing.TestHttp;
 import io.sluice.testing.TlsOrigin;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -41,20 +40,9 @@ class Http2OriginCloseTest {
     @Test
     void anAnswerReadWithTheOriginsCloseIsDeliveredThoughAWriteFailsBeforeItIsParsed() throws Exception {
         origin = new FrameOrigin(tls, Http2OriginCloseTest::answerAndClose);
-        var running = sluice.start("""
-                server: {io_threads: 1}
-                upstreams:
-                  origin:
-                    base_url: "https://localhost:%d"
-                    allow_private: true
-                    retry: {max_attempts: 1}
-                    tls: {ca_file: "%s", http2: true}
-                """.formatted(origin.port(), tls.writeCa(dir)));
+        var running = sluice.start(origin.sluiceConfig(dir));
 
-        JsonNode response = TestHttp.batch(running.data("/v1/batch"), """
-                        {"requests": [{"method": "POST", "url": "https://localhost:%d/p", "body": "x"}]}""".formatted(origin.port()))
-                .get("responses")
-                .get(0);
+        JsonNode response = origin.postThrough(running, "x");
 
         assertThat(response.path("status").asInt()).as(response.toString()).isEqualTo(200);
         assertThat(response.get("body").asText()).isEqualTo("answered");

@@ -8,7 +8,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.sluice.testing.SluiceServerExtension;
-import io.sluice.testing.TestHttp;
 import io.sluice.testing.TlsOrigin;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -52,7 +51,7 @@ class Http2OriginResetTest {
         origin = new FrameOrigin(tls, answerAtTheWindowThenReset(answer));
         var running = start();
 
-        JsonNode response = post(running);
+        JsonNode response = origin.postThrough(running, BODY);
 
         assertThat(response.path("status").asInt()).as(response.toString()).isEqualTo(200);
         assertThat(response.path("body").asText()).isEqualTo(answer);
@@ -64,10 +63,10 @@ class Http2OriginResetTest {
         origin = new FrameOrigin(tls, answerAtTheWindowThenReset("answered"));
         var running = start();
 
-        JsonNode response = post(running);
+        JsonNode response = origin.postThrough(running, BODY);
         // A second request on the connection: once it is answered, whatever Sluice sent on the first
         // stream before it has been read by the origin.
-        JsonNode after = get(running);
+        JsonNode after = origin.getThrough(running);
 
         assertThat(response.path("body").asText()).as(response.toString()).isEqualTo("answered");
         assertThat(after.path("body").asText()).as(after.toString()).isEqualTo("after");
@@ -103,28 +102,6 @@ class Http2OriginResetTest {
     }
 
     private SluiceServerExtension.Running start() throws IOException {
-        return sluice.start("""
-                server: {io_threads: 1}
-                upstreams:
-                  origin:
-                    base_url: "https://localhost:%d"
-                    allow_private: true
-                    retry: {max_attempts: 1}
-                    tls: {ca_file: "%s", http2: true}
-                """.formatted(origin.port(), tls.writeCa(dir)));
-    }
-
-    private JsonNode post(SluiceServerExtension.Running running) {
-        return TestHttp.batch(running.data("/v1/batch"), """
-                        {"requests": [{"method": "POST", "url": "https://localhost:%d/p", "body": "%s"}]}""".formatted(origin.port(), BODY))
-                .get("responses")
-                .get(0);
-    }
-
-    private JsonNode get(SluiceServerExtension.Running running) {
-        return TestHttp.batch(running.data("/v1/batch"), """
-                        {"requests": [{"url": "https://localhost:%d/g"}]}""".formatted(origin.port()))
-                .get("responses")
-                .get(0);
+        return sluice.start(origin.sluiceConfig(dir));
     }
 }

@@ -6,7 +6,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.sluice.testing.SluiceServerExtension;
-import io.sluice.testing.TestHttp;
 import io.sluice.testing.TlsOrigin;
 import io.sluice.time.FakeTimeSource;
 import java.io.IOException;
@@ -55,14 +54,14 @@ class Http2UnsentStreamTest {
         origin = new FrameOrigin(tls, strictOrigin());
         var running = start();
         // Stream 1, answered: the origin's SETTINGS are known, so the connection carries more than one stream.
-        assertThat(get(running).path("body").asText()).isEqualTo("after");
+        assertThat(origin.getThrough(running).path("body").asText()).isEqualTo("after");
         // Stream 3 uses up the connection's window; the origin never answers it and never grants more.
-        var first = CompletableFuture.supplyAsync(() -> post(running, "a".repeat(2 * WINDOW)));
+        var first = CompletableFuture.supplyAsync(() -> origin.postThrough(running, "a".repeat(2 * WINDOW)));
         await(() -> origin.body(0, 3).length == WINDOW);
         // The second POST's stream is opened, its HEADERS held back with its body.
-        var second = CompletableFuture.supplyAsync(() -> post(running, "held"));
+        var second = CompletableFuture.supplyAsync(() -> origin.postThrough(running, "held"));
         // A GET (no body, so its HEADERS are not held for the window) on the same connection meanwhile.
-        var meanwhile = CompletableFuture.supplyAsync(() -> get(running));
+        var meanwhile = CompletableFuture.supplyAsync(() -> origin.getThrough(running));
         try {
             await(() -> origin.requests.size() > 2 || meanwhile.isDone());
         } catch (org.awaitility.core.ConditionTimeoutException neverArrived) {
@@ -125,28 +124,6 @@ class Http2UnsentStreamTest {
     }
 
     private SluiceServerExtension.Running start() throws IOException {
-        return sluice.start("""
-                server: {io_threads: 1}
-                upstreams:
-                  origin:
-                    base_url: "https://localhost:%d"
-                    allow_private: true
-                    retry: {max_attempts: 1}
-                    tls: {ca_file: "%s", http2: true}
-                """.formatted(origin.port(), tls.writeCa(dir)), java.util.Map.of(), time);
-    }
-
-    private JsonNode post(SluiceServerExtension.Running running, String body) {
-        return TestHttp.batch(running.data("/v1/batch"), """
-                        {"requests": [{"method": "POST", "url": "https://localhost:%d/p", "body": "%s"}]}""".formatted(origin.port(), body))
-                .get("responses")
-                .get(0);
-    }
-
-    private JsonNode get(SluiceServerExtension.Running running) {
-        return TestHttp.batch(running.data("/v1/batch"), """
-                        {"requests": [{"url": "https://localhost:%d/g"}]}""".formatted(origin.port()))
-                .get("responses")
-                .get(0);
+        return sluice.start(origin.sluiceConfig(dir), java.util.Map.of(), time);
     }
 }
