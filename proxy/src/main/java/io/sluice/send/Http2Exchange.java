@@ -154,6 +154,7 @@ final class Http2Exchange {
                         onStreamFailed(on, e);
                     }
                 });
+                if (request.body().length() != 0 && !sendHeadersAhead(on, exchange)) return;
                 RequestBodyWriter.write(
                         request, call, exchange.getRequestChannel(), thread, new RequestBodyWriter.Outcome() {
                             @Override
@@ -185,6 +186,25 @@ final class Http2Exchange {
                 }
             }
         });
+    }
+
+    /**
+     * Sends the request's HEADERS frame on its own, ahead of the body. Undertow's client otherwise
+     * holds a stream's HEADERS back with its first body bytes while the connection's flow-control
+     * window is used up (RFC 9113 §6.9.1; HEADERS are not flow-controlled), and, to keep stream ids
+     * in order (§5.1.1), every stream opened after it. Such a stream is idle to the origin: reset at
+     * its timeout, it would be a connection error (§5.1, §6.4) that takes every other stream down,
+     * and the requests behind it wait on a window that may never come. A flush with nothing written
+     * yet makes Undertow write the head alone; the body follows as the window allows.
+     */
+    private boolean sendHeadersAhead(Http2Transport.Connection on, ClientExchange exchange) {
+        try {
+            exchange.getRequestChannel().flush();
+            return true;
+        } catch (IOException e) {
+            onStreamFailed(on, e);
+            return false;
+        }
     }
 
     private void onResponse(ClientExchange answered) {
