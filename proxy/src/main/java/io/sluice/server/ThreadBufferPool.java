@@ -1,13 +1,16 @@
 package io.sluice.server;
 
+import io.sluice.time.IoThreadLocal;
 import io.undertow.connector.ByteBufferPool;
 import io.undertow.connector.PooledByteBuffer;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.nio.ByteBuffer;
 import java.util.ArrayDeque;
+import java.util.Queue;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.LongAdder;
 
 /**
  * The I/O buffers of the data port and of the cleartext upstream connections, kept per thread.
@@ -17,10 +20,11 @@ import java.util.concurrent.atomic.AtomicInteger;
  * virtual threads can be reclaimed), and the data port's IO threads take that one lock several times
  * a request: 1.6% of Sluice's CPU in a profile of bare passthrough. The threads that touch these
  * buffers are the IO threads and, now and then, a thread of Sluice's fixed worker pool — platform
- * threads, few and as long-lived as the server — so a plain {@link ThreadLocal} holds each one's
- * free list (at most {@code perThread} buffers). A buffer freed beyond a thread's share goes to a
- * queue all threads share, and beyond that to the collector; a virtual thread keeps no list of its
- * own, since it would die with it.
+ * threads, few and as long-lived as the server — so each keeps a free list of its own (at most {@code
+ * perThread} buffers): an IO thread's is found by its number ({@link IoThreadLocal}), with its count of
+ * buffers out, which only it writes; any other thread's in a plain {@link ThreadLocal}. A buffer freed
+ * beyond a thread's share goes to a queue all threads share, and beyond that to the collector; a
+ * virtual thread keeps no list of its own, since it would die with it.
  */
 public final class ThreadBufferPool implements ByteBufferPool {
     private static final VarHandle BUFFER;
@@ -37,11 +41,15 @@ public final class ThreadBufferPool implements ByteBufferPool {
     private final int bufferSize;
     private final int perThread;
     private final int sharedMax;
+    /** The IO threads' lists and counts, each registered in {@link #ioLists} for {@link #inUse}. */
+    private final IoThreadLocal<IoList> io = new IoThreadLocal<>(thread -> register(new IoList()));
+
+    private final Queue<IoList> ioLists = new ConcurrentLinkedQueue<>();
     private final ThreadLocal<ArrayDeque<ByteBuffer>> local = ThreadLocal.withInitial(ArrayDeque::new);
     private final ConcurrentLinkedQueue<ByteBuffer> shared = new ConcurrentLinkedQueue<>();
     private final AtomicInteger sharedCount = new AtomicInteger();
-    /** Handed out and not yet freed; a LongAdder, since every IO thread touches it on every buffer. */
-    private final java.util.concurrent.atomic.LongAdder inUse = new java.util.concurrent.atomic.LongAdder();
+    /** Taken less freed by threads other than IO threads (a buffer may be freed on another thread). */
+    private final LongAdder othersOut = new LongAdder();
 
     private final ThreadBufferPool arrayBacked;
     private volatile boolean closed;
@@ -64,8 +72,15 @@ public final class ThreadBufferPool implements ByteBufferPool {
     @Override
     public PooledByteBuffer allocate() {
         if (closed) throw new IllegalStateException("buffer pool is closed");
-        ByteBuffer buffer =
-                Thread.currentThread().isVirtual() ? null : local.get().pollLast();
+        IoList mine = io.get();
+        ByteBuffer buffer;
+        if (mine != null) {
+            mine.count(1);
+            buffer = mine.buffers.pollLast();
+        } else {
+            othersOut.increment();
+            buffer = Thread.currentThread().isVirtual() ? null : local.get().pollLast();
+        }
         if (buffer == null) {
             buffer = shared.poll();
             if (buffer != null) sharedCount.decrementAndGet();
@@ -73,7 +88,6 @@ public final class ThreadBufferPool implements ByteBufferPool {
         if (buffer == null) {
             buffer = direct ? ByteBuffer.allocateDirect(bufferSize) : ByteBuffer.allocate(bufferSize);
         }
-        inUse.increment();
         return new Pooled(buffer);
     }
 
@@ -83,19 +97,26 @@ public final class ThreadBufferPool implements ByteBufferPool {
      * ({@code sluice_buffers_in_use}).
      */
     public long inUse() {
-        return inUse.sum() + (arrayBacked != this ? arrayBacked.inUse() : 0);
+        long out = othersOut.sum();
+        for (IoList list : ioLists) out += list.out();
+        return out + (arrayBacked != this ? arrayBacked.inUse() : 0);
     }
 
     private void free(ByteBuffer buffer) {
-        inUse.decrement();
+        IoList mine = io.get();
+        ArrayDeque<ByteBuffer> list;
+        if (mine != null) {
+            mine.count(-1);
+            list = mine.buffers;
+        } else {
+            othersOut.decrement();
+            list = Thread.currentThread().isVirtual() ? null : local.get();
+        }
         if (closed) return;
         buffer.clear();
-        if (!Thread.currentThread().isVirtual()) {
-            ArrayDeque<ByteBuffer> mine = local.get();
-            if (mine.size() < perThread) {
-                mine.addLast(buffer);
-                return;
-            }
+        if (list != null && list.size() < perThread) {
+            list.addLast(buffer);
+            return;
         }
         if (sharedCount.incrementAndGet() <= sharedMax) {
             shared.offer(buffer);
@@ -124,6 +145,39 @@ public final class ThreadBufferPool implements ByteBufferPool {
     @Override
     public boolean isDirect() {
         return direct;
+    }
+
+    private IoList register(IoList list) {
+        ioLists.add(list);
+        return list;
+    }
+
+    /** An IO thread's free buffers and its count of buffers taken less those it freed: only it writes them. */
+    private static final class IoList {
+        private static final VarHandle OUT;
+
+        static {
+            try {
+                OUT = MethodHandles.lookup().findVarHandle(IoList.class, "out", long.class);
+            } catch (ReflectiveOperationException e) {
+                throw new ExceptionInInitializerError(e);
+            }
+        }
+
+        final ArrayDeque<ByteBuffer> buffers = new ArrayDeque<>();
+
+        @SuppressWarnings("unused") // through OUT
+        private long out;
+
+        /** On the owning thread: no other thread writes, so an opaque store (no fence) is enough. */
+        void count(long delta) {
+            OUT.setOpaque(this, (long) OUT.getOpaque(this) + delta);
+        }
+
+        /** From any thread: the last count written, or one a little older. */
+        long out() {
+            return (long) OUT.getOpaque(this);
+        }
     }
 
     private final class Pooled implements PooledByteBuffer {

@@ -4,14 +4,18 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
-import org.xnio.XnioIoThread;
 
 /** Real time: {@link System#nanoTime()}, the UTC system clock, and one daemon timer thread. */
 final class SystemTimeSource implements TimeSource {
     static final SystemTimeSource INSTANCE = new SystemTimeSource();
 
     /** Each IO thread's timers, grouped by delay in front of XNIO's own queue ({@link TimerQueues}). */
-    private static final ThreadLocal<TimerQueues> IO_TIMERS = new ThreadLocal<>();
+    private static final IoThreadLocal<TimerQueues> IO_TIMERS =
+            new IoThreadLocal<>(io -> new TimerQueues(io, System::nanoTime, (after, run) -> {
+                // XNIO counts in milliseconds: round up, so a timeout never fires early.
+                var key = io.executeAfter(run, (after + 999_999) / 1_000_000, TimeUnit.MILLISECONDS);
+                return key::remove;
+            }));
 
     private final ScheduledThreadPoolExecutor timer;
 
@@ -46,18 +50,8 @@ final class SystemTimeSource implements TimeSource {
     @Override
     public Timer schedule(Duration delay, Runnable task) {
         long nanos = Math.max(0, delay.toNanos());
-        if (Thread.currentThread() instanceof XnioIoThread io) {
-            TimerQueues queues = IO_TIMERS.get();
-            if (queues == null) {
-                queues = new TimerQueues(io, System::nanoTime, (after, run) -> {
-                    // XNIO counts in milliseconds: round up, so a timeout never fires early.
-                    var key = io.executeAfter(run, (after + 999_999) / 1_000_000, TimeUnit.MILLISECONDS);
-                    return key::remove;
-                });
-                IO_TIMERS.set(queues);
-            }
-            return queues.schedule(nanos, task);
-        }
+        TimerQueues queues = IO_TIMERS.get();
+        if (queues != null) return queues.schedule(nanos, task);
         var future = timer.schedule(task, nanos, TimeUnit.NANOSECONDS);
         return () -> future.cancel(false);
     }

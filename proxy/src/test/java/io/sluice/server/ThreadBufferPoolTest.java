@@ -15,6 +15,11 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
+import org.xnio.OptionMap;
+import org.xnio.Options;
+import org.xnio.Xnio;
+import org.xnio.XnioIoThread;
+import org.xnio.XnioWorker;
 
 class ThreadBufferPoolTest {
     @Test
@@ -128,6 +133,53 @@ class ThreadBufferPoolTest {
         open.close(); // after close: dropped, no error
         assertThatThrownBy(pool::allocate).isInstanceOf(IllegalStateException.class);
         assertThatThrownBy(pool.getArrayBackedPool()::allocate).isInstanceOf(IllegalStateException.class);
+    }
+
+    @Test
+    void onIoThreadsABufferComesBackToTheThreadThatFreedItAndIsCountedOutUntilFreedAnywhere() throws Exception {
+        XnioWorker worker = Xnio.getInstance(io.undertow.Undertow.class.getClassLoader())
+                .createWorker(OptionMap.builder()
+                        .set(Options.WORKER_IO_THREADS, 2)
+                        .set(Options.WORKER_TASK_CORE_THREADS, 1)
+                        .set(Options.WORKER_TASK_MAX_THREADS, 1)
+                        .set(Options.WORKER_NAME, "pool-test")
+                        .getMap());
+        try {
+            var pool = new ThreadBufferPool(false, 64, 4, 0);
+            XnioIoThread zero = worker.getIoThread(0);
+            XnioIoThread one = worker.getIoThread(1);
+
+            PooledByteBuffer taken = on(zero, pool::allocate);
+            ByteBuffer buffer = taken.getBuffer();
+            PooledByteBuffer second = on(one, pool::allocate);
+            assertThat(pool.inUse()).isEqualTo(2);
+
+            on(one, () -> {
+                taken.close(); // freed on the other IO thread: it joins that thread's list
+                return null;
+            });
+            assertThat(pool.inUse()).isEqualTo(1);
+            assertThat(on(one, () -> pool.allocate().getBuffer())).isSameAs(buffer);
+            assertThat(on(zero, () -> pool.allocate().getBuffer())).isNotSameAs(buffer);
+            assertThat(pool.inUse()).isEqualTo(3);
+
+            second.close(); // on a thread that is not an IO thread
+            assertThat(pool.inUse()).isEqualTo(2);
+        } finally {
+            worker.shutdownNow();
+        }
+    }
+
+    private static <T> T on(XnioIoThread thread, java.util.concurrent.Callable<T> task) throws Exception {
+        CompletableFuture<T> result = new CompletableFuture<>();
+        thread.execute(() -> {
+            try {
+                result.complete(task.call());
+            } catch (Exception e) {
+                result.completeExceptionally(e);
+            }
+        });
+        return result.get(10, java.util.concurrent.TimeUnit.SECONDS);
     }
 
     private static Set<ByteBuffer> identitySet() {
