@@ -88,6 +88,12 @@ public final class Http2Transport {
                 // Undertow refuses a header block past this as a connection error, failing every stream on
                 // the connection: far enough above Sluice's own limits that a response is refused alone.
                 .set(UndertowOptions.MAX_HEADER_SIZE, http2HeaderListSize(headerLimits))
+                // Undertow's rapid-reset guard (CVE-2023-44487) counts the resets a channel receives and
+                // sends, 200 in 30 s by default, and past that goes away (ENHANCE_YOUR_CALM) failing every
+                // stream in flight. It defends a server from its clients; towards an origin every reset is
+                // legitimate (one per POST that nginx answers without reading the body, one per request
+                // Sluice gives up), so on the client side it is off.
+                .set(UndertowOptions.MAX_RST_FRAMES_PER_WINDOW, Integer.MAX_VALUE)
                 .getMap();
     }
 

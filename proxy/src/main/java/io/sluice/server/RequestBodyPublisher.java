@@ -59,6 +59,14 @@ public final class RequestBodyPublisher implements Flow.Publisher<ByteBuffer> {
             exchange.getIoThread().execute(() -> {
                 if (done) return;
                 demand = demand + n < 0 ? Long.MAX_VALUE : demand + n;
+                if (!started && !exchange.isRequestChannelAvailable()) {
+                    // The exchange ended first (the upstream answered at the request's head, and the
+                    // answer went out whole): Undertow has taken the channel to drain the body.
+                    done = true;
+                    subscriber.onError(new FetchException(
+                            ErrorType.CANCELLED, "the client's exchange ended before its request body was read"));
+                    return;
+                }
                 Receiver receiver = exchange.getRequestReceiver();
                 if (!started) {
                     started = true;

@@ -8,6 +8,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.sluice.testing.SluiceServerExtension;
+import io.sluice.testing.TestHttp;
 import io.sluice.testing.TlsOrigin;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -76,6 +77,42 @@ class Http2OriginResetTest {
         // RST_STREAM frame" (RFC 9113 §5.4.2).
         assertThat(origin.body(0, 1)).hasSize(WINDOW);
         assertThat(origin.receivedOn(0, 1)).noneMatch(frame -> frame.type() == RST_STREAM);
+    }
+
+    /**
+     * An origin that answers every POST at its HEADERS and resets the stream with {@code NO_ERROR}, as
+     * nginx does when it answers without reading the body (a {@code return}, a 401, a 413): legitimate
+     * resets, one per request. Undertow's HTTP/2 channel counts the resets it receives (and sends) against
+     * its rapid-reset guard (200 in 30 s by default), a defence for a server facing clients; on Sluice's
+     * client side it went away from the origin ({@code GOAWAY ENHANCE_YOUR_CALM}) mid-load, failing every
+     * request in flight on the connection with a 502.
+     */
+    @Test
+    void manyStreamsTheOriginAnswersAndResetsDoNotMakeSluiceGoAway() throws Exception {
+        origin = new FrameOrigin(tls, (frame, conversation) -> {
+            if (frame.type() == HEADERS) {
+                byte[] body = "answered".getBytes(StandardCharsets.UTF_8);
+                conversation.send(
+                        FrameOrigin.headers200(frame.stream(), body.length, false),
+                        FrameOrigin.data(frame.stream(), body),
+                        FrameOrigin.rstStream(frame.stream(), NO_ERROR));
+            }
+        });
+        var running = start();
+        int posts = 300;
+        String requests = java.util.stream.IntStream.range(0, posts)
+                .mapToObj(i -> "{\"method\": \"POST\", \"url\": \"https://localhost:%d/p\", \"body\": \"%s\"}"
+                        .formatted(origin.port(), "b".repeat(100)))
+                .collect(java.util.stream.Collectors.joining(",", "{\"requests\": [", "]}"));
+
+        JsonNode responses = TestHttp.batch(running.data("/v1/batch"), requests).get("responses");
+
+        assertThat(responses).hasSize(posts);
+        assertThat(responses)
+                .as("%s", responses)
+                .allSatisfy(r -> assertThat(r.path("body").asText()).isEqualTo("answered"));
+        assertThat(origin.received).noneMatch(frame -> frame.type() == FrameOrigin.GOAWAY);
+        assertThat(origin.requests).extracting(FrameOrigin.Request::connection).containsOnly(0);
     }
 
     /**
