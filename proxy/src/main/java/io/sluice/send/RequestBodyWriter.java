@@ -83,7 +83,8 @@ final class RequestBodyWriter implements Flow.Subscriber<ByteBuffer> {
                 if (channel.write(pending) == 0) {
                     channel.getWriteSetter().set(ch -> {
                         ch.suspendWrites();
-                        write();
+                        // A TLS conduit wakes the listener for its own reasons too, the chunk written by then.
+                        if (pending != null) write();
                     });
                     channel.resumeWrites();
                     return;
