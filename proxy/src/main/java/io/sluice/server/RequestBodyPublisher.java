@@ -9,6 +9,7 @@ import io.undertow.util.AttachmentKey;
 import io.undertow.util.SameThreadExecutor;
 import java.nio.ByteBuffer;
 import java.util.concurrent.Flow;
+import java.util.concurrent.RejectedExecutionException;
 
 /**
  * A client's request body as a {@link Flow.Publisher}, read from Undertow only as fast as the
@@ -56,7 +57,7 @@ public final class RequestBodyPublisher implements Flow.Publisher<ByteBuffer> {
         @Override
         public void request(long n) {
             if (n <= 0) return;
-            exchange.getIoThread().execute(() -> {
+            onIoThread(() -> {
                 if (done) return;
                 demand = demand + n < 0 ? Long.MAX_VALUE : demand + n;
                 if (!started && !exchange.isRequestChannelAvailable()) {
@@ -80,7 +81,7 @@ public final class RequestBodyPublisher implements Flow.Publisher<ByteBuffer> {
 
         @Override
         public void cancel() {
-            exchange.getIoThread().execute(() -> {
+            onIoThread(() -> {
                 if (done) return;
                 done = true;
                 if (started && !paused) {
@@ -88,6 +89,19 @@ public final class RequestBodyPublisher implements Flow.Publisher<ByteBuffer> {
                     exchange.getRequestReceiver().pause();
                 }
             });
+        }
+
+        /**
+         * Runs {@code task} on the exchange's IO thread; nothing once that thread has stopped: Sluice is
+         * shutting down, every call is cancelled, and a connection closing under it wakes each stream's
+         * body writer, which must not fail the listener that woke it.
+         */
+        private void onIoThread(Runnable task) {
+            try {
+                exchange.getIoThread().execute(task);
+            } catch (RejectedExecutionException stopped) {
+                // Nothing runs on it any more, this subscription's work included.
+            }
         }
 
         private void onChunk(HttpServerExchange ex, byte[] chunk, boolean last) {
