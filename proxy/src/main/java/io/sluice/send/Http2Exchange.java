@@ -51,6 +51,8 @@ final class Http2Exchange {
     private Http2Transport.Connection connection;
     /** The stream's exchange once Undertow opened it. */
     private ClientExchange stream;
+    /** Its request body's channel, kept past {@link #stream}: whether Undertow still holds a frame of it. */
+    private Http2StreamSinkChannel requestSink;
 
     private boolean requestWritten;
     private boolean sentAgain;
@@ -143,6 +145,7 @@ final class Http2Exchange {
             public void completed(ClientExchange exchange) {
                 if (connection != on) return;
                 stream = exchange;
+                requestSink = (Http2StreamSinkChannel) exchange.getRequestChannel();
                 exchange.setResponseListener(new ClientCallback<>() {
                     @Override
                     public void completed(ClientExchange answered) {
@@ -334,7 +337,12 @@ final class Http2Exchange {
         if (!clean && stream != null && on.client.isOpen() && on.frames.resetBy(streamId()) < 0) {
             on.reset(streamId());
         }
+        // A reset closes a stream's request channel unless a frame of its body is queued to be written:
+        // one waiting for flow-control window the origin will not grant a stream it reset stays in
+        // Undertow's queue, its buffer with it, for as long as the connection lives.
+        if (!requestWritten && requestSink != null && requestSink.isOpen()) transport.stranded(this, on);
         stream = null;
+        requestSink = null;
         transport.streamEnded(this, on);
     }
 

@@ -189,6 +189,8 @@ public final class Http2Transport {
         boolean settled;
         /** Undertow refused a stream Sluice counted as free: no new ones; closed when the last ends. */
         boolean retired;
+        /** Streams let go of with a body frame still in Undertow's queue ({@link #stranded}). */
+        int stranded;
 
         long idleSince;
 
@@ -367,6 +369,22 @@ public final class Http2Transport {
         if (connection.active == 0) IoUtils.safeClose(connection.client);
         pump(destination);
     }
+
+    /**
+     * A stream of {@code connection} was let go of (answered, reset, timed out) while a frame of its
+     * request body still waited in Undertow's queue for flow-control window: Undertow keeps such a frame,
+     * and its 16 KiB buffer, until the connection closes, and an origin that answers uploads early and
+     * resets them (RFC 9113 §8.1) grants no more window to those streams. Past {@link #STRANDED_LIMIT}
+     * of them the connection takes no new streams and is closed when its last one ends, which frees
+     * them all: at most ~1 MiB held per connection, where it grew by one buffer per such upload.
+     */
+    void stranded(Http2Exchange exchange, Connection connection) {
+        if (++connection.stranded < STRANDED_LIMIT || connection.retired) return;
+        retire(destination(exchange.poolKey(), exchange.ioThread()), connection);
+    }
+
+    /** Streams a connection may strand before it is replaced ({@link #stranded}). */
+    static final int STRANDED_LIMIT = 64;
 
     /** The origin's SETTINGS are in: as many streams as it allows may be used. */
     void settled(Http2Exchange exchange, Connection connection) {
