@@ -89,15 +89,7 @@ class Http2OriginResetTest {
      */
     @Test
     void manyStreamsTheOriginAnswersAndResetsDoNotMakeSluiceGoAway() throws Exception {
-        origin = new FrameOrigin(tls, (frame, conversation) -> {
-            if (frame.type() == HEADERS) {
-                byte[] body = "answered".getBytes(StandardCharsets.UTF_8);
-                conversation.send(
-                        FrameOrigin.headers200(frame.stream(), body.length, false),
-                        FrameOrigin.data(frame.stream(), body),
-                        FrameOrigin.rstStream(frame.stream(), NO_ERROR));
-            }
-        });
+        origin = new FrameOrigin(tls, answerEachStreamAtItsHeadersThenReset());
         var running = start();
         int posts = 300;
         String requests = java.util.stream.IntStream.range(0, posts)
@@ -124,15 +116,7 @@ class Http2OriginResetTest {
      */
     @Test
     void uploadsStrandedByTheOriginsResetsGetTheirConnectionReplacedNotHeldForever() throws Exception {
-        origin = new FrameOrigin(tls, (frame, conversation) -> {
-            if (frame.type() == HEADERS) {
-                byte[] body = "answered".getBytes(StandardCharsets.UTF_8);
-                conversation.send(
-                        FrameOrigin.headers200(frame.stream(), body.length, false),
-                        FrameOrigin.data(frame.stream(), body),
-                        FrameOrigin.rstStream(frame.stream(), NO_ERROR));
-            }
-        });
+        origin = new FrameOrigin(tls, answerEachStreamAtItsHeadersThenReset());
         var running = start();
         int uploads = Http2Transport.STRANDED_LIMIT + 6;
 
@@ -150,6 +134,19 @@ class Http2OriginResetTest {
                 .matcher(TestHttp.get(running.admin("/metrics")).body());
         assertThat(held.find()).isTrue();
         assertThat(Double.parseDouble(held.group(1))).isLessThanOrEqualTo(Http2Transport.STRANDED_LIMIT);
+    }
+
+    /** The origin's script: every stream is answered "answered" at its HEADERS and reset with {@code NO_ERROR}. */
+    private static FrameOrigin.Script answerEachStreamAtItsHeadersThenReset() {
+        return (frame, conversation) -> {
+            if (frame.type() == HEADERS) {
+                byte[] body = "answered".getBytes(StandardCharsets.UTF_8);
+                conversation.send(
+                        FrameOrigin.headers200(frame.stream(), body.length, false),
+                        FrameOrigin.data(frame.stream(), body),
+                        FrameOrigin.rstStream(frame.stream(), NO_ERROR));
+            }
+        };
     }
 
     /**

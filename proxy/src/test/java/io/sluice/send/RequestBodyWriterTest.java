@@ -6,6 +6,7 @@ import io.sluice.fetch.Call;
 import io.sluice.fetch.FetchRequest;
 import io.sluice.fetch.Pipeline;
 import io.sluice.fetch.RequestBody;
+import io.sluice.testing.IoWorkers;
 import io.sluice.time.FakeTimeSource;
 import java.io.ByteArrayOutputStream;
 import java.net.URI;
@@ -18,9 +19,6 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.xnio.ChannelListener;
 import org.xnio.ChannelPipe;
-import org.xnio.OptionMap;
-import org.xnio.Options;
-import org.xnio.Xnio;
 import org.xnio.XnioIoThread;
 import org.xnio.XnioWorker;
 import org.xnio.channels.StreamSinkChannel;
@@ -29,7 +27,7 @@ import org.xnio.channels.WriteListenerSettable;
 
 /** {@link RequestBodyWriter} on a real XNIO pipe, whose writes stop when the reader falls behind. */
 class RequestBodyWriterTest {
-    private final XnioWorker worker = worker();
+    private final XnioWorker worker = IoWorkers.start("body-writer-test", 1);
 
     @AfterEach
     void stop() {
@@ -103,19 +101,5 @@ class RequestBodyWriterTest {
             out.write(buffer.array(), 0, n);
         }
         return out.toByteArray();
-    }
-
-    private static XnioWorker worker() {
-        try {
-            return Xnio.getInstance(io.undertow.Undertow.class.getClassLoader())
-                    .createWorker(OptionMap.builder()
-                            .set(Options.WORKER_IO_THREADS, 1)
-                            .set(Options.WORKER_TASK_CORE_THREADS, 1)
-                            .set(Options.WORKER_TASK_MAX_THREADS, 1)
-                            .set(Options.WORKER_NAME, "body-writer-test")
-                            .getMap());
-        } catch (java.io.IOException e) {
-            throw new java.io.UncheckedIOException(e);
-        }
     }
 }

@@ -1,8 +1,10 @@
 package io.sluice.server;
 
+import static io.sluice.testing.IoWorkers.on;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.sluice.testing.IoWorkers;
 import io.undertow.connector.PooledByteBuffer;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
@@ -15,9 +17,6 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
-import org.xnio.OptionMap;
-import org.xnio.Options;
-import org.xnio.Xnio;
 import org.xnio.XnioIoThread;
 import org.xnio.XnioWorker;
 
@@ -137,13 +136,7 @@ class ThreadBufferPoolTest {
 
     @Test
     void onIoThreadsABufferComesBackToTheThreadThatFreedItAndIsCountedOutUntilFreedAnywhere() throws Exception {
-        XnioWorker worker = Xnio.getInstance(io.undertow.Undertow.class.getClassLoader())
-                .createWorker(OptionMap.builder()
-                        .set(Options.WORKER_IO_THREADS, 2)
-                        .set(Options.WORKER_TASK_CORE_THREADS, 1)
-                        .set(Options.WORKER_TASK_MAX_THREADS, 1)
-                        .set(Options.WORKER_NAME, "pool-test")
-                        .getMap());
+        XnioWorker worker = IoWorkers.start("pool-test", 2);
         try {
             var pool = new ThreadBufferPool(false, 64, 4, 0);
             XnioIoThread zero = worker.getIoThread(0);
@@ -168,18 +161,6 @@ class ThreadBufferPoolTest {
         } finally {
             worker.shutdownNow();
         }
-    }
-
-    private static <T> T on(XnioIoThread thread, java.util.concurrent.Callable<T> task) throws Exception {
-        CompletableFuture<T> result = new CompletableFuture<>();
-        thread.execute(() -> {
-            try {
-                result.complete(task.call());
-            } catch (Exception e) {
-                result.completeExceptionally(e);
-            }
-        });
-        return result.get(10, java.util.concurrent.TimeUnit.SECONDS);
     }
 
     private static Set<ByteBuffer> identitySet() {

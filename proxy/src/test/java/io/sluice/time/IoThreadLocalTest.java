@@ -1,16 +1,14 @@
 package io.sluice.time;
 
+import static io.sluice.testing.IoWorkers.on;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.util.concurrent.Callable;
+import io.sluice.testing.IoWorkers;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
-import org.xnio.OptionMap;
-import org.xnio.Options;
-import org.xnio.Xnio;
 import org.xnio.XnioIoThread;
 import org.xnio.XnioWorker;
 
@@ -82,27 +80,9 @@ class IoThreadLocalTest {
         assertThat(on(next.getIoThread(0), local::get)).isSameAs(ofNext);
     }
 
-    private XnioWorker worker(String name) throws java.io.IOException {
-        XnioWorker worker = Xnio.getInstance(io.undertow.Undertow.class.getClassLoader())
-                .createWorker(OptionMap.builder()
-                        .set(Options.WORKER_IO_THREADS, 2)
-                        .set(Options.WORKER_TASK_CORE_THREADS, 1)
-                        .set(Options.WORKER_TASK_MAX_THREADS, 1)
-                        .set(Options.WORKER_NAME, "iotl-" + name)
-                        .getMap());
+    private XnioWorker worker(String name) {
+        XnioWorker worker = IoWorkers.start("iotl-" + name, 2);
         workers.add(worker);
         return worker;
-    }
-
-    static <T> T on(XnioIoThread thread, Callable<T> task) throws Exception {
-        CompletableFuture<T> result = new CompletableFuture<>();
-        thread.execute(() -> {
-            try {
-                result.complete(task.call());
-            } catch (Exception e) {
-                result.completeExceptionally(e);
-            }
-        });
-        return result.get(10, TimeUnit.SECONDS);
     }
 }
