@@ -156,10 +156,17 @@ final class ChannelBody implements Flow.Publisher<List<ByteBuffer>>, Flow.Subscr
 
     private boolean drainedToEnd() {
         try {
-            return channel.read(ByteBuffer.allocate(1)) < 0;
+            int n = channel.read(ByteBuffer.allocate(1));
+            if (n > 0) received += n; // past its length: the byte was taken out all the same
+            return n < 0;
         } catch (IOException e) {
             return false;
         }
+    }
+
+    /** The body bytes read out of the channel so far. On the IO thread. */
+    long received() {
+        return received;
     }
 
     private void fail(IOException e) {

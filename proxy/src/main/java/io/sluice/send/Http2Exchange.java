@@ -53,6 +53,10 @@ final class Http2Exchange {
     private ClientExchange stream;
     /** Its request body's channel, kept past {@link #stream}: whether Undertow still holds a frame of it. */
     private Http2StreamSinkChannel requestSink;
+    /** The stream's id once Undertow opened it, kept past {@link #stream}; 0 before. */
+    private int streamId;
+    /** The response body's reader once the head is in, for the bytes it took out of the stream. */
+    private ChannelBody body;
 
     private boolean requestWritten;
     private boolean sentAgain;
@@ -139,6 +143,8 @@ final class Http2Exchange {
     void sendOn(Http2Transport.Connection on) {
         connection = on;
         stream = null;
+        streamId = 0;
+        body = null;
         armResponseTimer();
         on.client.sendRequest(Http1Exchange.head(request, policy, call), new ClientCallback<>() {
             @Override
@@ -146,6 +152,8 @@ final class Http2Exchange {
                 if (connection != on) return;
                 stream = exchange;
                 requestSink = (Http2StreamSinkChannel) exchange.getRequestChannel();
+                streamId = requestSink.getStreamId();
+                on.frames.track(streamId);
                 exchange.setResponseListener(new ClientCallback<>() {
                     @Override
                     public void completed(ClientExchange answered) {
@@ -244,7 +252,7 @@ final class Http2Exchange {
         }
         boolean bodiless = request.method().equals("HEAD") || status == 204 || status == 304;
         long length = bodiless ? 0 : Http1Exchange.contentLength(in.getFirst(Headers.CONTENT_LENGTH));
-        ChannelBody body = new ChannelBody(answered.getResponseChannel(), thread, length, this::bodyEnded);
+        body = new ChannelBody(answered.getResponseChannel(), thread, length, this::bodyEnded);
         result.complete(new FetchResponse(
                 status, headers.build(), ResponseBody.streaming(body, length), call.trace(), List.of()));
     }
@@ -267,9 +275,9 @@ final class Http2Exchange {
         // Such a connection takes no new streams, this one's second try included.
         boolean connectionLost = !on.client.isOpen() || closedChannel(e);
         if (connectionLost) on.retired = true;
-        int streamId = stream == null ? -1 : streamId();
-        int resetCode = streamId < 0 ? -1 : on.frames.resetBy(streamId);
-        boolean beyondGoAway = streamId > 0 && on.frames.beyondGoAway(streamId);
+        int sent = stream == null ? -1 : streamId;
+        int resetCode = sent < 0 ? -1 : on.frames.resetBy(sent);
+        boolean beyondGoAway = sent > 0 && on.frames.beyondGoAway(sent);
         boolean unprocessed = resetCode == Http2FrameTap.REFUSED_STREAM || beyondGoAway;
         // Not reset back: a stream the origin reset (RFC 9113 §5.4.2: that could loop), nor one it will
         // not read at all; a frame an origin leaves unread when it closes makes its close a TCP reset,
@@ -302,16 +310,12 @@ final class Http2Exchange {
      */
     void goneAway(Http2Transport.Connection on, int lastStream) {
         if (result.isDone() || connection != on || stream == null) return;
-        if (streamId() > lastStream) {
+        if (streamId > lastStream) {
             onStreamFailed(
                     on,
                     new IOException("upstream went away (GOAWAY, last stream " + lastStream + ") before"
-                            + " processing stream " + streamId()));
+                            + " processing stream " + streamId));
         }
-    }
-
-    private int streamId() {
-        return ((Http2StreamSinkChannel) stream.getRequestChannel()).getStreamId();
     }
 
     private static boolean closedChannel(Throwable error) {
@@ -334,9 +338,10 @@ final class Http2Exchange {
         // has been read (by the tap, which sees frames as they are unwrapped, ahead of Undertow's parser)
         // by the time the answer's end is, though the body is not written whole. A reset that crosses the
         // origin's on the wire cannot be helped.
-        if (!clean && stream != null && on.client.isOpen() && on.frames.resetBy(streamId()) < 0) {
-            on.reset(streamId());
+        if (!clean && stream != null && on.client.isOpen() && on.frames.resetBy(streamId) < 0) {
+            on.reset(streamId);
         }
+        creditUnread(on);
         // A reset closes a stream's request channel unless a frame of its body is queued to be written:
         // one waiting for flow-control window the origin will not grant a stream it reset stays in
         // Undertow's queue, its buffer with it, for as long as the connection lives.
@@ -344,6 +349,24 @@ final class Http2Exchange {
         stream = null;
         requestSink = null;
         transport.streamEnded(this, on);
+    }
+
+    /**
+     * The origin reset this exchange's stream ({@link Http2FrameTap#onOpenStreamReset}), which may not be
+     * known here until the body is read again: what it sent and was not read is credited now.
+     */
+    void resetByOrigin(Http2Transport.Connection on, int id) {
+        if (connection == on && streamId == id) creditUnread(on);
+    }
+
+    /**
+     * Credits the connection with what the origin sent the stream and no one read out, which Undertow
+     * drops uncredited, whichever side reset the stream ({@link Http2FrameTap}); once a stream.
+     */
+    private void creditUnread(Http2Transport.Connection on) {
+        if (streamId == 0) return;
+        long unread = on.frames.release(streamId) - (body == null ? 0 : body.received());
+        if (unread > 0 && on.client.isOpen()) transport.credit(on, unread);
     }
 
     /**

@@ -53,6 +53,24 @@ public final class Http2Transport {
     /** Streams a new connection carries before the origin's SETTINGS are known (one is always allowed). */
     static final int STREAMS_BEFORE_SETTINGS = 1;
 
+    /**
+     * The receive window of each stream: Undertow's default, which it announces in its SETTINGS and
+     * keeps its connection's account in (RFC 9113 §6.9.2: 65,535 bytes).
+     */
+    static final int STREAM_WINDOW = UndertowOptions.DEFAULT_HTTP2_SETTINGS_INITIAL_WINDOW_SIZE;
+
+    /** Streams that may stop being read before the others of their connection are sent nothing. */
+    static final int WINDOWS_PER_CONNECTION = 128;
+
+    /**
+     * The receive window of a whole connection, 8 MiB: {@link #WINDOWS_PER_CONNECTION} streams' windows.
+     * Undertow's would be one stream's, so a single client that stops reading its download (the stream
+     * keeps what it was sent, up to its window, until it is read or reset) would leave every other stream
+     * of the connection, and every new one, waiting. It costs no memory of itself: what a connection
+     * holds unread is bounded by its streams' own windows, 64 KiB each (nginx allows 128 streams).
+     */
+    static final int CONNECTION_WINDOW = WINDOWS_PER_CONNECTION * STREAM_WINDOW;
+
     private final XnioWorker worker;
     private final ByteBufferPool buffers;
     private final Http1Transport http1;
@@ -94,6 +112,15 @@ public final class Http2Transport {
                 // legitimate (one per POST that nginx answers without reading the body, one per request
                 // Sluice gives up), so on the client side it is off.
                 .set(UndertowOptions.MAX_RST_FRAMES_PER_WINDOW, Integer.MAX_VALUE)
+                // Undertow stops reading a whole connection while this many of its read buffers are held,
+                // and a buffer is held until every stream with bytes in it has read them: by default 16,
+                // so 16 streams whose clients read slowly held up every other stream, their response
+                // heads included. Raised to what the connection's window can fill, plus a buffer part
+                // held by each of as many streams; still a bound against an origin that ignores flow
+                // control (Undertow does not enforce it), at 12 MiB with 16 KiB buffers.
+                .set(
+                        UndertowOptions.MAX_QUEUED_READ_BUFFERS,
+                        CONNECTION_WINDOW / buffers.getBufferSize() + 2 * WINDOWS_PER_CONNECTION)
                 .getMap();
     }
 
@@ -383,6 +410,20 @@ public final class Http2Transport {
         retire(destination(exchange.poolKey(), exchange.ioThread()), connection);
     }
 
+    /**
+     * Credits {@code connection}'s receive window with {@code bytes} the origin sent that no reader took
+     * out of a stream: Undertow credits only what is read (RFC 9113 §6.9; {@link Http2FrameTap}).
+     */
+    void credit(Connection connection, long bytes) {
+        try {
+            for (long left = bytes; left > 0; left -= Integer.MAX_VALUE) {
+                connection.channel.updateReceiveFlowControlWindow((int) Math.min(left, Integer.MAX_VALUE));
+            }
+        } catch (IOException e) {
+            IoUtils.safeClose(connection.client); // the WINDOW_UPDATE could not be written: the connection is gone
+        }
+    }
+
     /** Streams a connection may strand before it is replaced ({@link #stranded}). */
     static final int STRANDED_LIMIT = 64;
 
@@ -536,6 +577,13 @@ public final class Http2Transport {
                 made.retired = true;
                 destination.thread.execute(() -> goneAway(destination, made, last));
             });
+            // Counted inside the channel's read: credited once that read is over.
+            frames.onUncredited(bytes -> destination.thread.execute(() -> {
+                if (made.client.isOpen()) credit(made, bytes);
+            }));
+            frames.onOpenStreamReset(stream -> destination.thread.execute(() -> {
+                for (Http2Exchange exchange : made.streams) exchange.resetByOrigin(made, stream);
+            }));
             // Seen inside a write: acted on once that write is over.
             writes.onOriginClosed(() -> destination.thread.execute(() -> retire(destination, made)));
             http1.opened(client);
@@ -550,6 +598,13 @@ public final class Http2Transport {
                 pump(destination);
             }));
             destination.connection = made;
+            // After the preface and SETTINGS the channel has queued: the rest of the connection's window.
+            // Undertow keeps its own account of one stream's window, which the origin's stays this far above.
+            try {
+                channel.sendUpdateWindowSize(0, CONNECTION_WINDOW - STREAM_WINDOW);
+            } catch (IOException e) {
+                IoUtils.safeClose(client); // its close listener serves the line
+            }
             // The origin's SETTINGS are its first frame, so the answer to a PING sent now comes after
             // them: from then on its MAX_CONCURRENT_STREAMS is known, and one stream is used until then.
             client.sendPing(

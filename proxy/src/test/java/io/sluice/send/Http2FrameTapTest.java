@@ -74,12 +74,83 @@ class Http2FrameTapTest {
         assertThat(tap.beyondGoAway(Integer.MAX_VALUE)).isFalse();
     }
 
+    /**
+     * Each open stream's DATA is counted, padding aside (Undertow credits padding itself); once Sluice lets
+     * go of a stream the origin has not ended, the DATA that still arrives for it is reported to be
+     * credited; a reset of a stream mid-body is reported, one after its body's end is not.
+     */
+    @Test
+    void countsEachOpenStreamsDataAndReportsWhatNoReaderWillTakeOut() throws Exception {
+        ByteArrayOutputStream before = new ByteArrayOutputStream();
+        frame(before, 0x0, 0, 1, new byte[300]);
+        byte[] padded = new byte[61];
+        padded[0] = 10; // pad length: 50 bytes of data, then 10 of padding
+        frame(before, 0x0, 0x8, 1, padded);
+        frame(before, 0x0, 0, 3, new byte[100]);
+        frame(before, 0x0, 0x1, 5, new byte[20]); // END_STREAM
+        frame(before, 0x0, 0, 7, new byte[40]);
+        frame(before, 0x3, 0, 7, int32(0x2)); // RST_STREAM INTERNAL_ERROR, mid-body
+        frame(before, 0x0, 0x1, 9, new byte[8]);
+        frame(before, 0x3, 0, 9, int32(0x0)); // RST_STREAM NO_ERROR, after the body's end
+        ByteArrayOutputStream after = new ByteArrayOutputStream();
+        frame(after, 0x0, 0, 3, new byte[200]);
+        frame(after, 0x0, 0x8, 3, padded); // the whole frame counts once no one reads the stream
+        frame(after, 0x0, 0x1, 3, new byte[50]);
+        frame(after, 0x0, 0, 3, new byte[10]); // past its end: not the origin's to send
+        frame(after, 0x0, 0, 5, new byte[30]);
+
+        for (int chunk : new int[] {1, 2, 5, 9, 13, 64, 1_000}) {
+            Http2FrameTap tap = new Http2FrameTap(source(chunks(before.toByteArray(), after.toByteArray(), chunk)));
+            long[] uncredited = {0};
+            java.util.List<Integer> resetMidBody = new java.util.ArrayList<>();
+            tap.onUncredited(bytes -> uncredited[0] += bytes);
+            tap.onOpenStreamReset(resetMidBody::add);
+            for (int stream : new int[] {1, 3, 5, 7, 9}) tap.track(stream);
+            readAll(tap, before.size());
+
+            assertThat(resetMidBody).as("chunk %d", chunk).containsExactly(7);
+            assertThat(tap.release(1)).as("chunk %d", chunk).isEqualTo(350);
+            assertThat(tap.release(3)).isEqualTo(100);
+            assertThat(tap.release(5)).isEqualTo(20);
+            assertThat(tap.release(7)).isEqualTo(40);
+            assertThat(tap.release(9)).isEqualTo(8);
+            assertThat(tap.release(11)).as("never tracked").isZero();
+            assertThat(uncredited[0]).isZero();
+
+            readAll(tap, after.size());
+
+            assertThat(uncredited[0]).as("chunk %d", chunk).isEqualTo(200 + 61 + 50);
+        }
+    }
+
+    /** {@code first} then {@code second} in reads of {@code chunk} bytes, none across the two. */
+    private static Deque<byte[]> chunks(byte[] first, byte[] second, int chunk) {
+        Deque<byte[]> reads = new ArrayDeque<>();
+        for (byte[] bytes : new byte[][] {first, second}) {
+            for (int i = 0; i < bytes.length; i += chunk) {
+                reads.add(java.util.Arrays.copyOfRange(bytes, i, Math.min(bytes.length, i + chunk)));
+            }
+        }
+        return reads;
+    }
+
+    private static void readAll(Http2FrameTap tap, int bytes) throws java.io.IOException {
+        for (int read = 0; read < bytes; ) {
+            ByteBuffer buffer = ByteBuffer.allocate(bytes - read);
+            read += tap.read(buffer);
+        }
+    }
+
     private static void frame(ByteArrayOutputStream out, int type, int stream, byte[] payload) {
+        frame(out, type, 0, stream, payload);
+    }
+
+    private static void frame(ByteArrayOutputStream out, int type, int flags, int stream, byte[] payload) {
         out.write(payload.length >>> 16);
         out.write(payload.length >>> 8);
         out.write(payload.length);
         out.write(type);
-        out.write(0);
+        out.write(flags);
         out.writeBytes(int32(stream));
         out.writeBytes(payload);
     }

@@ -1,0 +1,362 @@
+package io.sluice.send;
+
+import static io.sluice.send.FrameOrigin.DATA;
+import static io.sluice.send.FrameOrigin.END_STREAM;
+import static io.sluice.send.FrameOrigin.HEADERS;
+import static io.sluice.send.FrameOrigin.RST_STREAM;
+import static io.sluice.send.FrameOrigin.WINDOW_UPDATE;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.sluice.testing.SluiceServerExtension;
+import io.sluice.testing.TestHttp;
+import io.sluice.testing.TlsOrigin;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.InetAddress;
+import java.net.Socket;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Collectors;
+import java.util.stream.IntStream;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The connection's receive window with an origin that keeps HTTP/2 flow control (RFC 9113 §6.9): it
+ * sends DATA only as far as the connection's and the stream's windows allow, and more only when Sluice
+ * grants it. Undertow credits the connection's window only for bytes a reader takes out of a stream, so
+ * downloads given up mid-body (by Sluice, or reset by the origin) shrank it for good, and a single client
+ * that stopped reading held all of it: found under load against nginx, where a connection stopped
+ * carrying anything once 8 of 16 clients closed mid-download.
+ */
+class Http2ReceiveWindowTest {
+    /** What a stream is sent unasked, and Undertow's account of the connection (RFC 9113 §6.9.2). */
+    private static final int WINDOW = 65_535;
+
+    /** What a response the origin does not finish announces. */
+    private static final int ANNOUNCED = 1 << 20;
+
+    @RegisterExtension
+    final SluiceServerExtension sluice = new SluiceServerExtension();
+
+    @TempDir
+    Path dir;
+
+    private final TlsOrigin tls = new TlsOrigin();
+    private final Downloads script = new Downloads();
+    private FrameOrigin origin;
+
+    @AfterEach
+    void stop() throws IOException {
+        if (origin != null) origin.close();
+    }
+
+    /**
+     * Each response is over Sluice's bound for a batch item, so Sluice gives it up after reading some and
+     * resets the stream; the origin, as one whose DATA crossed the reset, sends the rest of the stream's
+     * window after it. Together they are more than the connection's window: none of it is read by anyone.
+     */
+    @Test
+    void dataForStreamsSluiceGaveUpIsCreditedSoTheConnectionGoesOnCarryingDownloads() throws Exception {
+        var running = start("max_item_response_bytes: 1KB");
+        int items = Http2Transport.CONNECTION_WINDOW / WINDOW + 22;
+
+        JsonNode responses = batchOf(running, items, "/cross/8192");
+
+        assertThat(responses).hasSize(items);
+        assertThat(responses)
+                .as("%s", responses)
+                .allSatisfy(
+                        r -> assertThat(r.path("error").path("type").asText()).isEqualTo("too_large"));
+        // Each reset is read by the origin after the result it ended is in.
+        await().atMost(Duration.ofSeconds(10))
+                .untilAsserted(() -> assertThat(script.crossedResets()).isEqualTo(items));
+        assertWholeWindowAfterADownload(running);
+    }
+
+    /**
+     * A client stops reading its download, so Sluice stops reading the stream, which holds what it was sent
+     * up to its window; then the origin resets the stream, and Undertow drops what it held.
+     */
+    @Test
+    void dataAStreamHeldUnreadWhenTheOriginResetItIsCredited() throws Exception {
+        var running = start("");
+        try (Socket stalled = stalledDownload(running)) {
+            // Held (stream 1, the connection's first): its window stays used up, where a stream still read
+            // gets a WINDOW_UPDATE every 32 KiB.
+            await().during(Duration.ofMillis(500))
+                    .atMost(Duration.ofSeconds(20))
+                    .until(() -> script.window(1) == 0);
+
+            script.reset(1);
+
+            assertWholeWindowAfterADownload(running);
+        }
+    }
+
+    /**
+     * Clients that stop reading their downloads: Sluice stops reading their streams, each of which keeps
+     * what it was sent, up to the stream's window, in Undertow's read buffers. The connection's window is
+     * many streams' windows, and Undertow reads on while that many buffers are held (it stopped reading the
+     * whole connection at 16 by default), so another download on the same connection is carried to its end
+     * meanwhile.
+     */
+    @Test
+    void clientsThatStopReadingDoNotHoldUpAnotherDownloadOnTheSameConnection() throws Exception {
+        var running = start("");
+        int stalls = 20;
+        List<Socket> stalled = new ArrayList<>();
+        try {
+            for (int i = 0; i < stalls; i++) stalled.add(stalledDownload(running));
+            // Held: each stream's window stays used up (a stream still read gets a WINDOW_UPDATE every 32 KiB).
+            await().during(Duration.ofMillis(500))
+                    .atMost(Duration.ofSeconds(30))
+                    .until(() -> script.held() == stalls);
+
+            long length = 32L << 20;
+            assertThat(download(running, length)).isEqualTo(length);
+        } finally {
+            for (Socket socket : stalled) socket.close();
+        }
+        assertThat(origin.requests).extracting(FrameOrigin.Request::connection).containsOnly(0);
+    }
+
+    /**
+     * A download of 1 GiB whose client reads nothing (its receive buffer 4 KiB). The origin sends it only as
+     * far as the sockets' buffers take it in, and Sluice reads it no further than its stream's window.
+     */
+    private static Socket stalledDownload(SluiceServerExtension.Running running) throws IOException {
+        Socket stalled = new Socket();
+        stalled.setReceiveBufferSize(4_096);
+        stalled.connect(new java.net.InetSocketAddress(InetAddress.getLoopbackAddress(), running.dataPort()));
+        stalled.getOutputStream()
+                .write("GET /origin/bytes/%d HTTP/1.1\r\nHost: sluice\r\n\r\n"
+                        .formatted(1L << 30)
+                        .getBytes(StandardCharsets.US_ASCII));
+        return stalled;
+    }
+
+    /**
+     * A download twice the connection's window is carried whole, and once it is, the origin holds all of
+     * the window but what Undertow has yet to credit (it does so once half a stream's window is read).
+     */
+    private void assertWholeWindowAfterADownload(SluiceServerExtension.Running running) throws IOException {
+        long length = 2L * Http2Transport.CONNECTION_WINDOW;
+        assertThat(download(running, length)).isEqualTo(length);
+        await().atMost(Duration.ofSeconds(10))
+                .untilAsserted(() -> assertThat(script.connectionWindow())
+                        .isGreaterThanOrEqualTo(Http2Transport.CONNECTION_WINDOW - WINDOW / 2));
+        assertThat(origin.requests).extracting(FrameOrigin.Request::connection).containsOnly(0);
+    }
+
+    private SluiceServerExtension.Running start(String serverKeys) throws IOException {
+        origin = new FrameOrigin(tls, script);
+        script.origin = origin;
+        String config = origin.sluiceConfig(dir);
+        if (!serverKeys.isEmpty()) {
+            config = config.replace("server: {io_threads: 1}", "server: {io_threads: 1, " + serverKeys + "}");
+        }
+        return sluice.start(config);
+    }
+
+    private JsonNode batchOf(SluiceServerExtension.Running running, int items, String path) {
+        String requests = IntStream.range(0, items)
+                .mapToObj(i -> "{\"url\": \"https://localhost:%d%s\"}".formatted(origin.port(), path))
+                .collect(Collectors.joining(",", "{\"requests\": [", "]}"));
+        return TestHttp.batch(running.data("/v1/batch"), requests).get("responses");
+    }
+
+    /**
+     * Downloads {@code /bytes/length} through Sluice's route form on a raw socket (a bounded wait on each
+     * read fails the test if the download stops), checking every byte: the number of body bytes read.
+     */
+    private static long download(SluiceServerExtension.Running running, long length) throws IOException {
+        try (Socket client = new Socket(InetAddress.getLoopbackAddress(), running.dataPort())) {
+            client.setSoTimeout(10_000);
+            client.getOutputStream()
+                    .write("GET /origin/bytes/%d HTTP/1.1\r\nHost: sluice\r\nConnection: close\r\n\r\n"
+                            .formatted(length)
+                            .getBytes(StandardCharsets.US_ASCII));
+            InputStream in = client.getInputStream();
+            String head = head(in);
+            assertThat(head).startsWith("HTTP/1.1 200").containsIgnoringCase("content-length: " + length);
+            byte[] buffer = new byte[64 * 1024];
+            long at = 0;
+            for (int n; (n = in.read(buffer)) >= 0; ) {
+                for (int i = 0; i < n; i++) {
+                    if (buffer[i] != Downloads.byteAt(at + i)) {
+                        throw new AssertionError("body byte " + (at + i) + " is " + buffer[i]);
+                    }
+                }
+                at += n;
+            }
+            return at;
+        }
+    }
+
+    private static String head(InputStream in) throws IOException {
+        ByteArrayOutputStream head = new ByteArrayOutputStream();
+        while (!head.toString(StandardCharsets.ISO_8859_1).endsWith("\r\n\r\n")) {
+            int b = in.read();
+            if (b < 0) throw new AssertionError("closed in the head: " + head.toString(StandardCharsets.ISO_8859_1));
+            head.write(b);
+        }
+        return head.toString(StandardCharsets.ISO_8859_1);
+    }
+
+    /**
+     * The origin's script, which keeps flow control: it sends no more DATA than the connection's and the
+     * stream's windows allow (65,535 bytes each to begin with; Sluice announces no other initial window)
+     * and sends more as {@code WINDOW_UPDATE}s come. {@code GET /bytes/N} is answered with N bytes, and
+     * the test may have the origin reset a stream ({@link #reset}); {@code /cross/N} announces {@link
+     * #ANNOUNCED}, sends N, and when Sluice resets the stream sends what is left of
+     * the stream's window, as DATA that crossed the reset on the wire would be (§5.4.2).
+     */
+    static final class Downloads implements FrameOrigin.Script {
+        private static final int INTERNAL_ERROR = 0x2;
+
+        FrameOrigin origin;
+        private FrameOrigin.Conversation conversation;
+        private long connectionWindow = WINDOW;
+        private final Map<Integer, Out> streams = new LinkedHashMap<>();
+        private final Map<Integer, Long> sent = new LinkedHashMap<>();
+        private int crossedResets;
+
+        /** One response under way: what it may still be sent, and what happens at its end. */
+        private static final class Out {
+            final int stream;
+            final long length;
+            final long sendable;
+            long sent;
+            long window = WINDOW;
+            final boolean crossReset;
+
+            Out(int stream, long length, long sendable, boolean crossReset) {
+                this.stream = stream;
+                this.length = length;
+                this.sendable = sendable;
+                this.crossReset = crossReset;
+            }
+        }
+
+        /** The body's byte at {@code offset}: a pattern that a byte lost, repeated or reordered breaks. */
+        static byte byteAt(long offset) {
+            return (byte) (offset % 251);
+        }
+
+        synchronized long connectionWindow() {
+            return connectionWindow;
+        }
+
+        synchronized long sent(int stream) {
+            return sent.getOrDefault(stream, 0L);
+        }
+
+        /** What {@code stream} may still be sent before Sluice grants more. */
+        synchronized long window(int stream) {
+            Out o = streams.get(stream);
+            return o == null ? -1 : o.window;
+        }
+
+        /** Streams under way whose window is used up. */
+        synchronized long held() {
+            return streams.values().stream().filter(o -> o.window == 0).count();
+        }
+
+        /** Resets {@code stream}, as an origin that fails mid-body does ({@code INTERNAL_ERROR}). */
+        synchronized void reset(int stream) throws IOException {
+            streams.remove(stream);
+            conversation.send(FrameOrigin.rstStream(stream, INTERNAL_ERROR));
+        }
+
+        synchronized int crossedResets() {
+            return crossedResets;
+        }
+
+        @Override
+        public synchronized void frame(FrameOrigin.Frame frame, FrameOrigin.Conversation conversation)
+                throws IOException {
+            this.conversation = conversation;
+            List<byte[]> out = new ArrayList<>();
+            switch (frame.type()) {
+                case HEADERS -> {
+                    String path = request(frame).fields().get(":path");
+                    String[] parts = path.split("/");
+                    long n = Long.parseLong(parts[2]);
+                    Out o = switch (parts[1]) {
+                        case "bytes" -> new Out(frame.stream(), n, n, false);
+                        case "cross" -> new Out(frame.stream(), ANNOUNCED, n, true);
+                        default -> throw new IOException("no such path: " + path);
+                    };
+                    streams.put(o.stream, o);
+                    out.add(FrameOrigin.headers200(o.stream, o.length, false));
+                    send(o, out);
+                }
+                case WINDOW_UPDATE -> {
+                    int increment = ByteBuffer.wrap(frame.payload()).getInt() & 0x7fff_ffff;
+                    if (frame.stream() == 0) {
+                        connectionWindow += increment;
+                    } else if (streams.containsKey(frame.stream())) {
+                        streams.get(frame.stream()).window += increment;
+                    }
+                }
+                case RST_STREAM -> {
+                    Out o = streams.remove(frame.stream());
+                    if (o != null && o.crossReset) {
+                        crossedResets++;
+                        while (o.window > 0 && connectionWindow > 0) {
+                            long n = Math.min(FrameOrigin.MAX_FRAME, Math.min(o.window, connectionWindow));
+                            out.add(data(o, n, false));
+                        }
+                    }
+                }
+                default -> {}
+            }
+            for (Iterator<Out> it = streams.values().iterator(); it.hasNext(); ) {
+                Out o = it.next();
+                send(o, out);
+                if (o.sent == o.length) it.remove();
+            }
+            if (!out.isEmpty()) conversation.send(out.toArray(byte[][]::new));
+        }
+
+        /** As much of {@code o} as the windows allow, in frames of at most 16 KiB. */
+        private void send(Out o, List<byte[]> out) {
+            while (connectionWindow > 0 && o.window > 0 && o.sent < o.sendable) {
+                long n = Math.min(
+                        Math.min(FrameOrigin.MAX_FRAME, connectionWindow), Math.min(o.window, o.sendable - o.sent));
+                out.add(data(o, n, o.sent + n == o.length));
+            }
+        }
+
+        private byte[] data(Out o, long n, boolean last) {
+            byte[] payload = new byte[(int) n];
+            for (int i = 0; i < n; i++) payload[i] = byteAt(o.sent + i);
+            o.sent += n;
+            o.window -= n;
+            connectionWindow -= n;
+            sent.merge(o.stream, n, Long::sum);
+            return FrameOrigin.frame(DATA, last ? END_STREAM : 0, o.stream, payload);
+        }
+
+        private FrameOrigin.Request request(FrameOrigin.Frame frame) {
+            for (int i = origin.requests.size() - 1; i >= 0; i--) {
+                FrameOrigin.Request r = origin.requests.get(i);
+                if (r.connection() == frame.connection() && r.stream() == frame.stream()) return r;
+            }
+            throw new IllegalStateException("no request for " + frame);
+        }
+    }
+}
