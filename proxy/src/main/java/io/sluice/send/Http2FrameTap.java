@@ -58,6 +58,8 @@ final class Http2FrameTap extends ReadThroughConduit {
      */
     private static final int KEPT_RESETS = 64;
 
+    private static final int KEPT_ABANDONED = 1_024;
+
     /** The frame header and the payload bytes wanted of it (a reset's code, a GOAWAY's last stream). */
     private final byte[] frame = new byte[FRAME_HEADER + 8];
 
@@ -76,13 +78,14 @@ final class Http2FrameTap extends ReadThroughConduit {
     private final Map<Integer, Received> open = new HashMap<>();
     /**
      * Streams let go of before the origin ended them: DATA that still arrives for them is credited by
-     * the tap. An origin that answers the reset ends them (§5.4.2 bounds how long it may keep sending),
-     * so few are kept; one pushed out early leaves its later DATA uncredited.
+     * the tap. An origin stops sending on a stream once it has read the reset, without a frame that says
+     * so, so the oldest are forgotten: DATA arrives for a reset stream for about a round trip, in which
+     * fewer streams than this are let go of; one forgotten early leaves its later DATA uncredited.
      */
     private final Map<Integer, Boolean> abandoned = new LinkedHashMap<>() {
         @Override
         protected boolean removeEldestEntry(Map.Entry<Integer, Boolean> eldest) {
-            return size() > KEPT_RESETS;
+            return size() > KEPT_ABANDONED;
         }
     };
 
