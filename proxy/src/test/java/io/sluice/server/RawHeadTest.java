@@ -75,6 +75,34 @@ class RawHeadTest {
         assertThat(fields.values(2).get(1)).isSameAs(b2);
     }
 
+    /**
+     * Line ends are found eight bytes at a time: with the status line padded by 0 to 16 bytes, every CRLF
+     * falls at every offset within a word, and one across two; a bare LF inside a line does not end it
+     * (Undertow would have refused the head; here the readings then differ and the raw one is not used).
+     */
+    @Test
+    void rawFieldsFindEveryLineEndWhereverItFallsInAWord() {
+        for (int pad = 0; pad <= 16; pad++) {
+            byte[] head = ("HTTP/1.1 200 " + "O".repeat(pad) + "\r\nA: 1\r\nBb: 22\r\nCcc: 333\r\nDddd: 4444\r\n"
+                            + "Eeeee: 55555\r\nF: \r\n\r\n")
+                    .getBytes(StandardCharsets.ISO_8859_1);
+            HeaderMap parsed = new HeaderMap();
+            for (String field : List.of("A=1", "Bb=22", "Ccc=333", "Dddd=4444", "Eeeee=55555", "F=")) {
+                String[] nameValue = field.split("=", -1);
+                parsed.add(new HttpString(nameValue[0]), nameValue[1]);
+            }
+
+            assertThat(spelled(RawHead.fields(head, parsed, name -> true)))
+                    .as("status line padded by %d", pad)
+                    .containsExactly("A=[1]", "Bb=[22]", "Ccc=[333]", "Dddd=[4444]", "Eeeee=[55555]", "F=[]");
+        }
+        byte[] bareLf = "HTTP/1.1 200 OK\r\nX-A: one\ntwo\r\n\r\n".getBytes(StandardCharsets.ISO_8859_1);
+        HeaderMap parsed = new HeaderMap();
+        parsed.add(new HttpString("X-A"), "one");
+
+        assertThat(RawHead.fields(bareLf, parsed, name -> true)).isNull();
+    }
+
     @Test
     void rawFieldsFoldObsFoldIntoOneSpace() {
         byte[] head = "HTTP/1.1 200 OK\r\nX-Fold: a\r\n   b\r\n\r\n".getBytes(StandardCharsets.ISO_8859_1);
