@@ -42,11 +42,11 @@ import org.junit.jupiter.api.io.TempDir;
  * carrying anything once 8 of 16 clients closed mid-download.
  */
 class Http2ReceiveWindowTest {
-    /** What a stream is sent unasked, and Undertow's account of the connection (RFC 9113 §6.9.2). */
-    private static final int WINDOW = 65_535;
+    /** What a connection may be sent before any WINDOW_UPDATE (RFC 9113 §6.9.2). */
+    private static final int CONNECTION_START = 65_535;
 
     /** What a response the origin does not finish announces. */
-    private static final int ANNOUNCED = 1 << 20;
+    private static final int ANNOUNCED = 1 << 24;
 
     @RegisterExtension
     final SluiceServerExtension sluice = new SluiceServerExtension();
@@ -71,7 +71,7 @@ class Http2ReceiveWindowTest {
     @Test
     void dataForStreamsSluiceGaveUpIsCreditedSoTheConnectionGoesOnCarryingDownloads() throws Exception {
         var running = start("max_item_response_bytes: 1KB");
-        int items = Http2Transport.CONNECTION_WINDOW / WINDOW + 22;
+        int items = Http2Transport.WINDOWS_PER_CONNECTION + 6;
 
         JsonNode responses = batchOf(running, items, "/cross/8192");
 
@@ -95,7 +95,7 @@ class Http2ReceiveWindowTest {
         var running = start("");
         try (Socket stalled = stalledDownload(running)) {
             // Held (stream 1, the connection's first): its window stays used up, where a stream still read
-            // gets a WINDOW_UPDATE every 32 KiB.
+            // gets a WINDOW_UPDATE each time half its window is read.
             await().during(Duration.ofMillis(500))
                     .atMost(Duration.ofSeconds(20))
                     .until(() -> script.window(1) == 0);
@@ -120,7 +120,8 @@ class Http2ReceiveWindowTest {
         List<Socket> stalled = new ArrayList<>();
         try {
             for (int i = 0; i < stalls; i++) stalled.add(stalledDownload(running));
-            // Held: each stream's window stays used up (a stream still read gets a WINDOW_UPDATE every 32 KiB).
+            // Held: each stream's window stays used up (a stream still read gets a WINDOW_UPDATE each time half
+            // its window is read).
             await().during(Duration.ofMillis(500))
                     .atMost(Duration.ofSeconds(30))
                     .until(() -> script.held() == stalls);
@@ -131,6 +132,43 @@ class Http2ReceiveWindowTest {
             for (Socket socket : stalled) socket.close();
         }
         assertThat(origin.requests).extracting(FrameOrigin.Request::connection).containsOnly(0);
+    }
+
+    /**
+     * Sluice lets each stream be sent a mebibyte before it reads any (its SETTINGS), and the connection
+     * 32 streams' worth (a WINDOW_UPDATE on stream 0 before its first request): a stream is sent at most a
+     * window per round trip, and RFC 9113's 65,535 bytes made an HTTP/2 download through 20 ms of round
+     * trip 50 times slower than over HTTP/1.1.
+     */
+    @Test
+    void announcesAMebibyteForEachStreamAndThirtyTwoForTheConnectionBeforeTheFirstRequest() throws Exception {
+        var running = start("");
+
+        assertThat(download(running, 1_000)).isEqualTo(1_000);
+
+        List<FrameOrigin.Frame> frames = origin.received;
+        FrameOrigin.Frame settings = frames.stream()
+                .filter(f -> f.type() == FrameOrigin.SETTINGS && f.flags() == 0)
+                .findFirst()
+                .orElseThrow();
+        assertThat(setting(settings, 0x4)).isEqualTo(1 << 20);
+        int firstRequest = frames.indexOf(
+                frames.stream().filter(f -> f.type() == HEADERS).findFirst().orElseThrow());
+        assertThat(frames.subList(0, firstRequest))
+                .filteredOn(f -> f.type() == WINDOW_UPDATE && f.stream() == 0)
+                .extracting(f -> ByteBuffer.wrap(f.payload()).getInt())
+                .containsExactly((32 << 20) - CONNECTION_START);
+    }
+
+    /** The value of setting {@code id} in a SETTINGS frame, or -1 (RFC 9113 §6.5.1: 16-bit id, 32-bit value). */
+    private static long setting(FrameOrigin.Frame settings, int id) {
+        ByteBuffer payload = ByteBuffer.wrap(settings.payload());
+        while (payload.remaining() >= 6) {
+            int at = payload.getShort() & 0xffff;
+            long value = payload.getInt() & 0xffff_ffffL;
+            if (at == id) return value;
+        }
+        return -1;
     }
 
     /**
@@ -149,15 +187,16 @@ class Http2ReceiveWindowTest {
     }
 
     /**
-     * A download twice the connection's window is carried whole, and once it is, the origin holds all of
-     * the window but what Undertow has yet to credit (it does so once half a stream's window is read).
+     * A download of four streams' windows is carried whole, and once it is, the origin holds all of the
+     * connection's window but what Undertow has yet to credit (it does so once half a stream's window is
+     * read).
      */
     private void assertWholeWindowAfterADownload(SluiceServerExtension.Running running) throws IOException {
-        long length = 2L * Http2Transport.CONNECTION_WINDOW;
+        long length = 4L * Http2Transport.STREAM_WINDOW;
         assertThat(download(running, length)).isEqualTo(length);
         await().atMost(Duration.ofSeconds(10))
                 .untilAsserted(() -> assertThat(script.connectionWindow())
-                        .isGreaterThanOrEqualTo(Http2Transport.CONNECTION_WINDOW - WINDOW / 2));
+                        .isGreaterThanOrEqualTo(Http2Transport.CONNECTION_WINDOW - Http2Transport.STREAM_WINDOW / 2));
         assertThat(origin.requests).extracting(FrameOrigin.Request::connection).containsOnly(0);
     }
 
@@ -218,8 +257,8 @@ class Http2ReceiveWindowTest {
 
     /**
      * The origin's script, which keeps flow control: it sends no more DATA than the connection's and the
-     * stream's windows allow (65,535 bytes each to begin with; Sluice announces no other initial window)
-     * and sends more as {@code WINDOW_UPDATE}s come. {@code GET /bytes/N} is answered with N bytes, and
+     * stream's windows allow (65,535 bytes for the connection to begin with, and for a stream what Sluice's
+     * SETTINGS announce) and sends more as {@code WINDOW_UPDATE}s come. {@code GET /bytes/N} is answered with N bytes, and
      * the test may have the origin reset a stream ({@link #reset}); {@code /cross/N} announces {@link
      * #ANNOUNCED}, sends N, and when Sluice resets the stream sends what is left of
      * the stream's window, as DATA that crossed the reset on the wire would be (§5.4.2).
@@ -229,7 +268,10 @@ class Http2ReceiveWindowTest {
 
         FrameOrigin origin;
         private FrameOrigin.Conversation conversation;
-        private long connectionWindow = WINDOW;
+        private long connectionWindow = CONNECTION_START;
+        /** What each stream may be sent to begin with: Sluice's {@code SETTINGS_INITIAL_WINDOW_SIZE}. */
+        private long streamWindow;
+
         private final Map<Integer, Out> streams = new LinkedHashMap<>();
         private final Map<Integer, Long> sent = new LinkedHashMap<>();
         private int crossedResets;
@@ -240,11 +282,12 @@ class Http2ReceiveWindowTest {
             final long length;
             final long sendable;
             long sent;
-            long window = WINDOW;
+            long window;
             final boolean crossReset;
 
-            Out(int stream, long length, long sendable, boolean crossReset) {
+            Out(int stream, long length, long sendable, boolean crossReset, long window) {
                 this.stream = stream;
+                this.window = window;
                 this.length = length;
                 this.sendable = sendable;
                 this.crossReset = crossReset;
@@ -296,8 +339,8 @@ class Http2ReceiveWindowTest {
                     String[] parts = path.split("/");
                     long n = Long.parseLong(parts[2]);
                     Out o = switch (parts[1]) {
-                        case "bytes" -> new Out(frame.stream(), n, n, false);
-                        case "cross" -> new Out(frame.stream(), ANNOUNCED, n, true);
+                        case "bytes" -> new Out(frame.stream(), n, n, false, streamWindow(frame.connection()));
+                        case "cross" -> new Out(frame.stream(), ANNOUNCED, n, true, streamWindow(frame.connection()));
                         default -> throw new IOException("no such path: " + path);
                     };
                     streams.put(o.stream, o);
@@ -349,6 +392,19 @@ class Http2ReceiveWindowTest {
             connectionWindow -= n;
             sent.merge(o.stream, n, Long::sum);
             return FrameOrigin.frame(DATA, last ? END_STREAM : 0, o.stream, payload);
+        }
+
+        /** The initial stream window Sluice's SETTINGS announced (RFC 9113 §6.5.2: 65,535 if none). */
+        private long streamWindow(int connection) {
+            if (streamWindow > 0) return streamWindow;
+            streamWindow = 65_535;
+            for (FrameOrigin.Frame frame : origin.received) {
+                if (frame.connection() == connection && frame.type() == FrameOrigin.SETTINGS && frame.flags() == 0) {
+                    long announced = setting(frame, 0x4);
+                    if (announced >= 0) streamWindow = announced;
+                }
+            }
+            return streamWindow;
         }
 
         private FrameOrigin.Request request(FrameOrigin.Frame frame) {
