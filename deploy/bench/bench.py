@@ -19,6 +19,9 @@ time and stops by itself; every process started here is stopped here.
   (t) on request only: HTTPS (tls_bench.py): a throwaway CA and an nginx TLS origin; direct, nginx
       proxy_pass https://, Sluice route form (h1 and h2 origin), squid ssl-bump vs Sluice intercepted
       CONNECT through a CONNECT-capable load client (tls/tlsload.c), and new-tunnel latency
+  (w) on request only: a 10 MiB download from the same kind of TLS origin behind a relay adding a 20 ms
+      and an 80 ms round trip (latency_bench.py): nginx proxy_pass, Sluice route form to HTTP/1.1 and
+      to HTTP/2, and curl straight to HTTP/2; one download at a time, every one checked
   scale: a 100,000-item NDJSON batch in -Xmx256m (RSS and heap sampled), 10,000 connections
 
 Contenders alternate within every round (the order rotates), and figures are medians over rounds.
@@ -687,8 +690,9 @@ def main():
     parser.add_argument("--scale", action=argparse.BooleanOptionalAction, default=None,
                         help="run the scale checks (default: on, off with --quick)")
     parser.add_argument("--only", default="abcde",
-                        help="which of a,b,c,d,e,f,t to run (c includes c' and c''; f, not run by default, "
-                             "splits passthrough's CPU by layer; t, not run by default, is HTTPS), e.g. --only c")
+                        help="which of a,b,c,d,e,f,t,w to run (c includes c' and c''; f, not run by default, "
+                             "splits passthrough's CPU by layer; t, not run by default, is HTTPS; w, not run by "
+                             "default, is large HTTPS downloads across a round trip), e.g. --only c")
     parser.add_argument("--out", default=os.path.join(HERE, "out"))
     parser.add_argument("--warm", type=int, help="warm-up seconds per contender (default 60, 3 with --quick)")
     args = parser.parse_args()
@@ -706,6 +710,21 @@ def main():
 
     results = {"machine": machine(), "rounds": rounds, "seconds": seconds, "batch_items": 5000,
                "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
+    if "w" in args.only:
+        # (w) has its own processes: the TLS origin behind a relay that adds a round trip.
+        import latency_bench
+        results["latency"] = latency_bench.run(args.out, args.rounds or 3)
+        report = latency_bench.markdown(results["latency"])
+        print(report)
+        with open(os.path.join(args.out, "latency.md"), "w") as f:
+            f.write(report)
+        if results["latency"]["failed_rows"]:
+            raise SystemExit(f"bench (w): FAILED downloads: {', '.join(results['latency']['failed_rows'])}")
+        if not set(args.only) & set("abcdeft"):
+            with open(os.path.join(args.out, "results.json"), "w") as f:
+                json.dump(results, f, indent=1)
+            log(f"results: {args.out}/results.json, {args.out}/latency.md")
+            return
     if "t" in args.only:
         # (t) has its own processes and, unless given, its own shorter defaults (7 rows in one run).
         import tls_bench
