@@ -9,8 +9,9 @@ import java.util.Optional;
  * addition to the JDK's and the global {@code tls.ca_file}; {@code clientCert} and {@code
  * clientKey} (PEM, the key PKCS#8) are presented when the upstream asks for a client certificate;
  * no protocol older than {@code minVersion} is offered. Verification cannot be turned off. With
- * {@code http2}, HTTP/2 is offered by ALPN and the upstream is spoken to over {@code java.net.http};
- * without it (the default), over HTTP/1.1 with pooled keep-alive connections on the IO threads.
+ * {@code http2}, HTTP/2 is offered by ALPN and the upstream is spoken to over Undertow's HTTP/2 client,
+ * one multiplexed connection per IO thread ({@code send/Http2Transport}); without it (the default), over
+ * HTTP/1.1 with pooled keep-alive connections on the IO threads.
  *
  * <p>Only paths are held: the files are read and checked by {@link ConfigLoader} and read again
  * when the upstream's client is built, so key material never reaches a {@code toString}, the admin
