@@ -35,6 +35,8 @@ final class ChannelBody implements Flow.Publisher<List<ByteBuffer>>, Flow.Subscr
     private long received;
     private boolean pumping;
     private boolean done;
+    /** Why the body failed before anyone subscribed: the subscriber is told as it subscribes. */
+    private IOException failedUnread;
 
     ChannelBody(StreamSourceChannel channel, XnioIoThread thread, long contentLength, Ending ending) {
         this.channel = channel;
@@ -60,7 +62,16 @@ final class ChannelBody implements Flow.Publisher<List<ByteBuffer>>, Flow.Subscr
             }
             subscriber = s;
             s.onSubscribe(this);
+            if (failedUnread != null) s.onError(failedUnread);
         });
+    }
+
+    /**
+     * Ends the body with {@code failure} now, read or not: the exchange learnt it cannot complete (its
+     * stream was reset) before a read would have said so. On the IO thread.
+     */
+    void abort(IOException failure) {
+        if (!done) fail(failure);
     }
 
     @Override
@@ -172,7 +183,11 @@ final class ChannelBody implements Flow.Publisher<List<ByteBuffer>>, Flow.Subscr
     private void fail(IOException e) {
         done = true;
         ending.ended(false);
-        subscriber.onError(e);
+        if (subscriber != null) {
+            subscriber.onError(e);
+        } else {
+            failedUnread = e;
+        }
     }
 
     private void onThread(Runnable task) {

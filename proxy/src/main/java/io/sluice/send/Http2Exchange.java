@@ -352,11 +352,18 @@ final class Http2Exchange {
     }
 
     /**
-     * The origin reset this exchange's stream ({@link Http2FrameTap#onOpenStreamReset}), which may not be
-     * known here until the body is read again: what it sent and was not read is credited now.
+     * The origin reset this exchange's stream mid-body ({@link Http2FrameTap#onOpenStreamReset}), which a
+     * body whose client stopped reading may not learn until it reads again: the body fails now, which
+     * ends the stream and credits what it was sent and did not read. Nothing more is read of it, so
+     * nothing is credited twice, whether Undertow has parsed the reset yet or not.
      */
     void resetByOrigin(Http2Transport.Connection on, int id) {
-        if (connection == on && streamId == id) creditUnread(on);
+        if (connection != on || streamId != id) return;
+        if (body != null) {
+            body.abort(new IOException("upstream reset stream " + id + " (RST_STREAM) before the body's end"));
+        } else {
+            creditUnread(on);
+        }
     }
 
     /**

@@ -119,8 +119,8 @@ final class Http2FrameTap extends ReadThroughConduit {
 
     /**
      * Told the id of each stream Sluice has open that the origin resets before its body's end, while the
-     * frame is read: a body no one is reading (its client does not) would otherwise not learn of it until
-     * read again, and the DATA Undertow drops with the stream would stay uncredited meanwhile.
+     * frame is read: a body whose client stopped reading may not learn of it until it reads again, and
+     * the DATA Undertow drops with the stream would stay uncredited meanwhile.
      */
     void onOpenStreamReset(java.util.function.IntConsumer openStreamReset) {
         this.openStreamReset = openStreamReset;

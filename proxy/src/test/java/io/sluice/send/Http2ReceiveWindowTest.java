@@ -88,7 +88,9 @@ class Http2ReceiveWindowTest {
 
     /**
      * A client stops reading its download, so Sluice stops reading the stream, which holds what it was sent
-     * up to its window; then the origin resets the stream, and Undertow drops what it held.
+     * up to its window; then the origin resets the stream, and Undertow drops what it held. Sluice acts on
+     * the reset as it is read, though the body is not being read: the window is credited, and the client's
+     * response ends there.
      */
     @Test
     void dataAStreamHeldUnreadWhenTheOriginResetItIsCredited() throws Exception {
@@ -103,7 +105,26 @@ class Http2ReceiveWindowTest {
             script.reset(1);
 
             assertWholeWindowAfterADownload(running);
+            // And its client is let go of at once, not when timeouts.total (60 s) would end the call.
+            assertThat(readUntilClosed(stalled)).isLessThan(1L << 30);
         }
+    }
+
+    /**
+     * Reads {@code socket} until Sluice closes it (the end of the stream, or a reset if Sluice closed with
+     * bytes unsent), each read bounded: the bytes read.
+     */
+    private static long readUntilClosed(Socket socket) throws IOException {
+        socket.setSoTimeout(10_000);
+        InputStream in = socket.getInputStream();
+        byte[] buffer = new byte[64 * 1024];
+        long read = 0;
+        try {
+            for (int n; (n = in.read(buffer)) >= 0; ) read += n;
+        } catch (java.net.SocketException reset) {
+            // Closed with bytes still unsent: closed all the same.
+        }
+        return read;
     }
 
     /**
