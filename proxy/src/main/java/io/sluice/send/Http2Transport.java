@@ -595,8 +595,9 @@ public final class Http2Transport {
             frames.onUncredited(bytes -> destination.thread.execute(() -> {
                 if (made.client.isOpen()) credit(made, bytes);
             }));
+            // Over a copy: the exchange that acts on it ends its stream, which takes it out of the list.
             frames.onOpenStreamReset(stream -> destination.thread.execute(() -> {
-                for (Http2Exchange exchange : made.streams) exchange.resetByOrigin(made, stream);
+                for (Http2Exchange exchange : List.copyOf(made.streams)) exchange.resetByOrigin(made, stream);
             }));
             // Seen inside a write: acted on once that write is over.
             writes.onOriginClosed(() -> destination.thread.execute(() -> retire(destination, made)));
