@@ -7,7 +7,8 @@ of section (t) serves a 10 MiB file behind delay_relay.py, which adds a round tr
 80 ms; then, rounds rotating, one download at a time with curl:
 
   nginx proxy_pass https:// to the origin's HTTP/1.1 port (reference; keepalive upstream pool);
-  Sluice route form to the HTTP/1.1 port, and to the HTTP/2 port (tls.http2);
+  Sluice route form to the HTTP/1.1 port, and to the HTTP/2 port (tls.http2), with the default 1 MB
+  stream window and with tls.http2_window: 8MB;
   curl straight to the origin's HTTP/2 port (the client's own windows).
 
 Every download is checked: status 200 and all 10 MiB. The relay buffers without bound, so TCP's own
@@ -108,6 +109,8 @@ def run(out, rounds):
                     lambda: download(f"http://127.0.0.1:{sluice.port}/origin/big.bin"),
                 "Sluice route form, HTTP/2 origin":
                     lambda: download(f"http://127.0.0.1:{sluice.port}/origin_h2/big.bin"),
+                "Sluice route form, HTTP/2 origin, http2_window 8MB":
+                    lambda: download(f"http://127.0.0.1:{sluice.port}/origin_h2_wide/big.bin"),
                 "curl straight to the origin, HTTP/2":
                     lambda: download(f"https://localhost:{h2.port}/big.bin", ca_origin, http2=True,
                                      resolve=f"localhost:{h2.port}:127.0.0.1"),

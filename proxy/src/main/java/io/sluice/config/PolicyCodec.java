@@ -190,7 +190,12 @@ public final class PolicyCodec {
                     "<policy>.tls.http2",
                     "boolean",
                     "`false`",
-                    "`true` sends this upstream's `https://` requests as HTTP/2 streams (ALPN `h2`) over Undertow's HTTP/2 client, one multiplexed connection per IO thread and address, instead of HTTP/1.1 over pooled connections; an origin that answers ALPN with `http/1.1` is served over HTTP/1.1 ([decisions](decisions.md))"));
+                    "`true` sends this upstream's `https://` requests as HTTP/2 streams (ALPN `h2`) over Undertow's HTTP/2 client, one multiplexed connection per IO thread and address, instead of HTTP/1.1 over pooled connections; an origin that answers ALPN with `http/1.1` is served over HTTP/1.1 ([decisions](decisions.md))"),
+            key(
+                    "<policy>.tls.http2_window",
+                    "size",
+                    "`1MB`",
+                    "`64KB` to `8MB`: each HTTP/2 stream's receive window (its connection's is 32 of them): what a stream is sent per round trip, and what it may hold while its client does not read; larger for big downloads from a distant origin ([decisions](decisions.md))"));
 
     /** The keys a policy mapping may hold. */
     static final Set<String> NAMES = children(KEYS, "<policy>.");
@@ -552,7 +557,12 @@ public final class PolicyCodec {
         }
         String minVersion = in.minVersion(path + ".min_version", node.get("min_version"));
         boolean http2 = node.has("http2") && in.bool(path + ".http2", node.get("http2"));
-        return construct(path, () -> new UpstreamTls(caFile, cert, key, minVersion, http2));
+        DataSize window = node.has("http2_window")
+                ? construct(
+                        path + ".http2_window",
+                        () -> UpstreamTls.checkHttp2Window(in.size(path + ".http2_window", node.get("http2_window"))))
+                : UpstreamTls.DEFAULT_HTTP2_WINDOW;
+        return construct(path, () -> new UpstreamTls(caFile, cert, key, minVersion, http2, window));
     }
 
     /** {@code policy} in the config's shape, headers written as their templates. */
@@ -637,6 +647,7 @@ public final class PolicyCodec {
         tls.clientKey().ifPresent(file -> tlsNode.put("client_key", file.toString()));
         tlsNode.put("min_version", tls.minVersion());
         tlsNode.put("http2", tls.http2());
+        tlsNode.put("http2_window", tls.http2Window().toString());
         return node;
     }
 }

@@ -94,6 +94,11 @@ final class Http2Exchange {
         return poolKey;
     }
 
+    /** The receive window each stream of its connection gets ({@code tls.http2_window}). */
+    int streamWindow() {
+        return policy.tls().http2WindowBytes();
+    }
+
     XnioIoThread ioThread() {
         return thread;
     }

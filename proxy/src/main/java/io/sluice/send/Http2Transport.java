@@ -54,27 +54,27 @@ public final class Http2Transport {
     static final int STREAMS_BEFORE_SETTINGS = 1;
 
     /**
-     * The receive window of each stream, 1 MiB, announced in Sluice's SETTINGS (Undertow's default is
-     * RFC 9113's 65,535 bytes). A stream is sent at most a window per round trip: through a relay adding
-     * 20 ms of round trip to an nginx origin, a 10 MiB download took 6.1 to 6.8 s with 64 KiB, 1.7 to
-     * 2.4 s with 256 KiB and 0.5 to 1.2 s with 1 MiB, against 0.12 s over HTTP/1.1. Chrome announces 6 MB,
-     * Go's client 4 MiB. What a stream holds unread is bounded by it: 1 MiB for a client that stops
-     * reading.
+     * The receive window of each stream unless the policy's {@code tls.http2_window} says otherwise: 1
+     * MiB, announced in Sluice's SETTINGS (Undertow's default is RFC 9113's 65,535 bytes). A stream is
+     * sent at most a window per round trip: through a relay adding 20 ms of round trip to an nginx origin,
+     * a 10 MiB download took 6.1 to 6.8 s with 64 KiB, 1.7 to 2.4 s with 256 KiB and 0.5 to 1.2 s with 1
+     * MiB, against 0.12 s over HTTP/1.1. What a stream holds unread is bounded by it: 1 MiB for a client
+     * that stops reading.
      */
-    static final int STREAM_WINDOW = 1 << 20;
+    static final int STREAM_WINDOW = UpstreamTls.DEFAULT_HTTP2_WINDOW.toIntExact();
 
     /** RFC 9113 §6.9.2: every connection starts with a window of 65,535 bytes, whatever the SETTINGS. */
     static final int INITIAL_CONNECTION_WINDOW = 65_535;
 
     /** Streams that may stop being read before the others of their connection are sent nothing. */
-    static final int WINDOWS_PER_CONNECTION = 32;
+    static final int WINDOWS_PER_CONNECTION = UpstreamTls.HTTP2_WINDOWS_PER_CONNECTION;
 
     /**
-     * The receive window of a whole connection, 32 MiB: {@link #WINDOWS_PER_CONNECTION} streams' windows.
-     * Undertow's would be one stream's, so a single client that stops reading its download (the stream
-     * keeps what it was sent, up to its window, until it is read or reset) would leave every other stream
-     * of the connection, and every new one, waiting. It is also what a connection may hold unread at
-     * most, and only while that many clients do not read.
+     * The receive window of a whole connection, 32 MiB by default: {@link #WINDOWS_PER_CONNECTION} streams'
+     * windows. Undertow's would be one stream's, so a single client that stops reading its download (the
+     * stream keeps what it was sent, up to its window, until it is read or reset) would leave every other
+     * stream of the connection, and every new one, waiting. It is also what a connection may hold unread
+     * at most, and only while that many clients do not read.
      */
     static final int CONNECTION_WINDOW = WINDOWS_PER_CONNECTION * STREAM_WINDOW;
 
@@ -90,8 +90,9 @@ public final class Http2Transport {
     private final TimeSource time;
     private final Duration idleTimeout;
     private final OptionMap http2Options;
+    private final int bufferSize;
     /** Per IO thread: each destination's connection and line. Touched only by the owning thread. */
-    private final Map<Thread, Map<Http1Transport.PoolKey, Destination>> pools = new ConcurrentHashMap<>();
+    private final Map<Thread, Map<DestinationKey, Destination>> pools = new ConcurrentHashMap<>();
 
     /**
      * Over {@code http1}'s TLS set-up and, for origins that do not speak HTTP/2, its connections.
@@ -125,16 +126,24 @@ public final class Http2Transport {
                 // legitimate (one per POST that nginx answers without reading the body, one per request
                 // Sluice gives up), so on the client side it is off.
                 .set(UndertowOptions.MAX_RST_FRAMES_PER_WINDOW, Integer.MAX_VALUE)
-                .set(UndertowOptions.HTTP2_SETTINGS_INITIAL_WINDOW_SIZE, STREAM_WINDOW)
+                .getMap();
+        this.bufferSize = buffers.getBufferSize();
+    }
+
+    /** The options of a connection whose streams each get {@code streamWindow} bytes of window. */
+    private OptionMap http2Options(int streamWindow) {
+        return OptionMap.builder()
+                .addAll(http2Options)
+                .set(UndertowOptions.HTTP2_SETTINGS_INITIAL_WINDOW_SIZE, streamWindow)
                 // Undertow stops reading a whole connection while this many of its read buffers are held,
                 // and a buffer is held until every stream with bytes in it has read them: by default 16,
                 // so 16 streams whose clients read slowly held up every other stream, their response
                 // heads included. Raised to what the connection's window can fill, plus a buffer part
                 // held by each of many streams; still a bound against an origin that ignores flow control
-                // (Undertow does not enforce it), at 36 MiB with 16 KiB buffers.
+                // (Undertow does not enforce it), at 36 MiB with 16 KiB buffers and the default window.
                 .set(
                         UndertowOptions.MAX_QUEUED_READ_BUFFERS,
-                        CONNECTION_WINDOW / buffers.getBufferSize() + BUFFER_SHARING_STREAMS)
+                        WINDOWS_PER_CONNECTION * streamWindow / bufferSize + BUFFER_SHARING_STREAMS)
                 .getMap();
     }
 
@@ -276,6 +285,9 @@ public final class Http2Transport {
     /** One destination's share of an IO thread's connections. */
     static final class Destination {
         final Http1Transport.PoolKey key;
+        /** Each stream's receive window ({@code tls.http2_window}); destinations differ by it. */
+        final int streamWindow;
+
         final XnioIoThread thread;
         /** Exchanges waiting for a stream, oldest first; those already over are skipped when reached. */
         final ArrayDeque<Http2Exchange> waiting = new ArrayDeque<>();
@@ -291,15 +303,16 @@ public final class Http2Transport {
         private boolean pumping;
         private boolean again;
 
-        Destination(Http1Transport.PoolKey key, XnioIoThread thread) {
+        Destination(Http1Transport.PoolKey key, int streamWindow, XnioIoThread thread) {
             this.key = key;
+            this.streamWindow = streamWindow;
             this.thread = thread;
         }
     }
 
     /** Puts {@code exchange} in its destination's line (first, when it is being sent again) and serves the line. */
     void enqueue(Http2Exchange exchange, boolean first) {
-        Destination destination = destination(exchange.poolKey(), exchange.ioThread());
+        Destination destination = destination(exchange);
         if (first) {
             destination.waiting.addFirst(exchange);
         } else {
@@ -372,7 +385,7 @@ public final class Http2Transport {
             connection.idleSince = time.nanoTime();
             if (connection.retired) IoUtils.safeClose(connection.client);
         }
-        pump(destination(exchange.poolKey(), exchange.ioThread()));
+        pump(destination(exchange));
     }
 
     /**
@@ -382,7 +395,7 @@ public final class Http2Transport {
      */
     void refused(Http2Exchange exchange, Connection connection) {
         connection.retired = true;
-        Destination destination = destination(exchange.poolKey(), exchange.ioThread());
+        Destination destination = destination(exchange);
         if (destination.connection == connection) destination.connection = null;
         streamEnded(exchange, connection);
         enqueue(exchange, true);
@@ -421,7 +434,7 @@ public final class Http2Transport {
      */
     void stranded(Http2Exchange exchange, Connection connection) {
         if (++connection.stranded < STRANDED_LIMIT || connection.retired) return;
-        retire(destination(exchange.poolKey(), exchange.ioThread()), connection);
+        retire(destination(exchange), connection);
     }
 
     /**
@@ -445,7 +458,7 @@ public final class Http2Transport {
     void settled(Http2Exchange exchange, Connection connection) {
         if (connection.settled) return;
         connection.settled = true;
-        pump(destination(exchange.poolKey(), exchange.ioThread()));
+        pump(destination(exchange));
     }
 
     /**
@@ -580,7 +593,8 @@ public final class Http2Transport {
             Http2WriteGuard writes = new Http2WriteGuard(
                     connection.getSinkChannel().getConduit(), () -> engine != null && engine.isInboundDone());
             connection.getSinkChannel().setConduit(writes);
-            Http2Channel channel = new Http2Channel(connection, null, buffers, null, true, false, http2Options);
+            Http2Channel channel = new Http2Channel(
+                    connection, null, buffers, null, true, false, http2Options(destination.streamWindow));
             Http2ClientConnection client =
                     new Http2ClientConnection(channel, false, destination.key.host(), null, true);
             Connection made = new Connection(client, channel, frames, witness, time.nanoTime());
@@ -613,11 +627,12 @@ public final class Http2Transport {
                 pump(destination);
             }));
             destination.connection = made;
-            // After the preface and SETTINGS the channel has queued: the rest of the connection's window.
-            // Undertow keeps its own account starting at one stream's window, which the origin's view then
-            // stays CONNECTION_WINDOW - STREAM_WINDOW above.
+            // After the preface and SETTINGS the channel has queued: the rest of the connection's window
+            // (WINDOWS_PER_CONNECTION streams' windows). Undertow keeps its own account starting at one
+            // stream's window, which the origin's view then stays that much minus one stream's window above.
             try {
-                channel.sendUpdateWindowSize(0, CONNECTION_WINDOW - INITIAL_CONNECTION_WINDOW);
+                channel.sendUpdateWindowSize(
+                        0, WINDOWS_PER_CONNECTION * destination.streamWindow - INITIAL_CONNECTION_WINDOW);
             } catch (IOException e) {
                 IoUtils.safeClose(client); // its close listener serves the line
             }
@@ -676,10 +691,18 @@ public final class Http2Transport {
         return next;
     }
 
-    private Destination destination(Http1Transport.PoolKey key, XnioIoThread thread) {
+    private Destination destination(Http2Exchange exchange) {
         return pools.computeIfAbsent(Thread.currentThread(), t -> new HashMap<>())
-                .computeIfAbsent(key, k -> new Destination(k, thread));
+                .computeIfAbsent(
+                        new DestinationKey(exchange.poolKey(), exchange.streamWindow()),
+                        k -> new Destination(k.key(), k.streamWindow(), exchange.ioThread()));
     }
+
+    /**
+     * A destination: where its connection goes and as whom (the key HTTP/1.1's pool would use, so that a
+     * connection ALPN made HTTP/1.1 goes there), and the stream window its connection announces.
+     */
+    private record DestinationKey(Http1Transport.PoolKey key, int streamWindow) {}
 
     private static void onThread(Destination destination, Runnable task) {
         IoThreads.run(destination.thread, task);

@@ -83,6 +83,12 @@ class PolicyKeyCopiesTest {
                     List.of("20%", "0.2", "12.5%", "0"),
                     List.of("twenty", "%", "20%%", "0.2.1"),
                     value -> new TreeReader(Map.of()).fraction("share", TextNode.valueOf(value))),
+            "size",
+            new Grammar(
+                    Set.of("string"),
+                    List.of("65536", "64KB", "1MB", "4MiB", "8mb", "512 KB"),
+                    List.of("4M", "lots", "1.5MB", "-1MB", "MB", ""),
+                    DataSize::parse),
             "`header:NAME` \\| `query:NAME`",
             new Grammar(
                     Set.of("string"),

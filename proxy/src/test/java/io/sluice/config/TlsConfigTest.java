@@ -58,7 +58,13 @@ class TlsConfigTest {
         assertThat(internal.connect()).isEqualTo(ConnectMode.TUNNEL);
         assertThat(internal.tunnelIdleTimeout()).isEqualTo(Duration.ofSeconds(30));
         assertThat(internal.tls())
-                .isEqualTo(new UpstreamTls(Optional.of(ca), Optional.of(cert), Optional.of(key), "TLSv1.3", false));
+                .isEqualTo(new UpstreamTls(
+                        Optional.of(ca),
+                        Optional.of(cert),
+                        Optional.of(key),
+                        "TLSv1.3",
+                        false,
+                        UpstreamTls.DEFAULT_HTTP2_WINDOW));
         assertThat(internal.tls().protocols()).containsExactly("TLSv1.3");
         assertThat(internal.tls().toString()).doesNotContain("PRIVATE");
         assertThat(config.upstreams().get("other").policy().connect()).isEqualTo(ConnectMode.REFUSE);
@@ -117,6 +123,33 @@ class TlsConfigTest {
                 .hasMessageStartingWith("defaults: tunnel_idle_timeout must be positive");
         assertThatThrownBy(() -> loader.fromYaml("defaults: {tls: {verify: false}}"))
                 .hasMessageStartingWith("defaults.tls.verify: unknown key");
+        assertThatThrownBy(() -> loader.fromYaml("upstreams: {x: {match: [x.io], tls: {http2_window: 16MB}}}"))
+                .hasMessage("upstreams.x.tls.http2_window: expected 64KB to 8MB, got 16MB");
+        assertThatThrownBy(() -> loader.fromYaml("upstreams: {x: {match: [x.io], tls: {http2_window: 1000}}}"))
+                .hasMessage("upstreams.x.tls.http2_window: expected 64KB to 8MB, got 1000B");
+        assertThatThrownBy(() -> loader.fromYaml("upstreams: {x: {match: [x.io], tls: {http2_window: lots}}}"))
+                .hasMessageStartingWith("upstreams.x.tls.http2_window: invalid size \"lots\"");
+    }
+
+    @Test
+    void http2WindowIsAMebibyteUnlessThePolicySaysAndTravelsThroughTheAdminShape() {
+        SluiceConfig config = loader.fromYaml("""
+                upstreams:
+                  far: {match: [far.example], tls: {http2: true, http2_window: 4MB}}
+                  near: {match: [near.example], tls: {http2: true}}
+                """);
+
+        UpstreamTls far = config.upstreams().get("far").policy().tls();
+        assertThat(far.http2WindowBytes()).isEqualTo(4 << 20);
+        assertThat(config.upstreams().get("near").policy().tls().http2WindowBytes())
+                .isEqualTo(1 << 20);
+        // One TLS context and HTTP/1.1 pool serve both: the window is HTTP/2's alone.
+        assertThat(far.withoutHttp2()).isEqualTo(UpstreamTls.DEFAULT);
+        assertThat(PolicyCodec.write(config.upstreams().get("far").policy())
+                        .get("tls")
+                        .get("http2_window")
+                        .asText())
+                .isEqualTo("4MB");
     }
 
     @Test

@@ -205,6 +205,43 @@ class Http2ReceiveWindowTest {
                 .containsExactly((32 << 20) - CONNECTION_START);
     }
 
+    /**
+     * {@code tls.http2_window} sets what each stream is sent before it reads (and its connection 32 times
+     * that), for a distant origin's big downloads. Upstreams that differ in it do not share a connection,
+     * each announcing its own.
+     */
+    @Test
+    void aPolicysHttp2WindowIsWhatItsConnectionAnnouncesAndDownloadsAreCarriedWhole() throws Exception {
+        origin = new FrameOrigin(tls, script);
+        script.origin = origin;
+        String config = origin.sluiceConfig(dir);
+        String wide = config.substring(config.indexOf("  origin:"))
+                .replace("  origin:", "  wide:")
+                .replace("http2: true}", "http2: true, http2_window: 4MB}");
+        var running = sluice.start(config + wide);
+
+        long length = 3L * (4 << 20) + 12_345;
+        assertThat(download(running, "wide", length)).isEqualTo(length);
+        assertThat(download(running, "origin", 1_000)).isEqualTo(1_000);
+
+        assertThat(origin.requests).extracting(FrameOrigin.Request::connection).containsExactly(0, 1);
+        assertThat(setting(firstSettings(0), 0x4)).isEqualTo(4 << 20);
+        assertThat(setting(firstSettings(1), 0x4)).isEqualTo(1 << 20);
+        assertThat(origin.received)
+                .filteredOn(f -> f.type() == WINDOW_UPDATE && f.stream() == 0 && f.connection() == 0)
+                .extracting(f -> ByteBuffer.wrap(f.payload()).getInt())
+                .first()
+                .isEqualTo((128 << 20) - CONNECTION_START);
+    }
+
+    /** The SETTINGS frame Sluice opened connection {@code connection} with. */
+    private FrameOrigin.Frame firstSettings(int connection) {
+        return origin.received.stream()
+                .filter(f -> f.connection() == connection && f.type() == FrameOrigin.SETTINGS && f.flags() == 0)
+                .findFirst()
+                .orElseThrow();
+    }
+
     /** The value of setting {@code id} in a SETTINGS frame, or -1 (RFC 9113 §6.5.1: 16-bit id, 32-bit value). */
     private static long setting(FrameOrigin.Frame settings, int id) {
         ByteBuffer payload = ByteBuffer.wrap(settings.payload());
@@ -267,11 +304,17 @@ class Http2ReceiveWindowTest {
      * read fails the test if the download stops), checking every byte: the number of body bytes read.
      */
     private static long download(SluiceServerExtension.Running running, long length) throws IOException {
+        return download(running, "origin", length);
+    }
+
+    /** {@link #download(SluiceServerExtension.Running, long)} through upstream {@code upstream}. */
+    private static long download(SluiceServerExtension.Running running, String upstream, long length)
+            throws IOException {
         try (Socket client = new Socket(InetAddress.getLoopbackAddress(), running.dataPort())) {
             client.setSoTimeout(10_000);
             client.getOutputStream()
-                    .write("GET /origin/bytes/%d HTTP/1.1\r\nHost: sluice\r\nConnection: close\r\n\r\n"
-                            .formatted(length)
+                    .write("GET /%s/bytes/%d HTTP/1.1\r\nHost: sluice\r\nConnection: close\r\n\r\n"
+                            .formatted(upstream, length)
                             .getBytes(StandardCharsets.US_ASCII));
             InputStream in = client.getInputStream();
             String head = head(in);
