@@ -12,6 +12,7 @@ import io.undertow.client.ClientCallback;
 import io.undertow.client.ClientExchange;
 import io.undertow.client.ClientResponse;
 import io.undertow.protocols.http2.Http2StreamSinkChannel;
+import io.undertow.protocols.http2.Http2StreamSourceChannel;
 import io.undertow.util.HeaderValues;
 import io.undertow.util.Headers;
 import io.undertow.util.Protocols;
@@ -21,6 +22,7 @@ import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.Consumer;
+import org.xnio.IoUtils;
 import org.xnio.XnioIoThread;
 
 /**
@@ -57,6 +59,8 @@ final class Http2Exchange {
     private int streamId;
     /** The response body's reader once the head is in, for the bytes it took out of the stream. */
     private ChannelBody body;
+    /** The response body's channel, until the stream is let go of ({@link #closeResponse}). */
+    private Http2StreamSourceChannel responseChannel;
 
     private boolean requestWritten;
     private boolean sentAgain;
@@ -257,6 +261,7 @@ final class Http2Exchange {
         }
         boolean bodiless = request.method().equals("HEAD") || status == 204 || status == 304;
         long length = bodiless ? 0 : Http1Exchange.contentLength(in.getFirst(Headers.CONTENT_LENGTH));
+        if (answered.getResponseChannel() instanceof Http2StreamSourceChannel channel) responseChannel = channel;
         body = new ChannelBody(answered.getResponseChannel(), thread, length, this::bodyEnded);
         result.complete(new FetchResponse(
                 status, headers.build(), ResponseBody.streaming(body, length), call.trace(), List.of()));
@@ -347,6 +352,7 @@ final class Http2Exchange {
             on.reset(streamId);
         }
         creditUnread(on);
+        closeResponse();
         // A reset closes a stream's request channel unless a frame of its body is queued to be written:
         // one waiting for flow-control window the origin will not grant a stream it reset stays in
         // Undertow's queue, its buffer with it, for as long as the connection lives.
@@ -354,6 +360,23 @@ final class Http2Exchange {
         stream = null;
         requestSink = null;
         transport.streamEnded(this, on);
+    }
+
+    /**
+     * Frees what Undertow keeps of the response, read or not. Undertow frees a stream's unread frames
+     * when it is reset before its end has arrived, but once the end is in they wait to be read, in read
+     * buffers, and its connection keeps the exchange, for as long as the connection lives: with 8 MB
+     * windows, three rounds of 4 clients leaving 10 MiB downloads from nginx early left 2,898 buffers (45
+     * MB) held a minute later; with 1 MiB windows a 5 MB download left ~0.9 MB each. Closing the channel
+     * frees the frames, and Undertow's close task takes the exchange out of the connection's map. No
+     * reset comes of it: that is {@link #endStream}'s.
+     */
+    private void closeResponse() {
+        Http2StreamSourceChannel channel = responseChannel;
+        if (channel == null) return;
+        responseChannel = null;
+        channel.setIgnoreForceClose(true);
+        IoUtils.safeClose(channel);
     }
 
     /**

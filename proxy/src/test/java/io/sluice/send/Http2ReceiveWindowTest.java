@@ -234,6 +234,90 @@ class Http2ReceiveWindowTest {
                 .isEqualTo((128 << 20) - CONNECTION_START);
     }
 
+    /**
+     * Clients that stop reading and then go away: each of their streams held a whole window unread in
+     * Undertow's read buffers, and letting go of the stream frees them (with 8 MB windows, ~7 MB a
+     * stream; so 4 stalled downloads held 28 MB until then).
+     */
+    @Test
+    void buffersAStreamHeldUnreadAreFreedWhenItsClientGoesAway() throws Exception {
+        origin = new FrameOrigin(tls, script);
+        script.origin = origin;
+        var running = sluice.start(origin.sluiceConfig(dir).replace("http2: true}", "http2: true, http2_window: 8MB}"));
+        int stalls = 4;
+        List<Socket> stalled = new ArrayList<>();
+        for (int i = 0; i < stalls; i++) stalled.add(stalledDownload(running));
+        await().atMost(Duration.ofSeconds(30)).until(() -> script.held() == stalls);
+        assertThat(buffersInUse(running)).isGreaterThan(stalls * (4 << 20) / 16_384);
+
+        for (Socket socket : stalled) socket.close();
+        await().atMost(Duration.ofSeconds(10))
+                .untilAsserted(() -> assertThat(buffersInUse(running)).isLessThan(64));
+
+        // Clients that read part of their download, then go away while it flows.
+        List<Thread> readers = new ArrayList<>();
+        for (int i = 0; i < stalls; i++) {
+            Thread reader = new Thread(() -> {
+                try (Socket client = stalledDownload(running)) {
+                    client.setSoTimeout(10_000);
+                    InputStream in = client.getInputStream();
+                    byte[] buffer = new byte[16_384];
+                    long read = 0;
+                    while (read < (1 << 20)) {
+                        int n = in.read(buffer);
+                        if (n < 0) break;
+                        read += n;
+                    }
+                } catch (IOException e) {
+                    throw new java.io.UncheckedIOException(e);
+                }
+            });
+            reader.start();
+            readers.add(reader);
+        }
+        for (Thread reader : readers) reader.join(30_000);
+        await().atMost(Duration.ofSeconds(10))
+                .untilAsserted(() -> assertThat(buffersInUse(running)).isLessThan(64));
+        assertThat(download(running, 1_000)).isEqualTo(1_000);
+    }
+
+    /**
+     * A download whose end has arrived while its client had not read it all: Undertow keeps the frames to
+     * be read (it frees a stream's frames at a reset only before the end), and once the client goes away
+     * they are freed, not left in read buffers for as long as the connection lives.
+     */
+    @Test
+    void aBodyWhoseEndArrivedUnreadIsFreedWhenItsClientGoesAway() throws Exception {
+        origin = new FrameOrigin(tls, script);
+        script.origin = origin;
+        var running = sluice.start(origin.sluiceConfig(dir).replace("http2: true}", "http2: true, http2_window: 8MB}"));
+        long length = 6L << 20;
+
+        try (Socket client = new Socket()) {
+            client.setReceiveBufferSize(4_096);
+            client.connect(new java.net.InetSocketAddress(InetAddress.getLoopbackAddress(), running.dataPort()));
+            client.getOutputStream()
+                    .write("GET /origin/bytes/%d HTTP/1.1\r\nHost: sluice\r\n\r\n"
+                            .formatted(length)
+                            .getBytes(StandardCharsets.US_ASCII));
+            // All of it sent, END_STREAM with it (the window takes it whole); what the sockets do not take
+            // stays in Undertow's buffers.
+            await().atMost(Duration.ofSeconds(10)).until(() -> script.sentInAll() == length);
+            await().atMost(Duration.ofSeconds(10)).until(() -> buffersInUse(running) > 64);
+        }
+
+        await().atMost(Duration.ofSeconds(10))
+                .untilAsserted(() -> assertThat(buffersInUse(running)).isLessThan(64));
+        assertThat(download(running, 1_000)).isEqualTo(1_000);
+    }
+
+    private static double buffersInUse(SluiceServerExtension.Running running) {
+        var held = java.util.regex.Pattern.compile("(?m)^sluice_buffers_in_use (\\S+)$")
+                .matcher(TestHttp.get(running.admin("/metrics")).body());
+        assertThat(held.find()).isTrue();
+        return Double.parseDouble(held.group(1));
+    }
+
     /** The SETTINGS frame Sluice opened connection {@code connection} with. */
     private FrameOrigin.Frame firstSettings(int connection) {
         return origin.received.stream()
@@ -393,6 +477,11 @@ class Http2ReceiveWindowTest {
 
         synchronized long sent(int stream) {
             return sent.getOrDefault(stream, 0L);
+        }
+
+        /** DATA bytes sent on every stream together. */
+        synchronized long sentInAll() {
+            return sent.values().stream().mapToLong(Long::longValue).sum();
         }
 
         /** What {@code stream} may still be sent before Sluice grants more. */
