@@ -154,6 +154,7 @@ final class Http2Exchange {
         stream = null;
         streamId = 0;
         body = null;
+        responseChannel = null;
         armResponseTimer();
         on.client.sendRequest(Http1Exchange.head(request, policy, call), new ClientCallback<>() {
             @Override

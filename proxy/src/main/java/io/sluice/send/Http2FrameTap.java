@@ -181,7 +181,7 @@ final class Http2FrameTap extends ReadThroughConduit {
             frame[have++] = bytes.get(i++);
             if (have == 4 && frame[3] == TYPE_GOAWAY) bytes.put(i - 1, UNDEFINED_TYPE);
             if (have == FRAME_HEADER) {
-                int length = (frame[0] & 0xff) << 16 | (frame[1] & 0xff) << 8 | (frame[2] & 0xff);
+                int length = frameLength();
                 int type = frame[3] & 0xff;
                 boolean padded = type == TYPE_DATA && (frame[4] & FLAG_PADDED) != 0;
                 int wanted = type == TYPE_RST_STREAM ? 4 : type == TYPE_GOAWAY ? 8 : padded ? 1 : 0;
@@ -220,7 +220,7 @@ final class Http2FrameTap extends ReadThroughConduit {
     /** A DATA frame's header (and pad length) is read: its bytes count against the connection's window. */
     private void data() {
         int stream = int31(FRAME_HEADER - 4);
-        int length = (frame[0] & 0xff) << 16 | (frame[1] & 0xff) << 8 | (frame[2] & 0xff);
+        int length = frameLength();
         Received received = open.get(stream);
         if (received != null) {
             boolean padded = (frame[4] & FLAG_PADDED) != 0 && want == FRAME_HEADER + 1;
@@ -235,6 +235,11 @@ final class Http2FrameTap extends ReadThroughConduit {
         Received received = open.get(stream);
         if (received != null) received.ended = true;
         abandoned.remove(stream);
+    }
+
+    /** The frame's payload length, from its header (24 bits). */
+    private int frameLength() {
+        return (frame[0] & 0xff) << 16 | (frame[1] & 0xff) << 8 | (frame[2] & 0xff);
     }
 
     private int int31(int at) {

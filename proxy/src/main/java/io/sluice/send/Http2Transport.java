@@ -76,7 +76,12 @@ public final class Http2Transport {
      * stream of the connection, and every new one, waiting. It is also what a connection may hold unread
      * at most, and only while that many clients do not read.
      */
-    static final int CONNECTION_WINDOW = WINDOWS_PER_CONNECTION * STREAM_WINDOW;
+    static final int CONNECTION_WINDOW = connectionWindow(STREAM_WINDOW);
+
+    /** The receive window of a connection whose streams each get {@code streamWindow}. */
+    static int connectionWindow(int streamWindow) {
+        return WINDOWS_PER_CONNECTION * streamWindow;
+    }
 
     /**
      * Streams that may each hold part of a read buffer: a buffer is held until every stream with bytes in
@@ -143,7 +148,7 @@ public final class Http2Transport {
                 // (Undertow does not enforce it), at 36 MiB with 16 KiB buffers and the default window.
                 .set(
                         UndertowOptions.MAX_QUEUED_READ_BUFFERS,
-                        WINDOWS_PER_CONNECTION * streamWindow / bufferSize + BUFFER_SHARING_STREAMS)
+                        connectionWindow(streamWindow) / bufferSize + BUFFER_SHARING_STREAMS)
                 .getMap();
     }
 
@@ -627,12 +632,11 @@ public final class Http2Transport {
                 pump(destination);
             }));
             destination.connection = made;
-            // After the preface and SETTINGS the channel has queued: the rest of the connection's window
-            // (WINDOWS_PER_CONNECTION streams' windows). Undertow keeps its own account starting at one
-            // stream's window, which the origin's view then stays that much minus one stream's window above.
+            // After the preface and SETTINGS the channel has queued: the rest of the connection's window.
+            // Undertow keeps its own account starting at one stream's window, which the origin's view then
+            // stays the connection's window less one stream's above.
             try {
-                channel.sendUpdateWindowSize(
-                        0, WINDOWS_PER_CONNECTION * destination.streamWindow - INITIAL_CONNECTION_WINDOW);
+                channel.sendUpdateWindowSize(0, connectionWindow(destination.streamWindow) - INITIAL_CONNECTION_WINDOW);
             } catch (IOException e) {
                 IoUtils.safeClose(client); // its close listener serves the line
             }
